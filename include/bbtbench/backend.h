@@ -1,0 +1,101 @@
+/*
+ * bbtbench/backend.h - the model backend contract.
+ *
+ * A backend opens a language model, tells the host its shape, tokenizes text
+ * and scores batches of token sequences under V prompt variants at once,
+ * returning only the logits of the requested label words at each sequence's
+ * prediction position:
+ *
+ *     open(host, &params, &state, &info, err, errlen)
+ *     tokenize(state, " It was", ids, cap, &n, ...)     many times, at start-up
+ *     score(state, &batch, prompts, V, logits, ...)      once per generation
+ *     close(state)
+ *
+ * Sequences are rendered by the host and carry their special tokens
+ * (e.g. [CLS] ... [MASK] ... [SEP]) but not the continuous prompt. The
+ * backend inserts the prompt itself, before position batch->prompt_pos[i]
+ * of sequence i (right after the first special token for encoders, at the
+ * start for decoders), so a sequence of n tokens becomes n + P positions.
+ * Deep prompts (BBTv2): with prompt_layers = L > 1, the prompt of layer j
+ * is added to the hidden states of the P prompt positions entering layer j
+ * (layer 0 is the embedding-layer prompt).
+ *
+ * Memory layouts (all row-major, caller-owned):
+ *   prompts  float [V][prompt_layers][prompt_len][hidden]; NULL or
+ *            prompt_len == 0: no prompt at all (manual baseline)
+ *   logits   float [V][n_seq][n_labels]
+ */
+#ifndef BBTBENCH_BACKEND_H
+#define BBTBENCH_BACKEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <bbtbench/host.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct bbt_backend_params {
+	const char *model;       /* model file (GGUF for real backends); may be NULL */
+	size_t prompt_len;       /* P continuous prompt vectors per layer; 0 for none */
+	size_t prompt_layers;    /* 1: embedding layer only; the model's layers: deep prompt */
+	uint64_t seed;           /* the run seed */
+};
+
+struct bbt_model_info {
+	char arch[32];           /* architecture name, e.g. "bert", "roberta", "synthetic" */
+	size_t hidden;           /* hidden size H */
+	size_t layers;           /* transformer layers */
+	size_t vocab_size;
+	size_t max_len;          /* most positions per sequence, prompt included */
+	int causal;              /* 1: decoder, predicts at the last real token */
+	int32_t bos_id;          /* first special token ([CLS], <s>), -1 if none */
+	int32_t eos_id;          /* closing special token ([SEP], </s>), -1 if none */
+	int32_t mask_id;         /* [MASK] / <mask>; -1 for causal models */
+	int32_t pad_id;          /* -1 if none */
+	double embed_mean;       /* mean of the word-embedding matrix */
+	double embed_std;        /* its standard deviation (sigma-hat of the BBT projection) */
+};
+
+/* A batch of rendered sequences, stored back to back. */
+struct bbt_batch {
+	size_t n_seq;
+	const int32_t *ids;        /* all tokens, sequence after sequence */
+	const size_t *offset;      /* n_seq + 1 entries; sequence i is ids[offset[i] .. offset[i+1]) */
+	const size_t *predict_pos; /* index within sequence i (prompt excluded) to read logits at */
+	const size_t *prompt_pos;  /* the prompt goes before this index of sequence i */
+	size_t n_labels;
+	const int32_t *label_ids;  /* one token id per label word */
+	size_t prompt_len;         /* P; equals the backend's params.prompt_len, or 0 */
+	size_t prompt_layers;      /* 1 or the model's layers */
+};
+
+struct bbt_backend_ops {
+	/* Open the model. Fills info. On failure *state stays NULL. */
+	int (*open)(const bbt_host_t *host, const struct bbt_backend_params *params,
+	            void **state, struct bbt_model_info *info,
+	            char *err, size_t errlen);
+
+	/* Tokenize text without adding special tokens. Writes at most cap ids
+	 * and sets *n to the full count (so cap = 0 asks for the length).
+	 * A leading space is significant for byte-level BPE vocabularies. */
+	int (*tokenize)(void *state, const char *text, int32_t *ids, size_t cap,
+	                size_t *n, char *err, size_t errlen);
+
+	/* Text of one token id, for logs and discrete prompts; NULL if out of range. */
+	const char *(*token_text)(void *state, int32_t id);
+
+	/* Label-word logits of every sequence under each of V prompt variants. */
+	int (*score)(void *state, const struct bbt_batch *batch, const float *prompts,
+	             size_t n_variants, float *logits, char *err, size_t errlen);
+
+	/* Release everything; NULL is a no-op. */
+	void (*close)(void *state);
+};
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* BBTBENCH_BACKEND_H */

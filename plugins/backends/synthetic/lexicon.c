@@ -1,0 +1,95 @@
+/*
+ * lexicon.c - the built-in word list of the synthetic backend (see lexicon.h).
+ *
+ * Order: punctuation, positive words, negative words, neutral words (the
+ * label words of the paper's tasks among them, lowercased). Append only.
+ */
+#include "config.h"
+
+#include "lexicon.h"
+
+const struct lexicon_entry synthetic_lexicon[] = {
+	/* punctuation: each is a token of its own */
+	{ ".", 0 }, { ",", 0 }, { "!", 0 }, { "?", 0 }, { "'", 0 }, { "-", 0 }, { ":", 0 },
+	{ ";", 0 }, { "(", 0 }, { ")", 0 }, { "[", 0 }, { "]", 0 }, { "\"", 0 },
+	/* polarity +1 */
+	{ "good", 1 }, { "great", 1 }, { "excellent", 1 }, { "wonderful", 1 },
+	{ "superb", 1 }, { "brilliant", 1 }, { "delightful", 1 }, { "charming", 1 },
+	{ "moving", 1 }, { "enjoyable", 1 }, { "beautiful", 1 }, { "fun", 1 },
+	{ "fantastic", 1 }, { "touching", 1 }, { "funny", 1 }, { "terrific", 1 },
+	{ "love", 1 }, { "loved", 1 }, { "best", 1 }, { "perfect", 1 }, { "amazing", 1 },
+	{ "masterpiece", 1 }, { "stunning", 1 }, { "powerful", 1 }, { "entertaining", 1 },
+	{ "clever", 1 },
+	/* polarity -1 */
+	{ "bad", -1 }, { "terrible", -1 }, { "awful", -1 }, { "boring", -1 }, { "dull", -1 },
+	{ "poor", -1 }, { "weak", -1 }, { "mediocre", -1 }, { "tedious", -1 },
+	{ "annoying", -1 }, { "painful", -1 }, { "messy", -1 }, { "bland", -1 },
+	{ "clumsy", -1 }, { "forgettable", -1 }, { "worst", -1 }, { "hate", -1 },
+	{ "hated", -1 }, { "waste", -1 }, { "disappointing", -1 }, { "stupid", -1 },
+	{ "ugly", -1 }, { "pointless", -1 }, { "lame", -1 },
+	/* neutral, label words of the tasks included */
+	{ "the", 0 }, { "a", 0 }, { "an", 0 }, { "this", 0 }, { "that", 0 }, { "these", 0 },
+	{ "those", 0 }, { "film", 0 }, { "movie", 0 }, { "story", 0 }, { "plot", 0 },
+	{ "acting", 0 }, { "cast", 0 }, { "director", 0 }, { "script", 0 }, { "it", 0 },
+	{ "is", 0 }, { "was", 0 }, { "are", 0 }, { "were", 0 }, { "be", 0 }, { "been", 0 },
+	{ "being", 0 }, { "has", 0 }, { "have", 0 }, { "had", 0 }, { "do", 0 }, { "does", 0 },
+	{ "did", 0 }, { "will", 0 }, { "would", 0 }, { "can", 0 }, { "could", 0 },
+	{ "should", 0 }, { "and", 0 }, { "but", 0 }, { "or", 0 }, { "so", 0 }, { "if", 0 },
+	{ "then", 0 }, { "than", 0 }, { "as", 0 }, { "because", 0 }, { "while", 0 },
+	{ "although", 0 }, { "though", 0 }, { "yet", 0 }, { "with", 0 }, { "of", 0 },
+	{ "to", 0 }, { "in", 0 }, { "on", 0 }, { "at", 0 }, { "by", 0 }, { "for", 0 },
+	{ "from", 0 }, { "about", 0 }, { "into", 0 }, { "over", 0 }, { "after", 0 },
+	{ "before", 0 }, { "between", 0 }, { "through", 0 }, { "during", 0 },
+	{ "without", 0 }, { "under", 0 }, { "its", 0 }, { "his", 0 }, { "her", 0 },
+	{ "their", 0 }, { "our", 0 }, { "your", 0 }, { "my", 0 }, { "i", 0 }, { "you", 0 },
+	{ "he", 0 }, { "she", 0 }, { "we", 0 }, { "they", 0 }, { "them", 0 }, { "him", 0 },
+	{ "me", 0 }, { "us", 0 }, { "ending", 0 }, { "scenes", 0 }, { "scene", 0 },
+	{ "characters", 0 }, { "character", 0 }, { "music", 0 }, { "pace", 0 },
+	{ "performance", 0 }, { "performances", 0 }, { "quite", 0 }, { "really", 0 },
+	{ "very", 0 }, { "rather", 0 }, { "somewhat", 0 }, { "just", 0 }, { "too", 0 },
+	{ "also", 0 }, { "even", 0 }, { "still", 0 }, { "only", 0 }, { "almost", 0 },
+	{ "enough", 0 }, { "more", 0 }, { "most", 0 }, { "less", 0 }, { "news", 0 },
+	{ "world", 0 }, { "sports", 0 }, { "business", 0 }, { "tech", 0 }, { "yes", 0 },
+	{ "no", 0 }, { "maybe", 0 }, { "category", 0 }, { "company", 0 }, { "not", 0 },
+	{ "never", 0 }, { "always", 0 }, { "often", 0 }, { "sometimes", 0 }, { "here", 0 },
+	{ "there", 0 }, { "now", 0 }, { "again", 0 }, { "once", 0 }, { "one", 0 },
+	{ "two", 0 }, { "three", 0 }, { "first", 0 }, { "second", 0 }, { "last", 0 },
+	{ "new", 0 }, { "old", 0 }, { "long", 0 }, { "short", 0 }, { "little", 0 },
+	{ "big", 0 }, { "small", 0 }, { "time", 0 }, { "way", 0 }, { "thing", 0 },
+	{ "things", 0 }, { "people", 0 }, { "man", 0 }, { "woman", 0 }, { "life", 0 },
+	{ "work", 0 }, { "year", 0 }, { "years", 0 }, { "day", 0 }, { "make", 0 },
+	{ "makes", 0 }, { "made", 0 }, { "see", 0 }, { "seen", 0 }, { "look", 0 },
+	{ "looks", 0 }, { "feel", 0 }, { "feels", 0 }, { "felt", 0 }, { "seem", 0 },
+	{ "seems", 0 }, { "seemed", 0 }, { "think", 0 }, { "thought", 0 }, { "know", 0 },
+	{ "get", 0 }, { "gets", 0 }, { "got", 0 }, { "go", 0 }, { "goes", 0 }, { "going", 0 },
+	{ "come", 0 }, { "comes", 0 }, { "take", 0 }, { "takes", 0 }, { "give", 0 },
+	{ "audience", 0 }, { "viewers", 0 }, { "screen", 0 }, { "role", 0 }, { "roles", 0 },
+	{ "star", 0 }, { "stars", 0 }, { "actor", 0 }, { "actors", 0 }, { "actress", 0 },
+	{ "drama", 0 }, { "comedy", 0 }, { "thriller", 0 }, { "horror", 0 }, { "romance", 0 },
+	{ "action", 0 }, { "documentary", 0 }, { "sequel", 0 }, { "series", 0 },
+	{ "episode", 0 }, { "minutes", 0 }, { "hours", 0 }, { "end", 0 }, { "beginning", 0 },
+	{ "moment", 0 }, { "moments", 0 }, { "effects", 0 }, { "dialogue", 0 },
+	{ "camera", 0 }, { "shot", 0 }, { "what", 0 }, { "who", 0 }, { "which", 0 },
+	{ "when", 0 }, { "where", 0 }, { "why", 0 }, { "how", 0 }, { "all", 0 },
+	{ "some", 0 }, { "any", 0 }, { "each", 0 }, { "every", 0 }, { "both", 0 },
+	{ "few", 0 }, { "many", 0 }, { "much", 0 }, { "other", 0 }, { "another", 0 },
+	{ "such", 0 }, { "same", 0 }, { "own", 0 }, { "something", 0 }, { "nothing", 0 },
+	{ "everything", 0 }, { "anything", 0 }, { "up", 0 }, { "down", 0 }, { "out", 0 },
+	{ "off", 0 }, { "back", 0 }, { "away", 0 }, { "well", 0 }, { "like", 0 },
+	{ "game", 0 }, { "team", 0 }, { "player", 0 }, { "season", 0 }, { "match", 0 },
+	{ "league", 0 }, { "coach", 0 }, { "win", 0 }, { "won", 0 }, { "market", 0 },
+	{ "stock", 0 }, { "price", 0 }, { "shares", 0 }, { "deal", 0 }, { "bank", 0 },
+	{ "money", 0 }, { "economy", 0 }, { "trade", 0 }, { "profit", 0 },
+	{ "government", 0 }, { "president", 0 }, { "country", 0 }, { "war", 0 },
+	{ "election", 0 }, { "police", 0 }, { "report", 0 }, { "minister", 0 },
+	{ "computer", 0 }, { "software", 0 }, { "internet", 0 }, { "phone", 0 },
+	{ "technology", 0 }, { "data", 0 }, { "science", 0 }, { "research", 0 },
+	{ "said", 0 }, { "says", 0 }, { "say", 0 }, { "tell", 0 }, { "told", 0 },
+	{ "ask", 0 }, { "asked", 0 }, { "sentence", 0 }, { "review", 0 }, { "text", 0 },
+	{ "question", 0 }, { "answer", 0 }, { "premise", 0 }, { "hypothesis", 0 },
+	{ "education", 0 }, { "artist", 0 }, { "athlete", 0 }, { "office", 0 },
+	{ "transportation", 0 }, { "building", 0 }, { "natural", 0 }, { "village", 0 },
+	{ "animal", 0 }, { "plant", 0 }, { "album", 0 }, { "written", 0 },
+};
+
+const size_t synthetic_lexicon_size = sizeof synthetic_lexicon / sizeof synthetic_lexicon[0];

@@ -1,0 +1,28 @@
+/*
+ * commands.h - the subcommands of bbtbench. One table (main.c) of name,
+ * function and summary drives dispatch and the --help listing; each
+ * command parses its own options and returns the exit status:
+ * 0 success, 1 the work failed, 2 usage or configuration error.
+ */
+#ifndef BBT_COMMANDS_H
+#define BBT_COMMANDS_H
+
+enum {
+	BBT_EXIT_OK = 0,
+	BBT_EXIT_FAILED = 1,
+	BBT_EXIT_USAGE = 2,
+};
+
+struct bbt_command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+};
+
+int bbt_cmd_run(int argc, char **argv);
+int bbt_cmd_list(int argc, char **argv);
+
+/* Exit status for a bbtbench status code. */
+int bbt_exit_code(int status);
+
+#endif /* BBT_COMMANDS_H */

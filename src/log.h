@@ -1,0 +1,28 @@
+/*
+ * log.h - the host's messages on stderr: "bbtbench: ..." lines, filtered by
+ * a verbosity level, and one live progress line on a terminal.
+ */
+#ifndef BBT_LOG_H
+#define BBT_LOG_H
+
+#include <stdarg.h>
+#include <bbtbench/host.h>
+#include "util.h"
+
+/* Messages above `level` are dropped (default BBT_LOG_INFO; --quiet:
+ * BBT_LOG_WARNING; -v: BBT_LOG_DEBUG). */
+void bbt_log_set_level(enum bbt_log_level level);
+enum bbt_log_level bbt_log_get_level(void);
+
+/* "bbtbench: [who: ]message" on stderr; warnings and errors say so. */
+void bbt_log(enum bbt_log_level level, const char *who, const char *fmt, ...) BBT_PRINTF(3, 4);
+void bbt_logv(enum bbt_log_level level, const char *who, const char *fmt, va_list ap);
+
+/* Progress: on a terminal, the line is redrawn in place (\r); elsewhere it
+ * is printed as an ordinary line at most every `interval` seconds (and
+ * when `final` is set). Suppressed below BBT_LOG_INFO. */
+void bbt_progress(int final, const char *fmt, ...) BBT_PRINTF(2, 3);
+/* End a live progress line before other output. */
+void bbt_progress_break(void);
+
+#endif /* BBT_LOG_H */

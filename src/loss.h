@@ -1,0 +1,67 @@
+/*
+ * loss.h - losses and metrics on label-word logits.
+ *
+ * Input everywhere: logits of n examples over L labels, row-major float
+ * [n][L] (one prompt variant of a backend's output), and the gold label
+ * index of each example (0 .. L-1).
+ *
+ *   ce     mean over examples of -log softmax(logits)_y (log-sum-exp stable)
+ *   hinge  mean over examples of sum_{j != y} max(0, l_j - l_y + margin),
+ *          margin BBT_HINGE_MARGIN (= 2, as in BBT)
+ *   perf   minus the task metric (-accuracy, -F1 or -macro-F1), so that
+ *          every loss is minimised
+ *
+ * Metrics (prediction = arg-max logit, the lowest index on ties):
+ *   acc       fraction correct
+ *   f1        binary F1 of label 1 (the positive class, MRPC's "paraphrase");
+ *             0 when there are no true positives
+ *   macro_f1  unweighted mean over labels of each label's one-vs-rest F1
+ *
+ * Results are fractions in [0, 1]; the host prints percentages.
+ */
+#ifndef BBT_LOSS_H
+#define BBT_LOSS_H
+
+#include <stddef.h>
+
+#define BBT_HINGE_MARGIN 2.0
+
+enum bbt_loss {
+	BBT_LOSS_CE = 1,
+	BBT_LOSS_HINGE = 2,
+	BBT_LOSS_PERF = 3,
+};
+
+enum bbt_metric {
+	BBT_METRIC_ACC = 1,
+	BBT_METRIC_F1 = 2,
+	BBT_METRIC_MACRO_F1 = 3,
+};
+
+/* Name <-> value ("ce", "hinge", "perf"; "acc", "f1", "macro_f1").
+ * _parse returns 0 (unknown name) or the enum value. */
+enum bbt_loss bbt_loss_parse(const char *name);
+const char *bbt_loss_name(enum bbt_loss loss);
+enum bbt_metric bbt_metric_parse(const char *name);
+const char *bbt_metric_name(enum bbt_metric metric);
+
+/* The loss of one variant's logits; `metric` is used by perf only. */
+double bbt_loss_eval(enum bbt_loss loss, enum bbt_metric metric,
+                     const float *logits, size_t n, size_t n_labels,
+                     const int *labels);
+
+double bbt_loss_ce(const float *logits, size_t n, size_t n_labels, const int *labels);
+double bbt_loss_hinge(const float *logits, size_t n, size_t n_labels, const int *labels);
+
+/* The task metric of one variant's logits. */
+double bbt_metric_eval(enum bbt_metric metric, const float *logits, size_t n,
+                       size_t n_labels, const int *labels);
+
+double bbt_metric_accuracy(const float *logits, size_t n, size_t n_labels, const int *labels);
+double bbt_metric_f1(const float *logits, size_t n, size_t n_labels, const int *labels);
+double bbt_metric_macro_f1(const float *logits, size_t n, size_t n_labels, const int *labels);
+
+/* Arg-max of one row of L logits (lowest index on ties). */
+int bbt_predict(const float *row, size_t n_labels);
+
+#endif /* BBT_LOSS_H */

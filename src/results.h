@@ -1,0 +1,61 @@
+/*
+ * results.h - one run's folder: results/<experiment>/<run-id>/
+ *
+ *     config.ini    the resolved settings; `bbtbench --config` on it re-runs the run
+ *     trace.csv     one row per API call: call, batch, loss, best_loss,
+ *                   dev_metric (when evaluated), wall_s
+ *     result.json   settings, seeds, final train/dev/test metrics, API calls,
+ *                   wall time, versions; written last, so its presence with
+ *                   "status": "finished" marks a finished run
+ *
+ * Nothing is ever half-written: files are written under a temporary name and
+ * renamed; the trace is written as trace.csv.part (flushed after each batch,
+ * so a killed run leaves a valid partial trace) and renamed at the end. An
+ * interrupted run (Ctrl-C) renames its partial trace and writes result.json
+ * with "status": "interrupted".
+ */
+#ifndef BBT_RESULTS_H
+#define BBT_RESULTS_H
+
+#include <stddef.h>
+#include <jansson.h>
+
+enum bbt_rundir_state {
+	BBT_RUNDIR_ABSENT = 0,      /* no folder, or nothing of a run in it */
+	BBT_RUNDIR_INCOMPLETE = 1,  /* started, killed or interrupted */
+	BBT_RUNDIR_FINISHED = 2,    /* result.json says "finished" */
+};
+
+enum bbt_rundir_state bbt_rundir_state(const char *path);
+
+typedef struct bbt_rundir bbt_rundir_t;
+
+/* Create (or reuse) the folder, drop what an earlier incomplete run left,
+ * and start trace.csv.part. */
+int bbt_rundir_open(const char *path, bbt_rundir_t **out, char *err, size_t errlen);
+const char *bbt_rundir_path(const bbt_rundir_t *rd);
+
+/* A whole file in the folder, atomically. */
+int bbt_rundir_write(bbt_rundir_t *rd, const char *name, const char *text,
+                     char *err, size_t errlen);
+
+struct bbt_trace_row {
+	size_t call;         /* 1-based API call number */
+	size_t batch;        /* 1-based ask/tell round */
+	double loss;         /* this candidate's training loss */
+	double best_loss;    /* best so far, this call included */
+	double dev_metric;   /* NaN when dev was not evaluated at this call */
+	double wall;         /* seconds since the run started */
+};
+
+int bbt_rundir_trace(bbt_rundir_t *rd, const struct bbt_trace_row *row);
+/* Flush the trace (after each batch). */
+int bbt_rundir_flush(bbt_rundir_t *rd, char *err, size_t errlen);
+
+/* Close the trace, rename it to trace.csv, write result.json last. */
+int bbt_rundir_finish(bbt_rundir_t *rd, json_t *result, char *err, size_t errlen);
+
+/* Close without finishing (an error): the partial trace stays as .part. */
+void bbt_rundir_free(bbt_rundir_t *rd);
+
+#endif /* BBT_RESULTS_H */

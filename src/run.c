@@ -1,0 +1,789 @@
+/*
+ * run.c - the run loop: ask, project, score, tell, evaluate, log.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dataset.h"
+#include "host.h"
+#include "log.h"
+#include "loss.h"
+#include "options.h"
+#include "results.h"
+#include "rng.h"
+#include "run.h"
+#include "subspace.h"
+#include "task.h"
+#include "template.h"
+#include "util.h"
+
+/* Sequences per backend call when scoring dev and test under one prompt:
+ * bounds the backend's activation memory on large evaluation sets. */
+#define EVAL_CHUNK 256
+
+enum { SPLIT_TRAIN, SPLIT_DEV, SPLIT_TEST, N_SPLITS };
+static const char *const split_names[N_SPLITS] = { "train", "dev", "test" };
+
+struct plugin_use {
+	const struct bbt_plugin_entry *entry;
+	bbt_kvlist_t given;
+	bbt_options_t *opts;
+	bbt_hostsvc_t *svc;
+	void *state;
+};
+
+struct run {
+	const struct bbt_config *cfg;
+	bbt_task_t *task;
+	bbt_template_t *tmpl;
+	struct bbt_splits splits;
+	struct plugin_use opt, be;
+	struct bbt_model_info info;
+	struct bbt_optimizer_info oinfo;
+	int32_t *label_ids;
+	bbt_encoded_t *enc[N_SPLITS];
+	bbt_subspace_t *sub;
+	size_t d, D, L;
+	uint32_t seed_optimizer, seed_backend, seed_projection;
+	char *run_id, *run_dir;
+	bbt_rundir_t *rd;
+
+	/* buffers */
+	double *z;            /* batch x d candidates */
+	float *prompts;       /* batch x D */
+	float *logits;        /* batch x n_train x L, or EVAL_CHUNK x L */
+	double *loss;         /* batch */
+
+	/* progress */
+	size_t calls, batches, dev_calls, test_calls;
+	double best_loss;     /* lowest training loss seen */
+	double *best_z;
+	int best_changed;     /* since the last dev evaluation */
+	double last_dev;      /* dev metric of best_z at its last evaluation */
+	double best_dev;      /* best dev metric seen */
+	double *best_dev_z;
+	size_t best_dev_call;
+	const char *stop_reason;
+	double t0;
+};
+
+/* ------------------------------------------------------------------ */
+/* Signals */
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+	interrupted = 1;
+	signal(sig, SIG_DFL);   /* a second Ctrl-C ends the program at once */
+}
+
+void bbt_run_install_signals(void)
+{
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+}
+
+int bbt_run_interrupted(void)
+{
+	return interrupted != 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Task folders */
+
+size_t bbt_task_dirs(const char **dirs, size_t cap)
+{
+	static char *env_copy, *tree_dir;
+	size_t n = 0;
+	const char *env = getenv("BBTBENCH_TASKS_PATH");
+	if (env != NULL && env_copy == NULL)
+		env_copy = bbt_strdup(env);
+	if (env_copy != NULL) {
+		/* split in place once: the pieces live as long as the program */
+		static int split;
+		static const char *pieces[16];
+		static size_t n_pieces;
+		if (!split) {
+			char *save = NULL;
+			for (char *t = strtok_r(env_copy, ":", &save); t && n_pieces < 16;
+			     t = strtok_r(NULL, ":", &save))
+				pieces[n_pieces++] = t;
+			split = 1;
+		}
+		for (size_t i = 0; i < n_pieces && n < cap; i++)
+			dirs[n++] = pieces[i];
+	}
+	if (bbt_build_tree() != NULL && tree_dir == NULL)
+		tree_dir = bbt_asprintf("%s/tasks", BBT_ABS_SRCDIR);
+	if (bbt_build_tree() != NULL && tree_dir != NULL && n < cap)
+		dirs[n++] = tree_dir;
+	if (n < cap)
+		dirs[n++] = BBT_PKGDATADIR "/tasks";
+	return n;
+}
+
+/* ------------------------------------------------------------------ */
+/* Set-up: everything is checked before the results folder is touched. */
+
+static int load_task(struct run *r, char *err, size_t errlen)
+{
+	const char *dirs[20];
+	size_t nd = bbt_task_dirs(dirs, 20);
+	char *path = NULL;
+	int rc = bbt_task_find(r->cfg->task, dirs, nd, &path, err, errlen);
+	if (rc == BBT_OK)
+		rc = bbt_task_load(path, &r->task, err, errlen);
+	free(path);
+	if (rc == BBT_OK)
+		rc = bbt_template_parse(r->task, &r->tmpl, err, errlen);
+	return rc;
+}
+
+static int load_splits(struct run *r, char *err, size_t errlen)
+{
+	struct bbt_splits_params sp = bbt_splits_default_params();
+	sp.data_dir = r->cfg->data_dir;
+	sp.k = (size_t)r->cfg->k_shot;
+	sp.data_seed = (uint32_t)bbt_config_data_seed(r->cfg);
+	const char *src = r->cfg->split_source;
+	sp.source = strcmp(src, "full") == 0    ? BBT_SPLIT_FULL
+	            : strcmp(src, "kshot") == 0 ? BBT_SPLIT_KSHOT
+	                                        : BBT_SPLIT_AUTO;
+	return bbt_splits_load(r->task, &sp, &r->splits, err, errlen);
+}
+
+/* Find the plugin, resolve its options, set up its host services. */
+static int prepare_plugin(struct run *r, struct plugin_use *u, enum bbt_plugin_kind kind,
+                          const char *name, const struct bbt_option_spec *other_spec,
+                          bbt_registry_t *reg, uint32_t seed, char *err, size_t errlen)
+{
+	u->entry = bbt_registry_find(reg, kind, name, err, errlen);
+	if (u->entry == NULL)
+		return BBT_ENOTFOUND;
+	int rc = bbt_config_plugin_options(r->cfg, kind, name, u->entry->desc->options,
+	                                   other_spec, &u->given, err, errlen);
+	if (rc == BBT_OK)
+		rc = bbt_options_resolve(u->entry->desc->options, name, &u->given, &u->opts, err,
+		                         errlen);
+	if (rc == BBT_OK && (u->svc = bbt_hostsvc_alloc(name, seed, u->opts)) == NULL)
+		rc = bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
+	return rc;
+}
+
+/* Other plugin's option table for resolving bare -O keys. */
+static const struct bbt_option_spec *spec_of(bbt_registry_t *reg, enum bbt_plugin_kind kind,
+                                             const char *name)
+{
+	const struct bbt_plugin_entry *e = bbt_registry_find(reg, kind, name, NULL, 0);
+	return e ? e->desc->options : NULL;
+}
+
+static int open_backend(struct run *r, char *err, size_t errlen)
+{
+	const struct bbt_backend_ops *ops = r->be.entry->desc->backend;
+	struct bbt_backend_params bp = {
+		.model = r->cfg->model[0] ? r->cfg->model : NULL,
+		.prompt_len = (size_t)r->cfg->prompt_len,
+		.prompt_layers = 1,
+		.seed = (uint64_t)r->cfg->seed,
+	};
+	memset(&r->info, 0, sizeof r->info);
+	int rc = ops->open(bbt_hostsvc_host(r->be.svc), &bp, &r->be.state, &r->info, err, errlen);
+	if (rc < 0) {
+		bbt_error_prefix(err, errlen, "backend %s", r->be.entry->desc->name);
+		return rc;
+	}
+	if (r->info.hidden == 0 || r->info.max_len == 0)
+		return bbt_error(err, errlen, BBT_EINTERNAL,
+		                 "backend %s reports hidden size %zu and %zu positions",
+		                 r->be.entry->desc->name, r->info.hidden, r->info.max_len);
+	if ((size_t)r->cfg->prompt_len >= r->info.max_len)
+		return bbt_error(err, errlen, BBT_EINVAL,
+		                 "--prompt-len %ld leaves no room in the model's %zu positions",
+		                 r->cfg->prompt_len, r->info.max_len);
+	return BBT_OK;
+}
+
+static int encode_splits(struct run *r, char *err, size_t errlen)
+{
+	struct bbt_tokenizer tok = { r->be.entry->desc->backend, r->be.state };
+	r->L = r->task->n_labels;
+	r->label_ids = calloc(r->L, sizeof *r->label_ids);
+	if (r->label_ids == NULL)
+		return bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
+	int rc = bbt_template_label_ids(r->task, &tok, r->label_ids, err, errlen);
+	struct bbt_encode_params ep = {
+		.max_len = r->info.max_len,
+		.prompt_len = (size_t)r->cfg->prompt_len,
+		.causal = r->info.causal,
+		.bos_id = r->info.bos_id,
+		.eos_id = r->info.eos_id,
+		.mask_id = r->info.mask_id,
+	};
+	const bbt_dataset_t *ds[N_SPLITS] = { r->splits.train, r->splits.dev, r->splits.test };
+	for (int s = 0; rc == BBT_OK && s < N_SPLITS; s++) {
+		rc = bbt_template_encode(r->tmpl, &tok, &ep, ds[s], &r->enc[s], err, errlen);
+		if (rc == BBT_OK && r->enc[s]->n_truncated > 0)
+			bbt_log(BBT_LOG_WARNING, NULL,
+			        "%s: %zu of %zu %s examples truncated to fit %zu positions (%zu tokens cut)",
+			        r->task->name, r->enc[s]->n_truncated, r->enc[s]->n_seq, split_names[s],
+			        r->info.max_len, r->enc[s]->tokens_dropped);
+	}
+	if (rc == BBT_OK && r->enc[SPLIT_TRAIN]->n_seq == 0)
+		rc = bbt_error(err, errlen, BBT_EINVAL, "%s: the training split is empty",
+		               r->task->name);
+	return rc;
+}
+
+static int make_subspace(struct run *r, char *err, size_t errlen)
+{
+	r->d = (size_t)r->cfg->dim;
+	r->D = (size_t)r->cfg->prompt_len * r->info.hidden;
+	if (r->D == 0)
+		return bbt_error(err, errlen, BBT_EINVAL,
+		                 "--prompt-len 0 leaves the optimizer nothing to tune");
+	struct bbt_subspace_params sp = bbt_subspace_default_params();
+	sp.dim = r->d;
+	sp.out_dim = r->D;
+	sp.projection = bbt_projection_parse(r->cfg->projection);
+	sp.embed_std = r->info.embed_std;
+	sp.alpha = r->cfg->alpha;
+	sp.sigma0 = r->cfg->sigma;
+	sp.seed = r->seed_projection;
+	r->sub = bbt_subspace_alloc(&sp, err, errlen);
+	return r->sub ? BBT_OK : BBT_EINVAL;
+}
+
+static int create_optimizer(struct run *r, char *err, size_t errlen)
+{
+	const struct bbt_plugin *desc = r->opt.entry->desc;
+	if (desc->flags & BBT_OPTIMIZER_CATEGORICAL)
+		return bbt_error(err, errlen, BBT_EINVAL,
+		                 "optimizer %s searches discrete prompts; this run tunes a "
+		                 "continuous prompt", desc->name);
+	if (desc->flags & BBT_OPTIMIZER_WANTS_GRADIENT)
+		return bbt_error(err, errlen, BBT_ENOTSUP,
+		                 "optimizer %s needs gradients, which backend %s does not provide",
+		                 desc->name, r->be.entry->desc->name);
+	struct bbt_optimizer_params op = {
+		.space = { .kind = BBT_SPACE_BOX, .dim = r->d, .bound = 0, .choices = 0 },
+		.popsize = (size_t)r->cfg->popsize,
+		.sigma = r->cfg->sigma,
+		.x0 = NULL,
+		.budget = (size_t)r->cfg->budget,
+		.seed = (uint64_t)r->cfg->seed,
+	};
+	memset(&r->oinfo, 0, sizeof r->oinfo);
+	int rc = desc->optimizer->create(bbt_hostsvc_host(r->opt.svc), &op, &r->opt.state,
+	                                 &r->oinfo, err, errlen);
+	if (rc < 0) {
+		bbt_error_prefix(err, errlen, "optimizer %s", desc->name);
+		return rc;
+	}
+	if (r->oinfo.batch == 0)
+		return bbt_error(err, errlen, BBT_EINTERNAL, "optimizer %s asks batches of 0",
+		                 desc->name);
+	size_t b = r->oinfo.batch;
+	size_t nt = r->enc[SPLIT_TRAIN]->n_seq;
+	size_t rows = nt > EVAL_CHUNK ? nt : EVAL_CHUNK;
+	r->z = calloc(b * r->d, sizeof *r->z);
+	r->prompts = calloc(b * r->D, sizeof *r->prompts);
+	r->logits = calloc(b * rows * r->L, sizeof *r->logits);
+	r->loss = calloc(b, sizeof *r->loss);
+	r->best_z = calloc(r->d, sizeof *r->best_z);
+	r->best_dev_z = calloc(r->d, sizeof *r->best_dev_z);
+	if (!r->z || !r->prompts || !r->logits || !r->loss || !r->best_z || !r->best_dev_z)
+		return bbt_error(err, errlen, BBT_ENOMEM, "out of memory for a batch of %zu", b);
+	return BBT_OK;
+}
+
+/* A stable id from every setting that changes the outcome (not where the
+ * results go): re-running the same settings finds the same folder. */
+static int make_run_id(struct run *r, char *err, size_t errlen)
+{
+	json_t *j = bbt_config_to_json(r->cfg);
+	if (j == NULL)
+		return bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
+	json_object_del(j, "out");
+	json_object_del(j, "experiment");
+	json_object_del(j, "data-dir");
+	json_object_set_new(j, "data-seed", json_integer(bbt_config_data_seed(r->cfg)));
+	const struct plugin_use *uses[] = { &r->opt, &r->be };
+	for (size_t u = 0; u < 2; u++) {
+		json_t *o = json_object();
+		for (size_t i = 0; i < bbt_options_count(uses[u]->opts); i++)
+			json_object_set_new(o, bbt_options_key(uses[u]->opts, i),
+			                    json_string(bbt_options_text(uses[u]->opts, i)));
+		json_object_set_new(j, u == 0 ? "optimizer-options" : "backend-options", o);
+	}
+	char *text = json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT);
+	json_decref(j);
+	if (text == NULL)
+		return bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
+	unsigned long long h = bbt_hash64(text, strlen(text), BBT_HASH64_INIT);
+	free(text);
+
+	const char *exp = r->cfg->experiment[0] ? r->cfg->experiment : r->task->name;
+	r->run_id = bbt_asprintf("%s-%s-%s-d%ld-s%ld-%012llx", r->opt.entry->desc->name,
+	                         r->be.entry->desc->name, r->task->name, r->cfg->dim, r->cfg->seed,
+	                         h & 0xffffffffffffULL);
+	char *expdir = r->run_id ? bbt_path_join(r->cfg->out, exp) : NULL;
+	r->run_dir = expdir ? bbt_path_join(expdir, r->run_id) : NULL;
+	free(expdir);
+	return r->run_dir ? BBT_OK : bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
+}
+
+/* ------------------------------------------------------------------ */
+/* Scoring */
+
+/* Logits of sequences [first, first+n) of `enc` under `nv` candidates z. */
+static int score(struct run *r, const bbt_encoded_t *enc, size_t first, size_t n,
+                 const double *z, size_t nv, float *logits, char *err, size_t errlen)
+{
+	struct bbt_batch b;
+	bbt_encoded_batch(enc, first, n, &b);
+	b.n_labels = r->L;
+	b.label_ids = r->label_ids;
+	b.prompt_len = (size_t)r->cfg->prompt_len;
+	b.prompt_layers = 1;
+	bbt_subspace_project(r->sub, z, nv, r->prompts);
+	int rc = r->be.entry->desc->backend->score(r->be.state, &b, r->prompts, nv, logits, err,
+	                                           errlen);
+	if (rc < 0)
+		bbt_error_prefix(err, errlen, "backend %s", r->be.entry->desc->name);
+	return rc;
+}
+
+/* The task metric of one z over a whole split, in chunks. */
+static int evaluate(struct run *r, int split, const double *z, double *metric, double *acc,
+                    double *f1, char *err, size_t errlen)
+{
+	const bbt_encoded_t *enc = r->enc[split];
+	float *all = malloc((enc->n_seq ? enc->n_seq : 1) * r->L * sizeof *all);
+	if (all == NULL)
+		return bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
+	int rc = BBT_OK;
+	for (size_t first = 0; rc == BBT_OK && first < enc->n_seq; first += EVAL_CHUNK) {
+		size_t n = enc->n_seq - first < EVAL_CHUNK ? enc->n_seq - first : EVAL_CHUNK;
+		rc = score(r, enc, first, n, z, 1, all + first * r->L, err, errlen);
+		if (split == SPLIT_DEV)
+			r->dev_calls++;
+		else
+			r->test_calls++;
+	}
+	if (rc == BBT_OK) {
+		*metric = bbt_metric_eval(r->task->metric, all, enc->n_seq, r->L, enc->labels);
+		if (acc)
+			*acc = bbt_metric_accuracy(all, enc->n_seq, r->L, enc->labels);
+		if (f1)
+			*f1 = bbt_metric_f1(all, enc->n_seq, r->L, enc->labels);
+	}
+	free(all);
+	return rc;
+}
+
+/* Best-so-far on dev; keep it when it beats every earlier dev score. */
+static int dev_check(struct run *r, char *err, size_t errlen)
+{
+	if (r->best_changed || isnan(r->last_dev)) {
+		int rc = evaluate(r, SPLIT_DEV, r->best_z, &r->last_dev, NULL, NULL, err, errlen);
+		if (rc < 0)
+			return rc;
+		r->best_changed = 0;
+	}
+	if (isnan(r->best_dev) || r->last_dev > r->best_dev) {
+		r->best_dev = r->last_dev;
+		memcpy(r->best_dev_z, r->best_z, r->d * sizeof *r->best_z);
+		r->best_dev_call = r->calls;
+	}
+	return BBT_OK;
+}
+
+static void progress(const struct run *r, int final)
+{
+	double el = bbt_now() - r->t0;
+	double eta = r->calls ? el * (double)((size_t)r->cfg->budget - r->calls) / (double)r->calls
+	                      : 0;
+	char dev[32] = "-";
+	if (!isnan(r->best_dev))
+		snprintf(dev, sizeof dev, "%.2f%%", 100 * r->best_dev);
+	bbt_progress(final, "%s: calls %zu/%ld | best loss %.4f | dev %s %s | %.1fs, ETA %.0fs",
+	             r->run_id, r->calls, r->cfg->budget, r->best_loss,
+	             bbt_metric_name(r->task->metric), dev, el, final ? 0.0 : eta);
+}
+
+static int loop(struct run *r, char *err, size_t errlen)
+{
+	const struct bbt_optimizer_ops *ops = r->opt.entry->desc->optimizer;
+	const bbt_encoded_t *train = r->enc[SPLIT_TRAIN];
+	size_t nt = train->n_seq, budget = (size_t)r->cfg->budget;
+	size_t every = (size_t)r->cfg->eval_every;
+	int rc = BBT_OK;
+
+	while (r->calls < budget && !interrupted) {
+		size_t n = 0;
+		rc = ops->ask(r->opt.state, r->z, &n, err, errlen);
+		if (rc < 0 || n == 0 || n > r->oinfo.batch) {
+			if (rc >= 0)
+				rc = bbt_error(err, errlen, BBT_EINTERNAL,
+				               "optimizer %s asked %zu candidates (batch %zu)",
+				               r->opt.entry->desc->name, n, r->oinfo.batch);
+			break;
+		}
+		size_t m = n < budget - r->calls ? n : budget - r->calls;
+		rc = score(r, train, 0, nt, r->z, m, r->logits, err, errlen);
+		if (rc < 0)
+			break;
+		r->batches++;
+		for (size_t v = 0; v < m; v++) {
+			r->loss[v] = bbt_loss_eval(bbt_loss_parse(r->cfg->loss), r->task->metric,
+			                           r->logits + v * nt * r->L, nt, r->L, train->labels);
+			r->calls++;
+			if (isnan(r->best_loss) || r->loss[v] < r->best_loss) {
+				r->best_loss = r->loss[v];
+				memcpy(r->best_z, r->z + v * r->d, r->d * sizeof *r->z);
+				r->best_changed = 1;
+			}
+			int eval_now = r->calls % every == 0 || r->calls == budget;
+			double devm = NAN;
+			if (eval_now) {
+				if ((rc = dev_check(r, err, errlen)) < 0)
+					break;
+				devm = r->last_dev;
+			}
+			struct bbt_trace_row row = { r->calls, r->batches, r->loss[v], r->best_loss,
+			                             devm, bbt_now() - r->t0 };
+			if (bbt_rundir_trace(r->rd, &row) < 0) {
+				rc = bbt_error(err, errlen, BBT_EIO, "%s: cannot write trace",
+				               bbt_rundir_path(r->rd));
+				break;
+			}
+		}
+		if (rc < 0 || (rc = bbt_rundir_flush(r->rd, err, errlen)) < 0)
+			break;
+		progress(r, 0);
+		if (m < n)
+			break;   /* the budget ended inside this batch: no tell */
+		rc = ops->tell(r->opt.state, r->z, n, r->loss, NULL, err, errlen);
+		if (rc == BBT_STOP) {
+			const char *why = ops->stop_reason ? ops->stop_reason(r->opt.state) : NULL;
+			r->stop_reason = why ? why : "stop";
+			rc = BBT_OK;
+			break;
+		}
+		if (rc < 0) {
+			bbt_error_prefix(err, errlen, "optimizer %s", r->opt.entry->desc->name);
+			break;
+		}
+	}
+	if (rc == BBT_OK && r->stop_reason == NULL)
+		r->stop_reason = interrupted ? "interrupted" : "maxfevals";
+	/* The last batch may have ended between evaluations. */
+	if (rc == BBT_OK && r->calls > 0 && r->calls % every != 0 && r->calls != budget &&
+	    !interrupted)
+		rc = dev_check(r, err, errlen);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Output */
+
+static json_t *plugin_json(const struct plugin_use *u)
+{
+	const struct bbt_plugin *d = u->entry->desc;
+	json_t *o = json_object(), *opts = json_object();
+	char abi[32];
+	snprintf(abi, sizeof abi, "%u.%u", (unsigned)d->abi_major, (unsigned)d->abi_minor);
+	json_object_set_new(o, "name", json_string(d->name));
+	json_object_set_new(o, "version", json_string(d->version ? d->version : ""));
+	json_object_set_new(o, "abi", json_string(abi));
+	json_object_set_new(o, "path", json_string(u->entry->path));
+	for (size_t i = 0; i < bbt_options_count(u->opts); i++)
+		json_object_set_new(opts, bbt_options_key(u->opts, i),
+		                    json_string(bbt_options_text(u->opts, i)));
+	json_object_set_new(o, "options", opts);
+	return o;
+}
+
+static json_t *num_or_null(double v)
+{
+	return isfinite(v) ? json_real(v) : json_null();
+}
+
+static json_t *result_json(struct run *r, const char *status, double test_metric,
+                           double test_acc, double test_f1, double wall)
+{
+	json_t *j = json_object();
+	char abi[16];
+	snprintf(abi, sizeof abi, "%d.%d", BBT_ABI_MAJOR, BBT_ABI_MINOR);
+	json_object_set_new(j, "status", json_string(status));
+	json_object_set_new(j, "run_id", json_string(r->run_id));
+	json_object_set_new(j, "bbtbench_version", json_string(PACKAGE_VERSION));
+	json_object_set_new(j, "abi", json_string(abi));
+	json_object_set_new(j, "settings", bbt_config_to_json(r->cfg));
+
+	json_t *seeds = json_object();
+	json_object_set_new(seeds, "run", json_integer(r->cfg->seed));
+	json_object_set_new(seeds, "data", json_integer(bbt_config_data_seed(r->cfg)));
+	json_object_set_new(seeds, "optimizer", json_integer(r->seed_optimizer));
+	json_object_set_new(seeds, "backend", json_integer(r->seed_backend));
+	json_object_set_new(seeds, "projection", json_integer(r->seed_projection));
+	json_object_set_new(j, "seeds", seeds);
+
+	json_object_set_new(j, "optimizer", plugin_json(&r->opt));
+	json_t *be = plugin_json(&r->be);
+	json_t *mi = json_object();
+	json_object_set_new(mi, "arch", json_string(r->info.arch));
+	json_object_set_new(mi, "hidden", json_integer((json_int_t)r->info.hidden));
+	json_object_set_new(mi, "layers", json_integer((json_int_t)r->info.layers));
+	json_object_set_new(mi, "vocab_size", json_integer((json_int_t)r->info.vocab_size));
+	json_object_set_new(mi, "max_len", json_integer((json_int_t)r->info.max_len));
+	json_object_set_new(mi, "embed_std", json_real(r->info.embed_std));
+	json_object_set_new(be, "model", mi);
+	json_object_set_new(j, "backend", be);
+
+	json_t *task = json_object(), *words = json_array(), *ids = json_array();
+	json_object_set_new(task, "name", json_string(r->task->name));
+	json_object_set_new(task, "file", json_string(r->task->path));
+	json_object_set_new(task, "template", json_string(r->task->template_text));
+	json_object_set_new(task, "metric", json_string(bbt_metric_name(r->task->metric)));
+	for (size_t l = 0; l < r->L; l++) {
+		json_array_append_new(words, json_string(r->task->label_words[l]));
+		json_array_append_new(ids, json_integer(r->label_ids[l]));
+	}
+	json_object_set_new(task, "label_words", words);
+	json_object_set_new(task, "label_ids", ids);
+	json_object_set_new(j, "task", task);
+
+	json_t *data = json_object(), *trunc = json_object();
+	json_object_set_new(data, "train_from", json_string(r->splits.train_from));
+	json_object_set_new(data, "test_from", json_string(r->splits.test_from));
+	json_object_set_new(data, "host_sampled", json_boolean(r->splits.sampled));
+	for (int s = 0; s < N_SPLITS; s++) {
+		char key[16];
+		snprintf(key, sizeof key, "n_%s", split_names[s]);
+		json_object_set_new(data, key, json_integer((json_int_t)r->enc[s]->n_seq));
+		json_object_set_new(trunc, split_names[s],
+		                    json_integer((json_int_t)r->enc[s]->n_truncated));
+	}
+	json_object_set_new(data, "truncated", trunc);
+	json_object_set_new(j, "data", data);
+
+	json_t *proj = json_object();
+	struct bbt_subspace_params sp = bbt_subspace_default_params();
+	sp.dim = r->d;
+	sp.embed_std = r->info.embed_std;
+	sp.alpha = r->cfg->alpha;
+	sp.sigma0 = r->cfg->sigma;
+	json_object_set_new(proj, "kind", json_string(r->cfg->projection));
+	json_object_set_new(proj, "dim", json_integer((json_int_t)r->d));
+	json_object_set_new(proj, "out_dim", json_integer((json_int_t)r->D));
+	json_object_set_new(proj, "std", json_real(bbt_subspace_scale(&sp)));
+	json_object_set_new(j, "projection", proj);
+
+	json_t *m = json_object();
+	json_object_set_new(m, "metric", json_string(bbt_metric_name(r->task->metric)));
+	json_object_set_new(m, "train_loss", num_or_null(r->best_loss));
+	json_object_set_new(m, "dev_metric", num_or_null(r->best_dev));
+	json_object_set_new(m, "best_dev_call", json_integer((json_int_t)r->best_dev_call));
+	json_object_set_new(m, "test_metric", num_or_null(test_metric));
+	json_object_set_new(m, "test_acc", num_or_null(test_acc));
+	json_object_set_new(m, "test_f1", num_or_null(test_f1));
+	json_object_set_new(j, "metrics", m);
+
+	json_object_set_new(j, "api_calls", json_integer((json_int_t)r->calls));
+	json_object_set_new(j, "batches", json_integer((json_int_t)r->batches));
+	json_object_set_new(j, "dev_backend_calls", json_integer((json_int_t)r->dev_calls));
+	json_object_set_new(j, "test_backend_calls", json_integer((json_int_t)r->test_calls));
+	json_object_set_new(j, "stop_reason", json_string(r->stop_reason ? r->stop_reason : ""));
+
+	const struct bbt_optimizer_ops *ops = r->opt.entry->desc->optimizer;
+	json_t *st = json_object();
+	if (ops->stats != NULL) {
+		struct bbt_optimizer_stat stats[32];
+		size_t ns = ops->stats(r->opt.state, stats, 32);
+		for (size_t i = 0; i < ns && i < 32; i++)
+			json_object_set_new(st, stats[i].name, num_or_null(stats[i].value));
+	}
+	json_object_set_new(j, "optimizer_state", st);
+	json_object_set_new(j, "wall_time_s", json_real(wall));
+	return j;
+}
+
+static int write_config(struct run *r, char *err, size_t errlen)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	if (f == NULL)
+		return bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
+	fprintf(f, "; bbtbench %s: resolved settings of run %s\n; re-run with: bbtbench --config "
+	           "config.ini --force\n",
+	        PACKAGE_VERSION, r->run_id);
+	bbt_config_write_run_section(r->cfg, f);
+	const struct plugin_use *uses[] = { &r->opt, &r->be };
+	for (size_t u = 0; u < 2; u++) {
+		fprintf(f, "\n[%s]\n", u == 0 ? "optimizer" : "backend");
+		for (size_t i = 0; i < bbt_options_count(uses[u]->opts); i++)
+			fprintf(f, "%s = %s\n", bbt_options_key(uses[u]->opts, i),
+			        bbt_options_text(uses[u]->opts, i));
+	}
+	fclose(f);
+	int rc = bbt_rundir_write(r->rd, "config.ini", buf, err, errlen);
+	free(buf);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+
+static void run_release(struct run *r)
+{
+	if (r->opt.entry && r->opt.state)
+		r->opt.entry->desc->optimizer->free(r->opt.state);
+	if (r->be.entry && r->be.state)
+		r->be.entry->desc->backend->close(r->be.state);
+	struct plugin_use *uses[] = { &r->opt, &r->be };
+	for (size_t u = 0; u < 2; u++) {
+		bbt_hostsvc_free(uses[u]->svc);
+		bbt_options_free(uses[u]->opts);
+		bbt_kvlist_clear(&uses[u]->given);
+	}
+	for (int s = 0; s < N_SPLITS; s++)
+		bbt_encoded_free(r->enc[s]);
+	bbt_subspace_free(r->sub);
+	bbt_rundir_free(r->rd);
+	bbt_splits_free(&r->splits);
+	bbt_template_free(r->tmpl);
+	bbt_task_free(r->task);
+	free(r->label_ids);
+	free(r->run_id);
+	free(r->run_dir);
+	free(r->z);
+	free(r->prompts);
+	free(r->logits);
+	free(r->loss);
+	free(r->best_z);
+	free(r->best_dev_z);
+}
+
+static void fill_summary(const struct run *r, struct bbt_run_summary *s, const char *status,
+                         double test_metric, double test_acc, double wall)
+{
+	memset(s, 0, sizeof *s);
+	snprintf(s->run_dir, sizeof s->run_dir, "%s", r->run_dir ? r->run_dir : "");
+	snprintf(s->status, sizeof s->status, "%s", status);
+	snprintf(s->metric, sizeof s->metric, "%s", bbt_metric_name(r->task->metric));
+	snprintf(s->stop_reason, sizeof s->stop_reason, "%s", r->stop_reason ? r->stop_reason : "");
+	s->train_loss = r->best_loss;
+	s->dev_metric = r->best_dev;
+	s->test_metric = test_metric;
+	s->test_acc = test_acc;
+	s->api_calls = r->calls;
+	s->wall = wall;
+}
+
+/* A finished run with these settings exists: report it instead. */
+static int report_existing(struct run *r, struct bbt_run_summary *s, char *err, size_t errlen)
+{
+	char *path = bbt_path_join(r->run_dir, "result.json");
+	json_error_t jerr;
+	json_t *j = path ? json_load_file(path, 0, &jerr) : NULL;
+	free(path);
+	if (j == NULL)
+		return bbt_error(err, errlen, BBT_EIO, "%s/result.json: %s", r->run_dir, jerr.text);
+	json_t *m = json_object_get(j, "metrics");
+	r->best_loss = json_number_value(json_object_get(m, "train_loss"));
+	r->best_dev = json_number_value(json_object_get(m, "dev_metric"));
+	r->calls = (size_t)json_integer_value(json_object_get(j, "api_calls"));
+	r->stop_reason = NULL;
+	fill_summary(r, s, "skipped", json_number_value(json_object_get(m, "test_metric")),
+	             json_number_value(json_object_get(m, "test_acc")),
+	             json_number_value(json_object_get(j, "wall_time_s")));
+	snprintf(s->stop_reason, sizeof s->stop_reason, "%s",
+	         json_string_value(json_object_get(j, "stop_reason")) ?: "");
+	json_decref(j);
+	return BBT_OK;
+}
+
+int bbt_run(const struct bbt_config *cfg, bbt_registry_t *reg, const struct bbt_run_flags *flags,
+            struct bbt_run_summary *summary, char *err, size_t errlen)
+{
+	struct run r = { .cfg = cfg, .best_loss = NAN, .last_dev = NAN, .best_dev = NAN };
+	r.seed_optimizer = bbt_rng_derive_seed((uint64_t)cfg->seed, "optimizer");
+	r.seed_backend = bbt_rng_derive_seed((uint64_t)cfg->seed, "backend");
+	r.seed_projection = bbt_rng_derive_seed((uint64_t)cfg->seed, "projection");
+	memset(summary, 0, sizeof *summary);
+	r.t0 = bbt_now();
+
+	int rc = load_task(&r, err, errlen);
+	if (rc == BBT_OK)
+		rc = prepare_plugin(&r, &r.opt, BBT_PLUGIN_OPTIMIZER, cfg->optimizer,
+		                    spec_of(reg, BBT_PLUGIN_BACKEND, cfg->backend), reg,
+		                    r.seed_optimizer, err, errlen);
+	if (rc == BBT_OK)
+		rc = prepare_plugin(&r, &r.be, BBT_PLUGIN_BACKEND, cfg->backend,
+		                    spec_of(reg, BBT_PLUGIN_OPTIMIZER, cfg->optimizer), reg,
+		                    r.seed_backend, err, errlen);
+	if (rc == BBT_OK)
+		rc = make_run_id(&r, err, errlen);
+	if (rc == BBT_OK && !flags->force && bbt_rundir_state(r.run_dir) == BBT_RUNDIR_FINISHED) {
+		rc = report_existing(&r, summary, err, errlen);
+		run_release(&r);
+		return rc;
+	}
+	if (rc == BBT_OK)
+		rc = load_splits(&r, err, errlen);
+	if (rc == BBT_OK)
+		rc = open_backend(&r, err, errlen);
+	if (rc == BBT_OK)
+		rc = encode_splits(&r, err, errlen);
+	if (rc == BBT_OK)
+		rc = make_subspace(&r, err, errlen);
+	if (rc == BBT_OK)
+		rc = create_optimizer(&r, err, errlen);
+	if (rc < 0) {
+		run_release(&r);
+		return rc;
+	}
+
+	/* From here on the run folder is written. */
+	rc = bbt_rundir_open(r.run_dir, &r.rd, err, errlen);
+	if (rc == BBT_OK)
+		rc = write_config(&r, err, errlen);
+	bbt_log(BBT_LOG_INFO, NULL,
+	        "%s: %s on %s, %s backend, d=%zu, P=%ld, %zu train / %zu dev / %zu test examples",
+	        r.run_id, r.opt.entry->desc->name, r.task->name, r.be.entry->desc->name, r.d,
+	        cfg->prompt_len, r.enc[SPLIT_TRAIN]->n_seq, r.enc[SPLIT_DEV]->n_seq,
+	        r.enc[SPLIT_TEST]->n_seq);
+	if (rc == BBT_OK)
+		rc = loop(&r, err, errlen);
+
+	double test_metric = NAN, test_acc = NAN, test_f1 = NAN;
+	int was_interrupted = interrupted != 0;
+	if (rc == BBT_OK && !was_interrupted && r.calls > 0)
+		rc = evaluate(&r, SPLIT_TEST, r.best_dev_z, &test_metric, &test_acc, &test_f1, err,
+		              errlen);
+	double wall = bbt_now() - r.t0;
+	if (rc == BBT_OK) {
+		progress(&r, 1);
+		const char *status = was_interrupted ? "interrupted" : "finished";
+		json_t *res = result_json(&r, status, test_metric, test_acc, test_f1, wall);
+		rc = res ? bbt_rundir_finish(r.rd, res, err, errlen)
+		         : bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
+		json_decref(res);
+		fill_summary(&r, summary, status, test_metric, test_acc, wall);
+		if (rc == BBT_OK && was_interrupted)
+			rc = bbt_error(err, errlen, BBT_EINTR,
+			               "interrupted after %zu calls; partial results in %s", r.calls,
+			               r.run_dir);
+	}
+	run_release(&r);
+	return rc;
+}

@@ -1,0 +1,96 @@
+#!/bin/sh
+# t/bad_input.sh - malformed INI, task YAML and data files: one clear line
+# naming the file, the line or field and what was expected; exit 2; and
+# earlier results left exactly as they were.
+. "${top_srcdir:-.}/t/lib.sh"
+plan 20
+
+mkdir -p "$TMP/data/mini"
+printf 'sentence\tlabel\n' >"$TMP/data/mini/head"
+good() {
+	cp "$TMP/data/mini/head" "$TMP/data/mini/train.tsv"
+	for i in 1 2 3 4; do
+		printf 'a good great film %s\t1\nan awful bad film %s\t0\n' $i $i >>"$TMP/data/mini/train.tsv"
+	done
+	cp "$TMP/data/mini/train.tsv" "$TMP/data/mini/test.tsv"
+}
+cat >"$TMP/mini.yaml" <<'YAML'
+name: mini
+description: test task
+metric: acc
+fields: [sentence]
+template: "{sentence} . It was {mask} ."
+labels:
+  - {value: "0", word: bad}
+  - {value: "1", word: great}
+train:
+  file: mini/train.tsv
+  format: tsv
+  header: true
+  columns: {sentence: sentence, label: label}
+test:
+  file: mini/test.tsv
+  format: tsv
+  header: true
+  columns: {sentence: sentence, label: label}
+YAML
+mini() {
+	run "$BBTBENCH" --optimizer random --backend synthetic --task "$TMP/mini.yaml" \
+		--data-dir "$TMP/data" --k-shot 2 --dim 8 --prompt-len 4 --budget 40 \
+		--out "$TMP/res" --quiet --force "$@"
+}
+
+good
+mini
+ok $rc "a good run first"
+sum_before=$(find "$TMP/res" -type f -exec md5sum {} + | sort)
+
+# expect DESCRIPTION PATTERN: exit 2, one line matching PATTERN
+expect() {
+	is "$rc" 2 "$1: exit 2"
+	like "$err" "$2" "$1: $(printf '%s' "$err" | head -n 1)"
+}
+
+printf 'sentence\tlabel\nonly one column\n' >"$TMP/data/mini/train.tsv"
+mini
+expect "missing column" "mini/train.tsv:2:"
+
+good
+printf 'a fine film\t7\n' >>"$TMP/data/mini/train.tsv"
+mini
+expect "label not in the label set" "mini/train.tsv:10:.*7"
+
+good
+: >"$TMP/data/mini/train.tsv"
+mini
+expect "empty file" "mini/train.tsv.*empty"
+
+good
+printf 'caf\351 film\t1\n' >>"$TMP/data/mini/train.tsv"
+mini
+expect "non-UTF-8 data" "mini/train.tsv:10:.*UTF-8"
+
+good
+rm "$TMP/data/mini/test.tsv"
+mini
+expect "missing data file" "mini/test.tsv"
+
+good
+sed 's/{mask}/MASK/' "$TMP/mini.yaml" >"$TMP/nomask.yaml"
+run "$BBTBENCH" --task "$TMP/nomask.yaml" --data-dir "$TMP/data" --out "$TMP/res" --quiet
+expect "template without {mask}" "nomask.yaml"
+
+printf 'name: [unclosed\n' >"$TMP/broken.yaml"
+run "$BBTBENCH" --task "$TMP/broken.yaml" --out "$TMP/res" --quiet
+expect "malformed YAML" "broken.yaml:[0-9]+"
+
+printf '[run]\nbudget = lots\n' >"$TMP/bad.ini"
+run "$BBTBENCH" --config "$TMP/bad.ini" --out "$TMP/res" --quiet
+expect "bad INI value" "bad.ini:2: budget 'lots': expected an integer"
+
+run "$BBTBENCH" --task toy --backend synthetic -O backend.hiden=3 --out "$TMP/res" --quiet
+expect "unknown plugin option" "unknown option 'hiden'.*known options: hidden"
+
+sum_after=$(find "$TMP/res" -type f -exec md5sum {} + | sort)
+is "$sum_after" "$sum_before" "earlier results are untouched by every failed run"
+done_testing
