@@ -308,35 +308,33 @@ static int strip_eol(char *s, size_t *len)
 /* ------------------------------------------------------------------ */
 /* Delimited records */
 
-/* Is a quoted field still open at the end of s? */
-static int quote_open(const char *s, size_t len, char sep)
+/* Where a scan of a quoted-format record stands, so that a record that
+ * grows line by line is scanned once, not once per line. */
+enum quote_mode { Q_FIELD_START, Q_UNQUOTED, Q_QUOTED, Q_QUOTE_IN_QUOTED };
+
+static enum quote_mode quote_scan(const char *s, size_t from, size_t to, char sep,
+                                  enum quote_mode m)
 {
-	size_t i = 0;
-	while (i <= len) {
-		/* at the start of a field */
-		if (i < len && s[i] == '"') {
-			i++;
-			for (;;) {
-				if (i >= len)
-					return 1;
-				if (s[i] == '"') {
-					if (i + 1 < len && s[i + 1] == '"') {
-						i += 2;
-						continue;
-					}
-					i++;
-					break;
-				}
-				i++;
-			}
+	for (size_t i = from; i < to; i++) {
+		char c = s[i];
+		switch (m) {
+		case Q_FIELD_START:
+			m = c == '"' ? Q_QUOTED : c == sep ? Q_FIELD_START : Q_UNQUOTED;
+			break;
+		case Q_UNQUOTED:
+			if (c == sep)
+				m = Q_FIELD_START;
+			break;
+		case Q_QUOTED:
+			if (c == '"')
+				m = Q_QUOTE_IN_QUOTED;
+			break;
+		case Q_QUOTE_IN_QUOTED: /* "" is a quote; anything else closed it */
+			m = c == '"' ? Q_QUOTED : c == sep ? Q_FIELD_START : Q_UNQUOTED;
+			break;
 		}
-		while (i < len && s[i] != sep)
-			i++;
-		if (i >= len)
-			return 0;
-		i++; /* past the separator: the next field starts */
 	}
-	return 0;
+	return m;
 }
 
 /* The next record into r->rec. 1: a record, 0: end of file, < 0 error.
@@ -356,7 +354,10 @@ static int next_record(struct reader *r)
 		memcpy(r->rec, r->line, (size_t)n + 1);
 		r->rec_len = (size_t)n;
 		/* A quoted field may hold line breaks: keep them, byte for byte. */
-		while (quoted && quote_open(r->rec, r->rec_len, sep)) {
+		enum quote_mode m = Q_FIELD_START;
+		size_t scanned = 0;
+		while (quoted && (m = quote_scan(r->rec, scanned, r->rec_len, sep, m)) == Q_QUOTED) {
+			scanned = r->rec_len;
 			n = next_line(r);
 			if (n < 0)
 				return (int)n;
@@ -432,7 +433,7 @@ static int split_record(struct reader *r)
 					line += s[k] == '\n';
 				return bbt_error(r->err, r->errlen, BBT_EFORMAT,
 				                 "%s:%zu: column %zu: expected '%s' or the end of the line "
-				                 "after a closing quote, got '%c'", r->path, line, r->n_cols,
+				                 "after a closing quote, got '%c'", r->path, line, r->n_cols - 1,
 				                 sep == '\t' ? "\\t" : ",", s[i]);
 			}
 		} else {
