@@ -3,13 +3,13 @@
  */
 #include "config.h"
 
-#include <dirent.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "catalog.h"
 #include "commands.h"
 #include "log.h"
 #include "options.h"
@@ -317,45 +317,24 @@ static void list_plugins(const bbt_registry_t *reg, int with_options)
 		printf("  %s\n", bbt_registry_dir(reg, i));
 }
 
-static int yaml_file(const struct dirent *d)
-{
-	size_t n = strlen(d->d_name);
-	return n > 5 && strcmp(d->d_name + n - 5, ".yaml") == 0;
-}
-
 static void list_tasks(void)
 {
+	bbt_catalog_t *cat = bbt_catalog_load();
+	if (cat == NULL) {
+		bbt_log(BBT_LOG_ERROR, NULL, "out of memory");
+		return;
+	}
+	printf("\nTasks:\n");
+	for (size_t i = 0; i < cat->n; i++)
+		printf("  %-10s %-48s %s\n", cat->tasks[i]->name,
+		       cat->tasks[i]->description ? cat->tasks[i]->description : "",
+		       cat->tasks[i]->path);
+	for (size_t i = 0; i < cat->n_bad; i++)
+		printf("  (skipped) %s\n", cat->bad[i]);
+	bbt_catalog_free(cat);
+
 	const char *dirs[20];
 	size_t nd = bbt_task_dirs(dirs, 20);
-	char seen[64][64];
-	size_t n_seen = 0;
-	printf("\nTasks:\n");
-	for (size_t d = 0; d < nd; d++) {
-		struct dirent **names = NULL;
-		int n = scandir(dirs[d], &names, yaml_file, alphasort);
-		for (int i = 0; i < n; i++) {
-			char *path = bbt_path_join(dirs[d], names[i]->d_name);
-			bbt_task_t *t = NULL;
-			char err[BBT_ERRLEN];
-			if (path != NULL && bbt_task_load(path, &t, err, sizeof err) == BBT_OK) {
-				int dup = 0;
-				for (size_t s = 0; s < n_seen; s++)
-					dup |= strcmp(seen[s], t->name) == 0;
-				if (!dup) {
-					printf("  %-10s %-48s %s\n", t->name,
-					       t->description ? t->description : "", path);
-					if (n_seen < 64)
-						snprintf(seen[n_seen++], sizeof seen[0], "%s", t->name);
-				}
-			} else if (path != NULL) {
-				printf("  (skipped) %s\n", err);
-			}
-			bbt_task_free(t);
-			free(path);
-			free(names[i]);
-		}
-		free(names);
-	}
 	printf("\nTask search path:\n");
 	for (size_t d = 0; d < nd; d++)
 		printf("  %s\n", dirs[d]);

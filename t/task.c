@@ -190,7 +190,7 @@ static void test_contents(const char *top)
 		is_string(t->label_words[1], "Maybe", "snli: neutral -> Maybe");
 		is_int(t->train->format, BBT_FORMAT_JSONL, "snli: JSONL");
 		is_string(t->train->label.parts[0].name, "gold_label", "snli: label key gold_label");
-		ok(t->dev != NULL, "snli: full dev file kept for reference");
+		is_string(t->test->file, "snli_1.0/snli_1.0_dev.jsonl", "snli: evaluated on the dev file (LM-BFF's test set)");
 		ok(t->kshot->label.parts[0].name == NULL && t->kshot->label.parts[0].index == -1,
 		   "snli: k-shot label is the last column");
 	}
