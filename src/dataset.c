@@ -500,6 +500,30 @@ static int read_header(struct reader *r)
 
 /* The value of column c of the current record: one part as it is, several
  * joined with one space. *out points into reader buffers. */
+/* A multi-part column is joined in two passes over its parts: the first
+ * sums their lengths (join_part with pass 0), join_reserve sizes the
+ * buffer, the second copies them with one space between. */
+static void join_part(struct reader *r, int pass, size_t part, const char *s, size_t *total)
+{
+	size_t len = strlen(s);
+	if (pass == 0) {
+		*total += len + 1;
+		return;
+	}
+	if (part > 0)
+		r->join[(*total)++] = ' ';
+	memcpy(r->join + *total, s, len);
+	*total += len;
+}
+
+static int join_reserve(struct reader *r, size_t *total)
+{
+	if (grow(&r->join, &r->join_cap, *total + 1) != 0)
+		return -1;
+	*total = 0;
+	return 0;
+}
+
 static int column_value(struct reader *r, size_t c, size_t part0, const char **out)
 {
 	const struct bbt_column *col = column_of(r, c);
@@ -528,21 +552,10 @@ static int column_value(struct reader *r, size_t c, size_t part0, const char **o
 				*out = v;
 				return 0;
 			}
-			size_t vl = strlen(v);
-			if (pass == 0) {
-				total += vl + 1;
-			} else {
-				if (p > 0)
-					r->join[total++] = ' ';
-				memcpy(r->join + total, v, vl);
-				total += vl;
-			}
+			join_part(r, pass, p, v, &total);
 		}
-		if (pass == 0) {
-			if (grow(&r->join, &r->join_cap, total + 1) != 0)
-				return reader_oom(r);
-			total = 0;
-		}
+		if (pass == 0 && join_reserve(r, &total) != 0)
+			return reader_oom(r);
 	}
 	r->join[total] = '\0';
 	*out = r->join;
@@ -665,21 +678,10 @@ static int json_column(struct reader *r, json_t *obj, size_t c, int is_label, co
 				                 "%s:%zu: key \"%s\": expected a string%s", r->path,
 				                 r->rec_line, key, is_label ? " or an integer" : "");
 			}
-			size_t sl = strlen(s);
-			if (pass == 0) {
-				total += sl + 1;
-			} else {
-				if (p > 0)
-					r->join[total++] = ' ';
-				memcpy(r->join + total, s, sl);
-				total += sl;
-			}
+			join_part(r, pass, p, s, &total);
 		}
-		if (pass == 0) {
-			if (grow(&r->join, &r->join_cap, total + 1) != 0)
-				return reader_oom(r);
-			total = 0;
-		}
+		if (pass == 0 && join_reserve(r, &total) != 0)
+			return reader_oom(r);
 	}
 	r->join[total] = '\0';
 	*out = r->join;

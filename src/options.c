@@ -109,19 +109,6 @@ int bbt_options_declares(const struct bbt_option_spec *spec, const char *key)
 	return spec_find(spec, key) != NULL;
 }
 
-static int choice_valid(const char *choices, const char *value)
-{
-	size_t len = strlen(value);
-	for (const char *p = choices; p != NULL && *p != '\0';) {
-		const char *bar = strchr(p, '|');
-		size_t n = bar ? (size_t)(bar - p) : strlen(p);
-		if (n == len && strncmp(p, value, n) == 0)
-			return 1;
-		p = bar ? bar + 1 : NULL;
-	}
-	return 0;
-}
-
 static const char *type_word(enum bbt_option_type t)
 {
 	switch (t) {
@@ -158,7 +145,7 @@ static int parse_value(const char *plugin, const struct bbt_option_spec *s, cons
 	case BBT_OPT_STRING:
 		break;
 	case BBT_OPT_CHOICE:
-		bad = !choice_valid(s->choices, text);
+		bad = !bbt_choice_valid(s->choices, text);
 		break;
 	default:
 		return bbt_error(err, errlen, BBT_EINTERNAL, "%s: option '%s' has an unknown type %d",

@@ -100,19 +100,6 @@ static const struct run_key *key_find(const char *name)
 	return NULL;
 }
 
-static int choice_ok(const char *choices, const char *v)
-{
-	size_t len = strlen(v);
-	for (const char *p = choices; p != NULL;) {
-		const char *bar = strchr(p, '|');
-		size_t n = bar ? (size_t)(bar - p) : strlen(p);
-		if (n == len && strncmp(p, v, n) == 0)
-			return 1;
-		p = bar ? bar + 1 : NULL;
-	}
-	return 0;
-}
-
 int bbt_config_set(struct bbt_config *cfg, const char *key, const char *value,
                    const char *origin, char *err, size_t errlen)
 {
@@ -124,7 +111,7 @@ int bbt_config_set(struct bbt_config *cfg, const char *key, const char *value,
 	double dv = 0;
 	switch (k->type) {
 	case KEY_CHOICE:
-		if (!choice_ok(k->choices, value))
+		if (!bbt_choice_valid(k->choices, value))
 			return bbt_error(err, errlen, BBT_EINVAL, "%s: %s '%s': expected one of %s",
 			                 origin, k->name, value, k->choices);
 		/* fall through */
@@ -304,11 +291,12 @@ static int ini_error_callback(const char *fmt, ...)
 	return n;
 }
 
-/* The line on which `key` is set inside [section] of the file text, or 0.
+/* The line of the file text on which `key` is set inside [section], or,
+ * with key NULL, the line of the [section] header itself; 0 if not found.
  * iniparser keeps no line numbers, and messages should have them. */
 static size_t ini_line_of(const char *text, const char *section, const char *key)
 {
-	size_t line = 0, klen = strlen(key), slen = strlen(section);
+	size_t line = 0, slen = strlen(section), klen = key ? strlen(key) : 0;
 	int in_section = 0;
 	for (const char *p = text; *p != '\0';) {
 		line++;
@@ -320,7 +308,9 @@ static size_t ini_line_of(const char *text, const char *section, const char *key
 		if (*s == '[') {
 			in_section = (size_t)(p + len - s) > slen + 1 &&
 			             strncasecmp(s + 1, section, slen) == 0 && s[slen + 1] == ']';
-		} else if (in_section && strncasecmp(s, key, klen) == 0) {
+			if (in_section && key == NULL)
+				return line;
+		} else if (in_section && key != NULL && strncasecmp(s, key, klen) == 0) {
 			const char *after = s + klen;
 			while (after < p + len && (*after == ' ' || *after == '\t'))
 				after++;
@@ -419,17 +409,7 @@ int bbt_config_load_ini(struct bbt_config *cfg, const char *path, char *err, siz
 	for (int s = 0; s < nsec && rc == BBT_OK; s++) {
 		const char *sec = iniparser_getsecname(ini, s);
 		if (!section_known(sec)) {
-			char needle[160];
-			snprintf(needle, sizeof needle, "[%s]", sec);
-			size_t line = 0;
-			for (const char *p = text; p != NULL && *p; p = strchr(p, '\n'), p = p ? p + 1 : p) {
-				line++;
-				const char *q = p;
-				while (*q == ' ' || *q == '\t')
-					q++;
-				if (strncasecmp(q, needle, strlen(needle)) == 0)
-					break;
-			}
+			size_t line = ini_line_of(text, sec, NULL);
 			rc = bbt_error(err, errlen, BBT_EINVAL,
 			               "%s:%zu: unknown section [%s] (expected [run], [optimizer], "
 			               "[optimizer.NAME], [backend] or [backend.NAME])",

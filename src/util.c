@@ -292,6 +292,19 @@ int bbt_parse_bool(const char *s, int *out)
 	return -1;
 }
 
+int bbt_choice_valid(const char *choices, const char *value)
+{
+	size_t len = strlen(value);
+	for (const char *p = choices; p != NULL && *p != '\0';) {
+		const char *bar = strchr(p, '|');
+		size_t n = bar ? (size_t)(bar - p) : strlen(p);
+		if (n == len && strncmp(p, value, n) == 0)
+			return 1;
+		p = bar ? bar + 1 : NULL;
+	}
+	return 0;
+}
+
 unsigned long long bbt_hash64(const void *data, size_t len, unsigned long long h)
 {
 	const unsigned char *p = data;

@@ -59,6 +59,9 @@ int bbt_parse_long(const char *s, long *out);
 int bbt_parse_double(const char *s, double *out);
 int bbt_parse_bool(const char *s, int *out);
 
+/* 1 if value is one of the '|'-separated words of choices ("ce|hinge|perf"). */
+int bbt_choice_valid(const char *choices, const char *value);
+
 /* 64-bit FNV-1a hash of a byte string. */
 unsigned long long bbt_hash64(const void *data, size_t len, unsigned long long h);
 #define BBT_HASH64_INIT 0xcbf29ce484222325ULL

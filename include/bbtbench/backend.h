@@ -55,7 +55,8 @@ struct bbt_model_info {
 	int32_t mask_id;         /* [MASK] / <mask>; -1 for causal models */
 	int32_t pad_id;          /* -1 if none */
 	double embed_mean;       /* mean of the word-embedding matrix */
-	double embed_std;        /* its standard deviation (sigma-hat of the BBT projection) */
+	double embed_std;        /* its standard deviation, unbiased (n - 1) as torch.std:
+	                          * sigma-hat of the BBT projection */
 };
 
 /* A batch of rendered sequences, stored back to back. */
@@ -67,8 +68,8 @@ struct bbt_batch {
 	const size_t *prompt_pos;  /* the prompt goes before this index of sequence i */
 	size_t n_labels;
 	const int32_t *label_ids;  /* one token id per label word */
-	size_t prompt_len;         /* P; equals the backend's params.prompt_len, or 0 */
-	size_t prompt_layers;      /* 1 or the model's layers */
+	size_t prompt_len;         /* P: the backend's params.prompt_len, or 0 (no prompt) */
+	size_t prompt_layers;      /* the backend's params.prompt_layers */
 };
 
 struct bbt_backend_ops {

@@ -80,7 +80,8 @@ struct bbt_optimizer_ops {
 	              void **state, struct bbt_optimizer_info *info,
 	              char *err, size_t errlen);
 
-	/* Write n (1 <= n <= info.batch) candidates into x (n x dim). */
+	/* Write candidates into x (room for info.batch x dim values) and set
+	 * *n to how many (1 <= n <= info.batch); the optimizer alone decides n. */
 	int (*ask)(void *state, double *x, size_t *n, char *err, size_t errlen);
 
 	/* Losses of the n candidates of the last ask, in the same order (x is
@@ -98,7 +99,8 @@ struct bbt_optimizer_ops {
 	const char *(*stop_reason)(void *state);
 
 	/* Optional (may be NULL): up to `cap` named numbers of the current
-	 * state; returns how many were written. */
+	 * state; returns how many were written. A value not known yet may be
+	 * +-inf or NaN (result.json writes null). */
 	size_t (*stats)(void *state, struct bbt_optimizer_stat *out, size_t cap);
 
 	/* Release the state; NULL is a no-op. */
