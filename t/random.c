@@ -5,7 +5,6 @@
 #include "config.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,131 +12,16 @@
 
 #include <bbtbench/plugin.h>
 
+#include "plugin_host.h"
 #include "tap.h"
 
 extern const struct bbt_plugin bbt_plugin;
 
-/* ------------------------------------------------------------------ */
-/* A fake host: the plugin's default options plus overrides, a seeded
- * splitmix64 stream, log to stderr. */
-
-#define MAX_OPTS 8
-
-struct fake_host {
-	const char *key[MAX_OPTS];
-	char val[MAX_OPTS][64];
-	size_t n;
-	uint64_t rng;
-	int have_spare;
-	double spare;
-};
-
-static const char *fake_value(struct fake_host *f, const char *key)
-{
-	for (size_t i = 0; i < f->n; i++)
-		if (strcmp(f->key[i], key) == 0)
-			return f->val[i];
-	return NULL;
-}
-
-static void fake_log(void *ctx, enum bbt_log_level level, const char *fmt, ...)
-{
-	va_list ap;
-	(void)ctx;
-	fprintf(stderr, "# random[%d]: ", (int)level);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n");
-}
-
-static uint64_t fake_next(struct fake_host *f)
-{
-	uint64_t z = (f->rng += 0x9e3779b97f4a7c15ull);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static double fake_uniform(void *ctx)
-{
-	return (fake_next(ctx) >> 11) * 0x1.0p-53;
-}
-
-static double fake_normal(void *ctx)
-{
-	struct fake_host *f = ctx;
-	if (f->have_spare) {
-		f->have_spare = 0;
-		return f->spare;
-	}
-	double u1 = 1.0 - fake_uniform(ctx), u2 = fake_uniform(ctx);
-	double r = sqrt(-2.0 * log(u1));
-	f->spare = r * sin(6.283185307179586 * u2);
-	f->have_spare = 1;
-	return r * cos(6.283185307179586 * u2);
-}
-
-static uint64_t fake_uint(void *ctx, uint64_t n)
-{
-	return fake_next(ctx) % n;
-}
-
-static long fake_int(void *ctx, const char *key)
-{
-	const char *v = fake_value(ctx, key);
-	return v ? strtol(v, NULL, 10) : 0;
-}
-
-static double fake_double(void *ctx, const char *key)
-{
-	const char *v = fake_value(ctx, key);
-	return v ? strtod(v, NULL) : 0;
-}
-
-static int fake_bool(void *ctx, const char *key)
-{
-	return fake_int(ctx, key) != 0;
-}
-
-static const char *fake_string(void *ctx, const char *key)
-{
-	const char *v = fake_value(ctx, key);
-	return v ? v : "";
-}
-
-static void fake_init(struct fake_host *f, bbt_host_t *h, uint64_t seed, const char *const *over)
-{
-	memset(f, 0, sizeof *f);
-	f->rng = seed;
-	for (const struct bbt_option_spec *o = bbt_plugin.options; o->name; o++) {
-		f->key[f->n] = o->name;
-		snprintf(f->val[f->n], sizeof f->val[0], "%s", o->def ? o->def : "");
-		f->n++;
-	}
-	for (; over && *over; over++) {
-		const char *eq = strchr(*over, '=');
-		for (size_t i = 0; i < f->n; i++)
-			if (strncmp(f->key[i], *over, (size_t)(eq - *over)) == 0 &&
-			    f->key[i][eq - *over] == '\0')
-				snprintf(f->val[i], sizeof f->val[0], "%s", eq + 1);
-	}
-	h->ctx = f;
-	h->log = fake_log;
-	h->rng_uniform = fake_uniform;
-	h->rng_normal = fake_normal;
-	h->rng_uint = fake_uint;
-	h->opt_int = fake_int;
-	h->opt_double = fake_double;
-	h->opt_bool = fake_bool;
-	h->opt_string = fake_string;
-}
-
-/* ------------------------------------------------------------------ */
-
+/* One optimizer instance on the real host services. Zero-initialise; each
+ * opt_create replaces the previous services (free the state first). */
 struct opt {
-	struct fake_host fh;
-	bbt_host_t host;
+	struct plugin_host ph;
+	const bbt_host_t *host;
 	void *state;
 	struct bbt_optimizer_info info;
 };
@@ -154,14 +38,25 @@ static struct bbt_optimizer_params box_params(size_t dim, double bound, double s
 	return p;
 }
 
-static int opt_create(struct opt *o, const struct bbt_optimizer_params *p, uint64_t seed,
+static const bbt_host_t *opt_host(struct opt *o, uint32_t seed, const char *const *over)
+{
+	plugin_host_release(&o->ph);
+	o->host = plugin_host_init(&o->ph, &bbt_plugin, seed, over);
+	return o->host;
+}
+
+static int opt_create(struct opt *o, const struct bbt_optimizer_params *p, uint32_t seed,
                       const char *const *over, char *err)
 {
-	fake_init(&o->fh, &o->host, seed, over);
 	o->state = (void *)o; /* must come back NULL on failure */
 	o->info.batch = 0;
 	err[0] = '\0';
-	return bbt_plugin.optimizer->create(&o->host, p, &o->state, &o->info, err, BBT_ERRLEN);
+	if (opt_host(o, seed, over) == NULL) {
+		o->state = NULL;
+		snprintf(err, BBT_ERRLEN, "test host: bad options");
+		return BBT_EINVAL;
+	}
+	return bbt_plugin.optimizer->create(o->host, p, &o->state, &o->info, err, BBT_ERRLEN);
 }
 
 static double max_abs(const double *x, size_t n)
@@ -176,7 +71,7 @@ int main(void)
 {
 	const struct bbt_optimizer_ops *ops = bbt_plugin.optimizer;
 	char err[BBT_ERRLEN];
-	struct opt o, o2;
+	struct opt o = { 0 }, o2 = { 0 };
 	double x[64 * 20], y[64 * 20], rec[64];
 	size_t n;
 	int rc;
@@ -485,15 +380,17 @@ int main(void)
 		ok(rc == BBT_EINVAL, "unknown space kind refused");
 		like(err, "unknown search space kind 7", "message");
 		p = box_params(3, 0, 1);
-		fake_init(&o.fh, &o.host, 1, NULL);
-		rc = ops->create(&o.host, NULL, &o.state, &o.info, err, sizeof err);
+		opt_host(&o, 1, NULL);
+		rc = ops->create(o.host, NULL, &o.state, &o.info, err, sizeof err);
 		ok(rc == BBT_EINVAL, "NULL params refused");
-		rc = ops->create(&o.host, &p, &o.state, &o.info, NULL, 0);
+		rc = ops->create(o.host, &p, &o.state, &o.info, NULL, 0);
 		ok(rc == 0, "a NULL message buffer is allowed");
 		rc = ops->ask(o.state, NULL, &n, err, sizeof err);
 		ok(rc == BBT_EINVAL, "ask into NULL refused");
 		ops->free(o.state);
 	}
 
+	plugin_host_release(&o.ph);
+	plugin_host_release(&o2.ph);
 	return done_testing();
 }

@@ -5,7 +5,6 @@
 #include "config.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,133 +12,46 @@
 
 #include <bbtbench/plugin.h>
 
+#include "plugin_host.h"
 #include "tap.h"
 
 extern const struct bbt_plugin bbt_plugin;
 
-/* ------------------------------------------------------------------ */
-/* A fake host: options from the plugin's own defaults plus overrides, a
- * splitmix64 stream, log to stderr. */
-
-#define MAX_OPTS 16
-
-struct fake_host {
-	const char *key[MAX_OPTS];
-	char val[MAX_OPTS][64];
-	size_t n;
-	uint64_t rng;
-};
-
-static const char *fake_value(struct fake_host *f, const char *key)
-{
-	for (size_t i = 0; i < f->n; i++)
-		if (strcmp(f->key[i], key) == 0)
-			return f->val[i];
-	return NULL;
-}
-
-static void fake_log(void *ctx, enum bbt_log_level level, const char *fmt, ...)
-{
-	va_list ap;
-	(void)ctx;
-	fprintf(stderr, "# synthetic[%d]: ", (int)level);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n");
-}
-
-static uint64_t fake_next(struct fake_host *f)
-{
-	uint64_t z = (f->rng += 0x9e3779b97f4a7c15ull);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static double fake_uniform(void *ctx)
-{
-	return (fake_next(ctx) >> 11) * 0x1.0p-53;
-}
-
-static double fake_normal(void *ctx)
-{
-	double u1 = 1.0 - fake_uniform(ctx), u2 = fake_uniform(ctx);
-	return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
-}
-
-static uint64_t fake_uint(void *ctx, uint64_t n)
-{
-	return fake_next(ctx) % n;
-}
-
-static long fake_int(void *ctx, const char *key)
-{
-	const char *v = fake_value(ctx, key);
-	return v ? strtol(v, NULL, 10) : 0;
-}
-
-static double fake_double(void *ctx, const char *key)
-{
-	const char *v = fake_value(ctx, key);
-	return v ? strtod(v, NULL) : 0;
-}
-
-static int fake_bool(void *ctx, const char *key)
-{
-	return fake_int(ctx, key) != 0;
-}
-
-static const char *fake_string(void *ctx, const char *key)
-{
-	const char *v = fake_value(ctx, key);
-	return v ? v : "";
-}
-
-/* Defaults from the plugin's table, then "key=value" overrides (NULL-ended). */
-static void fake_init(struct fake_host *f, bbt_host_t *h, const char *const *over)
-{
-	memset(f, 0, sizeof *f);
-	f->rng = 12345;
-	for (const struct bbt_option_spec *o = bbt_plugin.options; o->name; o++) {
-		f->key[f->n] = o->name;
-		snprintf(f->val[f->n], sizeof f->val[0], "%s", o->def ? o->def : "");
-		f->n++;
-	}
-	for (; over && *over; over++) {
-		const char *eq = strchr(*over, '=');
-		for (size_t i = 0; i < f->n; i++)
-			if (strncmp(f->key[i], *over, (size_t)(eq - *over)) == 0 &&
-			    f->key[i][eq - *over] == '\0')
-				snprintf(f->val[i], sizeof f->val[0], "%s", eq + 1);
-	}
-	h->ctx = f;
-	h->log = fake_log;
-	h->rng_uniform = fake_uniform;
-	h->rng_normal = fake_normal;
-	h->rng_uint = fake_uint;
-	h->opt_int = fake_int;
-	h->opt_double = fake_double;
-	h->opt_bool = fake_bool;
-	h->opt_string = fake_string;
-}
-
-/* ------------------------------------------------------------------ */
-
+/* One backend instance on the real host services. Zero-initialise; each
+ * model_host replaces the previous services (close the state first). */
 struct model {
-	struct fake_host fh;
-	bbt_host_t host;
+	struct plugin_host ph;
+	const bbt_host_t *host;
 	void *state;
 	struct bbt_model_info info;
 };
+
+static const bbt_host_t *model_host(struct model *m, uint32_t seed, const char *const *over)
+{
+	plugin_host_release(&m->ph);
+	m->host = plugin_host_init(&m->ph, &bbt_plugin, seed, over);
+	return m->host;
+}
 
 static int model_open(struct model *m, const char *const *over, size_t prompt_len,
                       size_t prompt_layers, char *err)
 {
 	struct bbt_backend_params p = { NULL, prompt_len, prompt_layers, 7 };
-	fake_init(&m->fh, &m->host, over);
 	m->state = NULL;
-	return bbt_plugin.backend->open(&m->host, &p, &m->state, &m->info, err, BBT_ERRLEN);
+	if (model_host(m, (uint32_t)p.seed, over) == NULL) {
+		snprintf(err, BBT_ERRLEN, "test host: bad options");
+		return BBT_EINVAL;
+	}
+	return bbt_plugin.backend->open(m->host, &p, &m->state, &m->info, err, BBT_ERRLEN);
+}
+
+/* A careless host: the real services, but opt_int says hidden=0, a value
+ * bbt_options_resolve would have refused before the plugin saw it. */
+static long (*careful_opt_int)(void *ctx, const char *key);
+
+static long careless_opt_int(void *ctx, const char *key)
+{
+	return strcmp(key, "hidden") == 0 ? 0 : careful_opt_int(ctx, key);
 }
 
 static int32_t tok1(void *state, const char *text)
@@ -229,7 +141,7 @@ int main(void)
 {
 	const struct bbt_backend_ops *ops = bbt_plugin.backend;
 	char err[BBT_ERRLEN];
-	struct model m0, m1, m2;
+	struct model m0 = { 0 }, m1 = { 0 }, m2 = { 0 };
 	int rc;
 
 	plan(101);
@@ -351,30 +263,30 @@ int main(void)
 
 	/* --model is refused */
 	{
-		struct fake_host fh;
-		bbt_host_t h;
-		void *st = (void *)&fh;
+		struct plugin_host ph;
+		const bbt_host_t *h = plugin_host_init(&ph, &bbt_plugin, 1, NULL);
+		void *st = (void *)&ph;
 		struct bbt_model_info info;
 		struct bbt_backend_params p = { "roberta.gguf", 0, 1, 1 };
-		fake_init(&fh, &h, NULL);
-		rc = ops->open(&h, &p, &st, &info, err, sizeof err);
+		rc = ops->open(h, &p, &st, &info, err, sizeof err);
 		ok(rc == BBT_EINVAL && st == NULL, "a model file is refused, state NULL");
 		like(err, "synthetic backend takes no model file (got roberta.gguf)", "message names it");
 		p.model = "";
-		rc = ops->open(&h, &p, &st, &info, err, sizeof err);
+		rc = ops->open(h, &p, &st, &info, err, sizeof err);
 		ok(rc == 0, "an empty model name is fine");
 		ops->close(st);
 		p.model = NULL;
 		p.prompt_len = 5;
 		p.prompt_layers = 2;
-		rc = ops->open(&h, &p, &st, &info, err, sizeof err);
+		rc = ops->open(h, &p, &st, &info, err, sizeof err);
 		ok(rc == BBT_EINVAL, "open with prompt_layers 2 of 4 refused");
 		like(err, "prompt_layers is 2", "message");
 		p.prompt_layers = 1;
 		p.prompt_len = 512;
-		rc = ops->open(&h, &p, &st, &info, err, sizeof err);
+		rc = ops->open(h, &p, &st, &info, err, sizeof err);
 		ok(rc == BBT_EINVAL, "prompt_len >= max_len refused");
 		like(err, "max_len 512", "message");
+		plugin_host_release(&ph);
 	}
 
 	/* Scoring: shapes, determinism, invariances */
@@ -396,7 +308,7 @@ int main(void)
 	float *lg = malloc(200 * 40 * 2 * sizeof *lg);
 	float *lg2 = malloc(200 * 40 * 2 * sizeof *lg2);
 	for (size_t i = 0; i < V * D; i++)
-		prompts[i] = (float)(m1.info.embed_std * fake_normal(&m1.fh));
+		prompts[i] = (float)(m1.info.embed_std * m1.host->rng_normal(m1.host->ctx));
 
 	for (size_t i = 0; i < 200 * 80; i++)
 		lg[i] = lg2[i] = NAN;
@@ -418,8 +330,8 @@ int main(void)
 	{
 		const char *over[] = { "weights_seed=2", NULL };
 		struct bbt_backend_params p = { NULL, P, 1, 999 };
-		fake_init(&m2.fh, &m2.host, NULL);
-		rc = ops->open(&m2.host, &p, &m2.state, &m2.info, err, sizeof err);
+		rc = model_host(&m2, (uint32_t)p.seed, NULL) ? 0 : BBT_EINVAL;
+		rc |= ops->open(m2.host, &p, &m2.state, &m2.info, err, sizeof err);
 		rc |= score(m2.state, &tb.b, prompts, V, lg2, err);
 		ok(rc == 0 && memcmp(lg, lg2, V * 80 * sizeof *lg) == 0,
 		   "another run seed: the same model");
@@ -465,10 +377,12 @@ int main(void)
 			positive += np[2 * i + 1] > np[2 * i];
 		ok(positive > 20, "no-prompt model leans positive (%zu of 40)", positive);
 
-		/* 200 random prompts at the embedding scale: the best is far better. */
+		/* 200 random prompts at the embedding scale: the best is far better.
+		 * The floor 0.75 is the lowest best-of-200 seen over 200 seeds of
+		 * the host's stream (this one, seed 7, gives 0.8). */
 		float *many = malloc(200 * D * sizeof *many);
 		for (size_t i = 0; i < 200 * D; i++)
-			many[i] = (float)(m1.info.embed_std * fake_normal(&m1.fh));
+			many[i] = (float)(m1.info.embed_std * m1.host->rng_normal(m1.host->ctx));
 		rc = score(m1.state, &tb.b, many, 200, lg2, err);
 		double best = 0;
 		size_t n_better = 0;
@@ -477,7 +391,7 @@ int main(void)
 			best = a > best ? a : best;
 			n_better += a > acc0;
 		}
-		ok(rc == 0 && best >= acc0 + 0.15 && best >= 0.85,
+		ok(rc == 0 && best >= acc0 + 0.15 && best >= 0.75,
 		   "best of 200 random prompts: accuracy %.3f vs %.3f", best, acc0);
 		ok(n_better > 0 && n_better < 200, "%zu of 200 random prompts beat no prompt", n_better);
 		free(many);
@@ -616,7 +530,7 @@ int main(void)
 	/* max_len counts the prompt. */
 	{
 		const char *over[] = { "max_len=20", NULL };
-		struct model ms;
+		struct model ms = { 0 };
 		const char *t[] = { "a b c d e f g h" }; /* 8 words + 7 template tokens */
 		float out[2];
 		rc = model_open(&ms, over, 5, 1, err);
@@ -639,13 +553,14 @@ int main(void)
 		rc = score(ms.state, &one.b, NULL, 1, out, err);
 		ok(rc == 0, "16 tokens without a prompt fit");
 		ops->close(ms.state);
+		plugin_host_release(&ms.ph);
 	}
 
 	/* Options change the shape. */
 	{
 		const char *over[] = { "hidden=16", "layers=2", "hash_buckets=7", "intrinsic_dim=3",
 		                       "bias=0", NULL };
-		struct model ms;
+		struct model ms = { 0 };
 		rc = model_open(&ms, over, 2, 2, err);
 		ok(rc == 0 && ms.info.hidden == 16 && ms.info.layers == 2 &&
 		   ms.info.vocab_size == base + 7, "options set hidden, layers and vocabulary size");
@@ -654,10 +569,15 @@ int main(void)
 		is_int(tok1(ms.state, "great"), tok1(m0.state, "great"),
 		       "lexicon ids do not depend on hash_buckets");
 		ops->close(ms.state);
-		const char *bad[] = { "hidden=0", NULL };
-		rc = model_open(&ms, bad, 0, 1, err);
+		struct bbt_backend_params p = { NULL, 0, 1, 7 };
+		bbt_host_t careless = *model_host(&ms, (uint32_t)p.seed, NULL);
+		careful_opt_int = careless.opt_int;
+		careless.opt_int = careless_opt_int;
+		ms.state = NULL;
+		rc = ops->open(&careless, &p, &ms.state, &ms.info, err, sizeof err);
 		ok(rc == BBT_EINVAL && ms.state == NULL, "hidden=0 from a careless host refused");
 		like(err, "hidden=0", "message");
+		plugin_host_release(&ms.ph);
 	}
 
 	free(prompts);
@@ -665,5 +585,8 @@ int main(void)
 	free(lg2);
 	ops->close(m0.state);
 	ops->close(m1.state);
+	plugin_host_release(&m0.ph);
+	plugin_host_release(&m1.ph);
+	plugin_host_release(&m2.ph);
 	return done_testing();
 }
