@@ -161,6 +161,23 @@ static int tokenize_into(const struct bbt_tokenizer *tok, const char *text, stru
 	return BBT_OK;
 }
 
+/* A field's value as the model should see it: trailing white space cut
+ * (GLUE SST-2 sentences end in a space), one leading space when the
+ * template has one before the field. */
+static int tokenize_field(const struct bbt_tokenizer *tok, const struct item *it,
+                          const char *value, struct toks *tk, char *err, size_t errlen)
+{
+	size_t vl = strlen(value);
+	while (vl > 0 && isspace((unsigned char)value[vl - 1]))
+		vl--;
+	char *spaced = bbt_asprintf("%s%.*s", it->space_before ? " " : "", (int)vl, value);
+	if (spaced == NULL)
+		return bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
+	int rc = tokenize_into(tok, spaced, tk, err, errlen);
+	free(spaced);
+	return rc;
+}
+
 struct enc_builder {
 	bbt_encoded_t *e;
 	size_t cap_ids;
@@ -194,7 +211,7 @@ static int render_one(const bbt_template_t *t, const struct bbt_encode_params *p
 	bbt_encoded_t *e = b->e;
 	size_t last_item = p->causal ? (size_t)t->mask_item : t->n;  /* causal: stop at mask */
 	size_t specials = (p->bos_id >= 0) + (!p->causal && p->eos_id >= 0);
-	size_t total = specials;
+	size_t total = specials + p->n_prefix;
 	for (size_t i = 0; i < last_item; i++)
 		total += t->items[i].kind == ITEM_MASK ? 1 : tk[i].n;
 
@@ -226,6 +243,8 @@ static int render_one(const bbt_template_t *t, const struct bbt_encode_params *p
 			return BBT_ENOMEM;
 		e->prompt_pos[seq] = 1;
 	}
+	if (p->n_prefix > 0 && append_ids(b, p->prefix, p->n_prefix) < 0)
+		return BBT_ENOMEM;
 	for (size_t i = 0; i < last_item; i++) {
 		if (t->items[i].kind == ITEM_MASK) {
 			e->predict_pos[seq] = e->offset[seq + 1] - e->offset[seq];
@@ -287,30 +306,20 @@ int bbt_template_encode(const bbt_template_t *t, const struct bbt_tokenizer *tok
 	for (size_t i = 0; rc == BBT_OK && i < t->n; i++)
 		lit_copy[i].n = tk[i].n;
 
-	char *spaced = NULL;
 	for (size_t x = 0; rc == BBT_OK && x < n; x++) {
 		const struct bbt_example *ex = &ds->ex[x];
 		for (size_t i = 0; rc == BBT_OK && i < t->n; i++) {
 			const struct item *it = &t->items[i];
-			if (it->kind == ITEM_TEXT) {
+			if (it->kind == ITEM_TEXT)
 				tk[i].n = lit_copy[i].n;
-			} else if (it->kind == ITEM_FIELD) {
-				const char *v = ex->field[it->field];
-				size_t vl = strlen(v);
-				while (vl > 0 && isspace((unsigned char)v[vl - 1]))
-					vl--;   /* GLUE SST-2 sentences end in a space */
-				free(spaced);
-				spaced = bbt_asprintf("%s%.*s", it->space_before ? " " : "", (int)vl, v);
-				rc = spaced ? tokenize_into(tok, spaced, &tk[i], err, errlen)
-				            : bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
-			}
+			else if (it->kind == ITEM_FIELD)
+				rc = tokenize_field(tok, it, ex->field[it->field], &tk[i], err, errlen);
 		}
 		if (rc == BBT_OK)
 			rc = render_one(t, p, tk, &b, ex->label, x, err, errlen);
 		if (rc == BBT_ENOMEM)
 			bbt_error(err, errlen, rc, "out of memory");
 	}
-	free(spaced);
 	for (size_t i = 0; tk != NULL && i < t->n; i++)
 		free(tk[i].v);
 	free(tk);
@@ -343,6 +352,49 @@ void bbt_encoded_batch(const bbt_encoded_t *e, size_t first, size_t n, struct bb
 	b->offset = e->offset + first;
 	b->predict_pos = e->predict_pos + first;
 	b->prompt_pos = e->prompt_pos + first;
+}
+
+int bbt_template_demonstration(const bbt_template_t *t, const struct bbt_tokenizer *tok,
+                               const struct bbt_example *ex, int32_t label_id, int32_t **ids,
+                               size_t *n, size_t *cap, char *err, size_t errlen)
+{
+	struct toks tk = { 0 };
+	int rc = BBT_OK;
+	for (size_t i = 0; rc == BBT_OK && i < t->n; i++) {
+		const struct item *it = &t->items[i];
+		if (it->kind == ITEM_MASK) {
+			tk.n = 0;
+			if (tk.cap == 0 && (tk.v = malloc(sizeof *tk.v)) != NULL)
+				tk.cap = 1;
+			if (tk.v == NULL) {
+				rc = bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
+				break;
+			}
+			tk.v[tk.n++] = label_id;
+		} else if (it->kind == ITEM_TEXT) {
+			rc = tokenize_into(tok, it->text, &tk, err, errlen);
+		} else {
+			rc = tokenize_field(tok, it, ex->field[it->field], &tk, err, errlen);
+		}
+		if (rc == BBT_OK && *n + tk.n > *cap) {
+			size_t c = *cap ? *cap : 256;
+			while (c < *n + tk.n)
+				c *= 2;
+			int32_t *v = realloc(*ids, c * sizeof *v);
+			if (v == NULL)
+				rc = bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
+			else {
+				*ids = v;
+				*cap = c;
+			}
+		}
+		if (rc == BBT_OK) {
+			memcpy(*ids + *n, tk.v, tk.n * sizeof *tk.v);
+			*n += tk.n;
+		}
+	}
+	free(tk.v);
+	return rc;
 }
 
 int bbt_template_label_ids(const bbt_task_t *task, const struct bbt_tokenizer *tok,

@@ -43,6 +43,9 @@ struct bbt_encode_params {
 	size_t prompt_len;  /* positions the prompt takes (P) */
 	int causal;
 	int32_t bos_id, eos_id, mask_id;  /* -1: none */
+	const int32_t *prefix;  /* tokens put before every example's items, right
+	                         * after bos (in-context demonstrations); may be NULL */
+	size_t n_prefix;
 };
 
 /* A data set rendered to tokens; arrays have n_seq (offset: n_seq + 1)
@@ -69,6 +72,14 @@ void bbt_encoded_free(bbt_encoded_t *enc);
 /* A batch view of sequences [first, first + n) (pointers into enc). */
 void bbt_encoded_batch(const bbt_encoded_t *enc, size_t first, size_t n,
                        struct bbt_batch *batch);
+
+/* Tokens of one in-context demonstration: the template's items for
+ * example `ex` with the label word's token `label_id` at the mask, no
+ * special tokens, appended to the growable array *ids (*n used, *cap
+ * allocated). */
+int bbt_template_demonstration(const bbt_template_t *tmpl, const struct bbt_tokenizer *tok,
+                               const struct bbt_example *ex, int32_t label_id, int32_t **ids,
+                               size_t *n, size_t *cap, char *err, size_t errlen);
 
 /* Token ids of the label words: each word, with a leading space, must be
  * exactly one token ("tasks/rte.yaml: label word "Yes" is not one token in

@@ -81,7 +81,7 @@ static void render(struct vocab *v, const bbt_encoded_t *e, size_t i, char *out,
 
 int main(void)
 {
-	plan(29);
+	plan(33);
 	char err[BBT_ERRLEN];
 	struct vocab v = { .n = 0 };
 	struct bbt_tokenizer tok = { &fake_ops, &v };
@@ -167,6 +167,24 @@ int main(void)
 	is_int(bbt_template_label_ids(&pair, &tok, ids, err, sizeof err), BBT_EINVAL,
 	       "multi-token label word refused");
 	like(err, "p.yaml: label word \"very good\" is not one token", "naming the word");
+
+	/* In-context learning: a demonstration with the label word at the mask,
+	 * put before the query as a prefix after [CLS]. */
+	int32_t *demo = NULL;
+	size_t nd = 0, capd = 0;
+	int32_t great = word_id(&v, "_great", 6);
+	is_int(bbt_template_demonstration(tmpl, &tok, &ex[0], great, &demo, &nd, &capd, err,
+	                                  sizeof err), BBT_OK, "demonstration renders");
+	is_int((long long)nd, 8, "demonstration: items with the label word, no specials");
+	p = (struct bbt_encode_params){ .max_len = 64, .prompt_len = 0, .bos_id = 1, .eos_id = 2,
+	                                .mask_id = 3, .prefix = demo, .n_prefix = nd };
+	bbt_template_encode(tmpl, &tok, &p, &ds, &e, err, sizeof err);
+	render(&v, e, 0, s, sizeof s);
+	is_string(s, "[1] a fine film _. It was _great _. a fine film _. It was [3] _. [2]",
+	          "demonstration before the query");
+	is_int((long long)e->predict_pos[0], 15, "prediction still at the query's mask");
+	bbt_encoded_free(e);
+	free(demo);
 
 	/* Bad templates. */
 	bbt_task_t bad = task;
