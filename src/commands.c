@@ -122,18 +122,25 @@ static void print_summary(const struct bbt_run_summary *s)
 	printf("run      %s\n", s->run_dir);
 	if (strcmp(s->status, "skipped") == 0)
 		printf("status   already finished with these settings (use --force to run again)\n");
+	else if (strcmp(s->method, "tune") != 0)
+		printf("status   %s (baseline %s: %zu API calls, %.1f s)\n", s->status, s->method,
+		       s->api_calls, s->wall);
 	else
 		printf("status   %s (%s after %zu API calls, %.1f s)\n", s->status, s->stop_reason,
 		       s->api_calls, s->wall);
-	printf("\n%-12s %-12s %-12s %-12s %-10s\n", "train loss", "dev", "test", "test acc",
-	       "API calls");
-	char dev[32], test[32], acc[32];
+	int cal = !isnan(s->test_metric_calibrated);
+	printf("\n%-12s %-12s %-12s %-12s %s%-10s\n", "train loss", "dev", "test", "test acc",
+	       cal ? "test calib.  " : "", "API calls");
+	char dev[32], test[32], acc[32], tcal[32] = "";
 	snprintf(dev, sizeof dev, isnan(s->dev_metric) ? "-" : "%.2f %s", 100 * s->dev_metric,
 	         s->metric);
 	snprintf(test, sizeof test, isnan(s->test_metric) ? "-" : "%.2f %s", 100 * s->test_metric,
 	         s->metric);
 	snprintf(acc, sizeof acc, isnan(s->test_acc) ? "-" : "%.2f", 100 * s->test_acc);
-	printf("%-12.4f %-12s %-12s %-12s %-10zu\n", s->train_loss, dev, test, acc, s->api_calls);
+	if (cal)
+		snprintf(tcal, sizeof tcal, "%-12.2f ", 100 * s->test_metric_calibrated);
+	printf("%-12.4f %-12s %-12s %-12s %s%zu\n", s->train_loss, dev, test, acc, tcal,
+	       s->api_calls);
 }
 
 static int print_result_json(const char *run_dir)
@@ -158,8 +165,10 @@ int bbt_cmd_run(int argc, char **argv)
 		return BBT_EXIT_FAILED;
 	size_t n = 0;
 	for (size_t i = 0; i < nk; i++)
-		longopts[n++] = (struct option){ bbt_config_key_name(i), required_argument, NULL,
-		                                 OPT_RUN_KEY + (int)i };
+		longopts[n++] = (struct option){ bbt_config_key_name(i),
+		                                 bbt_config_key_is_flag(i) ? optional_argument
+		                                                           : required_argument,
+		                                 NULL, OPT_RUN_KEY + (int)i };
 	longopts[n++] = (struct option){ "config", required_argument, NULL, 'c' };
 	longopts[n++] = (struct option){ "force", no_argument, NULL, OPT_FORCE };
 	longopts[n++] = (struct option){ "json", no_argument, NULL, OPT_JSON };
@@ -180,8 +189,8 @@ int bbt_cmd_run(int argc, char **argv)
 	int opt;
 	while (status == BBT_EXIT_OK && (opt = getopt_long(argc, argv, "+:c:O:qvh", longopts, NULL)) != -1) {
 		if (opt >= OPT_RUN_KEY) {
-			bbt_kvlist_set(&cli, bbt_config_key_name((size_t)(opt - OPT_RUN_KEY)), optarg,
-			               "command line");
+			bbt_kvlist_set(&cli, bbt_config_key_name((size_t)(opt - OPT_RUN_KEY)),
+			               optarg ? optarg : "yes", "command line");
 			continue;
 		}
 		int c = common_option(&common, opt, optarg);

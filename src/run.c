@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "baseline.h"
 #include "dataset.h"
 #include "host.h"
 #include "log.h"
@@ -71,6 +72,14 @@ struct run {
 	size_t best_dev_call;
 	const char *stop_reason;
 	double t0;
+
+	/* baselines */
+	int tuned;            /* method tune: an optimizer searches a prompt */
+	bbt_encoded_t *content_free;
+	struct bbt_icl icl;
+	struct bbt_calibration cal;
+	int calibrated;       /* cal holds a calibration of the final scores */
+	size_t tokens;        /* positions scored by the backend, all calls */
 };
 
 /* ------------------------------------------------------------------ */
@@ -211,24 +220,42 @@ static int open_backend(struct run *r, char *err, size_t errlen)
 	return BBT_OK;
 }
 
-static int encode_splits(struct run *r, char *err, size_t errlen)
+/* How the host renders sequences for this run: the prompt's positions are
+ * reserved only when a prompt is tuned; in-context demonstrations go first. */
+static struct bbt_encode_params encode_params(const struct run *r)
+{
+	struct bbt_encode_params ep = {
+		.max_len = r->info.max_len,
+		.prompt_len = r->tuned ? (size_t)r->cfg->prompt_len : 0,
+		.causal = r->info.causal,
+		.bos_id = r->info.bos_id,
+		.eos_id = r->info.eos_id,
+		.mask_id = r->info.mask_id,
+		.prefix = r->icl.prefix,
+		.n_prefix = r->icl.n_prefix,
+	};
+	return ep;
+}
+
+static int label_ids(struct run *r, char *err, size_t errlen)
 {
 	struct bbt_tokenizer tok = { r->be.entry->desc->backend, r->be.state };
 	r->L = r->task->n_labels;
 	r->label_ids = calloc(r->L, sizeof *r->label_ids);
 	if (r->label_ids == NULL)
 		return bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
-	int rc = bbt_template_label_ids(r->task, &tok, r->label_ids, err, errlen);
-	struct bbt_encode_params ep = {
-		.max_len = r->info.max_len,
-		.prompt_len = (size_t)r->cfg->prompt_len,
-		.causal = r->info.causal,
-		.bos_id = r->info.bos_id,
-		.eos_id = r->info.eos_id,
-		.mask_id = r->info.mask_id,
-	};
+	return bbt_template_label_ids(r->task, &tok, r->label_ids, err, errlen);
+}
+
+static int encode_splits(struct run *r, char *err, size_t errlen)
+{
+	struct bbt_tokenizer tok = { r->be.entry->desc->backend, r->be.state };
+	int rc = BBT_OK;
+	struct bbt_encode_params ep = encode_params(r);
 	const bbt_dataset_t *ds[N_SPLITS] = { r->splits.train, r->splits.dev, r->splits.test };
 	for (int s = 0; rc == BBT_OK && s < N_SPLITS; s++) {
+		bbt_encoded_free(r->enc[s]);
+		r->enc[s] = NULL;
 		rc = bbt_template_encode(r->tmpl, &tok, &ep, ds[s], &r->enc[s], err, errlen);
 		if (rc == BBT_OK && r->enc[s]->n_truncated > 0)
 			bbt_log(BBT_LOG_WARNING, NULL,
@@ -315,8 +342,19 @@ static int make_run_id(struct run *r, char *err, size_t errlen)
 	json_object_del(j, "experiment");
 	json_object_del(j, "data-dir");
 	json_object_set_new(j, "data-seed", json_integer(bbt_config_data_seed(r->cfg)));
+	/* A baseline tunes nothing: the tuning settings do not change it, so a
+	 * grid over optimizers or dimensions runs each baseline once. */
+	static const char *const tuning[] = { "optimizer", "dim", "prompt-len", "projection",
+		                              "alpha", "sigma", "popsize", "budget", "loss",
+		                              "eval-every", "calibrate" };
+	for (size_t i = 0; !r->tuned && i < sizeof tuning / sizeof tuning[0]; i++)
+		json_object_del(j, tuning[i]);
+	if (strcmp(r->cfg->method, "icl") != 0)
+		json_object_del(j, "icl-shots");
 	const struct plugin_use *uses[] = { &r->opt, &r->be };
 	for (size_t u = 0; u < 2; u++) {
+		if (uses[u]->entry == NULL)
+			continue;
 		json_t *o = json_object();
 		for (size_t i = 0; i < bbt_options_count(uses[u]->opts); i++)
 			json_object_set_new(o, bbt_options_key(uses[u]->opts, i),
@@ -331,9 +369,14 @@ static int make_run_id(struct run *r, char *err, size_t errlen)
 	free(text);
 
 	const char *exp = r->cfg->experiment[0] ? r->cfg->experiment : r->task->name;
-	r->run_id = bbt_asprintf("%s-%s-%s-d%ld-s%ld-%012llx", r->opt.entry->desc->name,
-	                         r->be.entry->desc->name, r->task->name, r->cfg->dim, r->cfg->seed,
-	                         h & 0xffffffffffffULL);
+	if (r->tuned)
+		r->run_id = bbt_asprintf("%s-%s-%s-d%ld-s%ld-%012llx", r->opt.entry->desc->name,
+		                         r->be.entry->desc->name, r->task->name, r->cfg->dim,
+		                         r->cfg->seed, h & 0xffffffffffffULL);
+	else
+		r->run_id = bbt_asprintf("%s-%s-%s-s%ld-%012llx", r->cfg->method,
+		                         r->be.entry->desc->name, r->task->name, r->cfg->seed,
+		                         h & 0xffffffffffffULL);
 	char *expdir = r->run_id ? bbt_path_join(r->cfg->out, exp) : NULL;
 	r->run_dir = expdir ? bbt_path_join(expdir, r->run_id) : NULL;
 	free(expdir);
@@ -343,7 +386,8 @@ static int make_run_id(struct run *r, char *err, size_t errlen)
 /* ------------------------------------------------------------------ */
 /* Scoring */
 
-/* Logits of sequences [first, first+n) of `enc` under `nv` candidates z. */
+/* Logits of sequences [first, first+n) of `enc` under `nv` candidates z,
+ * or with no prompt at all when z is NULL. */
 static int score(struct run *r, const bbt_encoded_t *enc, size_t first, size_t n,
                  const double *z, size_t nv, float *logits, char *err, size_t errlen)
 {
@@ -351,17 +395,32 @@ static int score(struct run *r, const bbt_encoded_t *enc, size_t first, size_t n
 	bbt_encoded_batch(enc, first, n, &b);
 	b.n_labels = r->L;
 	b.label_ids = r->label_ids;
-	b.prompt_len = (size_t)r->cfg->prompt_len;
+	b.prompt_len = z ? (size_t)r->cfg->prompt_len : 0;
 	b.prompt_layers = 1;
-	bbt_subspace_project(r->sub, z, nv, r->prompts);
-	int rc = r->be.entry->desc->backend->score(r->be.state, &b, r->prompts, nv, logits, err,
-	                                           errlen);
+	if (z != NULL)
+		bbt_subspace_project(r->sub, z, nv, r->prompts);
+	r->tokens += nv * (enc->offset[first + n] - enc->offset[first] + n * b.prompt_len);
+	int rc = r->be.entry->desc->backend->score(r->be.state, &b, z ? r->prompts : NULL,
+	                                           z ? nv : 1, logits, err, errlen);
 	if (rc < 0)
 		bbt_error_prefix(err, errlen, "backend %s", r->be.entry->desc->name);
 	return rc;
 }
 
-/* The task metric of one z over a whole split, in chunks. */
+/* Logits [n_seq][L] of a whole encoded split under one z (or none), in
+ * chunks that bound the backend's memory. */
+static int score_split(struct run *r, const bbt_encoded_t *enc, const double *z, float *out,
+                       char *err, size_t errlen)
+{
+	int rc = BBT_OK;
+	for (size_t first = 0; rc == BBT_OK && first < enc->n_seq; first += EVAL_CHUNK) {
+		size_t n = enc->n_seq - first < EVAL_CHUNK ? enc->n_seq - first : EVAL_CHUNK;
+		rc = score(r, enc, first, n, z, 1, out + first * r->L, err, errlen);
+	}
+	return rc;
+}
+
+/* The task metric of one z (or none) over a whole split. */
 static int evaluate(struct run *r, int split, const double *z, double *metric, double *acc,
                     double *f1, char *err, size_t errlen)
 {
@@ -369,15 +428,11 @@ static int evaluate(struct run *r, int split, const double *z, double *metric, d
 	float *all = malloc((enc->n_seq ? enc->n_seq : 1) * r->L * sizeof *all);
 	if (all == NULL)
 		return bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
-	int rc = BBT_OK;
-	for (size_t first = 0; rc == BBT_OK && first < enc->n_seq; first += EVAL_CHUNK) {
-		size_t n = enc->n_seq - first < EVAL_CHUNK ? enc->n_seq - first : EVAL_CHUNK;
-		rc = score(r, enc, first, n, z, 1, all + first * r->L, err, errlen);
-		if (split == SPLIT_DEV)
-			r->dev_calls++;
-		else
-			r->test_calls++;
-	}
+	int rc = score_split(r, enc, z, all, err, errlen);
+	if (split == SPLIT_DEV)
+		r->dev_calls++;
+	else
+		r->test_calls++;
 	if (rc == BBT_OK) {
 		*metric = bbt_metric_eval(r->task->metric, all, enc->n_seq, r->L, enc->labels);
 		if (acc)
@@ -493,6 +548,105 @@ static int loop(struct run *r, char *err, size_t errlen)
 }
 
 /* ------------------------------------------------------------------ */
+/* Baselines and calibration */
+
+struct fixed_prompt {
+	struct run *r;
+	const double *z;   /* NULL: no prompt */
+};
+
+static int score_fixed(void *ctx, const bbt_encoded_t *enc, float *logits, char *err,
+                       size_t errlen)
+{
+	struct fixed_prompt *fp = ctx;
+	return score_split(fp->r, enc, fp->z, logits, err, errlen);
+}
+
+/* Calibrate the scores of prompt z (or of no prompt): content-free inputs
+ * rendered exactly like the examples, offsets chosen on dev. */
+static int calibrate_scores(struct run *r, const double *z, char *err, size_t errlen)
+{
+	const struct bbt_backend_ops *ops = r->be.entry->desc->backend;
+	const char *mask_text = r->info.mask_id >= 0 && ops->token_text
+	                                ? ops->token_text(r->be.state, r->info.mask_id)
+	                                : NULL;
+	bbt_dataset_t *cf = bbt_content_free_dataset(r->task->n_fields, mask_text);
+	if (cf == NULL)
+		return bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
+	struct bbt_tokenizer tok = { ops, r->be.state };
+	struct bbt_encode_params ep = encode_params(r);
+	int rc = bbt_template_encode(r->tmpl, &tok, &ep, cf, &r->content_free, err, errlen);
+	bbt_dataset_free(cf);
+	struct fixed_prompt fp = { r, z };
+	struct bbt_scorer sc = { score_fixed, &fp };
+	if (rc == BBT_OK)
+		rc = bbt_calibration_run(&sc, r->enc[SPLIT_TRAIN], r->enc[SPLIT_DEV],
+		                         r->enc[SPLIT_TEST], r->content_free, r->L, r->task->metric,
+		                         &r->cal, err, errlen);
+	r->calibrated = rc == BBT_OK;
+	return rc;
+}
+
+/* In-context learning: demonstrations from the train shots before every
+ * query, as many as leave room for the longest query. */
+static int build_icl(struct run *r, char *err, size_t errlen)
+{
+	size_t longest = 0;
+	for (int s = 0; s < N_SPLITS; s++)
+		if (r->enc[s]->max_seq_len > longest)
+			longest = r->enc[s]->max_seq_len;
+	size_t room = r->info.max_len > longest ? r->info.max_len - longest : 0;
+	struct bbt_tokenizer tok = { r->be.entry->desc->backend, r->be.state };
+	int rc = bbt_icl_build(r->tmpl, &tok, r->splits.train, r->L, r->label_ids,
+	                       (size_t)r->cfg->icl_shots,
+	                       bbt_rng_derive_seed((uint64_t)r->cfg->seed, "icl"),
+	                       r->info.causal ? -1 : r->info.eos_id, room, &r->icl, err, errlen);
+	if (rc == BBT_OK && r->icl.dropped > 0)
+		bbt_log(BBT_LOG_WARNING, NULL,
+		        "%s: %zu of %zu demonstrations dropped so that the longest query (%zu "
+		        "tokens) fits the model's %zu positions",
+		        r->task->name, r->icl.dropped, r->icl.used + r->icl.dropped, longest,
+		        r->info.max_len);
+	return rc == BBT_OK ? encode_splits(r, err, errlen) : rc;
+}
+
+/* A baseline: no optimizer and no prompt. Its API calls are the forward
+ * passes over training data it needs to fit anything: calibration scores
+ * the content-free inputs and the train shots (2); the manual prompt and
+ * in-context learning fit nothing (0). */
+static int run_baseline(struct run *r, double *test_metric, double *test_acc, double *test_f1,
+                        char *err, size_t errlen)
+{
+	const bbt_encoded_t *train = r->enc[SPLIT_TRAIN];
+	float *lt = malloc((train->n_seq ? train->n_seq : 1) * r->L * sizeof *lt);
+	if (lt == NULL)
+		return bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
+	int rc = score_split(r, train, NULL, lt, err, errlen);
+	if (rc == BBT_OK)
+		r->best_loss = bbt_loss_eval(bbt_loss_parse(r->cfg->loss), r->task->metric, lt,
+		                             train->n_seq, r->L, train->labels);
+	free(lt);
+	r->stop_reason = "baseline";
+	if (rc == BBT_OK && strcmp(r->cfg->method, "calibrated") == 0) {
+		rc = calibrate_scores(r, NULL, err, errlen);
+		if (rc == BBT_OK) {
+			enum bbt_calibration_variant v = r->cal.chosen;
+			r->best_dev = r->cal.dev_metric[v];
+			*test_metric = r->cal.test_metric[v];
+			*test_acc = r->cal.test_acc[v];
+			*test_f1 = r->cal.test_f1[v];
+			r->calls = 2;
+		}
+		return rc;
+	}
+	if (rc == BBT_OK)
+		rc = evaluate(r, SPLIT_DEV, NULL, &r->best_dev, NULL, NULL, err, errlen);
+	if (rc == BBT_OK)
+		rc = evaluate(r, SPLIT_TEST, NULL, test_metric, test_acc, test_f1, err, errlen);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
 /* Output */
 
 static json_t *plugin_json(const struct plugin_use *u)
@@ -537,7 +691,8 @@ static json_t *result_json(struct run *r, const char *status, double test_metric
 	json_object_set_new(seeds, "projection", json_integer(r->seed_projection));
 	json_object_set_new(j, "seeds", seeds);
 
-	json_object_set_new(j, "optimizer", plugin_json(&r->opt));
+	json_object_set_new(j, "method", json_string(r->cfg->method));
+	json_object_set_new(j, "optimizer", r->tuned ? plugin_json(&r->opt) : json_null());
 	json_t *be = plugin_json(&r->be);
 	json_t *mi = json_object();
 	json_object_set_new(mi, "arch", json_string(r->info.arch));
@@ -576,17 +731,19 @@ static json_t *result_json(struct run *r, const char *status, double test_metric
 	json_object_set_new(data, "truncated", trunc);
 	json_object_set_new(j, "data", data);
 
-	json_t *proj = json_object();
+	json_t *proj = r->tuned ? json_object() : NULL;
 	struct bbt_subspace_params sp = bbt_subspace_default_params();
 	sp.dim = r->d;
 	sp.embed_std = r->info.embed_std;
 	sp.alpha = r->cfg->alpha;
 	sp.sigma0 = r->cfg->sigma;
-	json_object_set_new(proj, "kind", json_string(r->cfg->projection));
-	json_object_set_new(proj, "dim", json_integer((json_int_t)r->d));
-	json_object_set_new(proj, "out_dim", json_integer((json_int_t)r->D));
-	json_object_set_new(proj, "std", json_real(bbt_subspace_scale(&sp)));
-	json_object_set_new(j, "projection", proj);
+	if (proj != NULL) {
+		json_object_set_new(proj, "kind", json_string(r->cfg->projection));
+		json_object_set_new(proj, "dim", json_integer((json_int_t)r->d));
+		json_object_set_new(proj, "out_dim", json_integer((json_int_t)r->D));
+		json_object_set_new(proj, "std", json_real(bbt_subspace_scale(&sp)));
+	}
+	json_object_set_new(j, "projection", proj ? proj : json_null());
 
 	json_t *m = json_object();
 	json_object_set_new(m, "metric", json_string(bbt_metric_name(r->task->metric)));
@@ -596,17 +753,39 @@ static json_t *result_json(struct run *r, const char *status, double test_metric
 	json_object_set_new(m, "test_metric", num_or_null(test_metric));
 	json_object_set_new(m, "test_acc", num_or_null(test_acc));
 	json_object_set_new(m, "test_f1", num_or_null(test_f1));
+	if (r->calibrated && r->tuned) {
+		/* the tuned prompt's scores calibrated, beside the raw ones */
+		enum bbt_calibration_variant v = r->cal.chosen;
+		json_object_set_new(m, "dev_metric_calibrated", num_or_null(r->cal.dev_metric[v]));
+		json_object_set_new(m, "test_metric_calibrated", num_or_null(r->cal.test_metric[v]));
+		json_object_set_new(m, "test_acc_calibrated", num_or_null(r->cal.test_acc[v]));
+		json_object_set_new(m, "test_f1_calibrated", num_or_null(r->cal.test_f1[v]));
+	}
 	json_object_set_new(j, "metrics", m);
+	json_object_set_new(j, "calibration", r->calibrated ? bbt_calibration_json(&r->cal)
+	                                                    : json_null());
+	if (strcmp(r->cfg->method, "icl") == 0) {
+		json_t *icl = json_object(), *idx = json_array();
+		json_object_set_new(icl, "per_class", json_integer(r->cfg->icl_shots));
+		json_object_set_new(icl, "used", json_integer((json_int_t)r->icl.used));
+		json_object_set_new(icl, "dropped_to_fit", json_integer((json_int_t)r->icl.dropped));
+		json_object_set_new(icl, "prefix_tokens", json_integer((json_int_t)r->icl.n_prefix));
+		for (size_t i = 0; i < r->icl.used; i++)
+			json_array_append_new(idx, json_integer((json_int_t)r->icl.chosen[i]));
+		json_object_set_new(icl, "train_examples", idx);
+		json_object_set_new(j, "icl", icl);
+	}
 
 	json_object_set_new(j, "api_calls", json_integer((json_int_t)r->calls));
 	json_object_set_new(j, "batches", json_integer((json_int_t)r->batches));
-	json_object_set_new(j, "dev_backend_calls", json_integer((json_int_t)r->dev_calls));
-	json_object_set_new(j, "test_backend_calls", json_integer((json_int_t)r->test_calls));
+	json_object_set_new(j, "dev_evaluations", json_integer((json_int_t)r->dev_calls));
+	json_object_set_new(j, "test_evaluations", json_integer((json_int_t)r->test_calls));
+	json_object_set_new(j, "tokens_scored", json_integer((json_int_t)r->tokens));
 	json_object_set_new(j, "stop_reason", json_string(r->stop_reason ? r->stop_reason : ""));
 
-	const struct bbt_optimizer_ops *ops = r->opt.entry->desc->optimizer;
+	const struct bbt_optimizer_ops *ops = r->tuned ? r->opt.entry->desc->optimizer : NULL;
 	json_t *st = json_object();
-	if (ops->stats != NULL) {
+	if (ops != NULL && ops->stats != NULL) {
 		struct bbt_optimizer_stat stats[32];
 		size_t ns = ops->stats(r->opt.state, stats, 32);
 		for (size_t i = 0; i < ns && i < 32; i++)
@@ -630,6 +809,8 @@ static int write_config(struct run *r, char *err, size_t errlen)
 	bbt_config_write_run_section(r->cfg, f);
 	const struct plugin_use *uses[] = { &r->opt, &r->be };
 	for (size_t u = 0; u < 2; u++) {
+		if (uses[u]->entry == NULL)
+			continue;   /* a baseline runs no optimizer */
 		fprintf(f, "\n[%s]\n", u == 0 ? "optimizer" : "backend");
 		for (size_t i = 0; i < bbt_options_count(uses[u]->opts); i++)
 			fprintf(f, "%s = %s\n", bbt_options_key(uses[u]->opts, i),
@@ -657,6 +838,8 @@ static void run_release(struct run *r)
 	}
 	for (int s = 0; s < N_SPLITS; s++)
 		bbt_encoded_free(r->enc[s]);
+	bbt_encoded_free(r->content_free);
+	bbt_icl_release(&r->icl);
 	bbt_subspace_free(r->sub);
 	bbt_rundir_free(r->rd);
 	bbt_splits_free(&r->splits);
@@ -685,6 +868,9 @@ static void fill_summary(const struct run *r, struct bbt_run_summary *s, const c
 	s->dev_metric = r->best_dev;
 	s->test_metric = test_metric;
 	s->test_acc = test_acc;
+	s->test_metric_calibrated = r->calibrated && r->tuned ? r->cal.test_metric[r->cal.chosen]
+	                                                      : NAN;
+	snprintf(s->method, sizeof s->method, "%s", r->cfg->method);
 	s->api_calls = r->calls;
 	s->wall = wall;
 }
@@ -706,48 +892,67 @@ static int report_existing(struct run *r, struct bbt_run_summary *s, char *err, 
 	fill_summary(r, s, "skipped", json_number_value(json_object_get(m, "test_metric")),
 	             json_number_value(json_object_get(m, "test_acc")),
 	             json_number_value(json_object_get(j, "wall_time_s")));
+	json_t *cal = json_object_get(m, "test_metric_calibrated");
+	s->test_metric_calibrated = cal ? json_number_value(cal) : NAN;
 	snprintf(s->stop_reason, sizeof s->stop_reason, "%s",
 	         json_string_value(json_object_get(j, "stop_reason")) ?: "");
 	json_decref(j);
 	return BBT_OK;
 }
 
+/* Everything that can be checked, before the results folder is touched.
+ * Returns BBT_STOP when these settings already finished (nothing to do). */
+static int prepare(struct run *r, bbt_registry_t *reg, const struct bbt_run_flags *flags,
+                   char *err, size_t errlen)
+{
+	const struct bbt_config *cfg = r->cfg;
+	int rc = load_task(r, err, errlen);
+	if (rc == BBT_OK && r->tuned)
+		rc = prepare_plugin(r, &r->opt, BBT_PLUGIN_OPTIMIZER, cfg->optimizer,
+		                    spec_of(reg, BBT_PLUGIN_BACKEND, cfg->backend), reg,
+		                    r->seed_optimizer, err, errlen);
+	if (rc == BBT_OK)
+		rc = prepare_plugin(r, &r->be, BBT_PLUGIN_BACKEND, cfg->backend,
+		                    r->tuned ? spec_of(reg, BBT_PLUGIN_OPTIMIZER, cfg->optimizer) : NULL,
+		                    reg, r->seed_backend, err, errlen);
+	if (rc == BBT_OK)
+		rc = make_run_id(r, err, errlen);
+	if (rc == BBT_OK && !flags->force && bbt_rundir_state(r->run_dir) == BBT_RUNDIR_FINISHED)
+		return BBT_STOP;
+	if (rc == BBT_OK)
+		rc = load_splits(r, err, errlen);
+	if (rc == BBT_OK)
+		rc = open_backend(r, err, errlen);
+	if (rc == BBT_OK)
+		rc = label_ids(r, err, errlen);
+	if (rc == BBT_OK)
+		rc = encode_splits(r, err, errlen);
+	if (rc == BBT_OK && strcmp(cfg->method, "icl") == 0)
+		rc = build_icl(r, err, errlen);
+	if (rc == BBT_OK && r->tuned)
+		rc = make_subspace(r, err, errlen);
+	if (rc == BBT_OK && r->tuned)
+		rc = create_optimizer(r, err, errlen);
+	return rc;
+}
+
 int bbt_run(const struct bbt_config *cfg, bbt_registry_t *reg, const struct bbt_run_flags *flags,
             struct bbt_run_summary *summary, char *err, size_t errlen)
 {
 	struct run r = { .cfg = cfg, .best_loss = NAN, .last_dev = NAN, .best_dev = NAN };
+	r.tuned = strcmp(cfg->method, "tune") == 0;
 	r.seed_optimizer = bbt_rng_derive_seed((uint64_t)cfg->seed, "optimizer");
 	r.seed_backend = bbt_rng_derive_seed((uint64_t)cfg->seed, "backend");
 	r.seed_projection = bbt_rng_derive_seed((uint64_t)cfg->seed, "projection");
 	memset(summary, 0, sizeof *summary);
 	r.t0 = bbt_now();
 
-	int rc = load_task(&r, err, errlen);
-	if (rc == BBT_OK)
-		rc = prepare_plugin(&r, &r.opt, BBT_PLUGIN_OPTIMIZER, cfg->optimizer,
-		                    spec_of(reg, BBT_PLUGIN_BACKEND, cfg->backend), reg,
-		                    r.seed_optimizer, err, errlen);
-	if (rc == BBT_OK)
-		rc = prepare_plugin(&r, &r.be, BBT_PLUGIN_BACKEND, cfg->backend,
-		                    spec_of(reg, BBT_PLUGIN_OPTIMIZER, cfg->optimizer), reg,
-		                    r.seed_backend, err, errlen);
-	if (rc == BBT_OK)
-		rc = make_run_id(&r, err, errlen);
-	if (rc == BBT_OK && !flags->force && bbt_rundir_state(r.run_dir) == BBT_RUNDIR_FINISHED) {
+	int rc = prepare(&r, reg, flags, err, errlen);
+	if (rc == BBT_STOP) {
 		rc = report_existing(&r, summary, err, errlen);
 		run_release(&r);
 		return rc;
 	}
-	if (rc == BBT_OK)
-		rc = load_splits(&r, err, errlen);
-	if (rc == BBT_OK)
-		rc = open_backend(&r, err, errlen);
-	if (rc == BBT_OK)
-		rc = encode_splits(&r, err, errlen);
-	if (rc == BBT_OK)
-		rc = make_subspace(&r, err, errlen);
-	if (rc == BBT_OK)
-		rc = create_optimizer(&r, err, errlen);
 	if (rc < 0) {
 		run_release(&r);
 		return rc;
@@ -757,19 +962,23 @@ int bbt_run(const struct bbt_config *cfg, bbt_registry_t *reg, const struct bbt_
 	rc = bbt_rundir_open(r.run_dir, &r.rd, err, errlen);
 	if (rc == BBT_OK)
 		rc = write_config(&r, err, errlen);
-	bbt_log(BBT_LOG_INFO, NULL,
-	        "%s: %s on %s, %s backend, d=%zu, P=%ld, %zu train / %zu dev / %zu test examples",
-	        r.run_id, r.opt.entry->desc->name, r.task->name, r.be.entry->desc->name, r.d,
-	        cfg->prompt_len, r.enc[SPLIT_TRAIN]->n_seq, r.enc[SPLIT_DEV]->n_seq,
+	bbt_log(BBT_LOG_INFO, NULL, "%s: %s on %s, %s backend, %zu train / %zu dev / %zu test examples",
+	        r.run_id, r.tuned ? r.opt.entry->desc->name : cfg->method, r.task->name,
+	        r.be.entry->desc->name, r.enc[SPLIT_TRAIN]->n_seq, r.enc[SPLIT_DEV]->n_seq,
 	        r.enc[SPLIT_TEST]->n_seq);
-	if (rc == BBT_OK)
-		rc = loop(&r, err, errlen);
 
 	double test_metric = NAN, test_acc = NAN, test_f1 = NAN;
+	if (rc == BBT_OK && r.tuned)
+		rc = loop(&r, err, errlen);
 	int was_interrupted = interrupted != 0;
-	if (rc == BBT_OK && !was_interrupted && r.calls > 0)
+	if (rc == BBT_OK && r.tuned && !was_interrupted && r.calls > 0) {
 		rc = evaluate(&r, SPLIT_TEST, r.best_dev_z, &test_metric, &test_acc, &test_f1, err,
 		              errlen);
+		if (rc == BBT_OK && strcmp(cfg->calibrate, "yes") == 0)
+			rc = calibrate_scores(&r, r.best_dev_z, err, errlen);
+	} else if (rc == BBT_OK && !r.tuned && !was_interrupted) {
+		rc = run_baseline(&r, &test_metric, &test_acc, &test_f1, err, errlen);
+	}
 	double wall = bbt_now() - r.t0;
 	if (rc == BBT_OK) {
 		progress(&r, 1);

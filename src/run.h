@@ -28,6 +28,8 @@ struct bbt_run_summary {
 	double dev_metric;        /* best dev metric */
 	double test_metric;       /* test metric of the best-on-dev prompt */
 	double test_acc;
+	double test_metric_calibrated; /* --calibrate: the same prompt calibrated; else NaN */
+	char method[16];          /* tune, manual, calibrated, icl */
 	size_t api_calls;
 	double wall;              /* seconds */
 	char stop_reason[32];     /* "maxfevals" when the budget ran out */

@@ -33,6 +33,8 @@ struct run_key {
  * P = 50 prompt tokens, d = 500, population 20, budget 8000 API calls,
  * 16 shots per class, dev evaluation every 100 calls. */
 static const struct run_key run_keys[] = {
+	{ "method", KEY_CHOICE, FIELD(method), "tune", "tune|manual|calibrated|icl", 0, 0, "M",
+	  "tune a prompt, or a baseline: manual prompt, calibrated, in-context learning" },
 	{ "optimizer", KEY_STRING, FIELD(optimizer), "random", NULL, 0, 0, "NAME",
 	  "optimizer plugin (see `bbtbench list`)" },
 	{ "backend", KEY_STRING, FIELD(backend), "synthetic", NULL, 0, 0, "NAME",
@@ -69,6 +71,10 @@ static const struct run_key run_keys[] = {
 	  "training loss on the label-word logits" },
 	{ "eval-every", KEY_INT, FIELD(eval_every), "100", NULL, 1, 1e12, "N",
 	  "score the best-so-far on dev every N calls" },
+	{ "calibrate", KEY_CHOICE, FIELD(calibrate), "no", "no|yes", 0, 0, "[yes|no]",
+	  "also report the best prompt calibrated (offsets chosen on dev)" },
+	{ "icl-shots", KEY_INT, FIELD(icl_shots), "1", NULL, 1, 1000, "N",
+	  "--method icl: demonstrations per class, drawn from the train shots" },
 	{ "out", KEY_STRING, FIELD(out), "results", NULL, 0, 0, "DIR",
 	  "results root: runs go to DIR/EXPERIMENT/RUN-ID/" },
 	{ "experiment", KEY_STRING, FIELD(experiment), "", NULL, 0, 0, "NAME",
@@ -499,4 +505,9 @@ const char *bbt_config_key_default(size_t i)
 const char *bbt_config_key_metavar(size_t i)
 {
 	return run_keys[i].metavar;
+}
+
+int bbt_config_key_is_flag(size_t i)
+{
+	return run_keys[i].type == KEY_CHOICE && strcmp(run_keys[i].choices, "no|yes") == 0;
 }

@@ -41,6 +41,8 @@ struct bbt_config {
 	char *experiment;      /* sub-folder of out; "" = the task's name */
 	char *loss;            /* ce | hinge | perf */
 	char *projection;      /* normal | uniform */
+	char *method;          /* tune | manual | calibrated | icl */
+	char *calibrate;       /* no | yes: also report the tuned prompt calibrated */
 	long dim;
 	long prompt_len;
 	long budget;
@@ -49,6 +51,7 @@ struct bbt_config {
 	long eval_every;
 	long seed;
 	long data_seed;        /* -1: the run seed */
+	long icl_shots;        /* in-context demonstrations per class */
 	double sigma;
 	double alpha;
 
@@ -101,5 +104,7 @@ const char *bbt_config_key_name(size_t i);
 const char *bbt_config_key_help(size_t i);
 const char *bbt_config_key_default(size_t i);
 const char *bbt_config_key_metavar(size_t i);
+/* A yes/no setting: on the command line `--NAME` alone means yes. */
+int bbt_config_key_is_flag(size_t i);
 
 #endif /* BBT_RUNCONFIG_H */
