@@ -43,6 +43,7 @@ struct bbt_config {
 	char *projection;      /* normal | uniform */
 	long dim;
 	long prompt_len;
+	long search_space;     /* K candidates per position of a discrete prompt */
 	long budget;
 	long popsize;
 	long k_shot;
