@@ -431,7 +431,13 @@ static int score(struct run *r, const bbt_encoded_t *enc, size_t first, size_t n
 static int score_discrete(struct run *r, const bbt_encoded_t *enc, size_t first, size_t n,
                           const double *z, size_t nv, float *logits, char *err, size_t errlen)
 {
-	size_t L = r->d, ns = nv * n, total = 0;
+	size_t L = r->d, ns = nv * n, total = 0, K = bbt_vocab_size(r->vocab);
+	for (size_t q = 0; q < nv * L; q++)
+		if (!(z[q] >= 0 && z[q] < (double)K) || z[q] != floor(z[q]))
+			return bbt_error(err, errlen, BBT_EINTERNAL,
+			                 "optimizer %s proposed %g at prompt position %zu, not a "
+			                 "candidate in 0..%zu", r->opt.entry->desc->name, z[q], q % L,
+			                 K - 1);
 	for (size_t v = 0; v < nv; v++) {
 		size_t plen = 0;
 		for (size_t l = 0; l < L; l++) {
