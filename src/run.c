@@ -23,6 +23,7 @@
 #include "task.h"
 #include "template.h"
 #include "util.h"
+#include "vocab.h"
 
 /* Sequences per backend call when scoring dev and test under one prompt:
  * bounds the backend's activation memory on large evaluation sets. */
@@ -80,6 +81,18 @@ struct run {
 	struct bbt_calibration cal;
 	int calibrated;       /* cal holds a calibration of the final scores */
 	size_t tokens;        /* positions scored by the backend, all calls */
+
+	/* Discrete prompts (an optimizer flagged BBT_OPTIMIZER_CATEGORICAL):
+	 * z holds L vocabulary indices, spliced into every sequence as tokens. */
+	int discrete;
+	bbt_vocab_t *vocab;
+	size_t prompt_room;   /* positions reserved for the prompt when encoding */
+	struct {
+		int32_t *ids;
+		size_t cap_ids;
+		size_t *offset, *predict_pos, *prompt_pos;
+		size_t cap_seq;
+	} spliced;            /* V x n sequences with their prompt tokens */
 };
 
 /* ------------------------------------------------------------------ */
@@ -199,7 +212,7 @@ static int open_backend(struct run *r, char *err, size_t errlen)
 	const struct bbt_backend_ops *ops = r->be.entry->desc->backend;
 	struct bbt_backend_params bp = {
 		.model = r->cfg->model[0] ? r->cfg->model : NULL,
-		.prompt_len = (size_t)r->cfg->prompt_len,
+		.prompt_len = r->discrete ? 0 : (size_t)r->cfg->prompt_len,
 		.prompt_layers = 1,
 		.seed = (uint64_t)r->cfg->seed,
 	};
@@ -220,13 +233,52 @@ static int open_backend(struct run *r, char *err, size_t errlen)
 	return BBT_OK;
 }
 
-/* How the host renders sequences for this run: the prompt's positions are
- * reserved only when a prompt is tuned; in-context demonstrations go first. */
+/* Discrete runs: the K candidates (n-grams of the training texts with the
+ * highest PMI with the labels), and room for the longest prompt they make,
+ * so that truncation leaves every prompt the optimizer can pick in place. */
+static int build_vocab(struct run *r, char *err, size_t errlen)
+{
+	if (!r->discrete)
+		return BBT_OK;
+	struct bbt_tokenizer tok = { r->be.entry->desc->backend, r->be.state };
+	struct bbt_vocab_params vp = bbt_vocab_default_params();
+	vp.size = (size_t)r->cfg->search_space;
+	int rc = bbt_vocab_build(r->splits.train, r->task->n_labels, &tok, &vp, &r->vocab, err,
+	                         errlen);
+	if (rc < 0) {
+		bbt_error_prefix(err, errlen, "%s", r->task->name);
+		return rc;
+	}
+	size_t K = bbt_vocab_size(r->vocab), L = (size_t)r->cfg->prompt_len;
+	if (K == 0)
+		return bbt_error(err, errlen, BBT_EINVAL,
+		                 "%s: no word n-gram occurs in %zu or more training examples: no "
+		                 "candidates for a discrete prompt", r->task->name, vp.min_count);
+	if (K < vp.size)
+		bbt_log(BBT_LOG_WARNING, NULL,
+		        "%s: only %zu n-grams occur in %zu or more training examples; the discrete "
+		        "search space has %zu candidates, not %zu", r->task->name, K, vp.min_count, K,
+		        vp.size);
+	if (L == 0)
+		return bbt_error(err, errlen, BBT_EINVAL,
+		                 "--prompt-len 0 leaves the optimizer nothing to tune");
+	size_t longest = bbt_vocab_max_tokens(r->vocab);
+	if (L > (r->info.max_len - 1) / longest)
+		return bbt_error(err, errlen, BBT_EINVAL,
+		                 "--prompt-len %zu discrete positions of up to %zu tokens leave no "
+		                 "room in the model's %zu positions", L, longest, r->info.max_len);
+	r->prompt_room = L * longest;
+	return BBT_OK;
+}
+
+/* How the host renders sequences for this run: the prompt's positions
+ * (P vectors, or room for L discrete n-grams) are reserved only when a
+ * prompt is tuned; in-context demonstrations go first. */
 static struct bbt_encode_params encode_params(const struct run *r)
 {
 	struct bbt_encode_params ep = {
 		.max_len = r->info.max_len,
-		.prompt_len = r->tuned ? (size_t)r->cfg->prompt_len : 0,
+		.prompt_len = r->tuned ? r->prompt_room : 0,
 		.causal = r->info.causal,
 		.bos_id = r->info.bos_id,
 		.eos_id = r->info.eos_id,
@@ -271,6 +323,11 @@ static int encode_splits(struct run *r, char *err, size_t errlen)
 
 static int make_subspace(struct run *r, char *err, size_t errlen)
 {
+	if (r->discrete) {
+		r->d = (size_t)r->cfg->prompt_len;   /* L positions, no projection */
+		r->D = 0;
+		return BBT_OK;
+	}
 	r->d = (size_t)r->cfg->dim;
 	r->D = (size_t)r->cfg->prompt_len * r->info.hidden;
 	if (r->D == 0)
@@ -291,10 +348,6 @@ static int make_subspace(struct run *r, char *err, size_t errlen)
 static int create_optimizer(struct run *r, char *err, size_t errlen)
 {
 	const struct bbt_plugin *desc = r->opt.entry->desc;
-	if (desc->flags & BBT_OPTIMIZER_CATEGORICAL)
-		return bbt_error(err, errlen, BBT_EINVAL,
-		                 "optimizer %s searches discrete prompts; this run tunes a "
-		                 "continuous prompt", desc->name);
 	if (desc->flags & BBT_OPTIMIZER_WANTS_GRADIENT)
 		return bbt_error(err, errlen, BBT_ENOTSUP,
 		                 "optimizer %s needs gradients, which backend %s does not provide",
@@ -307,6 +360,9 @@ static int create_optimizer(struct run *r, char *err, size_t errlen)
 		.budget = (size_t)r->cfg->budget,
 		.seed = (uint64_t)r->cfg->seed,
 	};
+	if (r->discrete)
+		op.space = (struct bbt_space){ .kind = BBT_SPACE_CATEGORICAL, .dim = r->d,
+		                               .choices = bbt_vocab_size(r->vocab) };
 	memset(&r->oinfo, 0, sizeof r->oinfo);
 	int rc = desc->optimizer->create(bbt_hostsvc_host(r->opt.svc), &op, &r->opt.state,
 	                                 &r->oinfo, err, errlen);
@@ -321,7 +377,7 @@ static int create_optimizer(struct run *r, char *err, size_t errlen)
 	size_t nt = r->enc[SPLIT_TRAIN]->n_seq;
 	size_t rows = nt > EVAL_CHUNK ? nt : EVAL_CHUNK;
 	r->z = calloc(b * r->d, sizeof *r->z);
-	r->prompts = calloc(b * r->D, sizeof *r->prompts);
+	r->prompts = calloc(r->D ? b * r->D : 1, sizeof *r->prompts);
 	r->logits = calloc(b * rows * r->L, sizeof *r->logits);
 	r->loss = calloc(b, sizeof *r->loss);
 	r->best_z = calloc(r->d, sizeof *r->best_z);
@@ -341,6 +397,8 @@ static int make_run_id(struct run *r, char *err, size_t errlen)
 	json_object_del(j, "out");
 	json_object_del(j, "experiment");
 	json_object_del(j, "data-dir");
+	if (!r->discrete)
+		json_object_del(j, "search-space");   /* no effect on a continuous run */
 	json_object_set_new(j, "data-seed", json_integer(bbt_config_data_seed(r->cfg)));
 	/* A baseline tunes nothing: the tuning settings do not change it, so a
 	 * grid over optimizers or dimensions runs each baseline once. */
@@ -369,10 +427,13 @@ static int make_run_id(struct run *r, char *err, size_t errlen)
 	free(text);
 
 	const char *exp = r->cfg->experiment[0] ? r->cfg->experiment : r->task->name;
+	/* d: the subspace dimension; L: the positions of a discrete prompt */
 	if (r->tuned)
-		r->run_id = bbt_asprintf("%s-%s-%s-d%ld-s%ld-%012llx", r->opt.entry->desc->name,
-		                         r->be.entry->desc->name, r->task->name, r->cfg->dim,
-		                         r->cfg->seed, h & 0xffffffffffffULL);
+		r->run_id = bbt_asprintf("%s-%s-%s-%s%ld-s%ld-%012llx", r->opt.entry->desc->name,
+		                         r->be.entry->desc->name, r->task->name,
+		                         r->discrete ? "L" : "d",
+		                         r->discrete ? r->cfg->prompt_len : r->cfg->dim, r->cfg->seed,
+		                         h & 0xffffffffffffULL);
 	else
 		r->run_id = bbt_asprintf("%s-%s-%s-s%ld-%012llx", r->cfg->method,
 		                         r->be.entry->desc->name, r->task->name, r->cfg->seed,
@@ -386,11 +447,16 @@ static int make_run_id(struct run *r, char *err, size_t errlen)
 /* ------------------------------------------------------------------ */
 /* Scoring */
 
+static int score_discrete(struct run *r, const bbt_encoded_t *enc, size_t first, size_t n,
+                          const double *z, size_t nv, float *logits, char *err, size_t errlen);
+
 /* Logits of sequences [first, first+n) of `enc` under `nv` candidates z,
  * or with no prompt at all when z is NULL. */
 static int score(struct run *r, const bbt_encoded_t *enc, size_t first, size_t n,
                  const double *z, size_t nv, float *logits, char *err, size_t errlen)
 {
+	if (r->discrete && z != NULL)
+		return score_discrete(r, enc, first, n, z, nv, logits, err, errlen);
 	struct bbt_batch b;
 	bbt_encoded_batch(enc, first, n, &b);
 	b.n_labels = r->L;
@@ -402,6 +468,88 @@ static int score(struct run *r, const bbt_encoded_t *enc, size_t first, size_t n
 	r->tokens += nv * (enc->offset[first + n] - enc->offset[first] + n * b.prompt_len);
 	int rc = r->be.entry->desc->backend->score(r->be.state, &b, z ? r->prompts : NULL,
 	                                           z ? nv : 1, logits, err, errlen);
+	if (rc < 0)
+		bbt_error_prefix(err, errlen, "backend %s", r->be.entry->desc->name);
+	return rc;
+}
+
+/* Discrete prompts: every sequence once per candidate, with the candidate's
+ * L n-grams' tokens spliced in at its prompt slot, scored in one backend
+ * call with no continuous prompt; logits come back [nv][n][labels]. */
+static int score_discrete(struct run *r, const bbt_encoded_t *enc, size_t first, size_t n,
+                          const double *z, size_t nv, float *logits, char *err, size_t errlen)
+{
+	size_t L = r->d, ns = nv * n, total = 0, K = bbt_vocab_size(r->vocab);
+	for (size_t q = 0; q < nv * L; q++)
+		if (!(z[q] >= 0 && z[q] < (double)K) || z[q] != floor(z[q]))
+			return bbt_error(err, errlen, BBT_EINTERNAL,
+			                 "optimizer %s proposed %g at prompt position %zu, not a "
+			                 "candidate in 0..%zu", r->opt.entry->desc->name, z[q], q % L,
+			                 K - 1);
+	for (size_t v = 0; v < nv; v++) {
+		size_t plen = 0;
+		for (size_t l = 0; l < L; l++) {
+			size_t k;
+			bbt_vocab_ids(r->vocab, (size_t)z[v * L + l], &k);
+			plen += k;
+		}
+		total += (enc->offset[first + n] - enc->offset[first]) + n * plen;
+	}
+	if (total > r->spliced.cap_ids) {
+		int32_t *ids = realloc(r->spliced.ids, total * sizeof *ids);
+		if (ids == NULL)
+			return bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
+		r->spliced.ids = ids;
+		r->spliced.cap_ids = total;
+	}
+	if (ns > r->spliced.cap_seq) {
+		size_t *o = realloc(r->spliced.offset, (ns + 1) * sizeof *o);
+		if (o != NULL)
+			r->spliced.offset = o;
+		size_t *pp = o ? realloc(r->spliced.predict_pos, ns * sizeof *pp) : NULL;
+		if (pp != NULL)
+			r->spliced.predict_pos = pp;
+		size_t *pr = pp ? realloc(r->spliced.prompt_pos, ns * sizeof *pr) : NULL;
+		if (pr == NULL)
+			return bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
+		r->spliced.prompt_pos = pr;
+		r->spliced.cap_seq = ns;
+	}
+	size_t at = 0, q = 0;
+	for (size_t v = 0; v < nv; v++) {
+		for (size_t i = first; i < first + n; i++, q++) {
+			const int32_t *seq = enc->ids + enc->offset[i];
+			size_t len = enc->offset[i + 1] - enc->offset[i], pos = enc->prompt_pos[i];
+			r->spliced.offset[q] = at;
+			memcpy(r->spliced.ids + at, seq, pos * sizeof *seq);
+			at += pos;
+			for (size_t l = 0; l < L; l++) {
+				size_t k;
+				const int32_t *ids = bbt_vocab_ids(r->vocab, (size_t)z[v * L + l], &k);
+				memcpy(r->spliced.ids + at, ids, k * sizeof *ids);
+				at += k;
+			}
+			size_t plen = at - r->spliced.offset[q] - pos;
+			memcpy(r->spliced.ids + at, seq + pos, (len - pos) * sizeof *seq);
+			at += len - pos;
+			r->spliced.prompt_pos[q] = pos;
+			r->spliced.predict_pos[q] = enc->predict_pos[i] + (enc->predict_pos[i] >= pos ? plen : 0);
+		}
+	}
+	r->spliced.offset[ns] = at;
+	r->tokens += at;
+	struct bbt_batch b = {
+		.n_seq = ns,
+		.ids = r->spliced.ids,
+		.offset = r->spliced.offset,
+		.predict_pos = r->spliced.predict_pos,
+		.prompt_pos = r->spliced.prompt_pos,
+		.n_labels = r->L,
+		.label_ids = r->label_ids,
+		.prompt_len = 0,
+		.prompt_layers = 1,
+	};
+	int rc = r->be.entry->desc->backend->score(r->be.state, &b, NULL, 1, logits, err, errlen);
 	if (rc < 0)
 		bbt_error_prefix(err, errlen, "backend %s", r->be.entry->desc->name);
 	return rc;
@@ -671,6 +819,72 @@ static json_t *num_or_null(double v)
 	return isfinite(v) ? json_real(v) : json_null();
 }
 
+/* Discrete runs: the candidate vocabulary, one line per candidate, so a
+ * prompt's indices in the trace and result.json can be read back. */
+static int write_vocab(struct run *r, char *err, size_t errlen)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	if (f == NULL)
+		return bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
+	fprintf(f, "index\tpmi\tlabel\texamples\tngram\ttoken_ids\n");
+	for (size_t i = 0; i < bbt_vocab_size(r->vocab); i++) {
+		size_t n;
+		const int32_t *ids = bbt_vocab_ids(r->vocab, i, &n);
+		int y = bbt_vocab_label(r->vocab, i);
+		fprintf(f, "%zu\t%.6f\t%s\t%zu\t%s\t", i, bbt_vocab_score(r->vocab, i),
+		        r->task->label_words[y], bbt_vocab_count(r->vocab, i),
+		        bbt_vocab_text(r->vocab, i));
+		for (size_t k = 0; k < n; k++)
+			fprintf(f, "%s%ld", k ? "," : "", (long)ids[k]);
+		fputc('\n', f);
+	}
+	fclose(f);
+	int rc = bbt_rundir_write(r->rd, "vocab.tsv", buf, err, errlen);
+	free(buf);
+	return rc;
+}
+
+/* What was tuned: result.json's "prompt". Discrete runs record the
+ * best-on-dev prompt (the one scored on test) as n-grams, token ids and
+ * the tokens' text in the backend's vocabulary. */
+static json_t *prompt_json(struct run *r)
+{
+	json_t *p = json_object();
+	json_object_set_new(p, "kind", json_string(r->discrete ? "discrete" : "continuous"));
+	json_object_set_new(p, "length", json_integer(r->cfg->prompt_len));
+	if (!r->discrete)
+		return p;
+	const struct bbt_backend_ops *be = r->be.entry->desc->backend;
+	json_t *idx = json_array(), *grams = json_array(), *ids = json_array(),
+	       *toks = json_array();
+	char *text = bbt_strdup("");
+	for (size_t l = 0; l < r->d; l++) {
+		size_t c = (size_t)r->best_dev_z[l], n;
+		const int32_t *t = bbt_vocab_ids(r->vocab, c, &n);
+		json_array_append_new(idx, json_integer((json_int_t)c));
+		json_array_append_new(grams, json_string(bbt_vocab_text(r->vocab, c)));
+		for (size_t k = 0; k < n; k++) {
+			const char *tt = be->token_text ? be->token_text(r->be.state, t[k]) : NULL;
+			json_array_append_new(ids, json_integer(t[k]));
+			json_array_append_new(toks, tt ? json_string(tt) : json_null());
+			char *grown = text ? bbt_asprintf("%s%s%s", text, text[0] ? " " : "",
+			                                  tt ? tt : "?") : NULL;
+			free(text);
+			text = grown;
+		}
+	}
+	json_object_set_new(p, "search_space", json_integer((json_int_t)bbt_vocab_size(r->vocab)));
+	json_object_set_new(p, "indices", idx);
+	json_object_set_new(p, "ngrams", grams);
+	json_object_set_new(p, "token_ids", ids);
+	json_object_set_new(p, "tokens", toks);
+	json_object_set_new(p, "text", text ? json_string(text) : json_null());
+	free(text);
+	return p;
+}
+
 static json_t *result_json(struct run *r, const char *status, double test_metric,
                            double test_acc, double test_f1, double wall)
 {
@@ -731,7 +945,7 @@ static json_t *result_json(struct run *r, const char *status, double test_metric
 	json_object_set_new(data, "truncated", trunc);
 	json_object_set_new(j, "data", data);
 
-	json_t *proj = r->tuned ? json_object() : NULL;
+	json_t *proj = r->tuned && !r->discrete ? json_object() : NULL;
 	struct bbt_subspace_params sp = bbt_subspace_default_params();
 	sp.dim = r->d;
 	sp.embed_std = r->info.embed_std;
@@ -744,6 +958,7 @@ static json_t *result_json(struct run *r, const char *status, double test_metric
 		json_object_set_new(proj, "std", json_real(bbt_subspace_scale(&sp)));
 	}
 	json_object_set_new(j, "projection", proj ? proj : json_null());
+	json_object_set_new(j, "prompt", r->tuned ? prompt_json(r) : json_null());
 
 	json_t *m = json_object();
 	json_object_set_new(m, "metric", json_string(bbt_metric_name(r->task->metric)));
@@ -841,6 +1056,11 @@ static void run_release(struct run *r)
 	bbt_encoded_free(r->content_free);
 	bbt_icl_release(&r->icl);
 	bbt_subspace_free(r->sub);
+	bbt_vocab_free(r->vocab);
+	free(r->spliced.ids);
+	free(r->spliced.offset);
+	free(r->spliced.predict_pos);
+	free(r->spliced.prompt_pos);
 	bbt_rundir_free(r->rd);
 	bbt_splits_free(&r->splits);
 	bbt_template_free(r->tmpl);
@@ -915,6 +1135,10 @@ static int prepare(struct run *r, bbt_registry_t *reg, const struct bbt_run_flag
 		rc = prepare_plugin(r, &r->be, BBT_PLUGIN_BACKEND, cfg->backend,
 		                    r->tuned ? spec_of(reg, BBT_PLUGIN_OPTIMIZER, cfg->optimizer) : NULL,
 		                    reg, r->seed_backend, err, errlen);
+	if (rc == BBT_OK && r->tuned) {
+		r->discrete = (r->opt.entry->desc->flags & BBT_OPTIMIZER_CATEGORICAL) != 0;
+		r->prompt_room = (size_t)cfg->prompt_len;   /* discrete: set by build_vocab */
+	}
 	if (rc == BBT_OK)
 		rc = make_run_id(r, err, errlen);
 	if (rc == BBT_OK && !flags->force && bbt_rundir_state(r->run_dir) == BBT_RUNDIR_FINISHED)
@@ -923,6 +1147,8 @@ static int prepare(struct run *r, bbt_registry_t *reg, const struct bbt_run_flag
 		rc = load_splits(r, err, errlen);
 	if (rc == BBT_OK)
 		rc = open_backend(r, err, errlen);
+	if (rc == BBT_OK)
+		rc = build_vocab(r, err, errlen);
 	if (rc == BBT_OK)
 		rc = label_ids(r, err, errlen);
 	if (rc == BBT_OK)
@@ -962,6 +1188,13 @@ int bbt_run(const struct bbt_config *cfg, bbt_registry_t *reg, const struct bbt_
 	rc = bbt_rundir_open(r.run_dir, &r.rd, err, errlen);
 	if (rc == BBT_OK)
 		rc = write_config(&r, err, errlen);
+	if (rc == BBT_OK && r.discrete)
+		rc = write_vocab(&r, err, errlen);
+	if (r.discrete)
+		bbt_log(BBT_LOG_INFO, NULL,
+		        "%s: discrete prompt of %zu positions x %zu candidate n-grams (up to %zu "
+		        "tokens each)", r.run_id, r.d, bbt_vocab_size(r.vocab),
+		        bbt_vocab_max_tokens(r.vocab));
 	bbt_log(BBT_LOG_INFO, NULL, "%s: %s on %s, %s backend, %zu train / %zu dev / %zu test examples",
 	        r.run_id, r.tuned ? r.opt.entry->desc->name : cfg->method, r.task->name,
 	        r.be.entry->desc->name, r.enc[SPLIT_TRAIN]->n_seq, r.enc[SPLIT_DEV]->n_seq,

@@ -57,6 +57,8 @@ static const struct run_key run_keys[] = {
 	  "subspace dimension d" },
 	{ "prompt-len", KEY_INT, FIELD(prompt_len), "50", NULL, 0, 1e5, "P",
 	  "prompt tokens P (0: no prompt)" },
+	{ "search-space", KEY_INT, FIELD(search_space), "200", NULL, 1, 1e6, "K",
+	  "discrete prompts (BDPL): candidate n-grams per prompt position" },
 	{ "projection", KEY_CHOICE, FIELD(projection), "normal", "normal|uniform", 0, 0, "KIND",
 	  "distribution of the random projection A" },
 	{ "alpha", KEY_DOUBLE, FIELD(alpha), "1", NULL, 1e-12, 1e12, "A",

@@ -45,6 +45,7 @@ struct bbt_config {
 	char *calibrate;       /* no | yes: also report the tuned prompt calibrated */
 	long dim;
 	long prompt_len;
+	long search_space;     /* K candidates per position of a discrete prompt */
 	long budget;
 	long popsize;
 	long k_shot;

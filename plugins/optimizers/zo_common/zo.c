@@ -1,0 +1,338 @@
+/*
+ * zo.c - finite-difference gradient estimation and the ask/tell protocol
+ * shared by zo-sgd and zo-adam (see zo.h for the estimator).
+ *
+ * Every evaluation is a candidate of an ask, f(z) included, so the host
+ * scores a whole step in one backend call and the budget counts every
+ * call. The host tells only complete batches (a batch cut short by the
+ * budget is never told), so tell requires exactly the batch it asked.
+ */
+#include "config.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "zo.h"
+
+/* Host popsize when it leaves it at 0: BBT's CMA-ES population. */
+#define DEFAULT_POPSIZE 20
+
+struct zo {
+	const bbt_host_t *host;
+	const struct zo_rule *rule;
+	size_t d, q;
+	double mu;
+	int central, sphere;
+	double bound;                  /* 0: unbounded */
+	double hyper[ZO_MAX_HYPER];
+	double *z;                     /* the iterate */
+	double *u;                     /* q x d directions of the last ask */
+	double *g;                     /* the last estimate */
+	double *moments[ZO_MAX_MOMENTS];
+	size_t batch;                  /* forward q + 1, central 2q */
+	size_t asked;                  /* candidates of the last ask not yet told */
+	size_t countiter, countevals, skipped;
+	double gradnorm;               /* |g| of the last step; NaN before */
+	double fz;                     /* f(z) of the last forward step; NaN otherwise */
+};
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+void zo_estimate(size_t d, size_t q, const double *u, const double *f, double mu, int central,
+                 int sphere, double *g)
+{
+	double scale = (sphere ? (double)d : 1.0) / (double)q;
+	memset(g, 0, d * sizeof *g);
+	for (size_t k = 0; k < q; k++) {
+		double df = central ? (f[2 * k] - f[2 * k + 1]) / (2 * mu) : (f[1 + k] - f[0]) / mu;
+		const double *uk = u + k * d;
+		for (size_t i = 0; i < d; i++)
+			g[i] += df * uk[i];
+	}
+	for (size_t i = 0; i < d; i++)
+		g[i] *= scale;
+}
+
+void zo_free(void *state)
+{
+	struct zo *s = state;
+	if (s == NULL)
+		return;
+	free(s->z);
+	free(s->u);
+	free(s->g);
+	for (size_t m = 0; m < ZO_MAX_MOMENTS; m++)
+		free(s->moments[m]);
+	free(s);
+}
+
+static double clip(double v, double bound)
+{
+	if (bound > 0)
+		v = v > bound ? bound : v < -bound ? -bound : v;
+	return v;
+}
+
+int zo_create(const bbt_host_t *host, const struct bbt_optimizer_params *p,
+              const struct zo_rule *rule, void **state, struct bbt_optimizer_info *info,
+              char *err, size_t errlen)
+{
+	const char *name = rule ? rule->name : "zo";
+	if (state != NULL)
+		*state = NULL;
+	if (host == NULL || p == NULL || rule == NULL || state == NULL || info == NULL) {
+		set_err(err, errlen, "%s: create called with a NULL argument", name);
+		return BBT_EINVAL;
+	}
+	if (p->space.kind != BBT_SPACE_BOX) {
+		set_err(err, errlen, "%s: finite differences need a real (box) search space", name);
+		return BBT_EINVAL;
+	}
+	size_t d = p->space.dim;
+	if (d == 0 || d > SIZE_MAX / sizeof(double) / 2) {
+		set_err(err, errlen, "%s: search space of dimension %zu", name, d);
+		return BBT_EINVAL;
+	}
+	if (!(p->space.bound >= 0) || !isfinite(p->space.bound)) {
+		set_err(err, errlen, "%s: space bound %g is not a finite number >= 0", name,
+		        p->space.bound);
+		return BBT_EINVAL;
+	}
+	const char *dir = host->opt_string(host->ctx, "directions");
+	const char *dif = host->opt_string(host->ctx, "difference");
+	int sphere = dir != NULL && strcmp(dir, "sphere") == 0;
+	int central = dif != NULL && strcmp(dif, "central") == 0;
+	if (dir == NULL || (!sphere && strcmp(dir, "gaussian") != 0)) {
+		set_err(err, errlen, "%s: directions \"%s\" is not gaussian or sphere", name,
+		        dir ? dir : "");
+		return BBT_EINVAL;
+	}
+	if (dif == NULL || (!central && strcmp(dif, "forward") != 0)) {
+		set_err(err, errlen, "%s: difference \"%s\" is not forward or central", name,
+		        dif ? dif : "");
+		return BBT_EINVAL;
+	}
+	double mu = host->opt_double(host->ctx, "mu");
+	if (!(mu > 0) || !isfinite(mu)) {
+		set_err(err, errlen, "%s: mu %g is not a finite number > 0", name, mu);
+		return BBT_EINVAL;
+	}
+	long qopt = host->opt_int(host->ctx, "q");
+	size_t q;
+	if (qopt < 0) {
+		set_err(err, errlen, "%s: q %ld is negative", name, qopt);
+		return BBT_EINVAL;
+	} else if (qopt > 0) {
+		q = (size_t)qopt;
+	} else {
+		size_t pop = p->popsize > 0 ? p->popsize : DEFAULT_POPSIZE;
+		q = central ? pop / 2 : pop - 1;
+		if (q == 0)
+			q = 1;
+	}
+	if (q > SIZE_MAX / 2 / d / sizeof(double)) {
+		set_err(err, errlen, "%s: q = %zu directions of dimension %zu do not fit in memory",
+		        name, q, d);
+		return BBT_ENOMEM;
+	}
+	if (p->x0 != NULL) {
+		for (size_t i = 0; i < d; i++) {
+			if (!isfinite(p->x0[i]) ||
+			    (p->space.bound > 0 && fabs(p->x0[i]) > p->space.bound)) {
+				set_err(err, errlen, "%s: x0[%zu] = %g is outside the search box", name,
+				        i, p->x0[i]);
+				return BBT_EINVAL;
+			}
+		}
+	}
+
+	struct zo *s = calloc(1, sizeof *s);
+	if (s == NULL) {
+		set_err(err, errlen, "%s: out of memory", name);
+		return BBT_ENOMEM;
+	}
+	s->host = host;
+	s->rule = rule;
+	s->d = d;
+	s->q = q;
+	s->mu = mu;
+	s->central = central;
+	s->sphere = sphere;
+	s->bound = p->space.bound;
+	s->batch = central ? 2 * q : q + 1;
+	s->gradnorm = NAN;
+	s->fz = NAN;
+	s->z = calloc(d, sizeof *s->z);
+	s->u = calloc(q * d, sizeof *s->u);
+	s->g = calloc(d, sizeof *s->g);
+	int oom = s->z == NULL || s->u == NULL || s->g == NULL ||
+	          rule->n_moments > ZO_MAX_MOMENTS;
+	for (size_t m = 0; !oom && m < rule->n_moments; m++)
+		oom = (s->moments[m] = calloc(d, sizeof *s->moments[m])) == NULL;
+	if (oom) {
+		int bad_rule = rule->n_moments > ZO_MAX_MOMENTS;
+		zo_free(s);
+		set_err(err, errlen, bad_rule ? "%s: step rule wants too many moment vectors"
+		                              : "%s: out of memory for a %zu-dimensional space",
+		        name, d);
+		return bad_rule ? BBT_EINTERNAL : BBT_ENOMEM;
+	}
+	int rc = rule->configure(host, s->hyper, err, errlen);
+	if (rc < 0) {
+		zo_free(s);
+		return rc;
+	}
+	if (p->x0 != NULL)
+		memcpy(s->z, p->x0, d * sizeof *s->z);
+	info->batch = s->batch;
+	*state = s;
+	return BBT_OK;
+}
+
+/* A direction: N(0, I), or normalised onto the unit sphere (a zero draw,
+ * probability 0 in exact arithmetic, is redrawn). */
+static void draw_direction(struct zo *s, double *u)
+{
+	const bbt_host_t *h = s->host;
+	for (;;) {
+		double n2 = 0;
+		for (size_t i = 0; i < s->d; i++) {
+			u[i] = h->rng_normal(h->ctx);
+			n2 += u[i] * u[i];
+		}
+		if (!s->sphere)
+			return;
+		if (n2 > 0) {
+			double inv = 1.0 / sqrt(n2);
+			for (size_t i = 0; i < s->d; i++)
+				u[i] *= inv;
+			return;
+		}
+	}
+}
+
+int zo_ask(void *state, double *x, size_t *n, char *err, size_t errlen)
+{
+	struct zo *s = state;
+	if (s == NULL || x == NULL || n == NULL) {
+		set_err(err, errlen, "zo: ask called with a NULL argument");
+		return BBT_EINVAL;
+	}
+	size_t d = s->d;
+	for (size_t k = 0; k < s->q; k++) {
+		double *uk = s->u + k * d;
+		draw_direction(s, uk);
+		if (s->central) {
+			double *xp = x + 2 * k * d, *xm = xp + d;
+			for (size_t i = 0; i < d; i++) {
+				xp[i] = clip(s->z[i] + s->mu * uk[i], s->bound);
+				xm[i] = clip(s->z[i] - s->mu * uk[i], s->bound);
+			}
+		} else {
+			double *xk = x + (1 + k) * d;
+			for (size_t i = 0; i < d; i++)
+				xk[i] = clip(s->z[i] + s->mu * uk[i], s->bound);
+		}
+	}
+	if (!s->central)
+		memcpy(x, s->z, d * sizeof *x);
+	*n = s->batch;
+	s->asked = s->batch;
+	return BBT_OK;
+}
+
+int zo_tell(void *state, const double *x, size_t n, const double *loss, const double *grad,
+            char *err, size_t errlen)
+{
+	struct zo *s = state;
+	(void)grad; /* black-box */
+	(void)x;    /* the directions of the ask are kept; x only repeats them */
+	if (s == NULL || loss == NULL) {
+		set_err(err, errlen, "zo: tell called with a NULL argument");
+		return BBT_EINVAL;
+	}
+	if (n != s->asked || n == 0) {
+		set_err(err, errlen,
+		        "%s: tell with %zu losses, but the last ask gave %zu candidates (a "
+		        "finite-difference step needs the whole batch)",
+		        s->rule->name, n, s->asked);
+		return BBT_EINVAL;
+	}
+	s->asked = 0;
+	s->countevals += n;
+	s->countiter++;
+	for (size_t i = 0; i < n; i++) {
+		if (!isfinite(loss[i])) {
+			/* One failed evaluation poisons every coordinate of the
+			 * estimate: keep z and draw new directions. */
+			s->skipped++;
+			if (s->host->log != NULL)
+				s->host->log(s->host->ctx, BBT_LOG_WARNING,
+				             "step %zu: candidate %zu has loss %g; step skipped",
+				             s->countiter, i, loss[i]);
+			return BBT_OK;
+		}
+	}
+	s->fz = s->central ? NAN : loss[0];
+	zo_estimate(s->d, s->q, s->u, loss, s->mu, s->central, s->sphere, s->g);
+	double n2 = 0;
+	for (size_t i = 0; i < s->d; i++)
+		n2 += s->g[i] * s->g[i];
+	s->gradnorm = sqrt(n2);
+	s->rule->step(s->hyper, s->countiter - s->skipped, s->d, s->g, s->moments, s->z);
+	for (size_t i = 0; i < s->d; i++)
+		s->z[i] = clip(s->z[i], s->bound);
+	return BBT_OK;
+}
+
+void zo_recommend(void *state, double *x)
+{
+	const struct zo *s = state;
+	if (s != NULL && x != NULL)
+		memcpy(x, s->z, s->d * sizeof *x);
+}
+
+/* Finite-difference descent has no convergence test of its own here: the
+ * host's budget ends the run. */
+const char *zo_stop_reason(void *state)
+{
+	(void)state;
+	return NULL;
+}
+
+size_t zo_stats(void *state, struct bbt_optimizer_stat *out, size_t cap)
+{
+	const struct zo *s = state;
+	if (s == NULL || out == NULL)
+		return 0;
+	struct bbt_optimizer_stat all[8 + ZO_MAX_HYPER];
+	size_t n = 0;
+	all[n++] = (struct bbt_optimizer_stat){ "countiter", (double)s->countiter };
+	all[n++] = (struct bbt_optimizer_stat){ "countevals", (double)s->countevals };
+	all[n++] = (struct bbt_optimizer_stat){ "q", (double)s->q };
+	all[n++] = (struct bbt_optimizer_stat){ "mu", s->mu };
+	all[n++] = (struct bbt_optimizer_stat){ "gradnorm", s->gradnorm };
+	all[n++] = (struct bbt_optimizer_stat){ "f_z", s->fz };
+	all[n++] = (struct bbt_optimizer_stat){ "skipped_steps", (double)s->skipped };
+	for (size_t i = 0; s->rule->hyper_names && s->rule->hyper_names[i] && i < ZO_MAX_HYPER; i++)
+		all[n++] = (struct bbt_optimizer_stat){ s->rule->hyper_names[i], s->hyper[i] };
+	if (n > cap)
+		n = cap;
+	memcpy(out, all, n * sizeof *out);
+	return n;
+}

@@ -1,0 +1,83 @@
+/*
+ * zo.h - the finite-difference gradient machinery shared by the zo-sgd and
+ * zo-adam optimizer plugins (compiled into both modules; not a plugin).
+ *
+ * Both plugins estimate the gradient of the loss at the iterate z from q
+ * random directions u_1..u_q and differ only in the step they take with
+ * the estimate. The core owns everything else: options common to both,
+ * the ask/tell protocol, the budget-exact batches, the recommendation and
+ * the stats. A plugin supplies a struct zo_rule and the option entries of
+ * its step, and points its ops table at the zo_* functions:
+ *
+ *     static const struct zo_rule rule = { "zo-adam", 2, adam_configure, adam_step };
+ *     static int create(host, params, state, info, err, errlen)
+ *     { return zo_create(host, params, &rule, state, info, err, errlen); }
+ *
+ * Estimator (Nesterov & Spokoiny 2017, "Random gradient-free minimization
+ * of convex functions"; Liu et al. 2020, "A primer on zeroth-order
+ * optimization in signal processing and machine learning", IEEE SPM):
+ *
+ *   forward  g = (s/q) sum_k (f(z + mu u_k) - f(z)) / mu * u_k
+ *   central  g = (s/q) sum_k (f(z + mu u_k) - f(z - mu u_k)) / (2 mu) * u_k
+ *
+ * with u_k ~ N(0, I) and s = 1 (directions=gaussian), or u_k uniform on the
+ * unit sphere and s = d (directions=sphere), so that E[s u u^T] = I and the
+ * estimate is unbiased for the gradient of the mu-smoothed loss.
+ *
+ * One ask is one batch: forward [z, z + mu u_1, ..., z + mu u_q] (q + 1
+ * candidates, f(z) included), central [z + mu u_1, z - mu u_1, ...] (2q).
+ */
+#ifndef BBT_ZO_H
+#define BBT_ZO_H
+
+#include <stddef.h>
+#include <bbtbench/plugin.h>
+
+/* Options both plugins declare, first in their tables. Defaults: q = 0
+ * takes the batch from the host's popsize (BBT's 20: the same calls per
+ * step as one CMA-ES generation); mu is 1e-2 of the BBT subspace's unit
+ * scale (sigma0 = 1), well above the float noise of backend logits. */
+#define ZO_COMMON_OPTIONS                                                                  \
+	{ "q", BBT_OPT_INT, "0", NULL, 0, 1e6,                                               \
+	  "random directions per gradient; 0: from popsize (forward popsize-1, central "    \
+	  "popsize/2; 20 when popsize is 0)" },                                              \
+	{ "mu", BBT_OPT_DOUBLE, "0.01", NULL, 1e-12, 1e6, "finite-difference step" },        \
+	{ "directions", BBT_OPT_CHOICE, "gaussian", "gaussian|sphere", 0, 0,                 \
+	  "u ~ N(0, I), or uniform on the unit sphere (estimate scaled by d)" },             \
+	{ "difference", BBT_OPT_CHOICE, "forward", "forward|central", 0, 0,                  \
+	  "forward: q + 1 calls per step, f(z) included; central: 2q calls" }
+
+#define ZO_MAX_HYPER 8
+#define ZO_MAX_MOMENTS 2
+
+/* The step a plugin takes with the gradient estimate. */
+struct zo_rule {
+	const char *name;    /* the plugin's name, for messages */
+	size_t n_moments;    /* per-coordinate state vectors (<= ZO_MAX_MOMENTS), zeroed at start */
+	/* Read the step's options into hyper[ZO_MAX_HYPER]; 0 or a negative status. */
+	int (*configure)(const bbt_host_t *host, double *hyper, char *err, size_t errlen);
+	/* One step from z with estimate g; t is the step number, 1-based. */
+	void (*step)(const double *hyper, size_t t, size_t d, const double *g, double **moments,
+	             double *z);
+	/* Names of hyper[0..n) for the stats ("lr", ...), NULL-terminated; may be NULL. */
+	const char *const *hyper_names;
+};
+
+/* The gradient estimate g (d values) from q directions u (q x d, row-major)
+ * and the batch's losses f in ask order (forward: q + 1, central: 2q). */
+void zo_estimate(size_t d, size_t q, const double *u, const double *f, double mu, int central,
+                 int sphere, double *g);
+
+/* The optimizer contract, for the plugins' ops tables. */
+int zo_create(const bbt_host_t *host, const struct bbt_optimizer_params *params,
+              const struct zo_rule *rule, void **state, struct bbt_optimizer_info *info,
+              char *err, size_t errlen);
+int zo_ask(void *state, double *x, size_t *n, char *err, size_t errlen);
+int zo_tell(void *state, const double *x, size_t n, const double *loss, const double *grad,
+            char *err, size_t errlen);
+void zo_recommend(void *state, double *x);
+const char *zo_stop_reason(void *state);
+size_t zo_stats(void *state, struct bbt_optimizer_stat *out, size_t cap);
+void zo_free(void *state);
+
+#endif /* BBT_ZO_H */
