@@ -22,6 +22,7 @@ static const struct bbt_command commands[] = {
 	{ "run", bbt_cmd_run, "tune a prompt (the default when the first argument is an option)" },
 	{ "list", bbt_cmd_list, "list plugins (paths, ABI versions), skipped modules and tasks" },
 	{ "grid", bbt_cmd_grid, "run or resume a grid of runs from an INI file (--jobs, --shard)" },
+	{ "table", bbt_cmd_table, "a paper table of finished runs: mean ± std over seeds, tests" },
 	{ "help", cmd_help, "show help for a command: bbtbench help COMMAND" },
 	{ "version", cmd_version, "print the version and plugin ABI" },
 };
