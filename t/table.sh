@@ -4,7 +4,7 @@
 # sign patterns): cells, bold best, daggers, counts, formats, LaTeX that
 # compiles.
 . "${top_srcdir:-.}/t/lib.sh"
-plan 29
+plan 35
 
 R="$TMP/results/exp"
 # result OPTIMIZER DIM SEED TEST_ACC [STATUS]
@@ -106,4 +106,11 @@ else
 	skip "pdflatex not installed"
 	skip "pdflatex not installed"
 fi
+
+# Every command of this family documents itself.
+for cmd in grid table plot; do
+	run "$BBTBENCH" $cmd --help
+	ok $rc "$cmd --help exits 0"
+	like "$out" "^Usage: bbtbench $cmd" "$cmd --help prints its usage"
+done
 done_testing
