@@ -681,8 +681,8 @@ static int run_workers(const bbt_grid_t *g, const size_t *sel, size_t nsel, bbt_
 	pid_t parent = getpid();
 	while ((!stop && next < nsel) || active > 0) {
 		if (bbt_run_interrupted() && !forwarded) {
-			/* Ctrl-C in a terminal reaches the workers too; a signal sent to
-			 * this process alone is passed on, so that each saves its run. */
+			/* Workers have their own process group, so a Ctrl-C reaches only
+			 * this process: pass it on, so that each saves its run. */
 			for (size_t w = 0; w < p->jobs; w++)
 				if (pids[w] > 0)
 					kill(pids[w], SIGINT);
@@ -709,6 +709,10 @@ static int run_workers(const bbt_grid_t *g, const size_t *sel, size_t nsel, bbt_
 #endif
 				if (getppid() != parent)
 					_exit(W_INTERRUPTED);
+				/* Out of the terminal's process group: Ctrl-C reaches the grid
+				 * alone, which passes it on once. Twice (terminal and grid) would
+				 * kill the worker before it saved its run. */
+				setpgid(0, 0);
 				int code = run_one(g, sel[next], reg, p, err, errlen);
 				fflush(stdout);
 				fflush(stderr);

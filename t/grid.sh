@@ -3,7 +3,7 @@
 # grid exactly once, and a grid killed part-way that resumes to the same
 # results as an uninterrupted one, each run finished exactly once.
 . "${top_srcdir:-.}/t/lib.sh"
-plan 26
+plan 28
 
 G="$top_srcdir/t/grids"
 
@@ -47,7 +47,9 @@ finished_runs() {
 	grep -l '"status": "finished"' "$TMP"/k/slow/*/result.json 2>/dev/null | sort
 }
 i=0
-while [ "$(finished_runs | wc -l)" -lt 2 ] && [ $i -lt 600 ]; do
+# Kill while a run is in flight: at least two finished, one under way.
+while { [ "$(finished_runs | wc -l)" -lt 2 ] ||
+	! ls "$TMP"/k/slow/*/trace.csv.part >/dev/null 2>&1; } && [ $i -lt 600 ]; do
 	sleep 0.05
 	i=$((i + 1))
 done
@@ -93,6 +95,23 @@ is $? 1 "interrupted grid exits 1"
 like "$(cat "$TMP/c.err")" "interrupted; run the same command again to resume" "and says so"
 run "$BBTBENCH" grid -q --jobs 2 --out "$TMP/c" "$G/slow.ini"
 like "$out" "8 runs: .* 0 failed, 0 interrupted" "resuming completes the grid"
+
+# Ctrl-C in a terminal signals the whole foreground process group: the
+# workers, in groups of their own, get it once (from the grid) and save
+# their runs as interrupted instead of dying on a second signal.
+if command -v setsid >/dev/null 2>&1; then
+	setsid "$BBTBENCH" grid -q --jobs 2 --out "$TMP/g" "$G/slow.ini" >/dev/null 2>&1 &
+	pid=$!
+	sleep 0.5
+	kill -INT -$pid
+	wait $pid
+	is $? 1 "Ctrl-C to the process group: exit 1"
+	ls "$TMP"/g/slow/*/trace.csv.part >/dev/null 2>&1
+	is $? 2 "every run in flight saved what it did (no partial trace left)"
+else
+	skip "setsid not installed"
+	skip "setsid not installed"
+fi
 
 # --- errors -------------------------------------------------------------------
 printf '[grid]\nseed = 1, 2\nwidth = 3\n[run]\ntask = toy\n' >"$TMP/bad.ini"
