@@ -1,5 +1,5 @@
 #!/bin/sh
-# t/grid.sh - `bbtbench grid`: combinations, excludes, shards that cover a
+# t/grid_run.sh - `bbtbench grid`: combinations, excludes, shards that cover a
 # grid exactly once, and a grid killed part-way that resumes to the same
 # results as an uninterrupted one, each run finished exactly once.
 . "${top_srcdir:-.}/t/lib.sh"
