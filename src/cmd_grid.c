@@ -93,7 +93,7 @@ int bbt_cmd_grid(int argc, char **argv)
 	long jobs;
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+:j:qvh", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":j:qvh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'j':
 			if (bbt_parse_long(optarg, &jobs) != 0 || jobs < 1 || jobs > 1024) {

@@ -8,7 +8,7 @@ plan 28
 G="$top_srcdir/t/grids"
 
 # --- combinations -------------------------------------------------------
-run "$BBTBENCH" grid --list "$G/small.ini"
+run "$BBTBENCH" grid "$G/small.ini" --list   # options may follow the file
 ok $rc "--list exits 0"
 is "$(printf '%s\n' "$out" | wc -l)" 10 "3 x 2 x 2 minus the excluded pair: 10 runs"
 printf '%s\n' "$out" | grep -q 'seed=3 dim=10'
