@@ -22,6 +22,9 @@ struct bbt_command {
 int bbt_cmd_run(int argc, char **argv);
 int bbt_cmd_list(int argc, char **argv);
 int bbt_cmd_tasks(int argc, char **argv);
+int bbt_cmd_grid(int argc, char **argv);     /* cmd_grid.c */
+int bbt_cmd_table(int argc, char **argv);    /* cmd_table.c */
+int bbt_cmd_plot(int argc, char **argv);     /* cmd_plot.c */
 
 /* Exit status for a bbtbench status code. */
 int bbt_exit_code(int status);

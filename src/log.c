@@ -16,6 +16,7 @@ static enum bbt_log_level log_level = BBT_LOG_INFO;
 static int progress_live;          /* a \r line is on the terminal */
 static double progress_last;       /* when the last non-terminal line was printed */
 static const double progress_interval = 10.0;
+static char progress_prefix[192];  /* e.g. a grid's "[run 3/40, ETA 5m]" */
 
 void bbt_log_set_level(enum bbt_log_level level)
 {
@@ -60,6 +61,11 @@ void bbt_log(enum bbt_log_level level, const char *who, const char *fmt, ...)
 	va_end(ap);
 }
 
+void bbt_progress_set_prefix(const char *text)
+{
+	snprintf(progress_prefix, sizeof progress_prefix, "%s", text ? text : "");
+}
+
 void bbt_progress(int final, const char *fmt, ...)
 {
 	if (log_level < BBT_LOG_INFO)
@@ -74,6 +80,7 @@ void bbt_progress(int final, const char *fmt, ...)
 	va_start(ap, fmt);
 	if (tty)
 		fputs("\r\033[K", stderr);
+	fputs(progress_prefix, stderr);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	if (tty && !final) {

@@ -22,6 +22,9 @@ void bbt_logv(enum bbt_log_level level, const char *who, const char *fmt, va_lis
  * is printed as an ordinary line at most every `interval` seconds (and
  * when `final` is set). Suppressed below BBT_LOG_INFO. */
 void bbt_progress(int final, const char *fmt, ...) BBT_PRINTF(2, 3);
+/* Text put before every progress line (NULL or "": none); a grid shows
+ * its own progress there, in front of the current run's. */
+void bbt_progress_set_prefix(const char *text);
 /* End a live progress line before other output. */
 void bbt_progress_break(void);
 

@@ -22,6 +22,9 @@ static const struct bbt_command commands[] = {
 	{ "run", bbt_cmd_run, "tune a prompt (the default when the first argument is an option)" },
 	{ "list", bbt_cmd_list, "list plugins (paths, ABI versions), skipped modules and tasks" },
 	{ "tasks", bbt_cmd_tasks, "what data each task finds under --data-dir, and what is missing" },
+	{ "grid", bbt_cmd_grid, "run or resume a grid of runs from an INI file (--jobs, --shard)" },
+	{ "table", bbt_cmd_table, "a paper table of finished runs: mean ± std over seeds, tests" },
+	{ "plot", bbt_cmd_plot, "convergence curves and metric-vs-key figures (gnuplot: PNG, SVG)" },
 	{ "help", cmd_help, "show help for a command: bbtbench help COMMAND" },
 	{ "version", cmd_version, "print the version and plugin ABI" },
 };

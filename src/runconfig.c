@@ -377,6 +377,12 @@ static int section_known(const char *sec)
 
 int bbt_config_load_ini(struct bbt_config *cfg, const char *path, char *err, size_t errlen)
 {
+	return bbt_config_load_ini_except(cfg, path, NULL, err, errlen);
+}
+
+int bbt_config_load_ini_except(struct bbt_config *cfg, const char *path, const char *skip,
+                               char *err, size_t errlen)
+{
 	char *text;
 	size_t len;
 	int rc = bbt_file_read(path, &text, &len, err, errlen);
@@ -416,6 +422,8 @@ int bbt_config_load_ini(struct bbt_config *cfg, const char *path, char *err, siz
 	int nsec = iniparser_getnsec(ini);
 	for (int s = 0; s < nsec && rc == BBT_OK; s++) {
 		const char *sec = iniparser_getsecname(ini, s);
+		if (skip != NULL && strcasecmp(sec, skip) == 0)
+			continue;  /* the caller reads this section itself */
 		if (!section_known(sec)) {
 			size_t line = ini_line_of(text, sec, NULL);
 			rc = bbt_error(err, errlen, BBT_EINVAL,

@@ -82,6 +82,10 @@ int bbt_config_add_cli_option(struct bbt_config *cfg, const char *assignment,
 
 /* Read an INI file into cfg. Errors name the file and line. */
 int bbt_config_load_ini(struct bbt_config *cfg, const char *path, char *err, size_t errlen);
+/* The same, leaving section [skip] (NULL: none) to the caller: a grid
+ * file's [grid] section is read by grid.c. */
+int bbt_config_load_ini_except(struct bbt_config *cfg, const char *path, const char *skip,
+                               char *err, size_t errlen);
 
 /* The options given for the selected plugin of `kind` named `name`,
  * in precedence order, with prefixes stripped, into `out` (cleared first).

@@ -1,0 +1,495 @@
+/*
+ * plot.c - convergence curves and metric-vs-key figures, as gnuplot data
+ * and scripts, rendered by running gnuplot.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "plot.h"
+#include "stats.h"
+#include "util.h"
+
+/* Okabe & Ito's colour-blind-safe palette. */
+static const char *const colours[] = {
+	"#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442",
+};
+#define N_COLOURS (sizeof colours / sizeof colours[0])
+
+static const char png_terminal[] =
+	"set terminal pngcairo size 1200,800 font \"DejaVu Sans,20\" linewidth 2 noenhanced\n";
+static const char svg_terminal[] =
+	"set terminal svg size 600,400 font \"Helvetica,12\" linewidth 1 noenhanced dynamic\n";
+
+struct bbt_plot_params bbt_plot_default_params(void)
+{
+	return (struct bbt_plot_params){ .out_dir = "plots", .by = "optimizer", .y = "train_loss",
+		                             .x = NULL, .metric = "test_acc", .points = 200,
+		                             .title = NULL };
+}
+
+static int cmp_value(const char *a, const char *b)
+{
+	double x, y;
+	if (bbt_parse_double(a, &x) == 0 && bbt_parse_double(b, &y) == 0)
+		return (x > y) - (x < y);
+	return strcmp(a, b);
+}
+
+static int cmp_value_p(const void *a, const void *b)
+{
+	return cmp_value(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The distinct values of key over the runs, sorted; borrowed strings. */
+static size_t distinct(const bbt_resultset_t *rs, const char *key, const char **out)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < bbt_resultset_count(rs); i++) {
+		const char *v = bbt_resultset_value(rs, i, key);
+		if (v == NULL)
+			v = "-";
+		size_t j = 0;
+		while (j < n && strcmp(out[j], v) != 0)
+			j++;
+		if (j == n)
+			out[n++] = v;
+	}
+	qsort(out, n, sizeof *out, cmp_value_p);
+	return n;
+}
+
+static const char *group_of(const bbt_resultset_t *rs, size_t i, const char *key)
+{
+	const char *v = bbt_resultset_value(rs, i, key);
+	return v ? v : "-";
+}
+
+/* gnuplot string literal: double quotes, with " and \ escaped. */
+static void gp_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fputc('\\', f);
+		fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+/* ------------------------------------------------------------------ */
+/* Traces */
+
+/* best[k]: the best value after call k + 1 (NaN before the first dev
+ * evaluation). */
+static int read_trace(const char *run_dir, int dev, double **best, size_t *n, char *err,
+                      size_t errlen)
+{
+	char *path = bbt_path_join(run_dir, "trace.csv");
+	FILE *f = path ? fopen(path, "r") : NULL;
+	if (f == NULL) {
+		int rc = path ? bbt_error(err, errlen, BBT_EIO, "%s: %s", path, strerror(errno))
+		              : bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
+		free(path);
+		return rc;
+	}
+	size_t cap = 1024, len = 0;
+	double *v = malloc(cap * sizeof *v), cur = NAN;
+	char line[512];
+	int rc = v ? BBT_OK : bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
+	while (rc == BBT_OK && fgets(line, sizeof line, f) != NULL) {
+		if (line[0] < '0' || line[0] > '9')
+			continue;  /* the header */
+		/* call,batch,loss,best_loss,dev_metric,wall_s; dev may be empty. */
+		const char *field[6] = { line };
+		size_t nf = 1;
+		for (char *c = line; *c && nf < 6; c++)
+			if (*c == ',')
+				field[nf++] = c + 1;
+		if (nf < 5)
+			continue;
+		double x = NAN;
+		if (dev) {
+			if (field[4][0] != ',' && field[4][0] != '\0') {
+				x = strtod(field[4], NULL);
+				cur = isnan(cur) || x > cur ? x : cur;
+			}
+			x = cur;
+		} else {
+			x = strtod(field[3], NULL);
+		}
+		if (len == cap) {
+			double *nv = realloc(v, 2 * cap * sizeof *nv);
+			if (nv == NULL) {
+				rc = bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
+				break;
+			}
+			v = nv;
+			cap *= 2;
+		}
+		v[len++] = x;
+	}
+	fclose(f);
+	free(path);
+	if (rc < 0) {
+		free(v);
+		return rc;
+	}
+	*best = v;
+	*n = len;
+	return BBT_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* gnuplot */
+
+static int run_gnuplot(const char *dir, const char *script, char *err, size_t errlen)
+{
+	const char *prog = getenv("BBTBENCH_GNUPLOT");
+	if (prog == NULL || prog[0] == '\0')
+		prog = "gnuplot";
+	fflush(stdout);
+	fflush(stderr);
+	pid_t pid = fork();
+	if (pid < 0)
+		return bbt_error(err, errlen, BBT_EIO, "fork: %s", strerror(errno));
+	if (pid == 0) {
+		if (chdir(dir) == 0)
+			execlp(prog, prog, script, (char *)NULL);
+		_exit(127);  /* the child only: exec failed */
+	}
+	int st;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return bbt_error(err, errlen, BBT_EIO, "waitpid: %s", strerror(errno));
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 127)
+		return bbt_error(err, errlen, BBT_ENOTFOUND,
+		                 "cannot run %s: install gnuplot-nox (Debian: apt-get install "
+		                 "gnuplot-nox), then run `gnuplot %s` in %s",
+		                 prog, script, dir);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		return bbt_error(err, errlen, BBT_EIO, "%s failed on %s/%s (its message above)", prog,
+		                 dir, script);
+	return BBT_OK;
+}
+
+/* Write NAME.gp around the plot command, then render it. */
+static int render(const char *dir, const char *name, const char *setup, const char *plot_cmd,
+                  char **written, size_t cap, size_t *nw, char *err, size_t errlen)
+{
+	char *gp = bbt_asprintf("%s/%s.gp", dir, name);
+	FILE *f = gp ? fopen(gp, "w") : NULL;
+	if (f == NULL) {
+		int rc = gp ? bbt_error(err, errlen, BBT_EIO, "%s: %s", gp, strerror(errno))
+		            : bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
+		free(gp);
+		return rc;
+	}
+	fprintf(f,
+	        "# bbtbench plot: %s. Edit and re-run `gnuplot %s.gp` here to restyle.\n"
+	        "set encoding utf8\n%s",
+	        name, name, setup);
+	fprintf(f, "%sset output \"%s.png\"\n%s", png_terminal, name, plot_cmd);
+	fprintf(f, "%sset output \"%s.svg\"\nreplot\nunset output\n", svg_terminal, name);
+	int rc = fclose(f) == 0 ? BBT_OK : bbt_error(err, errlen, BBT_EIO, "%s: write error", gp);
+	free(gp);
+	char script[256];
+	snprintf(script, sizeof script, "%s.gp", name);
+	if (rc == BBT_OK)
+		rc = run_gnuplot(dir, script, err, errlen);
+	const char *ext[] = { "png", "svg" };
+	for (size_t e = 0; rc == BBT_OK && e < 2; e++) {
+		char *out = bbt_asprintf("%s/%s.%s", dir, name, ext[e]);
+		struct stat st;
+		if (out == NULL)
+			rc = bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
+		else if (stat(out, &st) != 0 || st.st_size == 0)
+			rc = bbt_error(err, errlen, BBT_EIO, "gnuplot wrote no %s", out);
+		if (rc == BBT_OK && *nw < cap)
+			written[(*nw)++] = out;
+		else
+			free(out);
+	}
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Figures */
+
+struct buf {
+	char *s;
+	size_t len;
+	FILE *f;
+};
+
+static int convergence(const bbt_resultset_t *rs, const struct bbt_plot_params *p,
+                       const char **groups, size_t ng, char **written, size_t cap, size_t *nw,
+                       char *err, size_t errlen)
+{
+	size_t nr = bbt_resultset_count(rs);
+	int dev = strcmp(p->y, "dev_metric") == 0;
+	double **best = calloc(nr, sizeof *best);
+	size_t *len = calloc(nr, sizeof *len), max_calls = 0;
+	double *col = malloc(nr * sizeof *col);
+	if (best == NULL || len == NULL || col == NULL) {
+		free(best);
+		free(len);
+		free(col);
+		return bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
+	}
+	int rc = BBT_OK;
+	for (size_t i = 0; rc == BBT_OK && i < nr; i++) {
+		rc = read_trace(bbt_resultset_run_dir(rs, i), dev, &best[i], &len[i], err, errlen);
+		if (rc == BBT_OK && len[i] > max_calls)
+			max_calls = len[i];
+	}
+	char *datpath = rc == BBT_OK ? bbt_asprintf("%s/convergence.dat", p->out_dir) : NULL;
+	FILE *dat = datpath ? fopen(datpath, "w") : NULL;
+	if (rc == BBT_OK && dat == NULL)
+		rc = bbt_error(err, errlen, BBT_EIO, "%s: %s", datpath ? datpath : p->out_dir,
+		               strerror(errno));
+	double scale = dev ? 100 : 1;
+	struct buf cmd = { 0 };
+	cmd.f = rc == BBT_OK ? open_memstream(&cmd.s, &cmd.len) : NULL;
+	if (rc == BBT_OK && cmd.f == NULL)
+		rc = bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
+	size_t block = 0, points = p->points < 2 ? 2 : p->points;
+	for (size_t g = 0; rc == BBT_OK && g < ng; g++) {
+		size_t written_points = 0, runs = 0;
+		for (size_t i = 0; i < nr; i++)
+			runs += strcmp(group_of(rs, i, p->by), groups[g]) == 0;
+		fprintf(dat, "# %s = %s (%zu runs): calls median q1 q3\n", p->by, groups[g], runs);
+		size_t last = 0;
+		for (size_t k = 0; k < points; k++) {
+			size_t x = 1 + (size_t)llround((double)k * (double)(max_calls - 1) /
+			                               (double)(points - 1));
+			if (x == last || max_calls == 0)
+				continue;
+			last = x;
+			size_t m = 0;
+			for (size_t i = 0; i < nr; i++)
+				if (len[i] >= x && !isnan(best[i][x - 1]) &&
+				    strcmp(group_of(rs, i, p->by), groups[g]) == 0)
+					col[m++] = best[i][x - 1] * scale;
+			if (m == 0)
+				continue;
+			for (size_t a = 1; a < m; a++)  /* insertion sort: m is the seeds */
+				for (size_t b = a; b > 0 && col[b - 1] > col[b]; b--) {
+					double t = col[b];
+					col[b] = col[b - 1];
+					col[b - 1] = t;
+				}
+			fprintf(dat, "%zu %.10g %.10g %.10g\n", x, bbt_stats_quantile_sorted(col, m, 0.5),
+			        bbt_stats_quantile_sorted(col, m, 0.25),
+			        bbt_stats_quantile_sorted(col, m, 0.75));
+			written_points++;
+		}
+		fprintf(dat, "\n\n");
+		if (written_points == 0)
+			continue;  /* gnuplot refuses an empty block; the group has no data */
+		const char *c = colours[g % N_COLOURS];
+		fprintf(cmd.f, "%s\"convergence.dat\" index %zu using 1:3:4 with filledcurves "
+		               "lc rgb \"%s\" notitle, \\\n  \"convergence.dat\" index %zu using 1:2 "
+		               "with lines lc rgb \"%s\" lw 2 title ",
+		        block ? ", \\\n  " : "plot ", g, c, g, c);
+		gp_string(cmd.f, groups[g]);
+		block++;
+	}
+	if (cmd.f != NULL) {
+		fputc('\n', cmd.f);
+		fclose(cmd.f);
+	}
+	if (dat != NULL && fclose(dat) != 0 && rc == BBT_OK)
+		rc = bbt_error(err, errlen, BBT_EIO, "%s: write error", datpath);
+	if (rc == BBT_OK && block == 0)
+		rc = bbt_error(err, errlen, BBT_ENOTFOUND, "no %s in the runs' traces to plot",
+		               dev ? "dev evaluation" : "API call");
+	if (rc == BBT_OK) {
+		char *setup = bbt_asprintf(
+			"set xlabel \"API calls\"\nset ylabel \"%s (median, IQR)\"\n"
+			"set grid lc rgb \"#d0d0d0\"\nset key %s noenhanced title \"%s\"\n"
+			"set style fill transparent solid 0.2 noborder\nset xrange [0:%zu]\n%s%s%s",
+			dev ? "best dev metric (%)" : "best training loss", dev ? "bottom right" : "top right",
+			p->by, max_calls, p->title ? "set title \"" : "", p->title ? p->title : "",
+			p->title ? "\"\n" : "");
+		rc = setup ? render(p->out_dir, "convergence", setup, cmd.s, written, cap, nw, err,
+		                    errlen)
+		           : bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
+		free(setup);
+	}
+	free(cmd.s);
+	free(datpath);
+	for (size_t i = 0; i < nr; i++)
+		free(best[i]);
+	free(best);
+	free(len);
+	free(col);
+	return rc;
+}
+
+static const char *metric_label(const char *m)
+{
+	if (strcmp(m, "test_acc") == 0)
+		return "test accuracy (%)";
+	if (strcmp(m, "test_f1") == 0)
+		return "test F1 (%)";
+	if (strcmp(m, "test_metric") == 0)
+		return "test metric (%)";
+	if (strcmp(m, "dev_metric") == 0)
+		return "best dev metric (%)";
+	if (strcmp(m, "train_loss") == 0)
+		return "best training loss";
+	if (strcmp(m, "api_calls") == 0)
+		return "API calls";
+	return "wall time (s)";
+}
+
+static int metric_vs_key(const bbt_resultset_t *rs, const struct bbt_plot_params *p,
+                         const char **groups, size_t ng, char **written, size_t cap,
+                         size_t *nw, char *err, size_t errlen)
+{
+	size_t nr = bbt_resultset_count(rs);
+	const char **xs = malloc(nr * sizeof *xs);
+	double *v = malloc(nr * sizeof *v);
+	char *name = bbt_asprintf("%s-vs-%s", p->metric, p->x);
+	char *datpath = name ? bbt_asprintf("%s/%s.dat", p->out_dir, name) : NULL;
+	struct buf cmd = { 0 };
+	int rc = xs && v && datpath ? BBT_OK : bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
+	size_t nx = rc == BBT_OK ? distinct(rs, p->x, xs) : 0;
+	int numeric = 1;
+	double lo = INFINITY, hi = -INFINITY;
+	for (size_t i = 0; i < nx; i++) {
+		double d;
+		if (bbt_parse_double(xs[i], &d) != 0) {
+			numeric = 0;
+		} else {
+			lo = fmin(lo, d);
+			hi = fmax(hi, d);
+		}
+	}
+	int logx = numeric && lo > 0 && hi / lo >= 20;
+	FILE *dat = rc == BBT_OK ? fopen(datpath, "w") : NULL;
+	if (rc == BBT_OK && dat == NULL)
+		rc = bbt_error(err, errlen, BBT_EIO, "%s: %s", datpath, strerror(errno));
+	if (rc == BBT_OK && (cmd.f = open_memstream(&cmd.s, &cmd.len)) == NULL)
+		rc = bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
+	double scale = bbt_resultset_metric_is_fraction(p->metric) ? 100 : 1;
+	size_t block = 0;
+	for (size_t g = 0; rc == BBT_OK && g < ng; g++) {
+		size_t pts = 0;
+		fprintf(dat, "# %s = %s: %s (or its position) mean std label\n", p->by, groups[g], p->x);
+		for (size_t k = 0; k < nx; k++) {
+			size_t m = 0;
+			for (size_t i = 0; i < nr; i++) {
+				double y = bbt_resultset_metric(rs, i, p->metric);
+				if (!isnan(y) && strcmp(group_of(rs, i, p->by), groups[g]) == 0 &&
+				    strcmp(group_of(rs, i, p->x), xs[k]) == 0)
+					v[m++] = y * scale;
+			}
+			if (m == 0)
+				continue;
+			double mean, sd;
+			bbt_stats_mean_std(v, m, &mean, &sd);
+			/* x: the value, or the position on a categorical axis */
+			if (numeric)
+				fprintf(dat, "%s ", xs[k]);
+			else
+				fprintf(dat, "%zu ", k);
+			fprintf(dat, "%.10g %.10g ", mean, isnan(sd) ? 0 : sd);
+			gp_string(dat, xs[k]);
+			fputc('\n', dat);
+			pts++;
+		}
+		fprintf(dat, "\n\n");
+		if (pts == 0)
+			continue;
+		const char *c = colours[g % N_COLOURS];
+		fprintf(cmd.f,
+		        "%s\"%s.dat\" index %zu using %s with yerrorlines lc rgb \"%s\" lw 2 pt 7 "
+		        "ps 1.5 title ",
+		        block ? ", \\\n  " : "plot ", name, g, numeric ? "1:2:3" : "1:2:3:xtic(4)", c);
+		gp_string(cmd.f, groups[g]);
+		block++;
+	}
+	if (cmd.f != NULL) {
+		fputc('\n', cmd.f);
+		fclose(cmd.f);
+	}
+	if (dat != NULL && fclose(dat) != 0 && rc == BBT_OK)
+		rc = bbt_error(err, errlen, BBT_EIO, "%s: write error", datpath);
+	if (rc == BBT_OK && block == 0)
+		rc = bbt_error(err, errlen, BBT_ENOTFOUND, "no run has a %s to plot", p->metric);
+	/* A log axis shows d = 50 .. 1000 evenly; the values themselves are
+	 * the tics. */
+	char tics[1024] = "";
+	if (rc == BBT_OK && numeric) {
+		size_t off = (size_t)snprintf(tics, sizeof tics, "set xtics (");
+		for (size_t k = 0; k < nx && off < sizeof tics - 64; k++)
+			off += (size_t)snprintf(tics + off, sizeof tics - off, "%s%s", k ? ", " : "", xs[k]);
+		snprintf(tics + off, sizeof tics - off, ")\n");
+	}
+	if (rc == BBT_OK) {
+		char *setup = bbt_asprintf(
+			"set xlabel \"%s\" noenhanced\nset ylabel \"%s\"\nset grid lc rgb \"#d0d0d0\"\n"
+			"set key bottom right opaque noenhanced title \"%s\"\nset offsets graph 0.05, graph 0.05, graph 0.1, "
+			"graph 0.1\n%s%s%s%s%s",
+			p->x, metric_label(p->metric), p->by, logx ? "set logscale x\n" : "", tics,
+			p->title ? "set title \"" : "", p->title ? p->title : "", p->title ? "\"\n" : "");
+		rc = setup ? render(p->out_dir, name, setup, cmd.s, written, cap, nw, err, errlen)
+		           : bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
+		free(setup);
+	}
+	free(cmd.s);
+	free(datpath);
+	free(name);
+	free(xs);
+	free(v);
+	return rc;
+}
+
+int bbt_plot_draw(const bbt_resultset_t *rs, const struct bbt_plot_params *p, char **written,
+                  size_t cap, size_t *n_written, char *err, size_t errlen)
+{
+	*n_written = 0;
+	if (strcmp(p->y, "train_loss") != 0 && strcmp(p->y, "dev_metric") != 0)
+		return bbt_error(err, errlen, BBT_EINVAL, "--y '%s': expected train_loss or dev_metric",
+		                 p->y);
+	if (p->x != NULL && !bbt_resultset_metric_known(p->metric))
+		return bbt_error(err, errlen, BBT_EINVAL,
+		                 "--metric '%s': expected test_acc, test_f1, test_metric, dev_metric, "
+		                 "train_loss, api_calls or wall_time",
+		                 p->metric);
+	size_t nr = bbt_resultset_count(rs);
+	int has_by = 0, has_x = p->x == NULL;
+	for (size_t i = 0; i < nr; i++) {
+		has_by |= bbt_resultset_value(rs, i, p->by) != NULL;
+		if (p->x != NULL)
+			has_x |= bbt_resultset_value(rs, i, p->x) != NULL;
+	}
+	if (!has_by)
+		return bbt_error(err, errlen, BBT_EINVAL, "--by: no run has a setting or option '%s'",
+		                 p->by);
+	if (!has_x)
+		return bbt_error(err, errlen, BBT_EINVAL, "--x: no run has a setting or option '%s'",
+		                 p->x);
+	int rc = bbt_mkdir_p(p->out_dir, err, errlen);
+	if (rc < 0)
+		return rc;
+	const char **groups = malloc(nr * sizeof *groups);
+	if (groups == NULL)
+		return bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
+	size_t ng = distinct(rs, p->by, groups);
+	rc = convergence(rs, p, groups, ng, written, cap, n_written, err, errlen);
+	if (rc == BBT_OK && p->x != NULL)
+		rc = metric_vs_key(rs, p, groups, ng, written, cap, n_written, err, errlen);
+	free(groups);
+	return rc;
+}

@@ -1,0 +1,286 @@
+/*
+ * resultset.c - finished runs read back from result.json files.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "options.h"
+#include "resultset.h"
+#include "util.h"
+
+#define N_METRICS 7
+static const char *const metric_names[N_METRICS] = {
+	"test_acc", "test_f1", "test_metric", "dev_metric", "train_loss", "api_calls", "wall_time",
+};
+
+struct record {
+	char *dir;
+	bbt_kvlist_t keys;
+	double metric[N_METRICS];
+};
+
+struct bbt_resultset {
+	struct record *runs;
+	size_t n, cap, unfinished;
+};
+
+static int metric_index(const char *name)
+{
+	for (int i = 0; i < N_METRICS; i++)
+		if (strcmp(metric_names[i], name) == 0)
+			return i;
+	return -1;
+}
+
+int bbt_resultset_metric_known(const char *metric)
+{
+	return metric_index(metric) >= 0;
+}
+
+int bbt_resultset_metric_higher_better(const char *metric)
+{
+	return strncmp(metric, "test_", 5) == 0 || strcmp(metric, "dev_metric") == 0;
+}
+
+int bbt_resultset_metric_is_fraction(const char *metric)
+{
+	return bbt_resultset_metric_higher_better(metric);
+}
+
+void bbt_resultset_free(bbt_resultset_t *rs)
+{
+	if (rs == NULL)
+		return;
+	for (size_t i = 0; i < rs->n; i++) {
+		free(rs->runs[i].dir);
+		bbt_kvlist_clear(&rs->runs[i].keys);
+	}
+	free(rs->runs);
+	free(rs);
+}
+
+/* JSON scalar as the text a user would write in a grid file. */
+static int scalar_text(const json_t *v, char *buf, size_t n)
+{
+	if (json_is_string(v))
+		snprintf(buf, n, "%s", json_string_value(v));
+	else if (json_is_integer(v))
+		snprintf(buf, n, "%lld", (long long)json_integer_value(v));
+	else if (json_is_real(v)) {
+		/* The shortest text that reads back as the same double. */
+		double x = json_real_value(v);
+		for (int prec = 6; prec <= 17; prec++) {
+			snprintf(buf, n, "%.*g", prec, x);
+			if (strtod(buf, NULL) == x)
+				break;
+		}
+	} else if (json_is_boolean(v))
+		snprintf(buf, n, "%s", json_is_true(v) ? "true" : "false");
+	else
+		return -1;
+	return 0;
+}
+
+static int add_keys(bbt_kvlist_t *kv, json_t *obj, const char *prefix)
+{
+	const char *k;
+	json_t *v;
+	json_object_foreach(obj, k, v) {
+		char text[512], key[256];
+		if (scalar_text(v, text, sizeof text) != 0)
+			continue;
+		snprintf(key, sizeof key, "%s%s", prefix, k);
+		if (bbt_kvlist_set(kv, key, text, NULL) < 0)
+			return BBT_ENOMEM;
+	}
+	return BBT_OK;
+}
+
+static double num(json_t *v)
+{
+	return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+static int add_run(bbt_resultset_t *rs, const char *path, char *err, size_t errlen)
+{
+	json_error_t jerr;
+	json_t *j = json_load_file(path, 0, &jerr);
+	if (j == NULL)
+		return bbt_error(err, errlen, BBT_EFORMAT, "%s:%d: %s", path, jerr.line, jerr.text);
+	const char *status = json_string_value(json_object_get(j, "status"));
+	if (status == NULL || strcmp(status, "finished") != 0) {
+		rs->unfinished++;
+		json_decref(j);
+		return BBT_OK;
+	}
+	if (rs->n == rs->cap) {
+		size_t cap = rs->cap ? 2 * rs->cap : 64;
+		struct record *r = realloc(rs->runs, cap * sizeof *r);
+		if (r == NULL) {
+			json_decref(j);
+			return bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
+		}
+		rs->runs = r;
+		rs->cap = cap;
+	}
+	struct record *r = &rs->runs[rs->n];
+	memset(r, 0, sizeof *r);
+	const char *slash = strrchr(path, '/');
+	r->dir = slash ? bbt_strndup(path, (size_t)(slash - path)) : bbt_strdup(".");
+	int rc = r->dir ? BBT_OK : BBT_ENOMEM;
+	if (rc == BBT_OK)
+		rc = add_keys(&r->keys, json_object_get(j, "settings"), "");
+	if (rc == BBT_OK)
+		rc = add_keys(&r->keys, json_object_get(json_object_get(j, "optimizer"), "options"),
+		              "optimizer.");
+	if (rc == BBT_OK)
+		rc = add_keys(&r->keys, json_object_get(json_object_get(j, "backend"), "options"),
+		              "backend.");
+	const char *id = json_string_value(json_object_get(j, "run_id"));
+	if (rc == BBT_OK && id != NULL && bbt_kvlist_set(&r->keys, "run_id", id, NULL) < 0)
+		rc = BBT_ENOMEM;
+	json_t *m = json_object_get(j, "metrics");
+	for (int i = 0; i < 5; i++)
+		r->metric[i] = num(json_object_get(m, metric_names[i]));
+	r->metric[5] = num(json_object_get(j, "api_calls"));
+	r->metric[6] = num(json_object_get(j, "wall_time_s"));
+	json_decref(j);
+	rs->n++;  /* even on error, so that free releases what was taken */
+	return rc < 0 ? bbt_error(err, errlen, rc, "out of memory") : BBT_OK;
+}
+
+struct paths {
+	char **v;
+	size_t n, cap;
+};
+
+/* Every result.json below dir (symbolic links not followed, so a link
+ * loop cannot trap the walk). */
+static int walk(const char *dir, struct paths *ps, int depth, char *err, size_t errlen)
+{
+	DIR *d = opendir(dir);
+	if (d == NULL) {
+		if (depth == 0)
+			return bbt_error(err, errlen, BBT_ENOTFOUND, "%s: %s", dir, strerror(errno));
+		return BBT_OK;  /* an unreadable sub-folder holds no run we can read */
+	}
+	int rc = BBT_OK;
+	struct dirent *e;
+	while (rc == BBT_OK && (e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;  /* ., .., and hidden files: no run folder is hidden */
+		char *path = bbt_path_join(dir, e->d_name);
+		struct stat st;
+		if (path == NULL) {
+			rc = bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
+		} else if (lstat(path, &st) != 0) {
+			/* vanished since readdir (a run being redone): nothing to read */
+		} else if (S_ISDIR(st.st_mode) && depth < 32) {
+			rc = walk(path, ps, depth + 1, err, errlen);
+		} else if (S_ISREG(st.st_mode) && strcmp(e->d_name, "result.json") == 0) {
+			if (ps->n == ps->cap) {
+				size_t cap = ps->cap ? 2 * ps->cap : 64;
+				char **v = realloc(ps->v, cap * sizeof *v);
+				if (v == NULL) {
+					rc = bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
+					free(path);
+					break;
+				}
+				ps->v = v;
+				ps->cap = cap;
+			}
+			ps->v[ps->n++] = path;
+			path = NULL;
+		}
+		free(path);
+	}
+	closedir(d);
+	return rc;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int bbt_resultset_load(const char *dir, bbt_resultset_t **out, char *err, size_t errlen)
+{
+	*out = NULL;
+	struct paths ps = { 0 };
+	int rc = walk(dir, &ps, 0, err, errlen);
+	bbt_resultset_t *rs = rc == BBT_OK ? calloc(1, sizeof *rs) : NULL;
+	if (rc == BBT_OK && rs == NULL)
+		rc = bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
+	if (rc == BBT_OK)
+		qsort(ps.v, ps.n, sizeof *ps.v, cmp_str);
+	for (size_t i = 0; rc == BBT_OK && i < ps.n; i++)
+		rc = add_run(rs, ps.v[i], err, errlen);
+	for (size_t i = 0; i < ps.n; i++)
+		free(ps.v[i]);
+	free(ps.v);
+	if (rc == BBT_OK && rs->n == 0)
+		rc = bbt_error(err, errlen, BBT_ENOTFOUND,
+		               "%s: no finished run (no result.json with \"status\": \"finished\")",
+		               dir);
+	if (rc < 0) {
+		bbt_resultset_free(rs);
+		return rc;
+	}
+	*out = rs;
+	return BBT_OK;
+}
+
+size_t bbt_resultset_count(const bbt_resultset_t *rs)
+{
+	return rs->n;
+}
+
+size_t bbt_resultset_unfinished(const bbt_resultset_t *rs)
+{
+	return rs->unfinished;
+}
+
+const char *bbt_resultset_run_dir(const bbt_resultset_t *rs, size_t i)
+{
+	return rs->runs[i].dir;
+}
+
+const char *bbt_resultset_value(const bbt_resultset_t *rs, size_t i, const char *key)
+{
+	const bbt_kvlist_t *kv = &rs->runs[i].keys;
+	const struct bbt_kv *e = bbt_kvlist_get(kv, key);
+	if (e != NULL)
+		return e->value;
+	if (strchr(key, '.') != NULL)
+		return NULL;
+	/* A setting written with '_' or in capitals; then a bare option name. */
+	char norm[128];
+	size_t n = 0;
+	for (; key[n] != '\0' && n < sizeof norm - 1; n++)
+		norm[n] = key[n] == '_' ? '-' : (char)tolower((unsigned char)key[n]);
+	norm[n] = '\0';
+	if ((e = bbt_kvlist_get(kv, norm)) != NULL)
+		return e->value;
+	char pre[160];
+	snprintf(pre, sizeof pre, "optimizer.%s", key);
+	if ((e = bbt_kvlist_get(kv, pre)) != NULL)
+		return e->value;
+	snprintf(pre, sizeof pre, "backend.%s", key);
+	e = bbt_kvlist_get(kv, pre);
+	return e ? e->value : NULL;
+}
+
+double bbt_resultset_metric(const bbt_resultset_t *rs, size_t i, const char *metric)
+{
+	int m = metric_index(metric);
+	return m < 0 ? NAN : rs->runs[i].metric[m];
+}

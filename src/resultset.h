@@ -1,0 +1,53 @@
+/*
+ * resultset.h - the finished runs under a results folder, read back for
+ * tables and plots.
+ *
+ * Every result.json below the folder (any depth: results/, one experiment,
+ * or the shared folder of a sharded grid) whose "status" is "finished" is
+ * one run; interrupted and incomplete runs are left out (and counted).
+ * A run is described by keys: its settings ("dim", "optimizer", "seed"),
+ * its plugins' options ("optimizer.lr", "backend.hidden") and "run_id";
+ * a bare option name ("lr") is looked up among the settings, then the
+ * optimizer's options, then the backend's.
+ *
+ *     bbt_resultset_t *rs;
+ *     if (bbt_resultset_load("results/cmaes-vs-adam", &rs, err, sizeof err) < 0) ...
+ *     for (size_t i = 0; i < bbt_resultset_count(rs); i++)
+ *         printf("%s %g\n", bbt_resultset_value(rs, i, "dim"),
+ *                bbt_resultset_metric(rs, i, "test_acc"));
+ *     bbt_resultset_free(rs);
+ */
+#ifndef BBT_RESULTSET_H
+#define BBT_RESULTSET_H
+
+#include <stddef.h>
+
+typedef struct bbt_resultset bbt_resultset_t;
+
+/* Read every finished run under dir, in path order. A result.json that is
+ * not valid JSON is an error naming the file; a folder with no finished
+ * run is BBT_ENOTFOUND. */
+int bbt_resultset_load(const char *dir, bbt_resultset_t **out, char *err, size_t errlen);
+void bbt_resultset_free(bbt_resultset_t *rs);
+
+size_t bbt_resultset_count(const bbt_resultset_t *rs);
+/* result.json files skipped because their run did not finish. */
+size_t bbt_resultset_unfinished(const bbt_resultset_t *rs);
+/* The run's folder (holding trace.csv). */
+const char *bbt_resultset_run_dir(const bbt_resultset_t *rs, size_t i);
+
+/* A key's value for run i as text ("500", "cmaes", "0.1"); NULL when the
+ * run has no such key. Setting names take '-' or '_'. */
+const char *bbt_resultset_value(const bbt_resultset_t *rs, size_t i, const char *key);
+
+/* Metrics: test_acc, test_f1, test_metric, dev_metric, train_loss,
+ * api_calls, wall_time. NaN when the run has no value. */
+double bbt_resultset_metric(const bbt_resultset_t *rs, size_t i, const char *metric);
+/* 1 for a known metric name. */
+int bbt_resultset_metric_known(const char *metric);
+/* 1 when larger is better (accuracy), 0 when smaller is (loss, cost). */
+int bbt_resultset_metric_higher_better(const char *metric);
+/* 1 for metrics that are fractions shown in percent (accuracy, F1). */
+int bbt_resultset_metric_is_fraction(const char *metric);
+
+#endif /* BBT_RESULTSET_H */

@@ -1,0 +1,48 @@
+#!/bin/sh
+# t/plot.sh - `bbtbench plot` on a small grid's results: convergence curves
+# and a metric against a grid key, as non-empty PNG and SVG files (skipped
+# without gnuplot), and a clear error when gnuplot is missing.
+. "${top_srcdir:-.}/t/lib.sh"
+plan 14
+
+run "$BBTBENCH" grid -q --out "$TMP/r" "$top_srcdir/t/grids/small.ini"
+ok $rc "the small grid runs"
+
+# Without gnuplot: the data and script are written, the error says what to install.
+BBTBENCH_GNUPLOT=/nonexistent/gnuplot run "$BBTBENCH" plot "$TMP/r/small" -o "$TMP/nogp"
+is "$rc" 2 "no gnuplot: exit 2"
+like "$err" "install gnuplot-nox" "the error names the Debian package"
+[ -s "$TMP/nogp/convergence.dat" ] && [ -s "$TMP/nogp/convergence.gp" ]
+ok $? "the numbers and the script are there to plot later"
+
+run "$BBTBENCH" plot "$TMP/r/small" --by nosuchkey
+like "$err" "--by: no run has a setting or option 'nosuchkey'" "unknown --by key named"
+
+if ! command -v gnuplot >/dev/null 2>&1; then
+	for i in 6 7 8 9 10 11 12 13 14; do skip "gnuplot not installed"; done
+	exit 0
+fi
+is_png() { [ -s "$1" ] && [ "$(head -c 4 "$1" | od -An -c | tr -d ' ')" = "211PNG" ]; }
+is_svg() { [ -s "$1" ] && grep -q '<svg' "$1"; }
+
+run "$BBTBENCH" plot "$TMP/r/small" --by optimizer.distribution --x dim
+ok $rc "plot exits 0"
+is "$(printf '%s\n' "$out" | wc -l)" 4 "four figures listed"
+P="$TMP/r/small/plots"
+is_png "$P/convergence.png" && is_svg "$P/convergence.svg"
+ok $? "convergence.png and .svg: non-empty, the right formats"
+is_png "$P/test_acc-vs-dim.png" && is_svg "$P/test_acc-vs-dim.svg"
+ok $? "test_acc-vs-dim.png and .svg"
+# median and quartiles: 10 runs, 5 per distribution, at 200 points at most
+awk '!/^#/ && NF == 4 && !($3 <= $2 && $2 <= $4) { bad = 1 } END { exit bad }' \
+	"$P/convergence.dat"
+ok $? "q1 <= median <= q3 at every point"
+is "$(grep -c '^#' "$P/convergence.dat")" 2 "one curve per distribution"
+like "$(cat "$P/convergence.gp")" 'set ylabel "best training loss' "labelled axes"
+
+run "$BBTBENCH" plot "$TMP/r/small" -y dev_metric --by seed --x optimizer.distribution \
+	-m dev_metric -o "$TMP/p2"
+ok $rc "dev metric curves; a categorical x axis"
+is_png "$TMP/p2/dev_metric-vs-optimizer.distribution.png"
+ok $? "dev_metric-vs-optimizer.distribution.png"
+done_testing

@@ -1,0 +1,80 @@
+/*
+ * t/stats.c - mean/std, quantiles and the Wilcoxon signed-rank test
+ * against values computed by hand (by enumerating the 2^n sign patterns).
+ */
+#include "config.h"
+
+#include <math.h>
+
+#include "stats.h"
+#include "tap.h"
+
+static double wilcoxon(const double *d, size_t n, size_t *used, int *exact)
+{
+	double p = NAN;
+	bbt_stats_wilcoxon(d, n, &p, used, exact);
+	return p;
+}
+
+int main(void)
+{
+	plan(21);
+	double mean, sd;
+	const double x[] = { 0.80, 0.82, 0.84, 0.86, 0.88, 0.90 };
+	bbt_stats_mean_std(x, 6, &mean, &sd);
+	is_double(mean, 0.85, 1e-12, "mean");
+	is_double(sd, sqrt(0.0014), 1e-12, "sample std: sqrt(sum of squares / (n - 1))");
+	bbt_stats_mean_std(x, 1, &mean, &sd);
+	ok(mean == 0.80 && isnan(sd), "one value: no std");
+	bbt_stats_mean_std(x, 0, &mean, &sd);
+	ok(isnan(mean), "no value: no mean");
+
+	const double q[] = { 1, 2, 3, 4, 5 };
+	is_double(bbt_stats_quantile_sorted(q, 5, 0.5), 3, 0, "median");
+	is_double(bbt_stats_quantile_sorted(q, 5, 0.25), 2, 0, "first quartile");
+	is_double(bbt_stats_quantile_sorted(q, 4, 0.5), 2.5, 1e-15, "median of four: interpolated");
+	is_double(bbt_stats_quantile_sorted(q, 4, 0.75), 3.25, 1e-15, "type-7 third quartile");
+
+	size_t used;
+	int exact;
+	/* All five positive: T+ = 15, P(T+ >= 15) = 1/32, p = 2/32. */
+	const double d1[] = { 1, 2, 3, 4, 5 };
+	is_double(wilcoxon(d1, 5, &used, &exact), 0.0625, 1e-15, "n=5, all positive: p = 2/32");
+	ok(used == 5 && exact, "exact, 5 pairs");
+	/* T- = 1: patterns with T- <= 1 are {} and {1}: p = 2 * 2/64. */
+	const double d2[] = { -1, 2, 3, 4, 5, 6 };
+	is_double(wilcoxon(d2, 6, &used, &exact), 0.0625, 1e-15, "n=6, one small negative");
+	const double d3[] = { -1, -2, -3, -4, -5, -6 };
+	is_double(wilcoxon(d3, 6, &used, &exact), 0.03125, 1e-15, "n=6, all negative: p = 2/64");
+	/* Ties: ranks 1.5, 1.5, 3, 4, all positive: p = 2/16. */
+	const double d4[] = { 1, 1, 2, 3 };
+	is_double(wilcoxon(d4, 4, &used, &exact), 0.125, 1e-15, "tied ranks, all positive");
+	/* Zero dropped; n=7, T- = 3: {}, {1}, {2}, {3}, {1,2}: p = 2 * 5/128. */
+	const double d5[] = { 0, 1, 2, -3, 4, 5, 6, 7 };
+	is_double(wilcoxon(d5, 8, &used, &exact), 0.078125, 1e-15, "a zero difference dropped");
+	is_int(used, 7, "seven non-zero differences used");
+	/* Ties in floating point: 0.02 from two subtractions. T+ = 1 of
+	 * doubled ranks 2,5,5,8,10: patterns with sum <= 2: {} and {2}. */
+	const double d6[] = { 0.70 - 0.70, 0.70 - 0.72, 0.72 - 0.74, 0.72 - 0.76, 0.79 - 0.78,
+		                  0.75 - 0.80 };
+	is_double(wilcoxon(d6, 6, &used, &exact), 0.125, 1e-15, "ties and a zero from subtractions");
+	const double d7[] = { 0, 0 };
+	is_double(wilcoxon(d7, 2, &used, &exact), 1, 0, "all zero: p = 1");
+	/* Symmetric: p = 1 at most. */
+	const double d8[] = { -1, 1 };
+	is_double(wilcoxon(d8, 2, &used, &exact), 1, 0, "p capped at 1");
+
+	/* Beyond 25 pairs: normal approximation; 30 positive differences give
+	 * z = (465 - 232.5 - 0.5) / sqrt(2363.75). */
+	double big[30];
+	for (int i = 0; i < 30; i++)
+		big[i] = i + 1;
+	double p = wilcoxon(big, 30, &used, &exact);
+	ok(!exact, "30 pairs: normal approximation");
+	is_double(p, erfc((465 - 232.5 - 0.5) / sqrt(2363.75) / sqrt(2.0)), 1e-12,
+	          "with continuity correction");
+	/* At the exact limit, all positive: 2 / 2^25. */
+	p = wilcoxon(big, 25, &used, &exact);
+	is_double(p, 2.0 / 33554432.0, 1e-20, "25 pairs, still exact");
+	return done_testing();
+}
