@@ -23,12 +23,14 @@
  * enough in between, and at d = 1000 with lambda = 20 that is one O(n^3)
  * decomposition per ten O(lambda n^2) generations.
  *
- * Bounds are handled by reflection: the distribution lives in R^n, and each
- * coordinate of a candidate is folded into [-b, b] by mirroring at the
- * faces (period 4b) before the host sees it. Since every sample is folded
- * the same way, the points scored are exactly the points ranked - the
- * optimizer minimises f(fold(x)) over R^n - and no repair term or penalty
- * enters the update. The mean is folded the same way when recommended.
+ * Bounds are handled by reflection, smoothed as in pycma's BoundTransform:
+ * the distribution lives in R^n, and each coordinate of a candidate is
+ * mapped into [-b, b] by fold() (mirroring at the faces, with a quadratic
+ * bend just inside them) before the host sees it. Since every sample is
+ * mapped the same way, the points scored are exactly the points ranked -
+ * the optimizer minimises f(fold(x)) over R^n - and no repair term or
+ * penalty enters the update. The mean is mapped the same way when
+ * recommended.
  */
 #include "config.h"
 
@@ -58,8 +60,9 @@ const struct bbt_option_spec bbt_cma_options[] = {
 	{ "bounds", BBT_OPT_DOUBLE, "0", NULL, 0, DBL_MAX,
 	  "b: fold candidates into [-b, b]^d by reflection; 0: unbounded (the "
 	  "space's own bound, if any, still holds)" },
-	{ "active", BBT_OPT_BOOL, "false", NULL, 0, 0,
-	  "active CMA: negative weights for the worst lambda-mu candidates" },
+	{ "active", BBT_OPT_BOOL, "true", NULL, 0, 0,
+	  "active CMA: negative weights for the worst lambda-mu candidates "
+	  "(the tutorial's and pycma's default)" },
 	{ "tolfun", BBT_OPT_DOUBLE, "1e-11", NULL, 0, DBL_MAX,
 	  "stop when the losses of the last 10+30n/lambda generations span less" },
 	{ "tolx", BBT_OPT_DOUBLE, "1e-11", NULL, 0, DBL_MAX,
@@ -174,17 +177,54 @@ void bbt_cma_free(void *state)
 	free(c);
 }
 
-/* Mirror v into [-b, b] (period 4b); b = 0 leaves it alone. */
+/* Width of the quadratic bend inside each face of [-b, b]: pycma's
+ * BoundTransform uses min((u-l)/20, (1+|bound|)/20). */
+static double bend_width(double b)
+{
+	return fmin(b / 10, (1 + b) / 20);
+}
+
+/* The map T from the unbounded search space into [-b, b] (b = 0: the
+ * identity). T is the identity on [-b+a, b-a]; on [b-a, b+a] it bends
+ * quadratically onto the face, T(x) = b - (x - b - a)^2 / (4a), so that T
+ * is continuous with its slope (1 at b-a, 0 at b+a); beyond b+a it mirrors,
+ * with period 2(2b + 2a); the lower face likewise. A plain mirror would put
+ * a kink at the face, and a constrained optimum on a face would then be
+ * the tip of a V that CMA-ES approaches slowly; with the bend f(T(x)) is
+ * smooth there and its minimum quadratic. */
 static double fold(double v, double b)
 {
 	if (b <= 0)
 		return v;
-	if (v >= -b && v <= b)
+	double a = bend_width(b);
+	if (v >= -b + a && v <= b - a)
 		return v;
-	double t = fmod(v + b, 4 * b);
-	if (t < 0)
-		t += 4 * b;
-	return t <= 2 * b ? t - b : 3 * b - t;
+	double w = 2 * b + 2 * a;                 /* [-b-a, b+a], shifted to [0, w] */
+	double y = fmod(v + b + a, 2 * w);
+	if (y < 0)
+		y += 2 * w;
+	if (y > w)
+		y = 2 * w - y;
+	double u = y - b - a;                     /* in [-b-a, b+a] */
+	if (u > b - a)
+		u = b - (u - b - a) * (u - b - a) / (4 * a);
+	else if (u < -b + a)
+		u = -b + (u + b + a) * (u + b + a) / (4 * a);
+	return u > b ? b : u < -b ? -b : u;       /* rounding */
+}
+
+/* A preimage of v in [-b, b] under fold(), for x0: the identity inside,
+ * the inverse of the bend near the faces. */
+static double unfold(double v, double b)
+{
+	if (b <= 0)
+		return v;
+	double a = bend_width(b);
+	if (v > b - a)
+		return b + a - sqrt(4 * a * (b - v));
+	if (v < -b + a)
+		return -b - a + sqrt(4 * a * (v + b));
+	return v;
 }
 
 /* Weights, mu_eff and learning rates: tutorial eqs. (49)-(58), with c_1
@@ -398,7 +438,8 @@ int bbt_cma_create(const bbt_host_t *host, const struct bbt_optimizer_params *pa
 	}
 	c->cond = 1;
 	if (params->x0 != NULL) {
-		memcpy(c->m, params->x0, n * sizeof *c->m);
+		for (size_t i = 0; i < n; i++)
+			c->m[i] = unfold(params->x0[i], bound);
 		memcpy(c->best_x, params->x0, n * sizeof *c->best_x);
 	}
 	c->best_loss = HUGE_VAL;
