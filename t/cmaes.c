@@ -7,19 +7,23 @@
  *
  * Evaluation bounds. All runs start at x0 = 0 with sigma0 = 1 on the
  * shifted functions of t/testfun.h and count evaluations until the best
- * f < 1e-8 (median of 5 seeds at n = 10, 3 at n = 40). The published
+ * f < 1e-8 (median of 5 seeds at n = 10 and for Rosenbrock, else 3 at
+ * n = 40). The published
  * figures fix the shape of each bound: on the sphere CMA-ES needs a number
  * of evaluations linear in n; on the ellipsoid and the rotated ellipsoid
  * full CMA-ES must learn the n(n+1)/2 entries of C, and its evaluations
- * grow as n^2 (Hansen & Ostermeier, ECJ 9(2), 2001, Figs. 4-5; Hansen,
- * Mueller & Koumoutsakos, ECJ 11(1), 2003, Fig. 2), while sep-CMA-ES on a
- * separable ellipsoid learns n variances and is linear in n (Ros & Hansen,
- * PPSN X, 2008, Fig. 2); CMA-ES's own documentation (c-cmaes doc.txt)
- * bounds even hard problems by 100n .. 300n^2. The constants are ours:
- * this implementation measured sphere ~ 130n (n = 10) and ~ 118n (40),
- * ellipsoid ~ 34(n+3)^2 for cmaes and ~ 250n for sepcmaes, Rosenbrock
- * ~ 40(n+3)^2 for cmaes, the same as Debian's python3-cmaes on the same
- * functions (bench/cmaes_ref.py); each bound gives a margin of about 2.
+ * grow as n^2 (Hansen & Ostermeier, ECJ 9(2), 2001; Hansen, Mueller &
+ * Koumoutsakos, ECJ 11(1), 2003: their scaling plots), while sep-CMA-ES on
+ * a separable ellipsoid learns n variances and is linear in n (Ros &
+ * Hansen, PPSN X, 2008); CMA-ES's own documentation (c-cmaes doc.txt)
+ * bounds even hard problems by 100n .. 300n^2. The constants are ours,
+ * from this implementation's medians over 15 seeds (bench/cmaes.c):
+ * sphere ~ 130n (n = 10) and ~ 120n (40); ellipsoid ~ 25(n+3)^2 for cmaes
+ * (~ 34(n+3)^2 with active=false) and ~ 200-235n for sepcmaes; Rosenbrock
+ * ~ 30-36(n+3)^2 for cmaes. Debian's python3-cmaes, an independent
+ * implementation, needs the same on the same functions (bench/cmaes_ref.py:
+ * sphere 1367 / 4831, ellipsoid 4064 / 49699 at n = 10 / 40). Each bound
+ * leaves a margin of about 2 over the passive (slower) variant.
  */
 #include "config.h"
 
@@ -373,7 +377,10 @@ static void test_convergence(void)
 	   (double)med[1][1] / (double)med[1][0]);
 	for (size_t k = 2; k < 4; k++) {
 		for (size_t i = 0; i < 2; i++) {
-			size_t n = dims[i], runs = n == 10 ? 5 : 3;
+			/* Rosenbrock has a local minimum (f ~ 3.99) that CMA-ES with the
+			 * default population finds in some runs (here 1 in 7 seeds at
+			 * both n): 5 seeds, so that the median is a converged run. */
+			size_t n = dims[i], runs = n == 10 || kinds[k] == TF_ROSEN ? 5 : 3;
 			size_t bound = kinds[k] == TF_ROSEN ? bound_rosen(n) : bound_elli(n);
 			med[k][i] = tf_median_evals(&bbt_plugin, kinds[k], n, runs, 0, 1e-8, 2 * bound,
 			                            NULL, &hits);
