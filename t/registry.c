@@ -67,8 +67,9 @@ int main(void)
 	   "kinds are separate name spaces");
 	ok(bbt_registry_find(reg, BBT_PLUGIN_OPTIMIZER, "cmaes-x", err, sizeof err) == NULL,
 	   "unknown name not found");
-	ok(strstr(err, "no optimizer plugin named 'cmaes-x' (found: ") && strstr(err, "random"),
-	   "message lists what was found (%s)", err);
+	/* Other optimizers may sort before random in the list. */
+	ok(strstr(err, "no optimizer plugin named 'cmaes-x' (found: ") != NULL &&
+	   strstr(err, "random") != NULL, "message lists what was found (%s)", err);
 	is_int((long long)bbt_registry_problem_count(reg), 0, "no problems in the build tree");
 
 	/* Loading the real random a second time: a duplicate name. */
