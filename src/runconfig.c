@@ -35,7 +35,7 @@ struct run_key {
 static const struct run_key run_keys[] = {
 	{ "method", KEY_CHOICE, FIELD(method), "tune", "tune|manual|calibrated|icl", 0, 0, "M",
 	  "tune a prompt, or a baseline: manual prompt, calibrated, in-context learning" },
-	{ "optimizer", KEY_STRING, FIELD(optimizer), "random", NULL, 0, 0, "NAME",
+	{ "optimizer", KEY_STRING, FIELD(optimizer), "cmaes", NULL, 0, 0, "NAME",
 	  "optimizer plugin (see `bbtbench list`)" },
 	{ "backend", KEY_STRING, FIELD(backend), "synthetic", NULL, 0, 0, "NAME",
 	  "model backend plugin" },
