@@ -428,7 +428,8 @@ static int metric_vs_key(const bbt_resultset_t *rs, const struct bbt_plot_params
 	if (rc == BBT_OK && block == 0)
 		rc = bbt_error(err, errlen, BBT_ENOTFOUND, "no run has a %s to plot", p->metric);
 	/* A log axis shows d = 50 .. 1000 evenly; the values themselves are
-	 * the tics. */
+	 * the tics, and the axis ends at the data (plus the offsets), not at
+	 * gnuplot's next power of ten. */
 	char tics[1024] = "";
 	if (rc == BBT_OK && numeric) {
 		size_t off = (size_t)snprintf(tics, sizeof tics, "set xtics (");
@@ -441,7 +442,8 @@ static int metric_vs_key(const bbt_resultset_t *rs, const struct bbt_plot_params
 			"set xlabel \"%s\" noenhanced\nset ylabel \"%s\"\nset grid lc rgb \"#d0d0d0\"\n"
 			"set key bottom right opaque noenhanced title \"%s\"\nset offsets graph 0.05, graph 0.05, graph 0.1, "
 			"graph 0.1\n%s%s%s%s%s",
-			p->x, metric_label(p->metric), p->by, logx ? "set logscale x\n" : "", tics,
+			p->x, metric_label(p->metric), p->by,
+			logx ? "set logscale x\nset autoscale xfix\n" : "", tics,
 			p->title ? "set title \"" : "", p->title ? p->title : "", p->title ? "\"\n" : "");
 		rc = setup ? render(p->out_dir, name, setup, cmd.s, written, cap, nw, err, errlen)
 		           : bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
