@@ -27,7 +27,7 @@
 #include <bbtbench/plugin.h>
 
 #include "../plugins/optimizers/cmaes/cma_common.h"
-#include "../t/fake_host.h"
+#include "../t/plugin_host.h"
 #include "../t/testfun.h"
 
 /* Both covariance models through the engine directly: linking the two
@@ -69,8 +69,8 @@ static double cpu_seconds(void)
 /* Mean CPU seconds of one ask + tell at dimension d, lambda 20. */
 static double time_generation(const struct bbt_plugin *pl, size_t d, size_t gens)
 {
-	struct fake_host fh;
-	bbt_host_t host;
+	struct plugin_host ph;
+	const bbt_host_t *host;
 	struct bbt_optimizer_params prm;
 	struct bbt_optimizer_info info = { 0 };
 	char err[BBT_ERRLEN];
@@ -82,9 +82,11 @@ static double time_generation(const struct bbt_plugin *pl, size_t d, size_t gens
 	prm.sigma = 1;
 	/* No stop test may end the timing early. */
 	const char *over[] = { "tolfun=0", "tolx=0", "tolstagnation=1000000000", NULL };
-	fake_host_init(&fh, &host, 7, pl->options, over);
-	if (pl->optimizer->create(&host, &prm, &st, &info, err, sizeof err) < 0) {
+	if ((host = plugin_host_init(&ph, pl, 7, over)) == NULL)
+		return NAN;
+	if (pl->optimizer->create(host, &prm, &st, &info, err, sizeof err) < 0) {
 		fprintf(stderr, "bench: %s\n", err);
+		plugin_host_release(&ph);
 		return NAN;
 	}
 	double *x = malloc(info.batch * d * sizeof *x), loss[20];
@@ -107,6 +109,7 @@ static double time_generation(const struct bbt_plugin *pl, size_t d, size_t gens
 	}
 	free(x);
 	pl->optimizer->free(st);
+	plugin_host_release(&ph);
 	return t / (double)gens;
 }
 

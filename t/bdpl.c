@@ -13,19 +13,31 @@
 
 #include <bbtbench/plugin.h>
 
-#include "fakehost.h"
+#include "plugin_host.h"
 #include "tap.h"
 
 extern const struct bbt_plugin bbt_plugin;
 
+/* One optimizer instance on the real host services. Zero-initialise; each
+ * opt_host replaces the previous services (free the state first). */
 struct opt {
-	struct fake_host fh;
-	bbt_host_t host;
+	struct plugin_host ph;
+	const bbt_host_t *host;
 	void *state;
 	struct bbt_optimizer_info info;
 };
 
-static int opt_create(struct opt *o, size_t L, size_t K, size_t popsize, uint64_t seed,
+/* NULL, with the host's message in err, when it refuses the overrides. */
+static const bbt_host_t *opt_host(struct opt *o, uint32_t seed, const char *const *over,
+                                  char *err)
+{
+	plugin_host_release(&o->ph);
+	o->host = plugin_host_init(&o->ph, &bbt_plugin, seed, over);
+	snprintf(err, BBT_ERRLEN, "%s", o->ph.err);
+	return o->host;
+}
+
+static int opt_create(struct opt *o, size_t L, size_t K, size_t popsize, uint32_t seed,
                       const char *const *over, char *err)
 {
 	struct bbt_optimizer_params p;
@@ -34,11 +46,13 @@ static int opt_create(struct opt *o, size_t L, size_t K, size_t popsize, uint64_
 	p.space.dim = L;
 	p.space.choices = K;
 	p.popsize = popsize;
-	fake_init(&o->fh, &o->host, bbt_plugin.options, seed, over);
 	o->state = (void *)o; /* must come back NULL on failure */
 	o->info.batch = 0;
-	err[0] = '\0';
-	return bbt_plugin.optimizer->create(&o->host, &p, &o->state, &o->info, err, BBT_ERRLEN);
+	if (opt_host(o, seed, over, err) == NULL) {
+		o->state = NULL;
+		return BBT_EINVAL;
+	}
+	return bbt_plugin.optimizer->create(o->host, &p, &o->state, &o->info, err, BBT_ERRLEN);
 }
 
 static double stat(struct opt *o, const char *name)
@@ -91,7 +105,7 @@ int main(void)
 {
 	const struct bbt_optimizer_ops *ops = bbt_plugin.optimizer;
 	char err[BBT_ERRLEN];
-	struct opt o, o2;
+	struct opt o = { 0 }, o2 = { 0 };
 	double x[64 * 40], y[64 * 40], loss[64], rec[64];
 	size_t n;
 	int rc;
@@ -248,7 +262,7 @@ int main(void)
 		x[2] = 1;
 		loss[1] = NAN;
 		rc = ops->tell(o.state, x, n, loss, NULL, err, sizeof err);
-		ok(rc == 0 && stat(&o, "skipped_steps") == 1 && o.fh.warnings == 1 &&
+		ok(rc == 0 && stat(&o, "skipped_steps") == 1 && o.ph.warnings == 1 &&
 		   stat(&o, "mean_max_prob") == 0.25, "a NaN loss skips the step, with a warning");
 		ops->free(o.state);
 
@@ -256,9 +270,9 @@ int main(void)
 		memset(&p, 0, sizeof p);
 		p.space.kind = BBT_SPACE_BOX;
 		p.space.dim = 3;
-		fake_init(&o.fh, &o.host, bbt_plugin.options, 1, NULL);
+		opt_host(&o, 1, NULL, err);
 		o.state = &o;
-		rc = ops->create(&o.host, &p, &o.state, &o.info, err, sizeof err);
+		rc = ops->create(o.host, &p, &o.state, &o.info, err, sizeof err);
 		ok(rc == BBT_EINVAL && o.state == NULL, "a box space is refused");
 		like(err, "categorical", "message");
 		const char *one[] = { "sample_size=1", NULL };
@@ -268,5 +282,7 @@ int main(void)
 		ok(rc == BBT_EINVAL, "0 choices refused");
 	}
 
+	plugin_host_release(&o.ph);
+	plugin_host_release(&o2.ph);
 	return done_testing();
 }

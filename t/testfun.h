@@ -2,8 +2,9 @@
  * t/testfun.h - the standard test functions of the CMA-ES literature
  * (Hansen's tutorial, arXiv:1604.00772, Table 3; Hansen & Ostermeier 2001),
  * shifted so that the optimum is not the start, and a driver that runs an
- * optimizer plugin on one of them until a target loss. Header-only; used
- * by t/cmaes.c and bench/cmaes.c.
+ * optimizer plugin on one of them until a target loss, on the real host
+ * services (plugin_host.h). Header-only; used by t/cmaes.c and
+ * bench/cmaes.c, which link libbbthost.
  *
  *     f_sphere(x)    = sum y_i^2
  *     f_elli(x)      = sum 10^(6 (i-1)/(n-1)) y_i^2        condition 1e6
@@ -23,7 +24,7 @@
 
 #include <bbtbench/plugin.h>
 
-#include "fake_host.h"
+#include "plugin_host.h"
 
 enum tf_kind { TF_SPHERE, TF_ELLI, TF_ROTELLI, TF_ROSEN };
 
@@ -162,8 +163,8 @@ static inline int tf_run(const struct bbt_plugin *pl, struct tf_problem *p, uint
                          const char *const *over, struct tf_result *res)
 {
 	const struct bbt_optimizer_ops *ops = pl->optimizer;
-	struct fake_host fh;
-	bbt_host_t host;
+	struct plugin_host ph;
+	const bbt_host_t *host;
 	struct bbt_optimizer_params prm;
 	struct bbt_optimizer_info info = { 0 };
 	char err[BBT_ERRLEN];
@@ -176,17 +177,21 @@ static inline int tf_run(const struct bbt_plugin *pl, struct tf_problem *p, uint
 	prm.popsize = popsize;
 	prm.sigma = 1.0;
 	prm.seed = seed;
-	fake_host_init(&fh, &host, seed, pl->options, over);
-	fh.quiet = 1;
-	int rc = ops->create(&host, &prm, &st, &info, err, sizeof err);
-	if (rc < 0)
+	if ((host = plugin_host_init(&ph, pl, (uint32_t)seed, over)) == NULL)
+		return BBT_EINVAL;
+	ph.quiet = 1;
+	int rc = ops->create(host, &prm, &st, &info, err, sizeof err);
+	if (rc < 0) {
+		plugin_host_release(&ph);
 		return rc;
+	}
 	double *x = calloc(info.batch * p->n, sizeof *x);
 	double *f = calloc(info.batch, sizeof *f);
 	if (!x || !f) {
 		free(x);
 		free(f);
 		ops->free(st);
+		plugin_host_release(&ph);
 		return BBT_ENOMEM;
 	}
 	while (res->evals < maxevals) {
@@ -216,6 +221,7 @@ static inline int tf_run(const struct bbt_plugin *pl, struct tf_problem *p, uint
 	free(x);
 	free(f);
 	ops->free(st);
+	plugin_host_release(&ph);
 	return rc < 0 ? rc : 0;
 }
 

@@ -14,7 +14,7 @@
 #include <bbtbench/plugin.h>
 
 #include "../plugins/optimizers/zo_common/zo.h"
-#include "fakehost.h"
+#include "plugin_host.h"
 #include "tap.h"
 
 extern const struct bbt_plugin zo_sgd_plugin, zo_adam_plugin;
@@ -22,16 +22,29 @@ extern const struct bbt_plugin zo_sgd_plugin, zo_adam_plugin;
 #define MAXD 40
 #define MAXQ 5000
 
+/* One optimizer instance on the real host services. Zero-initialise; each
+ * opt_create replaces the previous services (free the state first). */
 struct opt {
-	struct fake_host fh;
-	bbt_host_t host;
+	struct plugin_host ph;
+	const bbt_host_t *host;
 	const struct bbt_plugin *pl;
 	void *state;
 	struct bbt_optimizer_info info;
 };
 
+/* The real services for `pl`; NULL, with the host's message in err, when
+ * it refuses the overrides (as -O would be refused). */
+static const bbt_host_t *opt_host(struct opt *o, const struct bbt_plugin *pl, uint32_t seed,
+                                  const char *const *over, char *err)
+{
+	plugin_host_release(&o->ph);
+	o->host = plugin_host_init(&o->ph, pl, seed, over);
+	snprintf(err, BBT_ERRLEN, "%s", o->ph.err);
+	return o->host;
+}
+
 static int opt_create(struct opt *o, const struct bbt_plugin *pl, size_t d, size_t popsize,
-                      uint64_t seed, const char *const *over, char *err)
+                      uint32_t seed, const char *const *over, char *err)
 {
 	struct bbt_optimizer_params p;
 	memset(&p, 0, sizeof p);
@@ -39,12 +52,14 @@ static int opt_create(struct opt *o, const struct bbt_plugin *pl, size_t d, size
 	p.space.dim = d;
 	p.popsize = popsize;
 	p.sigma = 1;
-	fake_init(&o->fh, &o->host, pl->options, seed, over);
 	o->pl = pl;
 	o->state = (void *)o; /* must come back NULL on failure */
 	o->info.batch = 0;
-	err[0] = '\0';
-	return pl->optimizer->create(&o->host, &p, &o->state, &o->info, err, BBT_ERRLEN);
+	if (opt_host(o, pl, seed, over, err) == NULL) {
+		o->state = NULL;
+		return BBT_EINVAL;
+	}
+	return pl->optimizer->create(o->host, &p, &o->state, &o->info, err, BBT_ERRLEN);
 }
 
 /* Test objectives, all with the optimum away from the start (the origin). */
@@ -105,7 +120,7 @@ static double *xbuf, *fbuf, *ubuf;
 /* One estimate at z0 (the optimizer's start) through the plugin's own ask:
  * the directions are read back from the candidates. */
 static double estimate_cosine(const char *dirs, const char *diff, size_t q, double mu,
-                              size_t d, uint64_t seed)
+                              size_t d, uint32_t seed)
 {
 	char err[BBT_ERRLEN], qs[32], mus[32], ds[32], fs[32];
 	snprintf(qs, sizeof qs, "q=%zu", q);
@@ -113,9 +128,11 @@ static double estimate_cosine(const char *dirs, const char *diff, size_t q, doub
 	snprintf(ds, sizeof ds, "directions=%s", dirs);
 	snprintf(fs, sizeof fs, "difference=%s", diff);
 	const char *over[] = { qs, mus, ds, fs, NULL };
-	struct opt o;
-	if (opt_create(&o, &zo_sgd_plugin, d, 0, seed, over, err) != 0)
+	struct opt o = { 0 };
+	if (opt_create(&o, &zo_sgd_plugin, d, 0, seed, over, err) != 0) {
+		plugin_host_release(&o.ph);
 		return NAN;
+	}
 	size_t n = 0;
 	zo_sgd_plugin.optimizer->ask(o.state, xbuf, &n, err, sizeof err);
 	int central = strcmp(diff, "central") == 0;
@@ -130,19 +147,21 @@ static double estimate_cosine(const char *dirs, const char *diff, size_t q, doub
 	zo_estimate(d, q, ubuf, fbuf, mu, central, strcmp(dirs, "sphere") == 0, g);
 	quadratic_grad(z0, d, gt);
 	zo_sgd_plugin.optimizer->free(o.state);
+	plugin_host_release(&o.ph);
 	return cosine(g, gt, d);
 }
 
 /* Runs zo-adam on the shifted sphere until f <= target or the budget ends;
  * returns the evaluations used (every candidate of every batch). */
-static size_t adam_on_sphere(size_t d, const char *const *over, uint64_t seed, double target,
+static size_t adam_on_sphere(size_t d, const char *const *over, uint32_t seed, double target,
                              size_t budget, double *f_end)
 {
 	char err[BBT_ERRLEN];
-	struct opt o;
+	struct opt o = { 0 };
 	double z[MAXD];
 	if (opt_create(&o, &zo_adam_plugin, d, 0, seed, over, err) != 0) {
 		diag("create: %s", err);
+		plugin_host_release(&o.ph);
 		return SIZE_MAX;
 	}
 	const struct bbt_optimizer_ops *ops = zo_adam_plugin.optimizer;
@@ -161,6 +180,7 @@ static size_t adam_on_sphere(size_t d, const char *const *over, uint64_t seed, d
 			break;
 	}
 	ops->free(o.state);
+	plugin_host_release(&o.ph);
 	*f_end = f;
 	return evals;
 }
@@ -168,7 +188,7 @@ static size_t adam_on_sphere(size_t d, const char *const *over, uint64_t seed, d
 int main(void)
 {
 	char err[BBT_ERRLEN];
-	struct opt o, o2;
+	struct opt o = { 0 }, o2 = { 0 };
 	size_t n;
 	int rc;
 
@@ -253,9 +273,11 @@ int main(void)
 			}
 		}
 		/* A large mu: the central difference is exact on a quadratic, the
-		 * forward one is biased by mu/2 u'Hu. */
-		double cf = estimate_cosine("gaussian", "forward", MAXQ, 5.0, d, 7);
-		double cc = estimate_cosine("gaussian", "central", MAXQ, 5.0, d, 7);
+		 * forward one is biased by mu/2 u'Hu. One draw: the gap is about
+		 * 0.03 at this q, under 0.02 for about 1 seed in 5; seed 8 is a
+		 * typical one. */
+		double cf = estimate_cosine("gaussian", "forward", MAXQ, 5.0, d, 8);
+		double cc = estimate_cosine("gaussian", "central", MAXQ, 5.0, d, 8);
 		ok(cc > 0.995 && cf < cc - 0.02,
 		   "mu=5: central stays exact (%.4f), forward is biased (%.4f)", cc, cf);
 	}
@@ -438,7 +460,7 @@ int main(void)
 		double z[4];
 		rc = ops->tell(o.state, xbuf, n, fbuf, NULL, err, sizeof err);
 		ops->recommend(o.state, z);
-		ok(rc == 0 && z[0] == 0 && z[3] == 0 && o.fh.warnings == 1,
+		ok(rc == 0 && z[0] == 0 && z[3] == 0 && o.ph.warnings == 1,
 		   "a NaN loss skips the step (z unchanged, one warning)");
 		rc = ops->tell(o.state, xbuf, n, fbuf, NULL, err, sizeof err);
 		ok(rc == BBT_EINVAL, "tell twice for one ask refused");
@@ -449,9 +471,9 @@ int main(void)
 		p.space.kind = BBT_SPACE_CATEGORICAL;
 		p.space.dim = 3;
 		p.space.choices = 4;
-		fake_init(&o.fh, &o.host, zo_adam_plugin.options, 1, NULL);
+		opt_host(&o, &zo_adam_plugin, 1, NULL, err);
 		o.state = &o;
-		rc = ops->create(&o.host, &p, &o.state, &o.info, err, sizeof err);
+		rc = ops->create(o.host, &p, &o.state, &o.info, err, sizeof err);
 		ok(rc == BBT_EINVAL && o.state == NULL, "a categorical space is refused");
 		like(err, "box", "message");
 
@@ -474,8 +496,8 @@ int main(void)
 		p.space.dim = 4;
 		p.space.bound = 0.5;
 		const char *fast[] = { "q=3", "lr=1", NULL };
-		fake_init(&o.fh, &o.host, zo_adam_plugin.options, 1, fast);
-		rc = ops->create(&o.host, &p, &o.state, &o.info, err, sizeof err);
+		opt_host(&o, &zo_adam_plugin, 1, fast, err);
+		rc = ops->create(o.host, &p, &o.state, &o.info, err, sizeof err);
 		double worst = 0;
 		for (int it = 0; it < 20; it++) {
 			ops->ask(o.state, xbuf, &n, err, sizeof err);
@@ -491,6 +513,8 @@ int main(void)
 		ops->free(o.state);
 	}
 
+	plugin_host_release(&o.ph);
+	plugin_host_release(&o2.ph);
 	free(xbuf);
 	free(fbuf);
 	free(ubuf);
