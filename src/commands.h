@@ -21,6 +21,8 @@ struct bbt_command {
 
 int bbt_cmd_run(int argc, char **argv);
 int bbt_cmd_list(int argc, char **argv);
+int bbt_cmd_convert(int argc, char **argv);  /* convert.c */
+int bbt_cmd_info(int argc, char **argv);     /* convert.c */
 
 /* Exit status for a bbtbench status code. */
 int bbt_exit_code(int status);

@@ -21,6 +21,8 @@ static int cmd_version(int argc, char **argv);
 static const struct bbt_command commands[] = {
 	{ "run", bbt_cmd_run, "tune a prompt (the default when the first argument is an option)" },
 	{ "list", bbt_cmd_list, "list plugins (paths, ABI versions), skipped modules and tasks" },
+	{ "convert", bbt_cmd_convert, "convert a Hugging Face BERT/RoBERTa folder to GGUF" },
+	{ "info", bbt_cmd_info, "describe a GGUF model file: architecture, tokenizer, tensors" },
 	{ "help", cmd_help, "show help for a command: bbtbench help COMMAND" },
 	{ "version", cmd_version, "print the version and plugin ABI" },
 };
