@@ -1,0 +1,486 @@
+/*
+ * model.c - encoder weights from GGUF and the packed, batched forward pass
+ * (see model.h).
+ */
+#include "config.h"
+
+#include <cblas.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model.h"
+#include "util.h"
+
+/* ------------------------------------------------------------------ */
+/* Loading */
+
+static void *own(struct nat_model *m, size_t bytes)
+{
+	void **o = realloc(m->owned, (m->n_owned + 1) * sizeof *o);
+	if (o == NULL)
+		return NULL;
+	m->owned = o;
+	void *p = malloc(bytes ? bytes : 1);
+	if (p != NULL)
+		m->owned[m->n_owned++] = p;
+	return p;
+}
+
+void nat_model_release(struct nat_model *m)
+{
+	if (m == NULL)
+		return;
+	for (size_t i = 0; i < m->n_owned; i++)
+		free(m->owned[i]);
+	free(m->owned);
+	free(m->layers);
+	memset(m, 0, sizeof *m);
+}
+
+/* Tensor `name` as f32 values of shape ne0 (x ne1 when ne1 > 0): a pointer
+ * into the mapping for aligned f32, else a converted copy. */
+static int tensor(struct nat_model *m, const bbt_gguf_t *g, const char *path, const char *name,
+                  uint64_t ne0, uint64_t ne1, const float **out, char *err, size_t errlen)
+{
+	const struct bbt_gguf_tensor *t = bbt_gguf_find_tensor(g, name);
+	if (t == NULL)
+		return bbt_error(err, errlen, BBT_ENOTFOUND, "%s: tensor %s is missing", path, name);
+	uint32_t nd = ne1 > 0 ? 2 : 1;
+	if (t->n_dims != nd || t->ne[0] != ne0 || (nd == 2 && t->ne[1] != ne1)) {
+		char want[64];
+		if (nd == 2)
+			snprintf(want, sizeof want, "%" PRIu64 " x %" PRIu64, ne0, ne1);
+		else
+			snprintf(want, sizeof want, "%" PRIu64, ne0);
+		return bbt_error(err, errlen, BBT_EFORMAT,
+		                 "%s: tensor %s has shape %" PRIu64 " x %" PRIu64 " (%u dims), the "
+		                 "model's metadata implies %s", path, name, t->ne[0], t->ne[1],
+		                 t->n_dims, want);
+	}
+	size_t n = (size_t)t->n_elements;
+	if (t->type == BBT_GGML_F32 && ((uintptr_t)t->data % sizeof(float)) == 0) {
+		*out = t->data;
+		return BBT_OK;
+	}
+	if (t->type != BBT_GGML_F32 && t->type != BBT_GGML_F16 && t->type != BBT_GGML_BF16)
+		return bbt_error(err, errlen, BBT_ENOTSUP,
+		                 "%s: tensor %s is %s; the native backend computes with f32, f16 and "
+		                 "bf16 weights", path, name, bbt_ggml_type_name(t->type));
+	float *f = own(m, n * sizeof *f);
+	if (f == NULL)
+		return bbt_error(err, errlen, BBT_ENOMEM, "out of memory loading %s", name);
+	const unsigned char *p = t->data;
+	for (size_t i = 0; i < n; i++) {
+		if (t->type == BBT_GGML_F32) {
+			memcpy(&f[i], p + 4 * i, 4);
+		} else {
+			uint16_t h = (uint16_t)(p[2 * i] | p[2 * i + 1] << 8);
+			f[i] = t->type == BBT_GGML_F16 ? bbt_fp16_to_fp32(h) : bbt_bf16_to_fp32(h);
+		}
+	}
+	*out = f;
+	return BBT_OK;
+}
+
+static int hparam(const bbt_gguf_t *g, const char *arch, const char *suffix, size_t *out,
+                  char *err, size_t errlen)
+{
+	char key[128];
+	uint32_t v = 0;
+	snprintf(key, sizeof key, "%s.%s", arch, suffix);
+	int rc = bbt_gguf_get_u32(g, key, &v, err, errlen);
+	if (rc < 0)
+		return rc;
+	if (v == 0)
+		return bbt_error(err, errlen, BBT_EFORMAT, "metadata %s is 0", key);
+	*out = v;
+	return BBT_OK;
+}
+
+int nat_model_load(struct nat_model *m, const bbt_gguf_t *g, const char *path, char *err,
+                   size_t errlen)
+{
+	memset(m, 0, sizeof *m);
+	const char *arch = NULL;
+	int rc = bbt_gguf_get_str(g, "general.architecture", &arch, err, errlen);
+	if (rc < 0)
+		return rc;
+	if (strcmp(arch, "bert") != 0 && strcmp(arch, "roberta") != 0)
+		return bbt_error(err, errlen, BBT_ENOTSUP,
+		                 "%s: architecture \"%s\" is not supported by the native backend "
+		                 "(bert, roberta)", path, arch);
+	snprintf(m->arch, sizeof m->arch, "%s", arch);
+	size_t ctx;
+	if ((rc = hparam(g, arch, "embedding_length", &m->H, err, errlen)) < 0 ||
+	    (rc = hparam(g, arch, "block_count", &m->L, err, errlen)) < 0 ||
+	    (rc = hparam(g, arch, "feed_forward_length", &m->F, err, errlen)) < 0 ||
+	    (rc = hparam(g, arch, "attention.head_count", &m->heads, err, errlen)) < 0 ||
+	    (rc = hparam(g, arch, "context_length", &ctx, err, errlen)) < 0)
+		goto fail;
+	char key[128];
+	uint32_t off = strcmp(arch, "roberta") == 0 ? 2 : 0;
+	snprintf(key, sizeof key, "%s.position_offset", arch);
+	if (bbt_gguf_find_kv(g, key) >= 0 && (rc = bbt_gguf_get_u32(g, key, &off, err, errlen)) < 0)
+		goto fail;
+	m->pos_offset = off;
+	double eps = 1e-12;
+	snprintf(key, sizeof key, "%s.attention.layer_norm_epsilon", arch);
+	if (bbt_gguf_find_kv(g, key) >= 0 && (rc = bbt_gguf_get_f64(g, key, &eps, err, errlen)) < 0)
+		goto fail;
+	m->eps = (float)eps;
+	if (m->H % m->heads != 0) {
+		rc = bbt_error(err, errlen, BBT_EFORMAT, "%s: hidden size %zu is not a multiple of %zu heads",
+		               path, m->H, m->heads);
+		goto fail;
+	}
+	const struct bbt_gguf_tensor *te = bbt_gguf_find_tensor(g, "token_embd.weight");
+	const struct bbt_gguf_tensor *tp = bbt_gguf_find_tensor(g, "position_embd.weight");
+	const struct bbt_gguf_tensor *tt = bbt_gguf_find_tensor(g, "token_types.weight");
+	if (te == NULL || tp == NULL || tt == NULL) {
+		rc = bbt_error(err, errlen, BBT_ENOTFOUND, "%s: tensor %s is missing", path,
+		               te == NULL ? "token_embd.weight" : tp == NULL ? "position_embd.weight"
+		                                                    : "token_types.weight");
+		goto fail;
+	}
+	m->V = (size_t)te->ne[1];
+	m->n_pos = (size_t)tp->ne[1];
+	m->n_types = (size_t)tt->ne[1];
+	if (m->pos_offset + ctx > m->n_pos) {
+		rc = bbt_error(err, errlen, BBT_EFORMAT,
+		               "%s: context_length %zu + position offset %zu exceeds the %zu position rows",
+		               path, ctx, m->pos_offset, m->n_pos);
+		goto fail;
+	}
+	m->n_pos = ctx;
+	size_t H = m->H, F = m->F;
+	if ((rc = tensor(m, g, path, "token_embd.weight", H, m->V, &m->tok_embd, err, errlen)) < 0 ||
+	    (rc = tensor(m, g, path, "position_embd.weight", H, tp->ne[1], &m->pos_embd, err, errlen)) < 0 ||
+	    (rc = tensor(m, g, path, "token_types.weight", H, m->n_types, &m->type_embd, err, errlen)) < 0 ||
+	    (rc = tensor(m, g, path, "token_embd_norm.weight", H, 0, &m->emb_ln_g, err, errlen)) < 0 ||
+	    (rc = tensor(m, g, path, "token_embd_norm.bias", H, 0, &m->emb_ln_b, err, errlen)) < 0 ||
+	    (rc = tensor(m, g, path, "mlm.dense.weight", H, H, &m->mlm_w, err, errlen)) < 0 ||
+	    (rc = tensor(m, g, path, "mlm.dense.bias", H, 0, &m->mlm_b, err, errlen)) < 0 ||
+	    (rc = tensor(m, g, path, "mlm.norm.weight", H, 0, &m->mlm_ln_g, err, errlen)) < 0 ||
+	    (rc = tensor(m, g, path, "mlm.norm.bias", H, 0, &m->mlm_ln_b, err, errlen)) < 0 ||
+	    (rc = tensor(m, g, path, "mlm.output.bias", m->V, 0, &m->out_b, err, errlen)) < 0)
+		goto fail;
+	if (bbt_gguf_find_tensor(g, "mlm.output.weight") != NULL) {
+		if ((rc = tensor(m, g, path, "mlm.output.weight", H, m->V, &m->out_w, err, errlen)) < 0)
+			goto fail;
+	} else {
+		m->out_w = m->tok_embd;   /* tied decoder */
+	}
+	m->layers = calloc(m->L, sizeof *m->layers);
+	if (m->layers == NULL) {
+		rc = bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
+		goto fail;
+	}
+	for (size_t l = 0; l < m->L; l++) {
+		struct nat_layer *ly = &m->layers[l];
+		const float *q, *k, *v, *bq, *bk, *bv;
+		char n[12][64];
+		static const char *const sfx[12] = {
+			"attn_q.weight", "attn_q.bias", "attn_k.weight", "attn_k.bias", "attn_v.weight",
+			"attn_v.bias", "attn_output.weight", "attn_output.bias", "ffn_up.weight",
+			"ffn_up.bias", "ffn_down.weight", "ffn_down.bias",
+		};
+		for (int i = 0; i < 12; i++)
+			snprintf(n[i], sizeof n[i], "blk.%zu.%s", l, sfx[i]);
+		char ln[4][64];
+		snprintf(ln[0], sizeof ln[0], "blk.%zu.attn_output_norm.weight", l);
+		snprintf(ln[1], sizeof ln[1], "blk.%zu.attn_output_norm.bias", l);
+		snprintf(ln[2], sizeof ln[2], "blk.%zu.layer_output_norm.weight", l);
+		snprintf(ln[3], sizeof ln[3], "blk.%zu.layer_output_norm.bias", l);
+		if ((rc = tensor(m, g, path, n[0], H, H, &q, err, errlen)) < 0 ||
+		    (rc = tensor(m, g, path, n[1], H, 0, &bq, err, errlen)) < 0 ||
+		    (rc = tensor(m, g, path, n[2], H, H, &k, err, errlen)) < 0 ||
+		    (rc = tensor(m, g, path, n[3], H, 0, &bk, err, errlen)) < 0 ||
+		    (rc = tensor(m, g, path, n[4], H, H, &v, err, errlen)) < 0 ||
+		    (rc = tensor(m, g, path, n[5], H, 0, &bv, err, errlen)) < 0 ||
+		    (rc = tensor(m, g, path, n[6], H, H, &ly->wo, err, errlen)) < 0 ||
+		    (rc = tensor(m, g, path, n[7], H, 0, &ly->bo, err, errlen)) < 0 ||
+		    (rc = tensor(m, g, path, n[8], H, F, &ly->w1, err, errlen)) < 0 ||
+		    (rc = tensor(m, g, path, n[9], F, 0, &ly->b1, err, errlen)) < 0 ||
+		    (rc = tensor(m, g, path, n[10], F, H, &ly->w2, err, errlen)) < 0 ||
+		    (rc = tensor(m, g, path, n[11], H, 0, &ly->b2, err, errlen)) < 0 ||
+		    (rc = tensor(m, g, path, ln[0], H, 0, &ly->ln1_g, err, errlen)) < 0 ||
+		    (rc = tensor(m, g, path, ln[1], H, 0, &ly->ln1_b, err, errlen)) < 0 ||
+		    (rc = tensor(m, g, path, ln[2], H, 0, &ly->ln2_g, err, errlen)) < 0 ||
+		    (rc = tensor(m, g, path, ln[3], H, 0, &ly->ln2_b, err, errlen)) < 0)
+			goto fail;
+		/* One GEMM for q, k and v: stack them into [3H][H]. */
+		float *w = own(m, 3 * H * H * sizeof *w), *bb = own(m, 3 * H * sizeof *bb);
+		if (w == NULL || bb == NULL) {
+			rc = bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
+			goto fail;
+		}
+		memcpy(w, q, H * H * sizeof *w);
+		memcpy(w + H * H, k, H * H * sizeof *w);
+		memcpy(w + 2 * H * H, v, H * H * sizeof *w);
+		memcpy(bb, bq, H * sizeof *bb);
+		memcpy(bb + H, bk, H * sizeof *bb);
+		memcpy(bb + 2 * H, bv, H * sizeof *bb);
+		ly->wqkv = w;
+		ly->bqkv = bb;
+	}
+	return BBT_OK;
+fail:
+	nat_model_release(m);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Forward */
+
+static void layer_norm(float *x, size_t n, const float *g, const float *b, float eps)
+{
+	double s = 0, ss = 0;
+	for (size_t i = 0; i < n; i++)
+		s += x[i];
+	double mean = s / (double)n;
+	for (size_t i = 0; i < n; i++) {
+		double d = x[i] - mean;
+		ss += d * d;
+	}
+	float inv = (float)(1.0 / sqrt(ss / (double)n + eps));
+	float mu = (float)mean;
+	for (size_t i = 0; i < n; i++)
+		x[i] = (x[i] - mu) * inv * g[i] + b[i];
+}
+
+static float gelu(float x)
+{
+	return 0.5f * x * (1.0f + erff(x * (float)M_SQRT1_2));
+}
+
+/* Y[rows][out] = X[rows][in] · W[out][in]^T + bias */
+static void linear(float *y, const float *x, size_t rows, size_t in, size_t out, const float *w,
+                   const float *bias)
+{
+	for (size_t r = 0; r < rows; r++)
+		memcpy(y + r * out, bias, out * sizeof *y);
+	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, (int)out, (int)in, 1.0f, x,
+	            (int)in, w, (int)in, 1.0f, y, (int)out);
+}
+
+struct work {
+	float *x, *qkv, *ctx, *tmp, *ffn, *scores, *head;
+	size_t *row0, *len;
+};
+
+struct seqref {
+	size_t v, i;       /* variant, sequence in the batch */
+};
+
+/* Position t of a sequence with prompt at pp (P prompt rows): the prompt
+ * row index, or -1 for a token, whose index is then *tok. */
+static long prompt_row(size_t t, size_t pp, size_t P, size_t *tok)
+{
+	if (P > 0 && t >= pp && t < pp + P)
+		return (long)(t - pp);
+	*tok = t < pp || P == 0 ? t : t - P;
+	return -1;
+}
+
+static void forward_chunk(const struct nat_model *m, const struct nat_forward_params *fp,
+                          const struct bbt_batch *b, const float *prompts, size_t P, size_t Lp,
+                          size_t s0, size_t s1, struct work *w, float *logits)
+{
+	size_t H = m->H, F = m->F, dh = H / m->heads, n_seq = b->n_seq;
+	size_t rows = 0, ns = s1 - s0;
+	for (size_t k = 0; k < ns; k++) {
+		size_t i = (s0 + k) % n_seq;
+		w->row0[k] = rows;
+		w->len[k] = b->offset[i + 1] - b->offset[i] + P;
+		rows += w->len[k];
+	}
+	/* embeddings */
+	for (size_t k = 0; k < ns; k++) {
+		size_t v = (s0 + k) / n_seq, i = (s0 + k) % n_seq, pp = b->prompt_pos[i];
+		const int32_t *ids = b->ids + b->offset[i];
+		for (size_t t = 0; t < w->len[k]; t++) {
+			float *xr = w->x + (w->row0[k] + t) * H;
+			size_t tok = 0;
+			long pr = prompt_row(t, pp, P, &tok);
+			const float *src = NULL;
+			if (pr < 0)
+				src = m->tok_embd + (size_t)ids[tok] * H;
+			else if (fp->mode == NAT_PROMPT_CAT)
+				src = prompts + ((v * Lp) * P + (size_t)pr) * H;
+			const float *pe = m->pos_embd + (m->pos_offset + t) * H, *te = m->type_embd;
+			for (size_t h = 0; h < H; h++)
+				xr[h] = (src ? src[h] : 0.0f) + pe[h] + te[h];
+			layer_norm(xr, H, m->emb_ln_g, m->emb_ln_b, m->eps);
+			if (pr >= 0 && fp->mode == NAT_PROMPT_ADD) {
+				const float *p = prompts + ((v * Lp) * P + (size_t)pr) * H;
+				for (size_t h = 0; h < H; h++)
+					xr[h] += p[h];
+			}
+		}
+	}
+	float scale = 1.0f / sqrtf((float)dh);
+	for (size_t l = 0; l < m->L; l++) {
+		const struct nat_layer *ly = &m->layers[l];
+		if (P > 0 && Lp > 1 && l > 0) {
+			/* deep prompt: added to the prompt rows entering layer l */
+			for (size_t k = 0; k < ns; k++) {
+				size_t v = (s0 + k) / n_seq, i = (s0 + k) % n_seq, pp = b->prompt_pos[i];
+				for (size_t p = 0; p < P; p++) {
+					float *xr = w->x + (w->row0[k] + pp + p) * H;
+					const float *pv = prompts + ((v * Lp + l) * P + p) * H;
+					for (size_t h = 0; h < H; h++)
+						xr[h] += pv[h];
+				}
+			}
+		}
+		linear(w->qkv, w->x, rows, H, 3 * H, ly->wqkv, ly->bqkv);
+		for (size_t k = 0; k < ns; k++) {
+			size_t n = w->len[k];
+			const float *base = w->qkv + w->row0[k] * 3 * H;
+			for (size_t hd = 0; hd < m->heads; hd++) {
+				const float *q = base + hd * dh, *kk = base + H + hd * dh, *vv = base + 2 * H + hd * dh;
+				float *s = w->scores;
+				cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)n, (int)dh, scale,
+				            q, (int)(3 * H), kk, (int)(3 * H), 0.0f, s, (int)n);
+				for (size_t r = 0; r < n; r++) {
+					float *sr = s + r * n, mx = sr[0], sum = 0;
+					for (size_t c = 1; c < n; c++)
+						if (sr[c] > mx)
+							mx = sr[c];
+					for (size_t c = 0; c < n; c++) {
+						sr[c] = expf(sr[c] - mx);
+						sum += sr[c];
+					}
+					float inv = 1.0f / sum;
+					for (size_t c = 0; c < n; c++)
+						sr[c] *= inv;
+				}
+				cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)dh, (int)n, 1.0f,
+				            s, (int)n, vv, (int)(3 * H), 0.0f, w->ctx + w->row0[k] * H + hd * dh,
+				            (int)H);
+			}
+		}
+		linear(w->tmp, w->ctx, rows, H, H, ly->wo, ly->bo);
+		for (size_t r = 0; r < rows; r++) {
+			float *t = w->tmp + r * H, *x = w->x + r * H;
+			for (size_t h = 0; h < H; h++)
+				t[h] += x[h];
+			layer_norm(t, H, ly->ln1_g, ly->ln1_b, m->eps);
+			memcpy(x, t, H * sizeof *x);
+		}
+		linear(w->ffn, w->x, rows, H, F, ly->w1, ly->b1);
+		for (size_t j = 0; j < rows * F; j++)
+			w->ffn[j] = gelu(w->ffn[j]);
+		linear(w->tmp, w->ffn, rows, F, H, ly->w2, ly->b2);
+		for (size_t r = 0; r < rows; r++) {
+			float *t = w->tmp + r * H, *x = w->x + r * H;
+			for (size_t h = 0; h < H; h++)
+				t[h] += x[h];
+			layer_norm(t, H, ly->ln2_g, ly->ln2_b, m->eps);
+			memcpy(x, t, H * sizeof *x);
+		}
+	}
+	/* MLM head, at the prediction rows only, for the label words only */
+	for (size_t k = 0; k < ns; k++) {
+		size_t v = (s0 + k) / n_seq, i = (s0 + k) % n_seq, pp = b->prompt_pos[i];
+		size_t pr = b->predict_pos[i];
+		size_t t = P > 0 && pr >= pp ? pr + P : pr;
+		const float *xr = w->x + (w->row0[k] + t) * H;
+		float *hv = w->head;
+		memcpy(hv, m->mlm_b, H * sizeof *hv);
+		cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)H, (int)H, 1.0f, m->mlm_w, (int)H, xr, 1, 1.0f,
+		            hv, 1);
+		for (size_t h = 0; h < H; h++)
+			hv[h] = gelu(hv[h]);
+		layer_norm(hv, H, m->mlm_ln_g, m->mlm_ln_b, m->eps);
+		float *out = logits + (v * n_seq + i) * b->n_labels;
+		for (size_t c = 0; c < b->n_labels; c++) {
+			size_t id = (size_t)b->label_ids[c];
+			out[c] = cblas_sdot((int)H, hv, 1, m->out_w + id * H, 1) + m->out_b[id];
+		}
+	}
+}
+
+int nat_model_score(const struct nat_model *m, const struct nat_forward_params *fp,
+                    const struct bbt_batch *b, const float *prompts, size_t n_variants,
+                    float *logits, char *err, size_t errlen)
+{
+	size_t P = prompts != NULL ? b->prompt_len : 0;
+	size_t Lp = P > 0 ? b->prompt_layers : 1;
+	if (P > 0 && Lp != 1 && Lp != m->L)
+		return bbt_error(err, errlen, BBT_EINVAL,
+		                 "prompt_layers is %zu: it must be 1 or the model's %zu layers", Lp, m->L);
+	if (n_variants == 0)
+		n_variants = 1;
+	for (size_t c = 0; c < b->n_labels; c++)
+		if (b->label_ids[c] < 0 || (size_t)b->label_ids[c] >= m->V)
+			return bbt_error(err, errlen, BBT_EINVAL, "label id %d is outside the vocabulary of %zu",
+			                 (int)b->label_ids[c], m->V);
+	size_t longest = 0;
+	for (size_t i = 0; i < b->n_seq; i++) {
+		size_t n = b->offset[i + 1] - b->offset[i];
+		if (n == 0 || b->predict_pos[i] >= n || b->prompt_pos[i] > n)
+			return bbt_error(err, errlen, BBT_EINVAL,
+			                 "sequence %zu: %zu tokens, prediction position %zu, prompt position %zu",
+			                 i, n, b->predict_pos[i], b->prompt_pos[i]);
+		if (n + P > m->n_pos)
+			return bbt_error(err, errlen, BBT_EINVAL,
+			                 "sequence %zu has %zu tokens + %zu prompt vectors, over the model's "
+			                 "%zu positions", i, n, P, m->n_pos);
+		const int32_t *ids = b->ids + b->offset[i];
+		for (size_t t = 0; t < n; t++)
+			if (ids[t] < 0 || (size_t)ids[t] >= m->V)
+				return bbt_error(err, errlen, BBT_EINVAL,
+				                 "sequence %zu: token id %d is outside the vocabulary of %zu", i,
+				                 (int)ids[t], m->V);
+		if (n + P > longest)
+			longest = n + P;
+	}
+	if (b->n_seq == 0)
+		return BBT_OK;
+	size_t max_rows = fp->max_rows > longest ? fp->max_rows : longest;
+	size_t S = n_variants * b->n_seq;
+	struct work w = { 0 };
+	size_t H = m->H;
+	w.x = malloc(max_rows * H * sizeof(float));
+	w.qkv = malloc(max_rows * 3 * H * sizeof(float));
+	w.ctx = malloc(max_rows * H * sizeof(float));
+	w.tmp = malloc(max_rows * H * sizeof(float));
+	w.ffn = malloc(max_rows * m->F * sizeof(float));
+	w.scores = malloc(longest * longest * sizeof(float));
+	w.head = malloc(H * sizeof(float));
+	w.row0 = malloc(S * sizeof(size_t));
+	w.len = malloc(S * sizeof(size_t));
+	int rc = BBT_OK;
+	if (!w.x || !w.qkv || !w.ctx || !w.tmp || !w.ffn || !w.scores || !w.head || !w.row0 || !w.len) {
+		rc = bbt_error(err, errlen, BBT_ENOMEM,
+		               "out of memory for activations of %zu rows x hidden %zu", max_rows, H);
+	} else {
+		size_t s0 = 0;
+		while (s0 < S) {
+			size_t s1 = s0, rows = 0;
+			while (s1 < S) {
+				size_t i = s1 % b->n_seq, n = b->offset[i + 1] - b->offset[i] + P;
+				if (s1 > s0 && rows + n > max_rows)
+					break;
+				rows += n;
+				s1++;
+			}
+			forward_chunk(m, fp, b, prompts, P, Lp, s0, s1, &w, logits);
+			s0 = s1;
+		}
+	}
+	free(w.x);
+	free(w.qkv);
+	free(w.ctx);
+	free(w.tmp);
+	free(w.ffn);
+	free(w.scores);
+	free(w.head);
+	free(w.row0);
+	free(w.len);
+	return rc;
+}

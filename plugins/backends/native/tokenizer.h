@@ -1,0 +1,46 @@
+/*
+ * tokenizer.h - the native backend's tokenizers, over a GGUF vocabulary.
+ *
+ * WordPiece (tokenizer.ggml.model "bert") does what Hugging Face's
+ * BertTokenizer does: special-token literals ("[MASK]" ...) are kept whole;
+ * the rest goes through the BasicTokenizer (drop U+0000, U+FFFD and
+ * category C* characters, whitespace to spaces, spaces around CJK
+ * ideographs, NFC, split on whitespace; per word lowercase, NFD and drop
+ * Mn marks, split off punctuation: ASCII 33-47, 58-64, 91-96, 123-126 or
+ * category P*), then greedy longest-match-first WordPiece with "##"
+ * continuations; a word of more than 100 characters or one the pieces
+ * cannot cover is [UNK]. Unicode data come from utf8proc.
+ */
+#ifndef BBT_NATIVE_TOKENIZER_H
+#define BBT_NATIVE_TOKENIZER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum nat_tok_kind { NAT_TOK_WORDPIECE = 1 };
+
+struct nat_tok {
+	enum nat_tok_kind kind;
+	const char *const *tokens;  /* id -> text; owned by the GGUF file */
+	size_t n;
+	uint32_t *slots;            /* open addressing: id + 1, 0 = empty */
+	size_t mask;
+	int lower, strip_accents;
+	int32_t unk_id;
+	int32_t special[8];         /* ids kept whole when written literally */
+	size_t n_special;
+};
+
+/* Build the lookup table. 0, or BBT_ENOMEM / BBT_EFORMAT (duplicate token). */
+int nat_tok_init(struct nat_tok *t, enum nat_tok_kind kind, const char *const *tokens, size_t n,
+                 char *err, size_t errlen);
+/* Release the table; the struct may be re-initialised. NULL-safe. */
+void nat_tok_release(struct nat_tok *t);
+/* Id of the exact token text s[0..len), or -1. */
+int32_t nat_tok_find(const struct nat_tok *t, const char *s, size_t len);
+/* Tokenize text without special tokens added: at most cap ids into ids,
+ * the full count in *n. */
+int nat_tok_encode(const struct nat_tok *t, const char *text, int32_t *ids, size_t cap, size_t *n,
+                   char *err, size_t errlen);
+
+#endif /* BBT_NATIVE_TOKENIZER_H */
