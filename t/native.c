@@ -104,6 +104,22 @@ static const char *const vocab[] = {
 	"w30", "w31", "w32", "w33", "w34", "w35", "w36", "w37", "w38", "w39",
 };
 #define NV 40
+/* A byte-level BPE vocabulary (GPT-2's byte stand-ins: "\xc4\xa0" = G-dot =
+ * space, "\xc4\x8a" = newline, "\xc3\x83\xc2\xa9" = the bytes of e-acute) and its
+ * merges, in rank order. */
+static const char *const bpe_vocab[] = {
+	"<s>", "<pad>", "</s>", "<unk>", "<mask>", "h", "e", "l", "o", "\xc4\xa0",
+	"w", "r", "d", "g", "a", "t", "c", "f", "\xc3\x83", "\xc2\xa9",
+	"!", "he", "ll", "hell", "hello", "\xc4\xa0w", "or", "\xc4\xa0wor", "\xc4\xa0worl", "\xc4\xa0world",
+	"\xc4\xa0g", "\xc4\xa0gr", "ea", "\xc4\xa0grea", "\xc4\xa0great", "ca", "caf", "caf\xc3\x83\xc2\xa9", "\xc4\x8a", "\xc4\xa0\xc4\xa0",
+};
+static const char *const bpe_merges[] = {
+	"h e", "l l", "he ll", "hell o", "\xc4\xa0 w", "o r", "\xc4\xa0w or", "\xc4\xa0wor l", "\xc4\xa0worl d",
+	"\xc4\xa0 g", "\xc4\xa0g r", "e a", "\xc4\xa0gr ea", "\xc4\xa0grea t", "\xc3\x83 \xc2\xa9", "c a", "ca f",
+	"caf \xc3\x83\xc2\xa9", "\xc4\xa0 \xc4\xa0",
+};
+#define NMERGES (sizeof bpe_merges / sizeof bpe_merges[0])
+#define POS_OFF 2   /* RoBERTa: positions start at padding_idx + 1 */
 enum { H = 32, HEADS = 4, FF = 64, NL = 2, NPOS = 64, NTYPES = 2 };
 
 static uint64_t rs = 99;
@@ -143,7 +159,7 @@ static void tiny_init(struct tiny *t)
 {
 	memset(t, 0, sizeof *t);
 	t->tok = rnd(t, NV * H, 0, 0.5);
-	t->pos = rnd(t, NPOS * H, 0, 0.2);
+	t->pos = rnd(t, (NPOS + POS_OFF) * H, 0, 0.2);
 	t->type = rnd(t, NTYPES * H, 0, 0.2);
 	t->eg = rnd(t, H, 1, 0.1);
 	t->eb = rnd(t, H, 0, 0.1);
@@ -177,6 +193,7 @@ struct damage {
 	const char *reshape;   /* tensor written with ne[0] = H + 1 */
 	const char *arch;      /* architecture name */
 	int f16;               /* matrices as f16 */
+	int roberta;           /* RoBERTa: BPE vocabulary, positions offset by 2 */
 };
 
 static int add_t(bbt_gguf_writer_t *w, const struct damage *d, const char *name, const float *data,
@@ -210,7 +227,7 @@ static int add_t(bbt_gguf_writer_t *w, const struct damage *d, const char *name,
 static int tiny_write(const struct tiny *t, const char *path, const struct damage *d)
 {
 	bbt_gguf_writer_t *w = bbt_gguf_writer_alloc();
-	const char *arch = d->arch ? d->arch : "bert";
+	const char *arch = d->arch ? d->arch : d->roberta ? "roberta" : "bert";
 	char key[96];
 	bbt_gguf_writer_set_str(w, "general.architecture", arch);
 #define U32(s, v) (snprintf(key, sizeof key, "%s." s, arch), bbt_gguf_writer_set_u32(w, key, v))
@@ -222,18 +239,32 @@ static int tiny_write(const struct tiny *t, const char *path, const struct damag
 #undef U32
 	snprintf(key, sizeof key, "%s.attention.layer_norm_epsilon", arch);
 	bbt_gguf_writer_set_f32(w, key, 1e-12f);
-	bbt_gguf_writer_set_str(w, "tokenizer.ggml.model", "bert");
-	bbt_gguf_writer_set_arr_str(w, "tokenizer.ggml.tokens", vocab, NV);
-	bbt_gguf_writer_set_u32(w, "tokenizer.ggml.padding_token_id", 0);
-	bbt_gguf_writer_set_u32(w, "tokenizer.ggml.unknown_token_id", 1);
-	bbt_gguf_writer_set_u32(w, "tokenizer.ggml.bos_token_id", 2);
-	bbt_gguf_writer_set_u32(w, "tokenizer.ggml.eos_token_id", 3);
-	bbt_gguf_writer_set_u32(w, "tokenizer.ggml.mask_token_id", 4);
-	bbt_gguf_writer_set_bool(w, "bbt.tokenizer.do_lower_case", 1);
+	if (d->roberta) {
+		snprintf(key, sizeof key, "%s.position_offset", arch);
+		bbt_gguf_writer_set_u32(w, key, POS_OFF);
+		bbt_gguf_writer_set_str(w, "tokenizer.ggml.model", "gpt2");
+		bbt_gguf_writer_set_arr_str(w, "tokenizer.ggml.tokens", bpe_vocab, NV);
+		bbt_gguf_writer_set_arr_str(w, "tokenizer.ggml.merges", bpe_merges, NMERGES);
+		bbt_gguf_writer_set_u32(w, "tokenizer.ggml.bos_token_id", 0);
+		bbt_gguf_writer_set_u32(w, "tokenizer.ggml.padding_token_id", 1);
+		bbt_gguf_writer_set_u32(w, "tokenizer.ggml.eos_token_id", 2);
+		bbt_gguf_writer_set_u32(w, "tokenizer.ggml.unknown_token_id", 3);
+		bbt_gguf_writer_set_u32(w, "tokenizer.ggml.mask_token_id", 4);
+	} else {
+		bbt_gguf_writer_set_str(w, "tokenizer.ggml.model", "bert");
+		bbt_gguf_writer_set_arr_str(w, "tokenizer.ggml.tokens", vocab, NV);
+		bbt_gguf_writer_set_u32(w, "tokenizer.ggml.padding_token_id", 0);
+		bbt_gguf_writer_set_u32(w, "tokenizer.ggml.unknown_token_id", 1);
+		bbt_gguf_writer_set_u32(w, "tokenizer.ggml.bos_token_id", 2);
+		bbt_gguf_writer_set_u32(w, "tokenizer.ggml.eos_token_id", 3);
+		bbt_gguf_writer_set_u32(w, "tokenizer.ggml.mask_token_id", 4);
+		bbt_gguf_writer_set_bool(w, "bbt.tokenizer.do_lower_case", 1);
+	}
 	uint16_t *keep[64];
 	int nk = 0, rc = 0;
 	rc |= add_t(w, d, "token_embd.weight", t->tok, H, NV, keep, &nk);
-	rc |= add_t(w, d, "position_embd.weight", t->pos, H, NPOS, keep, &nk);
+	rc |= add_t(w, d, "position_embd.weight", d->roberta ? t->pos : t->pos + POS_OFF * H, H,
+	            NPOS + (d->roberta ? POS_OFF : 0), keep, &nk);
 	rc |= add_t(w, d, "token_types.weight", t->type, H, NTYPES, keep, &nk);
 	rc |= add_t(w, d, "token_embd_norm.weight", t->eg, H, 0, keep, &nk);
 	rc |= add_t(w, d, "token_embd_norm.bias", t->eb, H, 0, keep, &nk);
@@ -304,6 +335,8 @@ static void ref_lin(double *y, const float *w, const float *b, const double *x, 
 	}
 }
 
+static int ref_pos_off = POS_OFF;   /* row of position 0 in t->pos: BERT files skip the first 2 */
+
 /* Logits of labels for one sequence; prompt: [Lp][P][H] or NULL. */
 static void ref_forward(const struct tiny *t, const int32_t *ids, int n, size_t pp, size_t pred,
                         const float *prompt, int P, int Lp, int add_mode, const int32_t *labels,
@@ -324,7 +357,7 @@ static void ref_forward(const struct tiny *t, const int32_t *ids, int n, size_t 
 				wv = add_mode ? 0 : prompt[(p - (int)pp) * H + h];
 			else
 				wv = t->tok[ids[p < (int)pp || P == 0 ? p : p - P] * H + h];
-			x[p][h] = wv + t->pos[p * H + h] + t->type[h];
+			x[p][h] = wv + t->pos[(p + ref_pos_off) * H + h] + t->type[h];
 		}
 		ref_ln(x[p], t->eg, t->eb);
 		if (is_prompt && add_mode)
@@ -684,6 +717,52 @@ int main(void)
 	rc = be_open(&b, NULL, NULL, 0, 1, err);
 	ok(rc == BBT_EINVAL, "no --model is refused");
 	like(err, "--model", "and the message says how to give one");
+
+	/* ---- RoBERTa: byte-level BPE, positions offset by padding_idx + 1 ---- */
+	struct damage rob = { .roberta = 1 };
+	ok(tiny_write(&t, path, &rob) == 0, "write a tiny random RoBERTa");
+	rc = be_open(&b, path, NULL, P, 1, err);
+	ok(rc == 0, "open RoBERTa: %s", rc ? err : "ok");
+	if (rc == 0) {
+		ok(strcmp(b.info.arch, "roberta") == 0 && b.info.bos_id == 0 && b.info.eos_id == 2 &&
+		   b.info.mask_id == 4 && b.info.pad_id == 1 && b.info.max_len == NPOS,
+		   "RoBERTa info: <s> </s> <mask> <pad>, %d positions after the offset", NPOS);
+		static const struct {
+			const char *text;
+			int32_t ids[8];
+			int n;
+			const char *what;
+		} bc[] = {
+			{ "hello world", { 24, 29 }, 2, "words; the space joins the next word" },
+			{ " great", { 34 }, 1, "a label word with its leading space is one token" },
+			{ "caf\xc3\xa9", { 37 }, 1, "UTF-8 bytes mapped and merged" },
+			{ "hello  world", { 24, 9, 29 }, 3, "two spaces: one stands alone, one joins the word" },
+			{ "hello\nworld", { 24, 38, 10, 26, 7, 12 }, 6, "newline alone; merges only where ranked" },
+			{ "hello <mask>!", { 24, 4, 20 }, 3, "<mask> literal swallows the space before it" },
+			{ "hello   ", { 24, 39, 9 }, 3, "trailing spaces: a run, then the last one" },
+			{ "hex", { 21, 3 }, 2, "a byte outside the vocabulary is <unk>" },
+		};
+		for (size_t c = 0; c < sizeof bc / sizeof bc[0]; c++) {
+			int32_t ids[32];
+			size_t n = 0;
+			int r = bbt_plugin.backend->tokenize(b.st, bc[c].text, ids, 32, &n, err, sizeof err);
+			int same = r == 0 && n == (size_t)bc[c].n;
+			for (size_t i = 0; same && i < n; i++)
+				same = ids[i] == bc[c].ids[i];
+			ok(same, "BPE: %s", bc[c].what);
+			if (!same) {
+				char got[256] = "";
+				for (size_t i = 0; i < n && i < 32; i++)
+					snprintf(got + strlen(got), sizeof got - strlen(got), " %d", ids[i]);
+				diag("  got%s", got);
+			}
+		}
+		e = check_forward(&t, &b, prompts, V, P, 1, 0, many);
+		ok(e < 1e-4, "RoBERTa forward with prompts matches the reference (max rel err %.2g)", e);
+		bbt_plugin.backend->close(b.st);
+	} else {
+		skip(10, "RoBERTa did not open");
+	}
 
 	tiny_free(&t);
 	unlink(path);

@@ -231,9 +231,101 @@ fail:
 	nat_model_release(m);
 	return rc;
 }
-
 /* ------------------------------------------------------------------ */
 /* Forward */
+
+/* The elementwise, LayerNorm and attention loops run on OpenMP threads
+ * between the (OpenBLAS-threaded) GEMMs; no BLAS call is made inside a
+ * parallel region. Without OpenMP they run serially. */
+#ifdef _OPENMP
+#include <omp.h>
+#define OMP_FOR _Pragma("omp parallel for schedule(static)")
+#define OMP_FOR_DYN _Pragma("omp parallel for schedule(dynamic, 1)")
+#define OMP_SIMD_SUM_S _Pragma("omp simd reduction(+:s)")
+#define OMP_SIMD _Pragma("omp simd")
+static int thread_id(void) { return omp_get_thread_num(); }
+static int max_threads(void) { return omp_get_max_threads(); }
+#else
+#define OMP_FOR
+#define OMP_FOR_DYN
+#define OMP_SIMD_SUM_S
+#define OMP_SIMD
+static int thread_id(void) { return 0; }
+static int max_threads(void) { return 1; }
+#endif
+
+struct nat_work {
+	float *x, *qkv, *ctx, *tmp, *ffn, *scores;
+	size_t *row0, *len;
+	size_t cap_rows, cap_seq, cap_scores;
+};
+
+struct nat_work *nat_work_alloc(void)
+{
+	return calloc(1, sizeof(struct nat_work));
+}
+
+void nat_work_free(struct nat_work *w)
+{
+	if (w == NULL)
+		return;
+	free(w->x);
+	free(w->qkv);
+	free(w->ctx);
+	free(w->tmp);
+	free(w->ffn);
+	free(w->scores);
+	free(w->row0);
+	free(w->len);
+	free(w);
+}
+
+/* Per-thread scratch: attention scores and K^T of one head, or the head's
+ * hidden vector. */
+static size_t scratch_stride(const struct nat_model *m, size_t longest)
+{
+	size_t a = longest + (m->H / m->heads) * longest;
+	return a > m->H ? a : m->H;
+}
+
+static int grow(void **p, size_t n, size_t size)
+{
+	void *q = realloc(*p, (n ? n : 1) * size);
+	if (q == NULL)
+		return -1;
+	*p = q;
+	return 0;
+}
+
+/* Buffers for chunks of up to `rows` rows, `seqs` sequences and `longest`
+ * positions; kept between calls, so repeated calls of one shape allocate
+ * (and page-fault) nothing. */
+static int work_reserve(struct nat_work *w, const struct nat_model *m, size_t rows, size_t seqs,
+                        size_t longest)
+{
+	if (rows > w->cap_rows) {
+		if (grow((void **)&w->x, rows * m->H, sizeof(float)) < 0 ||
+		    grow((void **)&w->qkv, rows * 3 * m->H, sizeof(float)) < 0 ||
+		    grow((void **)&w->ctx, rows * m->H, sizeof(float)) < 0 ||
+		    grow((void **)&w->tmp, rows * m->H, sizeof(float)) < 0 ||
+		    grow((void **)&w->ffn, rows * m->F, sizeof(float)) < 0)
+			return -1;
+		w->cap_rows = rows;
+	}
+	if (seqs > w->cap_seq) {
+		if (grow((void **)&w->row0, seqs, sizeof(size_t)) < 0 ||
+		    grow((void **)&w->len, seqs, sizeof(size_t)) < 0)
+			return -1;
+		w->cap_seq = seqs;
+	}
+	size_t sc = (size_t)max_threads() * scratch_stride(m, longest);
+	if (sc > w->cap_scores) {
+		if (grow((void **)&w->scores, sc, sizeof(float)) < 0)
+			return -1;
+		w->cap_scores = sc;
+	}
+	return 0;
+}
 
 static void layer_norm(float *x, size_t n, const float *g, const float *b, float eps)
 {
@@ -256,24 +348,85 @@ static float gelu(float x)
 	return 0.5f * x * (1.0f + erff(x * (float)M_SQRT1_2));
 }
 
-/* Y[rows][out] = X[rows][in] · W[out][in]^T + bias */
-static void linear(float *y, const float *x, size_t rows, size_t in, size_t out, const float *w,
-                   const float *bias)
+/* Y[rows][out] = X[rows][in] · W[out][in]^T (bias added by the caller's
+ * next pass, fused with what it does anyway). */
+static void gemm(float *y, const float *x, size_t rows, size_t in, size_t out, const float *w)
 {
-	for (size_t r = 0; r < rows; r++)
-		memcpy(y + r * out, bias, out * sizeof *y);
 	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, (int)out, (int)in, 1.0f, x,
-	            (int)in, w, (int)in, 1.0f, y, (int)out);
+	            (int)in, w, (int)in, 0.0f, y, (int)out);
 }
 
-struct work {
-	float *x, *qkv, *ctx, *tmp, *ffn, *scores, *head;
-	size_t *row0, *len;
-};
+/* x = LN(t + bias + x), row by row. */
+static void residual_ln(float *x, float *t, size_t rows, size_t H, const float *bias,
+                        const float *g, const float *b, float eps)
+{
+	OMP_FOR
+	for (size_t r = 0; r < rows; r++) {
+		float *tr = t + r * H, *xr = x + r * H;
+		for (size_t h = 0; h < H; h++)
+			tr[h] += bias[h] + xr[h];
+		layer_norm(tr, H, g, b, eps);
+		memcpy(xr, tr, H * sizeof *xr);
+	}
+}
 
-struct seqref {
-	size_t v, i;       /* variant, sequence in the batch */
-};
+static float dot(const float *a, const float *b, size_t n)
+{
+	float s = 0;
+	OMP_SIMD_SUM_S
+	for (size_t i = 0; i < n; i++)
+		s += a[i] * b[i];
+	return s;
+}
+
+/* Attention of one head of one sequence (n rows from base, q/k/v
+ * interleaved with stride 3H, bias not yet added) into ctx (stride H).
+ * kt is scratch for K^T [dh][n], so that the scores of a query row are a
+ * contiguous, vectorizable sweep over the keys. */
+static void attend(const float *base, const float *bqkv, size_t n, size_t H, size_t hd, size_t dh,
+                   float scale, float *s, float *qb, float *kt, float *ctx)
+{
+	const float *bq = bqkv + hd * dh, *bv = bqkv + 2 * H + hd * dh;
+	/* The keys' bias adds q·bk to every score of a row, which softmax
+	 * cancels: only q and v need theirs. */
+	for (size_t c = 0; c < n; c++) {
+		const float *k = base + c * 3 * H + H + hd * dh;
+		for (size_t e = 0; e < dh; e++)
+			kt[e * n + c] = k[e];
+	}
+	for (size_t r = 0; r < n; r++) {
+		const float *q = base + r * 3 * H + hd * dh;
+		for (size_t e = 0; e < dh; e++)
+			qb[e] = (q[e] + bq[e]) * scale;
+		for (size_t c = 0; c < n; c++)
+			s[c] = 0;
+		for (size_t e = 0; e < dh; e++) {
+			const float *kr = kt + e * n;
+			float qe = qb[e];
+			OMP_SIMD
+			for (size_t c = 0; c < n; c++)
+				s[c] += qe * kr[c];
+		}
+		float mx = -INFINITY, sum = 0;
+		for (size_t c = 0; c < n; c++)
+			if (s[c] > mx)
+				mx = s[c];
+		for (size_t c = 0; c < n; c++) {
+			s[c] = expf(s[c] - mx);
+			sum += s[c];
+		}
+		float inv = 1.0f / sum, *o = ctx + r * H + hd * dh;
+		for (size_t e = 0; e < dh; e++)
+			o[e] = bv[e];   /* the weights sum to 1: v's bias passes through once */
+		for (size_t c = 0; c < n; c++) {
+			const float *v = base + c * 3 * H + 2 * H + hd * dh;
+			float p = s[c] * inv;
+			OMP_SIMD
+			for (size_t e = 0; e < dh; e++)
+				o[e] += p * v[e];
+		}
+	}
+}
 
 /* Position t of a sequence with prompt at pp (P prompt rows): the prompt
  * row index, or -1 for a token, whose index is then *tok. */
@@ -287,7 +440,7 @@ static long prompt_row(size_t t, size_t pp, size_t P, size_t *tok)
 
 static void forward_chunk(const struct nat_model *m, const struct nat_forward_params *fp,
                           const struct bbt_batch *b, const float *prompts, size_t P, size_t Lp,
-                          size_t s0, size_t s1, struct work *w, float *logits)
+                          size_t s0, size_t s1, struct nat_work *w, size_t longest, float *logits)
 {
 	size_t H = m->H, F = m->F, dh = H / m->heads, n_seq = b->n_seq;
 	size_t rows = 0, ns = s1 - s0;
@@ -298,6 +451,7 @@ static void forward_chunk(const struct nat_model *m, const struct nat_forward_pa
 		rows += w->len[k];
 	}
 	/* embeddings */
+	OMP_FOR_DYN
 	for (size_t k = 0; k < ns; k++) {
 		size_t v = (s0 + k) / n_seq, i = (s0 + k) % n_seq, pp = b->prompt_pos[i];
 		const int32_t *ids = b->ids + b->offset[i];
@@ -322,6 +476,7 @@ static void forward_chunk(const struct nat_model *m, const struct nat_forward_pa
 		}
 	}
 	float scale = 1.0f / sqrtf((float)dh);
+	size_t stride_s = scratch_stride(m, longest);
 	for (size_t l = 0; l < m->L; l++) {
 		const struct nat_layer *ly = &m->layers[l];
 		if (P > 0 && Lp > 1 && l > 0) {
@@ -336,83 +491,58 @@ static void forward_chunk(const struct nat_model *m, const struct nat_forward_pa
 				}
 			}
 		}
-		linear(w->qkv, w->x, rows, H, 3 * H, ly->wqkv, ly->bqkv);
-		for (size_t k = 0; k < ns; k++) {
-			size_t n = w->len[k];
-			const float *base = w->qkv + w->row0[k] * 3 * H;
-			for (size_t hd = 0; hd < m->heads; hd++) {
-				const float *q = base + hd * dh, *kk = base + H + hd * dh, *vv = base + 2 * H + hd * dh;
-				float *s = w->scores;
-				cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)n, (int)dh, scale,
-				            q, (int)(3 * H), kk, (int)(3 * H), 0.0f, s, (int)n);
-				for (size_t r = 0; r < n; r++) {
-					float *sr = s + r * n, mx = sr[0], sum = 0;
-					for (size_t c = 1; c < n; c++)
-						if (sr[c] > mx)
-							mx = sr[c];
-					for (size_t c = 0; c < n; c++) {
-						sr[c] = expf(sr[c] - mx);
-						sum += sr[c];
-					}
-					float inv = 1.0f / sum;
-					for (size_t c = 0; c < n; c++)
-						sr[c] *= inv;
-				}
-				cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)dh, (int)n, 1.0f,
-				            s, (int)n, vv, (int)(3 * H), 0.0f, w->ctx + w->row0[k] * H + hd * dh,
-				            (int)H);
-			}
+		gemm(w->qkv, w->x, rows, H, 3 * H, ly->wqkv);
+		size_t pairs = ns * m->heads;
+		OMP_FOR_DYN
+		for (size_t j = 0; j < pairs; j++) {
+			size_t k = j / m->heads, hd = j % m->heads;
+			float *s = w->scores + (size_t)thread_id() * stride_s;
+			float qb[512];
+			attend(w->qkv + w->row0[k] * 3 * H, ly->bqkv, w->len[k], H, hd, dh, scale, s, qb,
+			       s + longest, w->ctx + w->row0[k] * H);
 		}
-		linear(w->tmp, w->ctx, rows, H, H, ly->wo, ly->bo);
+		gemm(w->tmp, w->ctx, rows, H, H, ly->wo);
+		residual_ln(w->x, w->tmp, rows, H, ly->bo, ly->ln1_g, ly->ln1_b, m->eps);
+		gemm(w->ffn, w->x, rows, H, F, ly->w1);
+		OMP_FOR
 		for (size_t r = 0; r < rows; r++) {
-			float *t = w->tmp + r * H, *x = w->x + r * H;
-			for (size_t h = 0; h < H; h++)
-				t[h] += x[h];
-			layer_norm(t, H, ly->ln1_g, ly->ln1_b, m->eps);
-			memcpy(x, t, H * sizeof *x);
+			float *f = w->ffn + r * F;
+			for (size_t j = 0; j < F; j++)
+				f[j] = gelu(f[j] + ly->b1[j]);
 		}
-		linear(w->ffn, w->x, rows, H, F, ly->w1, ly->b1);
-		for (size_t j = 0; j < rows * F; j++)
-			w->ffn[j] = gelu(w->ffn[j]);
-		linear(w->tmp, w->ffn, rows, F, H, ly->w2, ly->b2);
-		for (size_t r = 0; r < rows; r++) {
-			float *t = w->tmp + r * H, *x = w->x + r * H;
-			for (size_t h = 0; h < H; h++)
-				t[h] += x[h];
-			layer_norm(t, H, ly->ln2_g, ly->ln2_b, m->eps);
-			memcpy(x, t, H * sizeof *x);
-		}
+		gemm(w->tmp, w->ffn, rows, F, H, ly->w2);
+		residual_ln(w->x, w->tmp, rows, H, ly->b2, ly->ln2_g, ly->ln2_b, m->eps);
 	}
 	/* MLM head, at the prediction rows only, for the label words only */
+	OMP_FOR
 	for (size_t k = 0; k < ns; k++) {
 		size_t v = (s0 + k) / n_seq, i = (s0 + k) % n_seq, pp = b->prompt_pos[i];
 		size_t pr = b->predict_pos[i];
 		size_t t = P > 0 && pr >= pp ? pr + P : pr;
 		const float *xr = w->x + (w->row0[k] + t) * H;
-		float *hv = w->head;
-		memcpy(hv, m->mlm_b, H * sizeof *hv);
-		cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)H, (int)H, 1.0f, m->mlm_w, (int)H, xr, 1, 1.0f,
-		            hv, 1);
-		for (size_t h = 0; h < H; h++)
-			hv[h] = gelu(hv[h]);
+		float *hv = w->scores + (size_t)thread_id() * stride_s;
+		for (size_t o = 0; o < H; o++)
+			hv[o] = gelu(m->mlm_b[o] + dot(m->mlm_w + o * H, xr, H));
 		layer_norm(hv, H, m->mlm_ln_g, m->mlm_ln_b, m->eps);
 		float *out = logits + (v * n_seq + i) * b->n_labels;
 		for (size_t c = 0; c < b->n_labels; c++) {
 			size_t id = (size_t)b->label_ids[c];
-			out[c] = cblas_sdot((int)H, hv, 1, m->out_w + id * H, 1) + m->out_b[id];
+			out[c] = dot(hv, m->out_w + id * H, H) + m->out_b[id];
 		}
 	}
 }
 
 int nat_model_score(const struct nat_model *m, const struct nat_forward_params *fp,
-                    const struct bbt_batch *b, const float *prompts, size_t n_variants,
-                    float *logits, char *err, size_t errlen)
+                    struct nat_work *w, const struct bbt_batch *b, const float *prompts,
+                    size_t n_variants, float *logits, char *err, size_t errlen)
 {
 	size_t P = prompts != NULL ? b->prompt_len : 0;
 	size_t Lp = P > 0 ? b->prompt_layers : 1;
 	if (P > 0 && Lp != 1 && Lp != m->L)
 		return bbt_error(err, errlen, BBT_EINVAL,
 		                 "prompt_layers is %zu: it must be 1 or the model's %zu layers", Lp, m->L);
+	if (m->H / m->heads > 512)
+		return bbt_error(err, errlen, BBT_ENOTSUP, "head size %zu is over 512", m->H / m->heads);
 	if (n_variants == 0)
 		n_variants = 1;
 	for (size_t c = 0; c < b->n_labels; c++)
@@ -443,44 +573,28 @@ int nat_model_score(const struct nat_model *m, const struct nat_forward_params *
 		return BBT_OK;
 	size_t max_rows = fp->max_rows > longest ? fp->max_rows : longest;
 	size_t S = n_variants * b->n_seq;
-	struct work w = { 0 };
-	size_t H = m->H;
-	w.x = malloc(max_rows * H * sizeof(float));
-	w.qkv = malloc(max_rows * 3 * H * sizeof(float));
-	w.ctx = malloc(max_rows * H * sizeof(float));
-	w.tmp = malloc(max_rows * H * sizeof(float));
-	w.ffn = malloc(max_rows * m->F * sizeof(float));
-	w.scores = malloc(longest * longest * sizeof(float));
-	w.head = malloc(H * sizeof(float));
-	w.row0 = malloc(S * sizeof(size_t));
-	w.len = malloc(S * sizeof(size_t));
-	int rc = BBT_OK;
-	if (!w.x || !w.qkv || !w.ctx || !w.tmp || !w.ffn || !w.scores || !w.head || !w.row0 || !w.len) {
-		rc = bbt_error(err, errlen, BBT_ENOMEM,
-		               "out of memory for activations of %zu rows x hidden %zu", max_rows, H);
-	} else {
-		size_t s0 = 0;
-		while (s0 < S) {
-			size_t s1 = s0, rows = 0;
-			while (s1 < S) {
-				size_t i = s1 % b->n_seq, n = b->offset[i + 1] - b->offset[i] + P;
-				if (s1 > s0 && rows + n > max_rows)
-					break;
-				rows += n;
-				s1++;
-			}
-			forward_chunk(m, fp, b, prompts, P, Lp, s0, s1, &w, logits);
-			s0 = s1;
+	/* chunks hold whole sequences: never more rows than max_rows, unless
+	 * one sequence alone is longer */
+	size_t total = 0;
+	for (size_t s = 0; s < S; s++)
+		total += b->offset[s % b->n_seq + 1] - b->offset[s % b->n_seq] + P;
+	if (total < max_rows)
+		max_rows = total;
+	if (work_reserve(w, m, max_rows, S, longest) < 0)
+		return bbt_error(err, errlen, BBT_ENOMEM,
+		                 "out of memory for activations of %zu rows x hidden %zu", max_rows, m->H);
+	size_t s0 = 0;
+	while (s0 < S) {
+		size_t s1 = s0, rows = 0;
+		while (s1 < S) {
+			size_t i = s1 % b->n_seq, n = b->offset[i + 1] - b->offset[i] + P;
+			if (s1 > s0 && rows + n > max_rows)
+				break;
+			rows += n;
+			s1++;
 		}
+		forward_chunk(m, fp, b, prompts, P, Lp, s0, s1, w, longest, logits);
+		s0 = s1;
 	}
-	free(w.x);
-	free(w.qkv);
-	free(w.ctx);
-	free(w.tmp);
-	free(w.ffn);
-	free(w.scores);
-	free(w.head);
-	free(w.row0);
-	free(w.len);
-	return rc;
+	return BBT_OK;
 }

@@ -59,10 +59,16 @@ int nat_model_load(struct nat_model *m, const bbt_gguf_t *g, const char *path, c
                    size_t errlen);
 void nat_model_release(struct nat_model *m);
 
+/* Activation buffers, kept between calls (one per model user). NULL on
+ * out of memory; free(NULL) is a no-op. */
+struct nat_work;
+struct nat_work *nat_work_alloc(void);
+void nat_work_free(struct nat_work *w);
+
 /* Label-word logits [V][n_seq][n_labels] of the batch under n_variants
  * prompts (see bbtbench/backend.h for the layouts). */
 int nat_model_score(const struct nat_model *m, const struct nat_forward_params *fp,
-                    const struct bbt_batch *b, const float *prompts, size_t n_variants,
-                    float *logits, char *err, size_t errlen);
+                    struct nat_work *w, const struct bbt_batch *b, const float *prompts,
+                    size_t n_variants, float *logits, char *err, size_t errlen);
 
 #endif /* BBT_NATIVE_MODEL_H */

@@ -23,6 +23,9 @@
 #include "config.h"
 
 #include <cblas.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +52,7 @@ struct native {
 	struct nat_model m;
 	struct nat_tok tok;
 	struct nat_forward_params fp;
+	struct nat_work *work;
 	size_t prompt_len;
 };
 
@@ -57,6 +61,7 @@ static void native_close(void *state)
 	struct native *n = state;
 	if (n == NULL)
 		return;
+	nat_work_free(n->work);
 	nat_tok_release(&n->tok);
 	nat_model_release(&n->m);
 	bbt_gguf_free(n->g);
@@ -116,9 +121,15 @@ static int native_open(const bbt_host_t *host, const struct bbt_backend_params *
 		native_close(n);
 		return rc;
 	}
-	if (strcmp(tm, "bert") != 0) {
+	enum nat_tok_kind kind;
+	if (strcmp(tm, "bert") == 0) {
+		kind = NAT_TOK_WORDPIECE;
+	} else if (strcmp(tm, "gpt2") == 0) {
+		kind = NAT_TOK_BPE;
+	} else {
 		rc = bbt_error(err, errlen, BBT_ENOTSUP,
-		                 "%s: tokenizer \"%s\" is not supported yet (bert WordPiece)", path, tm);
+		               "%s: tokenizer \"%s\" is not supported (bert WordPiece, gpt2 byte-level BPE)",
+		               path, tm);
 		native_close(n);
 		return rc;
 	}
@@ -129,9 +140,18 @@ static int native_open(const bbt_host_t *host, const struct bbt_backend_params *
 		native_close(n);
 		return rc;
 	}
-	if ((rc = nat_tok_init(&n->tok, NAT_TOK_WORDPIECE, toks, nt, err, errlen)) < 0) {
+	if ((rc = nat_tok_init(&n->tok, kind, toks, nt, err, errlen)) < 0) {
 		native_close(n);
 		return rc;
+	}
+	if (kind == NAT_TOK_BPE) {
+		const char *const *merges = NULL;
+		size_t nm = 0;
+		if ((rc = bbt_gguf_get_arr_str(n->g, "tokenizer.ggml.merges", &merges, &nm, err, errlen)) < 0 ||
+		    (rc = nat_tok_init_merges(&n->tok, merges, nm, err, errlen)) < 0) {
+			native_close(n);
+			return rc;
+		}
 	}
 	int flag;
 	if (bbt_gguf_get_bool(n->g, "bbt.tokenizer.do_lower_case", &flag, NULL, 0) == BBT_OK)
@@ -145,7 +165,7 @@ static int native_open(const bbt_host_t *host, const struct bbt_backend_params *
 	special_id(n->g, "tokenizer.ggml.mask_token_id", &mask, nt);
 	special_id(n->g, "tokenizer.ggml.padding_token_id", &pad, nt);
 	special_id(n->g, "tokenizer.ggml.unknown_token_id", &unk, nt);
-	if (mask < 0 || unk < 0) {
+	if (mask < 0 || (unk < 0 && kind == NAT_TOK_WORDPIECE)) {
 		rc = bbt_error(err, errlen, BBT_EFORMAT,
 		                 "%s: a masked LM needs tokenizer.ggml.mask_token_id and unknown_token_id",
 		                 path);
@@ -153,6 +173,8 @@ static int native_open(const bbt_host_t *host, const struct bbt_backend_params *
 		return rc;
 	}
 	n->tok.unk_id = unk;
+	if (kind == NAT_TOK_BPE)
+		n->tok.lstrip_id = mask;   /* RoBERTa's <mask> swallows the spaces before it */
 	int32_t sp[5] = { bos, eos, mask, pad, unk };
 	for (int i = 0; i < 5; i++)
 		if (sp[i] >= 0)
@@ -180,8 +202,12 @@ static int native_open(const bbt_host_t *host, const struct bbt_backend_params *
 	long rows = host->opt_int(host->ctx, "max_rows");
 	n->fp.max_rows = rows > 0 ? (size_t)rows : 4096;
 	long threads = host->opt_int(host->ctx, "threads");
-	if (threads > 0)
+	if (threads > 0) {
 		openblas_set_num_threads((int)threads);
+#ifdef _OPENMP
+		omp_set_num_threads((int)threads);
+#endif
+	}
 
 	memset(info, 0, sizeof *info);
 	snprintf(info->arch, sizeof info->arch, "%s", n->m.arch);
@@ -237,7 +263,9 @@ static int native_score(void *state, const struct bbt_batch *batch, const float 
 			return bbt_error(err, errlen, BBT_EINVAL,
 			                 "native: label %zu is [UNK]: that label word is not in this vocabulary",
 			                 c);
-	return nat_model_score(&s->m, &s->fp, batch, prompts, n_variants, logits, err, errlen);
+	if (s->work == NULL && (s->work = nat_work_alloc()) == NULL)
+		return bbt_error(err, errlen, BBT_ENOMEM, "native: out of memory");
+	return nat_model_score(&s->m, &s->fp, s->work, batch, prompts, n_variants, logits, err, errlen);
 }
 
 static const struct bbt_backend_ops ops = {
@@ -250,7 +278,7 @@ BBT_PLUGIN_EXPORT const struct bbt_plugin bbt_plugin = {
 	.kind = BBT_PLUGIN_BACKEND,
 	.name = "native",
 	.version = "0.1",
-	.description = "BERT masked LM from GGUF on the CPU (OpenBLAS)",
+	.description = "BERT/RoBERTa masked LM from GGUF on the CPU (OpenBLAS)",
 	.options = options,
 	.backend = &ops,
 };

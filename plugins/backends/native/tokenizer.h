@@ -10,6 +10,14 @@
  * category P*), then greedy longest-match-first WordPiece with "##"
  * continuations; a word of more than 100 characters or one the pieces
  * cannot cover is [UNK]. Unicode data come from utf8proc.
+ *
+ * Byte-level BPE (tokenizer.ggml.model "gpt2": GPT-2, RoBERTa) does what
+ * GPT-2's encoder does: split with GPT-2's pattern ('s 't 're 've 'm 'll 'd,
+ * ` ?letters`, ` ?digits`, ` ?other`, whitespace runs that leave one space
+ * for the next word), map every byte to its printable stand-in (bytes_to_
+ * unicode), then apply the merges in rank order (lowest first) and look the
+ * pieces up. Special-token literals are kept whole; `<mask>` takes the
+ * spaces before it, as RoBERTa's lstrip mask token does.
  */
 #ifndef BBT_NATIVE_TOKENIZER_H
 #define BBT_NATIVE_TOKENIZER_H
@@ -17,7 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum nat_tok_kind { NAT_TOK_WORDPIECE = 1 };
+enum nat_tok_kind { NAT_TOK_WORDPIECE = 1, NAT_TOK_BPE = 2 };
 
 struct nat_tok {
 	enum nat_tok_kind kind;
@@ -29,11 +37,19 @@ struct nat_tok {
 	int32_t unk_id;
 	int32_t special[8];         /* ids kept whole when written literally */
 	size_t n_special;
+	int32_t lstrip_id;          /* special that swallows the spaces before it, or -1 */
+	const char *const *merges;  /* BPE: "left right", by rank; owned by the GGUF */
+	size_t n_merges;
+	uint32_t *mslots;           /* open addressing over merges: rank + 1 */
+	size_t mmask;
 };
 
 /* Build the lookup table. 0, or BBT_ENOMEM / BBT_EFORMAT (duplicate token). */
 int nat_tok_init(struct nat_tok *t, enum nat_tok_kind kind, const char *const *tokens, size_t n,
                  char *err, size_t errlen);
+/* BPE: index the merges (rank = position). */
+int nat_tok_init_merges(struct nat_tok *t, const char *const *merges, size_t n, char *err,
+                        size_t errlen);
 /* Release the table; the struct may be re-initialised. NULL-safe. */
 void nat_tok_release(struct nat_tok *t);
 /* Id of the exact token text s[0..len), or -1. */
@@ -42,5 +58,9 @@ int32_t nat_tok_find(const struct nat_tok *t, const char *s, size_t len);
  * the full count in *n. */
 int nat_tok_encode(const struct nat_tok *t, const char *text, int32_t *ids, size_t cap, size_t *n,
                    char *err, size_t errlen);
+
+/* The BPE encoder of one segment without special literals (bpe.c). */
+int nat_bpe_segment(const struct nat_tok *t, const char *text, size_t len, int32_t *ids,
+                    size_t cap, size_t *n, char *err, size_t errlen);
 
 #endif /* BBT_NATIVE_TOKENIZER_H */

@@ -39,7 +39,47 @@ void nat_tok_release(struct nat_tok *t)
 	if (t == NULL)
 		return;
 	free(t->slots);
+	free(t->mslots);
 	t->slots = NULL;
+	t->mslots = NULL;
+}
+
+int nat_tok_init_merges(struct nat_tok *t, const char *const *merges, size_t n, char *err,
+                        size_t errlen)
+{
+	size_t size = 16;
+	while (size < 2 * n)
+		size *= 2;
+	free(t->mslots);
+	t->mslots = calloc(size, sizeof *t->mslots);
+	if (t->mslots == NULL)
+		return bbt_error(err, errlen, BBT_ENOMEM, "out of memory for %zu merges", n);
+	t->merges = merges;
+	t->n_merges = n;
+	t->mmask = size - 1;
+	for (size_t r = 0; r < n; r++) {
+		size_t i = fnv1a(merges[r], strlen(merges[r])) & t->mmask;
+		int dup = 0;
+		while (t->mslots[i] != 0 && !(dup = strcmp(merges[t->mslots[i] - 1], merges[r]) == 0))
+			i = (i + 1) & t->mmask;
+		if (!dup)   /* a repeated merge keeps its first (best) rank */
+			t->mslots[i] = (uint32_t)(r + 1);
+	}
+	return BBT_OK;
+}
+
+/* Rank of the merge "left right" (key of len bytes), or -1. */
+long nat_tok_merge_rank(const struct nat_tok *t, const char *key, size_t len);
+long nat_tok_merge_rank(const struct nat_tok *t, const char *key, size_t len)
+{
+	size_t i = fnv1a(key, len) & t->mmask;
+	while (t->mslots[i] != 0) {
+		const char *m = t->merges[t->mslots[i] - 1];
+		if (strncmp(m, key, len) == 0 && m[len] == '\0')
+			return (long)t->mslots[i] - 1;
+		i = (i + 1) & t->mmask;
+	}
+	return -1;
 }
 
 int nat_tok_init(struct nat_tok *t, enum nat_tok_kind kind, const char *const *tokens, size_t n,
@@ -67,6 +107,7 @@ int nat_tok_init(struct nat_tok *t, enum nat_tok_kind kind, const char *const *t
 	t->lower = 1;
 	t->strip_accents = 1;
 	t->unk_id = -1;
+	t->lstrip_id = -1;
 	return BBT_OK;
 }
 
@@ -325,6 +366,18 @@ static int do_segment(const struct nat_tok *t, const char *text, size_t len, str
 	return rc;
 }
 
+static int segment(const struct nat_tok *t, const char *text, size_t len, struct out *o,
+                   char *err, size_t errlen)
+{
+	if (t->kind == NAT_TOK_WORDPIECE)
+		return do_segment(t, text, len, o, err, errlen);
+	size_t n = 0, room = o->n < o->cap ? o->cap - o->n : 0;
+	int rc = nat_bpe_segment(t, text, len, room ? o->ids + o->n : NULL, room, &n, err, errlen);
+	if (rc == BBT_OK)
+		o->n += n;
+	return rc;
+}
+
 int nat_tok_encode(const struct nat_tok *t, const char *text, int32_t *ids, size_t cap, size_t *n,
                    char *err, size_t errlen)
 {
@@ -333,7 +386,7 @@ int nat_tok_encode(const struct nat_tok *t, const char *text, int32_t *ids, size
 	while (i < len) {
 		size_t hit = 0;
 		int32_t sid = -1;
-		if (text[i] == '[') {
+		if (text[i] == '[' || text[i] == '<') {
 			for (size_t k = 0; k < t->n_special; k++) {
 				const char *s = t->tokens[t->special[k]];
 				size_t sl = strlen(s);
@@ -348,14 +401,19 @@ int nat_tok_encode(const struct nat_tok *t, const char *text, int32_t *ids, size
 			i++;
 			continue;
 		}
-		int rc = do_segment(t, text + seg, i - seg, &o, err, errlen);
+		size_t end = i;
+		if (sid == t->lstrip_id)
+			while (end > seg && (text[end - 1] == ' ' || text[end - 1] == '\t' ||
+			                     text[end - 1] == '\n' || text[end - 1] == '\r'))
+				end--;
+		int rc = segment(t, text + seg, end - seg, &o, err, errlen);
 		if (rc < 0)
 			return rc;
 		emit(&o, sid);
 		i += hit;
 		seg = i;
 	}
-	int rc = do_segment(t, text + seg, len - seg, &o, err, errlen);
+	int rc = segment(t, text + seg, len - seg, &o, err, errlen);
 	if (rc < 0)
 		return rc;
 	*n = o.n;
