@@ -562,6 +562,250 @@ static void tokenizer_tests(struct be *b)
 	ok(bbt_plugin.backend->token_text(b->st, NV) == NULL, "token_text out of range is NULL");
 }
 
+/* ------------------------------------------------------------------ */
+/* Tiny decoders: GPT-2 (pre-LN, fused qkv with bias, tanh GELU, learned
+ * positions) and Llama (RMSNorm, RoPE on adjacent pairs, SwiGLU, 2 key/value
+ * heads for 4 query heads), and their double-precision reference. */
+
+enum { KVH = 2 };
+
+struct tdec {
+	int llama;
+	float *tok, *pos, *onorm_g, *onorm_b, *out;
+	float *n1g[NL], *n1b[NL], *wq[NL], *wk[NL], *wv[NL], *bqkv[NL], *wo[NL], *bo[NL];
+	float *n2g[NL], *n2b[NL], *w1[NL], *b1[NL], *wg[NL], *w2[NL], *b2[NL];
+	struct tiny mem;   /* owns the arrays */
+};
+
+static void tdec_init(struct tdec *d, int llama)
+{
+	memset(d, 0, sizeof *d);
+	d->llama = llama;
+	struct tiny *m = &d->mem;
+	size_t kv = llama ? (size_t)(H / HEADS * KVH) : H;
+	double sh = 1 / sqrt((double)H), sf = 1 / sqrt((double)FF);
+	d->tok = rnd(m, NV * H, 0, 0.5);
+	d->pos = rnd(m, NPOS * H, 0, 0.2);
+	d->onorm_g = rnd(m, H, 1, 0.1);
+	d->onorm_b = rnd(m, H, 0, 0.1);
+	d->out = rnd(m, NV * H, 0, 0.5);
+	for (int l = 0; l < NL; l++) {
+		d->n1g[l] = rnd(m, H, 1, 0.1); d->n1b[l] = rnd(m, H, 0, 0.1);
+		d->wq[l] = rnd(m, H * H, 0, sh);
+		d->wk[l] = rnd(m, kv * H, 0, sh);
+		d->wv[l] = rnd(m, kv * H, 0, sh);
+		d->bqkv[l] = rnd(m, 3 * H, 0, 0.1);
+		d->wo[l] = rnd(m, H * H, 0, sh); d->bo[l] = rnd(m, H, 0, 0.1);
+		d->n2g[l] = rnd(m, H, 1, 0.1); d->n2b[l] = rnd(m, H, 0, 0.1);
+		d->w1[l] = rnd(m, FF * H, 0, sh); d->b1[l] = rnd(m, FF, 0, 0.1);
+		d->wg[l] = rnd(m, FF * H, 0, sh);
+		d->w2[l] = rnd(m, H * FF, 0, sf); d->b2[l] = rnd(m, H, 0, 0.1);
+	}
+}
+
+static int tdec_write(struct tdec *d, const char *path)
+{
+	bbt_gguf_writer_t *w = bbt_gguf_writer_alloc();
+	const char *arch = d->llama ? "llama" : "gpt2";
+	char key[96], n[64];
+	float *fused[NL];
+	bbt_gguf_writer_set_str(w, "general.architecture", arch);
+#define U32(k, v) (snprintf(key, sizeof key, "%s." k, arch), bbt_gguf_writer_set_u32(w, key, v))
+	U32("context_length", NPOS);
+	U32("embedding_length", H);
+	U32("block_count", NL);
+	U32("feed_forward_length", FF);
+	U32("attention.head_count", HEADS);
+	if (d->llama) {
+		U32("attention.head_count_kv", KVH);
+		U32("rope.dimension_count", H / HEADS);
+		bbt_gguf_writer_set_f32(w, "llama.rope.freq_base", 10000.0f);
+		bbt_gguf_writer_set_f32(w, "llama.attention.layer_norm_rms_epsilon", 1e-5f);
+	} else {
+		bbt_gguf_writer_set_f32(w, "gpt2.attention.layer_norm_epsilon", 1e-5f);
+	}
+#undef U32
+	bbt_gguf_writer_set_str(w, "tokenizer.ggml.model", "gpt2");
+	bbt_gguf_writer_set_arr_str(w, "tokenizer.ggml.tokens", bpe_vocab, NV);
+	bbt_gguf_writer_set_arr_str(w, "tokenizer.ggml.merges", bpe_merges, NMERGES);
+	bbt_gguf_writer_set_u32(w, "tokenizer.ggml.bos_token_id", 0);
+	bbt_gguf_writer_set_u32(w, "tokenizer.ggml.eos_token_id", 2);
+	bbt_gguf_writer_set_bool(w, "tokenizer.ggml.add_bos_token", d->llama);
+	struct damage none = { 0 };
+	uint16_t *keep[4];
+	int nk = 0, rc = 0;
+	size_t kv = d->llama ? (size_t)(H / HEADS * KVH) : H;
+	rc |= add_t(w, &none, "token_embd.weight", d->tok, H, NV, keep, &nk);
+	rc |= add_t(w, &none, "output_norm.weight", d->onorm_g, H, 0, keep, &nk);
+	rc |= add_t(w, &none, "output.weight", d->out, H, NV, keep, &nk);
+	if (!d->llama) {
+		rc |= add_t(w, &none, "position_embd.weight", d->pos, H, NPOS, keep, &nk);
+		rc |= add_t(w, &none, "output_norm.bias", d->onorm_b, H, 0, keep, &nk);
+	}
+	for (int l = 0; l < NL; l++) {
+		fused[l] = NULL;
+#define A(sfx, p, in, out) (snprintf(n, sizeof n, "blk.%d." sfx, l), add_t(w, &none, n, p, in, out, keep, &nk))
+		rc |= A("attn_norm.weight", d->n1g[l], H, 0);
+		rc |= A("attn_output.weight", d->wo[l], H, H);
+		rc |= A("ffn_norm.weight", d->n2g[l], H, 0);
+		rc |= A("ffn_up.weight", d->w1[l], H, FF);
+		rc |= A("ffn_down.weight", d->w2[l], FF, H);
+		if (d->llama) {
+			rc |= A("attn_q.weight", d->wq[l], H, H);
+			rc |= A("attn_k.weight", d->wk[l], H, kv);
+			rc |= A("attn_v.weight", d->wv[l], H, kv);
+			rc |= A("ffn_gate.weight", d->wg[l], H, FF);
+		} else {
+			fused[l] = malloc(3 * H * H * sizeof(float));
+			memcpy(fused[l], d->wq[l], H * H * sizeof(float));
+			memcpy(fused[l] + H * H, d->wk[l], H * H * sizeof(float));
+			memcpy(fused[l] + 2 * H * H, d->wv[l], H * H * sizeof(float));
+			rc |= A("attn_qkv.weight", fused[l], H, 3 * H);
+			rc |= A("attn_qkv.bias", d->bqkv[l], 3 * H, 0);
+			rc |= A("attn_norm.bias", d->n1b[l], H, 0);
+			rc |= A("attn_output.bias", d->bo[l], H, 0);
+			rc |= A("ffn_norm.bias", d->n2b[l], H, 0);
+			rc |= A("ffn_up.bias", d->b1[l], FF, 0);
+			rc |= A("ffn_down.bias", d->b2[l], H, 0);
+		}
+#undef A
+	}
+	char err[BBT_ERRLEN];
+	if (rc == 0)
+		rc = bbt_gguf_writer_write(w, path, err, sizeof err);
+	bbt_gguf_writer_free(w);
+	for (int l = 0; l < NL; l++)
+		free(fused[l]);
+	return rc;
+}
+
+static void ref_norm(const struct tdec *d, double *y, const double *x, const float *g, const float *b)
+{
+	double m = 0, v = 0;
+	for (int i = 0; i < H; i++)
+		m += x[i];
+	m /= H;
+	for (int i = 0; i < H; i++)
+		v += d->llama ? x[i] * x[i] : (x[i] - m) * (x[i] - m);
+	v /= H;
+	for (int i = 0; i < H; i++)
+		y[i] = d->llama ? x[i] / sqrt(v + 1e-5) * g[i] : (x[i] - m) / sqrt(v + 1e-5) * g[i] + b[i];
+}
+
+static void ref_decoder(const struct tdec *d, const int32_t *ids, int n, const float *prompt, int P,
+                        const int32_t *lab, int nl, double *out)
+{
+	if (prompt == NULL)
+		P = 0;
+	int T = n + P, dh = H / HEADS, kvh = d->llama ? KVH : HEADS, kv = dh * kvh;
+	static const float zero[3 * H + FF];
+	double (*x)[H] = calloc((size_t)T, sizeof *x), (*a)[H] = calloc((size_t)T, sizeof *a);
+	double (*q)[H] = calloc((size_t)T, sizeof *q), (*k)[H] = calloc((size_t)T, sizeof *k);
+	double (*v)[H] = calloc((size_t)T, sizeof *v), (*c)[H] = calloc((size_t)T, sizeof *c);
+	double s[NPOS], up[FF], gt[FF], t2[H];
+	for (int p = 0; p < T; p++)
+		for (int h = 0; h < H; h++)
+			x[p][h] = (p < P ? prompt[p * H + h] : d->tok[ids[p - P] * H + h]) +
+			          (d->llama ? 0 : d->pos[p * H + h]);
+	for (int l = 0; l < NL; l++) {
+		const float *bq = d->llama ? zero : d->bqkv[l], *bk = d->llama ? zero : d->bqkv[l] + H,
+		            *bv = d->llama ? zero : d->bqkv[l] + 2 * H;
+		for (int p = 0; p < T; p++) {
+			ref_norm(d, a[p], x[p], d->n1g[l], d->n1b[l]);
+			ref_lin(q[p], d->wq[l], bq, a[p], H, H);
+			ref_lin(k[p], d->wk[l], bk, a[p], H, kv);
+			ref_lin(v[p], d->wv[l], bv, a[p], H, kv);
+			if (d->llama) {
+				for (int hd = 0; hd < HEADS + kvh; hd++) {
+					double *z = hd < HEADS ? q[p] + hd * dh : k[p] + (hd - HEADS) * dh;
+					for (int i = 0; i < dh; i += 2) {
+						double th = p * pow(10000.0, -(double)i / dh), z0 = z[i], z1 = z[i + 1];
+						z[i] = z0 * cos(th) - z1 * sin(th);
+						z[i + 1] = z0 * sin(th) + z1 * cos(th);
+					}
+				}
+			}
+		}
+		for (int hd = 0; hd < HEADS; hd++) {
+			int g = hd / (HEADS / kvh);
+			for (int i = 0; i < T; i++) {
+				double mx = -1e300, sum = 0;
+				for (int j = 0; j <= i; j++) {
+					double dd = 0;
+					for (int e = 0; e < dh; e++)
+						dd += q[i][hd * dh + e] * k[j][g * dh + e];
+					s[j] = dd / sqrt((double)dh);
+					if (s[j] > mx)
+						mx = s[j];
+				}
+				for (int j = 0; j <= i; j++)
+					sum += (s[j] = exp(s[j] - mx));
+				for (int e = 0; e < dh; e++) {
+					double acc = 0;
+					for (int j = 0; j <= i; j++)
+						acc += s[j] / sum * v[j][g * dh + e];
+					c[i][hd * dh + e] = acc;
+				}
+			}
+		}
+		for (int p = 0; p < T; p++) {
+			ref_lin(t2, d->wo[l], d->llama ? zero : d->bo[l], c[p], H, H);
+			for (int h = 0; h < H; h++)
+				x[p][h] += t2[h];
+			ref_norm(d, a[p], x[p], d->n2g[l], d->n2b[l]);
+			ref_lin(up, d->w1[l], d->llama ? zero : d->b1[l], a[p], H, FF);
+			if (d->llama) {
+				ref_lin(gt, d->wg[l], zero, a[p], H, FF);
+				for (int f = 0; f < FF; f++)
+					up[f] *= gt[f] / (1 + exp(-gt[f]));
+			} else {
+				for (int f = 0; f < FF; f++)
+					up[f] = 0.5 * up[f] * (1 + tanh(sqrt(2 / M_PI) * (up[f] + 0.044715 * pow(up[f], 3))));
+			}
+			ref_lin(t2, d->w2[l], d->llama ? zero : d->b2[l], up, FF, H);
+			for (int h = 0; h < H; h++)
+				x[p][h] += t2[h];
+		}
+	}
+	ref_norm(d, t2, x[T - 1], d->onorm_g, d->onorm_b);
+	for (int j = 0; j < nl; j++) {
+		double acc = 0;
+		for (int h = 0; h < H; h++)
+			acc += t2[h] * d->out[lab[j] * H + h];
+		out[j] = acc;
+	}
+	free(x); free(a); free(q); free(k); free(v); free(c);
+}
+
+/* Score three causal sequences (prediction at the last token, prompt at
+ * the start) under V prompts; max relative error against the reference. */
+static double check_decoder(const struct tdec *d, struct be *b, const float *prompts, size_t V,
+                            size_t P)
+{
+	static const size_t pred[NSEQ] = { 5, 5, 8 }, pp[NSEQ] = { 0, 0, 0 };
+	struct bbt_batch bt;
+	batch_of(&bt, P, 1);
+	bt.predict_pos = pred;
+	bt.prompt_pos = pp;
+	float lg[8 * NSEQ * NLAB];
+	char err[BBT_ERRLEN];
+	if (bbt_plugin.backend->score(b->st, &bt, prompts, V, lg, err, sizeof err) != 0) {
+		diag("score: %s", err);
+		return 1e9;
+	}
+	double worst = 0;
+	for (size_t v = 0; v < V; v++)
+		for (size_t i = 0; i < NSEQ; i++) {
+			double want[NLAB];
+			ref_decoder(d, seq_ids + seq_off[i], (int)(seq_off[i + 1] - seq_off[i]),
+			            prompts ? prompts + v * P * H : NULL, (int)P, labels, NLAB, want);
+			double e = max_rel(lg + (v * NSEQ + i) * NLAB, want, NLAB);
+			if (e > worst)
+				worst = e;
+		}
+	return worst;
+}
+
 int main(void)
 {
 	char path[] = "/tmp/bbt-native-XXXXXX";
@@ -762,6 +1006,28 @@ int main(void)
 		bbt_plugin.backend->close(b.st);
 	} else {
 		skip(10, "RoBERTa did not open");
+	}
+
+	/* ---- causal decoders ---- */
+	for (int llama = 0; llama <= 1; llama++) {
+		const char *name = llama ? "Llama" : "GPT-2";
+		struct tdec d;
+		tdec_init(&d, llama);
+		ok(tdec_write(&d, path) == 0, "write a tiny random %s", name);
+		rc = be_open(&b, path, NULL, P, 1, err);
+		ok(rc == 0, "open %s: %s", name, rc ? err : "ok");
+		if (rc == 0) {
+			ok(b.info.causal && b.info.mask_id == -1 && b.info.bos_id == (llama ? 0 : -1),
+			   "%s info: causal, no mask token, BOS only where add_bos_token says", name);
+			e = check_decoder(&d, &b, NULL, 1, P);
+			ok(e < 1e-4, "%s without prompt matches the reference (max rel err %.2g)", name, e);
+			e = check_decoder(&d, &b, prompts, V, P);
+			ok(e < 1e-4, "%s with %d prompt variants matches (max rel err %.2g)", name, V, e);
+			bbt_plugin.backend->close(b.st);
+		} else {
+			skip(3, "decoder did not open");
+		}
+		tiny_free(&d.mem);
 	}
 
 	tiny_free(&t);

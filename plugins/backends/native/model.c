@@ -100,6 +100,146 @@ static int hparam(const bbt_gguf_t *g, const char *arch, const char *suffix, siz
 	return BBT_OK;
 }
 
+/* Stack q, k, v (and their biases, zeros when absent) into one matrix. */
+static int stack_qkv(struct nat_model *m, struct nat_layer *ly, const float *q, const float *k,
+                     const float *v, const float *bq, const float *bk, const float *bv,
+                     char *err, size_t errlen)
+{
+	size_t H = m->H, Hkv = m->H / m->heads * m->kv_heads, rows = H + 2 * Hkv;
+	float *w = own(m, rows * H * sizeof *w), *bb = own(m, rows * sizeof *bb);
+	if (w == NULL || bb == NULL)
+		return bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
+	memcpy(w, q, H * H * sizeof *w);
+	memcpy(w + H * H, k, Hkv * H * sizeof *w);
+	memcpy(w + (H + Hkv) * H, v, Hkv * H * sizeof *w);
+	memset(bb, 0, rows * sizeof *bb);
+	if (bq != NULL) {
+		memcpy(bb, bq, H * sizeof *bb);
+		memcpy(bb + H, bk, Hkv * sizeof *bb);
+		memcpy(bb + H + Hkv, bv, Hkv * sizeof *bb);
+	}
+	ly->wqkv = w;
+	ly->bqkv = bb;
+	return BBT_OK;
+}
+
+static const float *zeros(struct nat_model *m, size_t n)
+{
+	float *z = own(m, n * sizeof *z);
+	if (z != NULL)
+		memset(z, 0, n * sizeof *z);
+	return z;
+}
+
+/* GPT-2 and Llama as llama.cpp writes them. */
+static int load_decoder(struct nat_model *m, const bbt_gguf_t *g, const char *path,
+                        const char *arch, char *err, size_t errlen)
+{
+	int llama = strcmp(arch, "llama") == 0, rc;
+	size_t ctx;
+	m->family = llama ? NAT_LLAMA : NAT_GPT2;
+	m->causal = 1;
+	if ((rc = hparam(g, arch, "embedding_length", &m->H, err, errlen)) < 0 ||
+	    (rc = hparam(g, arch, "block_count", &m->L, err, errlen)) < 0 ||
+	    (rc = hparam(g, arch, "feed_forward_length", &m->F, err, errlen)) < 0 ||
+	    (rc = hparam(g, arch, "attention.head_count", &m->heads, err, errlen)) < 0 ||
+	    (rc = hparam(g, arch, "context_length", &ctx, err, errlen)) < 0)
+		return rc;
+	char key[128];
+	m->kv_heads = m->heads;
+	snprintf(key, sizeof key, "%s.attention.head_count_kv", arch);
+	if (bbt_gguf_find_kv(g, key) >= 0 &&
+	    (rc = hparam(g, arch, "attention.head_count_kv", &m->kv_heads, err, errlen)) < 0)
+		return rc;
+	if (m->H % m->heads != 0 || m->heads % m->kv_heads != 0)
+		return bbt_error(err, errlen, BBT_EFORMAT,
+		                 "%s: hidden %zu, %zu heads, %zu key/value heads do not divide", path, m->H,
+		                 m->heads, m->kv_heads);
+	double eps = 1e-5;
+	snprintf(key, sizeof key, "%s.attention.%s", arch,
+	         llama ? "layer_norm_rms_epsilon" : "layer_norm_epsilon");
+	if (bbt_gguf_find_kv(g, key) >= 0 && (rc = bbt_gguf_get_f64(g, key, &eps, err, errlen)) < 0)
+		return rc;
+	m->eps = (float)eps;
+	size_t dh = m->H / m->heads, Hkv = dh * m->kv_heads, H = m->H, F = m->F;
+	if (llama) {
+		double base = 10000;
+		snprintf(key, sizeof key, "%s.rope.freq_base", arch);
+		if (bbt_gguf_find_kv(g, key) >= 0 && (rc = bbt_gguf_get_f64(g, key, &base, err, errlen)) < 0)
+			return rc;
+		m->rope_base = (float)base;
+		m->rope_dims = dh;
+		snprintf(key, sizeof key, "%s.rope.dimension_count", arch);
+		if (bbt_gguf_find_kv(g, key) >= 0 &&
+		    (rc = hparam(g, arch, "rope.dimension_count", &m->rope_dims, err, errlen)) < 0)
+			return rc;
+		if (m->rope_dims > dh || m->rope_dims % 2 != 0)
+			return bbt_error(err, errlen, BBT_EFORMAT, "%s: rope.dimension_count %zu for head size %zu",
+			                 path, m->rope_dims, dh);
+	}
+	const struct bbt_gguf_tensor *te = bbt_gguf_find_tensor(g, "token_embd.weight");
+	if (te == NULL)
+		return bbt_error(err, errlen, BBT_ENOTFOUND, "%s: tensor token_embd.weight is missing", path);
+	m->V = (size_t)te->ne[1];
+	m->n_pos = ctx;
+	if ((rc = tensor(m, g, path, "token_embd.weight", H, m->V, &m->tok_embd, err, errlen)) < 0 ||
+	    (rc = tensor(m, g, path, "output_norm.weight", H, 0, &m->out_norm_g, err, errlen)) < 0)
+		return rc;
+	if (!llama &&
+	    ((rc = tensor(m, g, path, "position_embd.weight", H, ctx, &m->pos_embd, err, errlen)) < 0 ||
+	     (rc = tensor(m, g, path, "output_norm.bias", H, 0, &m->out_norm_b, err, errlen)) < 0))
+		return rc;
+	if (bbt_gguf_find_tensor(g, "output.weight") != NULL) {
+		if ((rc = tensor(m, g, path, "output.weight", H, m->V, &m->out_w, err, errlen)) < 0)
+			return rc;
+	} else {
+		m->out_w = m->tok_embd;   /* tied */
+	}
+	m->layers = calloc(m->L, sizeof *m->layers);
+	if (m->layers == NULL)
+		return bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
+	for (size_t l = 0; l < m->L; l++) {
+		struct nat_layer *ly = &m->layers[l];
+		char n[16][64];
+		static const char *const sfx[16] = {
+			"attn_norm.weight", "attn_norm.bias", "attn_qkv.weight", "attn_qkv.bias",
+			"attn_q.weight", "attn_k.weight", "attn_v.weight", "attn_output.weight",
+			"attn_output.bias", "ffn_norm.weight", "ffn_norm.bias", "ffn_up.weight",
+			"ffn_up.bias", "ffn_down.weight", "ffn_down.bias", "ffn_gate.weight",
+		};
+		for (int i = 0; i < 16; i++)
+			snprintf(n[i], sizeof n[i], "blk.%zu.%s", l, sfx[i]);
+		if ((rc = tensor(m, g, path, n[0], H, 0, &ly->ln1_g, err, errlen)) < 0 ||
+		    (rc = tensor(m, g, path, n[7], H, H, &ly->wo, err, errlen)) < 0 ||
+		    (rc = tensor(m, g, path, n[9], H, 0, &ly->ln2_g, err, errlen)) < 0 ||
+		    (rc = tensor(m, g, path, n[11], H, F, &ly->w1, err, errlen)) < 0 ||
+		    (rc = tensor(m, g, path, n[13], F, H, &ly->w2, err, errlen)) < 0)
+			return rc;
+		if (llama) {
+			const float *q, *k, *v;
+			if ((rc = tensor(m, g, path, n[4], H, H, &q, err, errlen)) < 0 ||
+			    (rc = tensor(m, g, path, n[5], H, Hkv, &k, err, errlen)) < 0 ||
+			    (rc = tensor(m, g, path, n[6], H, Hkv, &v, err, errlen)) < 0 ||
+			    (rc = tensor(m, g, path, n[15], H, F, &ly->wg, err, errlen)) < 0 ||
+			    (rc = stack_qkv(m, ly, q, k, v, NULL, NULL, NULL, err, errlen)) < 0)
+				return rc;
+			if ((ly->bo = zeros(m, H)) == NULL || (ly->b1 = zeros(m, F)) == NULL ||
+			    (ly->b2 = zeros(m, H)) == NULL)
+				return bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
+		} else {
+			if ((rc = tensor(m, g, path, n[1], H, 0, &ly->ln1_b, err, errlen)) < 0 ||
+			    (rc = tensor(m, g, path, n[2], H, 3 * H, &ly->wqkv, err, errlen)) < 0 ||
+			    (rc = tensor(m, g, path, n[3], 3 * H, 0, &ly->bqkv, err, errlen)) < 0 ||
+			    (rc = tensor(m, g, path, n[8], H, 0, &ly->bo, err, errlen)) < 0 ||
+			    (rc = tensor(m, g, path, n[10], H, 0, &ly->ln2_b, err, errlen)) < 0 ||
+			    (rc = tensor(m, g, path, n[12], F, 0, &ly->b1, err, errlen)) < 0 ||
+			    (rc = tensor(m, g, path, n[14], H, 0, &ly->b2, err, errlen)) < 0)
+				return rc;
+		}
+	}
+	return BBT_OK;
+}
+
 int nat_model_load(struct nat_model *m, const bbt_gguf_t *g, const char *path, char *err,
                    size_t errlen)
 {
@@ -108,11 +248,19 @@ int nat_model_load(struct nat_model *m, const bbt_gguf_t *g, const char *path, c
 	int rc = bbt_gguf_get_str(g, "general.architecture", &arch, err, errlen);
 	if (rc < 0)
 		return rc;
+	if (strcmp(arch, "gpt2") == 0 || strcmp(arch, "llama") == 0) {
+		snprintf(m->arch, sizeof m->arch, "%s", arch);
+		rc = load_decoder(m, g, path, arch, err, errlen);
+		if (rc < 0)
+			nat_model_release(m);
+		return rc;
+	}
 	if (strcmp(arch, "bert") != 0 && strcmp(arch, "roberta") != 0)
 		return bbt_error(err, errlen, BBT_ENOTSUP,
 		                 "%s: architecture \"%s\" is not supported by the native backend "
-		                 "(bert, roberta)", path, arch);
+		                 "(bert, roberta, gpt2, llama)", path, arch);
 	snprintf(m->arch, sizeof m->arch, "%s", arch);
+	m->family = NAT_BERT;
 	size_t ctx;
 	if ((rc = hparam(g, arch, "embedding_length", &m->H, err, errlen)) < 0 ||
 	    (rc = hparam(g, arch, "block_count", &m->L, err, errlen)) < 0 ||
@@ -136,6 +284,7 @@ int nat_model_load(struct nat_model *m, const bbt_gguf_t *g, const char *path, c
 		               path, m->H, m->heads);
 		goto fail;
 	}
+	m->kv_heads = m->heads;
 	const struct bbt_gguf_tensor *te = bbt_gguf_find_tensor(g, "token_embd.weight");
 	const struct bbt_gguf_tensor *tp = bbt_gguf_find_tensor(g, "position_embd.weight");
 	const struct bbt_gguf_tensor *tt = bbt_gguf_find_tensor(g, "token_types.weight");
@@ -308,7 +457,7 @@ static int work_reserve(struct nat_work *w, const struct nat_model *m, size_t ro
 		    grow((void **)&w->qkv, rows * 3 * m->H, sizeof(float)) < 0 ||
 		    grow((void **)&w->ctx, rows * m->H, sizeof(float)) < 0 ||
 		    grow((void **)&w->tmp, rows * m->H, sizeof(float)) < 0 ||
-		    grow((void **)&w->ffn, rows * m->F, sizeof(float)) < 0)
+		    grow((void **)&w->ffn, rows * m->F * (m->family == NAT_LLAMA ? 2 : 1), sizeof(float)) < 0)
 			return -1;
 		w->cap_rows = rows;
 	}
@@ -379,47 +528,62 @@ static float dot(const float *a, const float *b, size_t n)
 	return s;
 }
 
-/* Attention of one head of one sequence (n rows from base, q/k/v
- * interleaved with stride 3H, bias not yet added) into ctx (stride H).
- * kt is scratch for K^T [dh][n], so that the scores of a query row are a
- * contiguous, vectorizable sweep over the keys. */
-static void attend(const float *base, const float *bqkv, size_t n, size_t H, size_t hd, size_t dh,
-                   float scale, float *s, float *qb, float *kt, float *ctx)
+/* Geometry of the stacked q|k|v rows: row stride, and where head hd's
+ * query, key and value start (grouped-query attention shares a key/value
+ * head among heads / kv_heads query heads). */
+struct qkv_geom {
+	size_t stride, q, k, v, dh;
+};
+
+static struct qkv_geom geom(const struct nat_model *m, size_t hd)
 {
-	const float *bq = bqkv + hd * dh, *bv = bqkv + 2 * H + hd * dh;
+	size_t dh = m->H / m->heads, Hkv = dh * m->kv_heads, kvh = hd / (m->heads / m->kv_heads);
+	return (struct qkv_geom){ m->H + 2 * Hkv, hd * dh, m->H + kvh * dh, m->H + Hkv + kvh * dh, dh };
+}
+
+/* Attention of one head of one sequence (n rows from base, bias not yet
+ * added) into ctx (stride H); causal: row r sees rows 0..r only. kt is
+ * scratch for K^T [dh][n], so that the scores of a query row are a
+ * contiguous, vectorizable sweep over the keys. */
+static void attend(const float *base, const float *bqkv, size_t n, size_t H, struct qkv_geom ge,
+                   int causal, float scale, float *s, float *qb, float *kt, float *ctx)
+{
+	size_t dh = ge.dh, st = ge.stride;
+	const float *bq = bqkv + ge.q, *bv = bqkv + ge.v;
 	/* The keys' bias adds q·bk to every score of a row, which softmax
 	 * cancels: only q and v need theirs. */
 	for (size_t c = 0; c < n; c++) {
-		const float *k = base + c * 3 * H + H + hd * dh;
+		const float *k = base + c * st + ge.k;
 		for (size_t e = 0; e < dh; e++)
 			kt[e * n + c] = k[e];
 	}
 	for (size_t r = 0; r < n; r++) {
-		const float *q = base + r * 3 * H + hd * dh;
+		const float *q = base + r * st + ge.q;
+		size_t nc = causal ? r + 1 : n;
 		for (size_t e = 0; e < dh; e++)
 			qb[e] = (q[e] + bq[e]) * scale;
-		for (size_t c = 0; c < n; c++)
+		for (size_t c = 0; c < nc; c++)
 			s[c] = 0;
 		for (size_t e = 0; e < dh; e++) {
 			const float *kr = kt + e * n;
 			float qe = qb[e];
 			OMP_SIMD
-			for (size_t c = 0; c < n; c++)
+			for (size_t c = 0; c < nc; c++)
 				s[c] += qe * kr[c];
 		}
 		float mx = -INFINITY, sum = 0;
-		for (size_t c = 0; c < n; c++)
+		for (size_t c = 0; c < nc; c++)
 			if (s[c] > mx)
 				mx = s[c];
-		for (size_t c = 0; c < n; c++) {
+		for (size_t c = 0; c < nc; c++) {
 			s[c] = expf(s[c] - mx);
 			sum += s[c];
 		}
-		float inv = 1.0f / sum, *o = ctx + r * H + hd * dh;
+		float inv = 1.0f / sum, *o = ctx + r * H + ge.q;
 		for (size_t e = 0; e < dh; e++)
 			o[e] = bv[e];   /* the weights sum to 1: v's bias passes through once */
-		for (size_t c = 0; c < n; c++) {
-			const float *v = base + c * 3 * H + 2 * H + hd * dh;
+		for (size_t c = 0; c < nc; c++) {
+			const float *v = base + c * st + ge.v;
 			float p = s[c] * inv;
 			OMP_SIMD
 			for (size_t e = 0; e < dh; e++)
@@ -498,8 +662,8 @@ static void forward_chunk(const struct nat_model *m, const struct nat_forward_pa
 			size_t k = j / m->heads, hd = j % m->heads;
 			float *s = w->scores + (size_t)thread_id() * stride_s;
 			float qb[512];
-			attend(w->qkv + w->row0[k] * 3 * H, ly->bqkv, w->len[k], H, hd, dh, scale, s, qb,
-			       s + longest, w->ctx + w->row0[k] * H);
+			attend(w->qkv + w->row0[k] * 3 * H, ly->bqkv, w->len[k], H, geom(m, hd), 0, scale, s,
+			       qb, s + longest, w->ctx + w->row0[k] * H);
 		}
 		gemm(w->tmp, w->ctx, rows, H, H, ly->wo);
 		residual_ln(w->x, w->tmp, rows, H, ly->bo, ly->ln1_g, ly->ln1_b, m->eps);
@@ -529,6 +693,160 @@ static void forward_chunk(const struct nat_model *m, const struct nat_forward_pa
 			size_t id = (size_t)b->label_ids[c];
 			out[c] = dot(hv, m->out_w + id * H, H) + m->out_b[id];
 		}
+	}
+}
+
+static void rms_norm(float *x, size_t n, const float *g, float eps)
+{
+	double ss = 0;
+	for (size_t i = 0; i < n; i++)
+		ss += (double)x[i] * x[i];
+	float inv = (float)(1.0 / sqrt(ss / (double)n + eps));
+	for (size_t i = 0; i < n; i++)
+		x[i] = x[i] * inv * g[i];
+}
+
+static float gelu_tanh(float x)
+{
+	return 0.5f * x * (1.0f + tanhf(0.7978845608028654f * (x + 0.044715f * x * x * x)));
+}
+
+/* Pre-norm of row r of x into y: LayerNorm (GPT-2) or RMSNorm (Llama). */
+static void pre_norm(const struct nat_model *m, float *y, const float *x, const float *g,
+                     const float *b)
+{
+	memcpy(y, x, m->H * sizeof *y);
+	if (m->family == NAT_LLAMA)
+		rms_norm(y, m->H, g, m->eps);
+	else
+		layer_norm(y, m->H, g, b, m->eps);
+}
+
+/* RoPE on adjacent pairs (llama.cpp's "normal" mode, which its converter
+ * permutes Hugging Face's q and k weights for), position t. */
+static void rope(float *x, size_t t, size_t dims, float base)
+{
+	for (size_t i = 0; i < dims; i += 2) {
+		double th = (double)t * pow((double)base, -(double)i / (double)dims);
+		float c = (float)cos(th), sn = (float)sin(th), a = x[i], b = x[i + 1];
+		x[i] = a * c - b * sn;
+		x[i + 1] = a * sn + b * c;
+	}
+}
+
+static void forward_decoder_chunk(const struct nat_model *m, const struct nat_forward_params *fp,
+                                  const struct bbt_batch *b, const float *prompts, size_t P,
+                                  size_t Lp, size_t s0, size_t s1, struct nat_work *w,
+                                  size_t longest, float *logits)
+{
+	size_t H = m->H, F = m->F, n_seq = b->n_seq, rows = 0, ns = s1 - s0;
+	struct qkv_geom g0 = geom(m, 0);
+	size_t QS = g0.stride;
+	for (size_t k = 0; k < ns; k++) {
+		size_t i = (s0 + k) % n_seq;
+		w->row0[k] = rows;
+		w->len[k] = b->offset[i + 1] - b->offset[i] + P;
+		rows += w->len[k];
+	}
+	OMP_FOR_DYN
+	for (size_t k = 0; k < ns; k++) {
+		size_t v = (s0 + k) / n_seq, i = (s0 + k) % n_seq, pp = b->prompt_pos[i];
+		const int32_t *ids = b->ids + b->offset[i];
+		for (size_t t = 0; t < w->len[k]; t++) {
+			float *xr = w->x + (w->row0[k] + t) * H;
+			size_t tok = 0;
+			long pr = prompt_row(t, pp, P, &tok);
+			const float *src = pr < 0 ? m->tok_embd + (size_t)ids[tok] * H
+			                          : prompts + ((v * Lp) * P + (size_t)pr) * H;
+			int add = pr >= 0 && fp->mode == NAT_PROMPT_ADD;
+			for (size_t h = 0; h < H; h++)
+				xr[h] = (add ? 0.0f : src[h]) + (m->pos_embd ? m->pos_embd[t * H + h] : 0.0f) +
+				        (add ? src[h] : 0.0f);
+		}
+	}
+	float scale = 1.0f / sqrtf((float)g0.dh);
+	size_t stride_s = scratch_stride(m, longest);
+	for (size_t l = 0; l < m->L; l++) {
+		const struct nat_layer *ly = &m->layers[l];
+		if (P > 0 && Lp > 1 && l > 0) {
+			for (size_t k = 0; k < ns; k++) {
+				size_t v = (s0 + k) / n_seq, i = (s0 + k) % n_seq, pp = b->prompt_pos[i];
+				for (size_t p = 0; p < P; p++) {
+					float *xr = w->x + (w->row0[k] + pp + p) * H;
+					const float *pv = prompts + ((v * Lp + l) * P + p) * H;
+					for (size_t h = 0; h < H; h++)
+						xr[h] += pv[h];
+				}
+			}
+		}
+		OMP_FOR
+		for (size_t r = 0; r < rows; r++)
+			pre_norm(m, w->tmp + r * H, w->x + r * H, ly->ln1_g, ly->ln1_b);
+		gemm(w->qkv, w->tmp, rows, H, QS, ly->wqkv);
+		if (m->family == NAT_LLAMA) {
+			/* rotate q and k (bias-free in Llama) at each row's position */
+			OMP_FOR_DYN
+			for (size_t k = 0; k < ns; k++)
+				for (size_t t = 0; t < w->len[k]; t++) {
+					float *row = w->qkv + (w->row0[k] + t) * QS;
+					for (size_t hd = 0; hd < m->heads; hd++)
+						rope(row + hd * g0.dh, t, m->rope_dims, m->rope_base);
+					for (size_t hd = 0; hd < m->kv_heads; hd++)
+						rope(row + H + hd * g0.dh, t, m->rope_dims, m->rope_base);
+				}
+		}
+		size_t pairs = ns * m->heads;
+		OMP_FOR_DYN
+		for (size_t j = 0; j < pairs; j++) {
+			size_t k = j / m->heads, hd = j % m->heads;
+			float *s = w->scores + (size_t)thread_id() * stride_s;
+			float qb[512];
+			attend(w->qkv + w->row0[k] * QS, ly->bqkv, w->len[k], H, geom(m, hd), 1, scale, s, qb,
+			       s + longest, w->ctx + w->row0[k] * H);
+		}
+		gemm(w->tmp, w->ctx, rows, H, H, ly->wo);
+		OMP_FOR
+		for (size_t r = 0; r < rows; r++) {
+			float *xr = w->x + r * H, *tr = w->tmp + r * H;
+			for (size_t h = 0; h < H; h++)
+				xr[h] += tr[h] + ly->bo[h];
+			pre_norm(m, tr, xr, ly->ln2_g, ly->ln2_b);
+		}
+		gemm(w->ffn, w->tmp, rows, H, F, ly->w1);
+		if (ly->wg != NULL) {
+			float *gate = w->ffn + rows * F;
+			gemm(gate, w->tmp, rows, H, F, ly->wg);
+			OMP_FOR
+			for (size_t r = 0; r < rows; r++)
+				for (size_t j = 0; j < F; j++) {
+					float gv = gate[r * F + j];
+					w->ffn[r * F + j] *= gv / (1.0f + expf(-gv));   /* SwiGLU: up * silu(gate) */
+				}
+		} else {
+			OMP_FOR
+			for (size_t r = 0; r < rows; r++)
+				for (size_t j = 0; j < F; j++)
+					w->ffn[r * F + j] = gelu_tanh(w->ffn[r * F + j] + ly->b1[j]);
+		}
+		gemm(w->tmp, w->ffn, rows, F, H, ly->w2);
+		OMP_FOR
+		for (size_t r = 0; r < rows; r++) {
+			float *xr = w->x + r * H, *tr = w->tmp + r * H;
+			for (size_t h = 0; h < H; h++)
+				xr[h] += tr[h] + ly->b2[h];
+		}
+	}
+	/* the label words' logits at each sequence's prediction row */
+	OMP_FOR
+	for (size_t k = 0; k < ns; k++) {
+		size_t v = (s0 + k) / n_seq, i = (s0 + k) % n_seq, pp = b->prompt_pos[i];
+		size_t pr = b->predict_pos[i];
+		size_t t = P > 0 && pr >= pp ? pr + P : pr;
+		float *hv = w->scores + (size_t)thread_id() * stride_s;
+		pre_norm(m, hv, w->x + (w->row0[k] + t) * H, m->out_norm_g, m->out_norm_b);
+		float *out = logits + (v * n_seq + i) * b->n_labels;
+		for (size_t c = 0; c < b->n_labels; c++)
+			out[c] = dot(hv, m->out_w + (size_t)b->label_ids[c] * H, H);
 	}
 }
 
@@ -593,7 +911,10 @@ int nat_model_score(const struct nat_model *m, const struct nat_forward_params *
 			rows += n;
 			s1++;
 		}
-		forward_chunk(m, fp, b, prompts, P, Lp, s0, s1, w, longest, logits);
+		if (m->causal)
+			forward_decoder_chunk(m, fp, b, prompts, P, Lp, s0, s1, w, longest, logits);
+		else
+			forward_chunk(m, fp, b, prompts, P, Lp, s0, s1, w, longest, logits);
 		s0 = s1;
 	}
 	return BBT_OK;

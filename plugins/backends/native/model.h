@@ -2,6 +2,10 @@
  * model.h - the native backend's transformer: weights from GGUF, and the
  * batched forward pass that scores label words.
  *
+ * Decoders (GPT-2, Llama as llama.cpp writes them) are pre-norm, causal,
+ * and read the label words' logits at each sequence's last position from
+ * the output matrix (output.weight, or token_embd when tied).
+ *
  * Encoder (BERT / RoBERTa, post-LayerNorm):
  *   x = LN(word + pos[offset + t] + type[0])          embedding layer
  *   per layer: x = LN(x + Wo·attn(Wq x, Wk x, Wv x)); x = LN(x + W2·gelu(W1 x))
@@ -25,21 +29,34 @@
 #include "gguf.h"
 
 struct nat_layer {
-	const float *wqkv, *bqkv;      /* [3H][H], [3H]: q, k, v stacked */
-	const float *wo, *bo;          /* [H][H], [H] */
-	const float *ln1_g, *ln1_b;
-	const float *w1, *b1;          /* [F][H], [F] */
-	const float *w2, *b2;          /* [H][F], [H] */
-	const float *ln2_g, *ln2_b;
+	const float *wqkv, *bqkv;      /* [H + 2 Hkv][H], [H + 2 Hkv]: q, k, v stacked */
+	const float *wo, *bo;          /* [H][H], [H] (bo may be zeros) */
+	const float *ln1_g, *ln1_b;    /* encoder: after attention; decoder: before (attn_norm) */
+	const float *w1, *b1;          /* [F][H], [F]: ffn_up */
+	const float *wg;               /* [F][H]: llama's ffn_gate, else NULL */
+	const float *w2, *b2;          /* [H][F], [H]: ffn_down */
+	const float *ln2_g, *ln2_b;    /* encoder: after the FFN; decoder: before (ffn_norm) */
+};
+
+enum nat_family {
+	NAT_BERT = 1,    /* post-LN encoder + MLM head (bert, roberta) */
+	NAT_GPT2 = 2,    /* pre-LN decoder, learned positions, tanh GELU */
+	NAT_LLAMA = 3,   /* pre-RMSNorm decoder, RoPE, SwiGLU, grouped-query attention */
 };
 
 struct nat_model {
 	char arch[32];
-	size_t H, L, F, V, heads, n_pos, pos_offset, n_types;
+	enum nat_family family;
+	int causal;
+	size_t H, L, F, V, heads, kv_heads, n_pos, pos_offset, n_types;
 	float eps;
+	float rope_base;               /* llama */
+	size_t rope_dims;              /* llama: rotated dimensions per head */
 	const float *tok_embd, *pos_embd, *type_embd, *emb_ln_g, *emb_ln_b;
 	struct nat_layer *layers;
-	const float *mlm_w, *mlm_b, *mlm_ln_g, *mlm_ln_b, *out_w, *out_b;
+	const float *mlm_w, *mlm_b, *mlm_ln_g, *mlm_ln_b;   /* encoders */
+	const float *out_norm_g, *out_norm_b;               /* decoders (b NULL for RMSNorm) */
+	const float *out_w, *out_b;    /* [V][H] output rows (tied: tok_embd); bias or NULL */
 	void **owned;                  /* converted/copied weights */
 	size_t n_owned;
 };
@@ -54,7 +71,7 @@ struct nat_forward_params {
 	size_t max_rows;     /* rows (tokens) per chunk of sequences */
 };
 
-/* Load an encoder from g (whose mapping must outlive the model). */
+/* Load a model from g (whose mapping must outlive the model). */
 int nat_model_load(struct nat_model *m, const bbt_gguf_t *g, const char *path, char *err,
                    size_t errlen);
 void nat_model_release(struct nat_model *m);

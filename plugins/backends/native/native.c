@@ -165,7 +165,7 @@ static int native_open(const bbt_host_t *host, const struct bbt_backend_params *
 	special_id(n->g, "tokenizer.ggml.mask_token_id", &mask, nt);
 	special_id(n->g, "tokenizer.ggml.padding_token_id", &pad, nt);
 	special_id(n->g, "tokenizer.ggml.unknown_token_id", &unk, nt);
-	if (mask < 0 || (unk < 0 && kind == NAT_TOK_WORDPIECE)) {
+	if (!n->m.causal && (mask < 0 || (unk < 0 && kind == NAT_TOK_WORDPIECE))) {
 		rc = bbt_error(err, errlen, BBT_EFORMAT,
 		                 "%s: a masked LM needs tokenizer.ggml.mask_token_id and unknown_token_id",
 		                 path);
@@ -173,7 +173,7 @@ static int native_open(const bbt_host_t *host, const struct bbt_backend_params *
 		return rc;
 	}
 	n->tok.unk_id = unk;
-	if (kind == NAT_TOK_BPE)
+	if (kind == NAT_TOK_BPE && !n->m.causal)
 		n->tok.lstrip_id = mask;   /* RoBERTa's <mask> swallows the spaces before it */
 	int32_t sp[5] = { bos, eos, mask, pad, unk };
 	for (int i = 0; i < 5; i++)
@@ -215,7 +215,17 @@ static int native_open(const bbt_host_t *host, const struct bbt_backend_params *
 	info->layers = n->m.L;
 	info->vocab_size = n->m.V;
 	info->max_len = n->m.n_pos;
-	info->causal = 0;
+	info->causal = n->m.causal;
+	if (n->m.causal) {
+		/* a decoder gets its BOS token in front only when the file asks
+		 * (llama.cpp: tokenizer.ggml.add_bos_token; GPT-2 does not) */
+		int add_bos = 0;
+		if (bbt_gguf_get_bool(n->g, "tokenizer.ggml.add_bos_token", &add_bos, NULL, 0) < 0)
+			add_bos = 0;
+		if (!add_bos)
+			bos = -1;
+		mask = -1;
+	}
 	info->bos_id = bos;
 	info->eos_id = eos;
 	info->mask_id = mask;
@@ -278,7 +288,7 @@ BBT_PLUGIN_EXPORT const struct bbt_plugin bbt_plugin = {
 	.kind = BBT_PLUGIN_BACKEND,
 	.name = "native",
 	.version = "0.1",
-	.description = "BERT/RoBERTa masked LM from GGUF on the CPU (OpenBLAS)",
+	.description = "BERT/RoBERTa masked LMs, GPT-2/Llama causal LMs from GGUF on the CPU (OpenBLAS)",
 	.options = options,
 	.backend = &ops,
 };
