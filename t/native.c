@@ -569,8 +569,24 @@ static void tokenizer_tests(struct be *b)
 
 enum { KVH = 2 };
 
+/* A SentencePiece vocabulary ("\xe2\x96\x81" = U+2581, the space) with
+ * scores that build the words left to right, and byte tokens for e-acute. */
+#define SP "\xe2\x96\x81"
+static const char *const spm_vocab[NV] = {
+	"<unk>", "<s>", "</s>", SP, "h", "e", "l", "o", "w", "r",
+	"d", "g", "a", "t", SP "h", SP "he", "ll", SP "hell", SP "hello", SP "w",
+	"or", SP "wor", SP "worl", SP "world", SP "g", SP "gr", SP "gre", SP "grea", SP "great", "<0xC3>",
+	"<0xA9>", "x31", "x32", "x33", "x34", "x35", "x36", "x37", "x38", "x39",
+};
+static const float spm_scores[NV] = {
+	0, 0, 0, -20, -20, -20, -20, -20, -20, -20,
+	-20, -20, -20, -20, -1, -2, -3, -4, -5, -6,
+	-7, -8, -9, -10, -11, -12, -13, -14, -15, 0,
+	0, -30, -30, -30, -30, -30, -30, -30, -30, -30,
+};
+
 struct tdec {
-	int llama;
+	int llama, spm;
 	float *tok, *pos, *onorm_g, *onorm_b, *out;
 	float *n1g[NL], *n1b[NL], *wq[NL], *wk[NL], *wv[NL], *bqkv[NL], *wo[NL], *bo[NL];
 	float *n2g[NL], *n2b[NL], *w1[NL], *b1[NL], *wg[NL], *w2[NL], *b2[NL];
@@ -625,12 +641,21 @@ static int tdec_write(struct tdec *d, const char *path)
 		bbt_gguf_writer_set_f32(w, "gpt2.attention.layer_norm_epsilon", 1e-5f);
 	}
 #undef U32
-	bbt_gguf_writer_set_str(w, "tokenizer.ggml.model", "gpt2");
-	bbt_gguf_writer_set_arr_str(w, "tokenizer.ggml.tokens", bpe_vocab, NV);
-	bbt_gguf_writer_set_arr_str(w, "tokenizer.ggml.merges", bpe_merges, NMERGES);
-	bbt_gguf_writer_set_u32(w, "tokenizer.ggml.bos_token_id", 0);
-	bbt_gguf_writer_set_u32(w, "tokenizer.ggml.eos_token_id", 2);
-	bbt_gguf_writer_set_bool(w, "tokenizer.ggml.add_bos_token", d->llama);
+	if (d->spm) {
+		bbt_gguf_writer_set_str(w, "tokenizer.ggml.model", "llama");
+		bbt_gguf_writer_set_arr_str(w, "tokenizer.ggml.tokens", spm_vocab, NV);
+		bbt_gguf_writer_set_arr_f32(w, "tokenizer.ggml.scores", spm_scores, NV);
+		bbt_gguf_writer_set_u32(w, "tokenizer.ggml.unknown_token_id", 0);
+		bbt_gguf_writer_set_u32(w, "tokenizer.ggml.bos_token_id", 1);
+		bbt_gguf_writer_set_u32(w, "tokenizer.ggml.eos_token_id", 2);
+	} else {
+		bbt_gguf_writer_set_str(w, "tokenizer.ggml.model", "gpt2");
+		bbt_gguf_writer_set_arr_str(w, "tokenizer.ggml.tokens", bpe_vocab, NV);
+		bbt_gguf_writer_set_arr_str(w, "tokenizer.ggml.merges", bpe_merges, NMERGES);
+		bbt_gguf_writer_set_u32(w, "tokenizer.ggml.bos_token_id", 0);
+		bbt_gguf_writer_set_u32(w, "tokenizer.ggml.eos_token_id", 2);
+		bbt_gguf_writer_set_bool(w, "tokenizer.ggml.add_bos_token", d->llama);
+	}
 	struct damage none = { 0 };
 	uint16_t *keep[4];
 	int nk = 0, rc = 0;
@@ -1026,6 +1051,37 @@ int main(void)
 			bbt_plugin.backend->close(b.st);
 		} else {
 			skip(3, "decoder did not open");
+		}
+		if (llama) {
+			/* the same Llama with a SentencePiece vocabulary */
+			d.spm = 1;
+			tdec_write(&d, path);
+			rc = be_open(&b, path, NULL, 0, 1, err);
+			ok(rc == 0 && b.info.bos_id == 1, "open Llama with a SentencePiece vocabulary: %s",
+			   rc ? err : "ok");
+			static const struct {
+				const char *text;
+				int32_t ids[4];
+				int n;
+				const char *what;
+			} sc[] = {
+				{ "hello world", { 18, 23 }, 2, "space prefix added, merges by score" },
+				{ " great", { 28 }, 1, "a label word with its own leading space: no second prefix" },
+				{ "\xc3\xa9", { 3, 29, 30 }, 3, "a character outside the vocabulary falls back to bytes" },
+			};
+			for (size_t c = 0; rc == 0 && c < sizeof sc / sizeof sc[0]; c++) {
+				int32_t ids[16];
+				size_t n = 0;
+				int r = bbt_plugin.backend->tokenize(b.st, sc[c].text, ids, 16, &n, err, sizeof err);
+				int same = r == 0 && n == (size_t)sc[c].n;
+				for (size_t i = 0; same && i < n; i++)
+					same = ids[i] == sc[c].ids[i];
+				ok(same, "SentencePiece: %s", sc[c].what);
+			}
+			if (rc == 0)
+				bbt_plugin.backend->close(b.st);
+			else
+				skip(3, "no SentencePiece model");
 		}
 		tiny_free(&d.mem);
 	}

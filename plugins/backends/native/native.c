@@ -126,9 +126,21 @@ static int native_open(const bbt_host_t *host, const struct bbt_backend_params *
 		kind = NAT_TOK_WORDPIECE;
 	} else if (strcmp(tm, "gpt2") == 0) {
 		kind = NAT_TOK_BPE;
+		/* Only GPT-2's own pre-tokenizer pattern is implemented; Llama 3
+		 * and others store a different one in tokenizer.ggml.pre. */
+		const char *pre = NULL;
+		if (bbt_gguf_get_str(n->g, "tokenizer.ggml.pre", &pre, NULL, 0) == BBT_OK &&
+		    strcmp(pre, "default") != 0 && strcmp(pre, "gpt-2") != 0 && strcmp(pre, "gpt2") != 0) {
+			rc = bbt_error(err, errlen, BBT_ENOTSUP,
+			               "%s: BPE pre-tokenizer \"%s\" is not supported (GPT-2's only)", path, pre);
+			native_close(n);
+			return rc;
+		}
+	} else if (strcmp(tm, "llama") == 0) {
+		kind = NAT_TOK_SPM;
 	} else {
 		rc = bbt_error(err, errlen, BBT_ENOTSUP,
-		               "%s: tokenizer \"%s\" is not supported (bert WordPiece, gpt2 byte-level BPE)",
+		               "%s: tokenizer \"%s\" is not supported (bert WordPiece, gpt2 byte-level BPE, llama SentencePiece)",
 		               path, tm);
 		native_close(n);
 		return rc;
@@ -143,6 +155,32 @@ static int native_open(const bbt_host_t *host, const struct bbt_backend_params *
 	if ((rc = nat_tok_init(&n->tok, kind, toks, nt, err, errlen)) < 0) {
 		native_close(n);
 		return rc;
+	}
+	if (kind == NAT_TOK_SPM) {
+		double *sc = NULL;
+		size_t ns = 0;
+		if ((rc = bbt_gguf_get_arr_f64(n->g, "tokenizer.ggml.scores", &sc, &ns, err, errlen)) < 0 ||
+		    ns != nt) {
+			if (rc == BBT_OK)
+				rc = bbt_error(err, errlen, BBT_EFORMAT, "%s: %zu token scores for %zu tokens", path,
+				               ns, nt);
+			free(sc);
+			native_close(n);
+			return rc;
+		}
+		float *f = malloc(nt * sizeof *f);
+		if (f == NULL) {
+			free(sc);
+			native_close(n);
+			return bbt_error(err, errlen, BBT_ENOMEM, "native: out of memory");
+		}
+		for (size_t i = 0; i < nt; i++)
+			f[i] = (float)sc[i];
+		free(sc);
+		nat_tok_init_spm(&n->tok, f);
+		int pfx;
+		if (bbt_gguf_get_bool(n->g, "tokenizer.ggml.add_space_prefix", &pfx, NULL, 0) == BBT_OK)
+			n->tok.add_space_prefix = pfx;
 	}
 	if (kind == NAT_TOK_BPE) {
 		const char *const *merges = NULL;
@@ -219,9 +257,9 @@ static int native_open(const bbt_host_t *host, const struct bbt_backend_params *
 	if (n->m.causal) {
 		/* a decoder gets its BOS token in front only when the file asks
 		 * (llama.cpp: tokenizer.ggml.add_bos_token; GPT-2 does not) */
-		int add_bos = 0;
+		int add_bos = kind == NAT_TOK_SPM;   /* llama.cpp's defaults */
 		if (bbt_gguf_get_bool(n->g, "tokenizer.ggml.add_bos_token", &add_bos, NULL, 0) < 0)
-			add_bos = 0;
+			add_bos = kind == NAT_TOK_SPM;
 		if (!add_bos)
 			bos = -1;
 		mask = -1;

@@ -18,6 +18,13 @@
  * unicode), then apply the merges in rank order (lowest first) and look the
  * pieces up. Special-token literals are kept whole; `<mask>` takes the
  * spaces before it, as RoBERTa's lstrip mask token does.
+ *
+ * SentencePiece BPE (tokenizer.ggml.model "llama") does what llama.cpp's
+ * SPM tokenizer does: spaces become U+2581, a text that does not start with
+ * a space gets one in front (add_space_prefix; the host's template pieces
+ * carry their own leading spaces), then adjacent pieces are merged while
+ * their concatenation is a token, highest score first (leftmost on ties);
+ * a piece outside the vocabulary falls back to its bytes' <0xXX> tokens.
  */
 #ifndef BBT_NATIVE_TOKENIZER_H
 #define BBT_NATIVE_TOKENIZER_H
@@ -25,7 +32,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum nat_tok_kind { NAT_TOK_WORDPIECE = 1, NAT_TOK_BPE = 2 };
+enum nat_tok_kind { NAT_TOK_WORDPIECE = 1, NAT_TOK_BPE = 2, NAT_TOK_SPM = 3 };
 
 struct nat_tok {
 	enum nat_tok_kind kind;
@@ -42,6 +49,9 @@ struct nat_tok {
 	size_t n_merges;
 	uint32_t *mslots;           /* open addressing over merges: rank + 1 */
 	size_t mmask;
+	float *scores;              /* SPM: token scores (owned) */
+	int32_t byte_id[256];       /* SPM: <0xXX> tokens, -1 if absent */
+	int add_space_prefix;       /* SPM */
 };
 
 /* Build the lookup table. 0, or BBT_ENOMEM / BBT_EFORMAT (duplicate token). */
@@ -50,6 +60,9 @@ int nat_tok_init(struct nat_tok *t, enum nat_tok_kind kind, const char *const *t
 /* BPE: index the merges (rank = position). */
 int nat_tok_init_merges(struct nat_tok *t, const char *const *merges, size_t n, char *err,
                         size_t errlen);
+/* SPM: take the scores (malloc'ed, n entries; owned from now on) and find
+ * the byte tokens. */
+void nat_tok_init_spm(struct nat_tok *t, float *scores);
 /* Release the table; the struct may be re-initialised. NULL-safe. */
 void nat_tok_release(struct nat_tok *t);
 /* Id of the exact token text s[0..len), or -1. */
@@ -61,6 +74,10 @@ int nat_tok_encode(const struct nat_tok *t, const char *text, int32_t *ids, size
 
 /* The BPE encoder of one segment without special literals (bpe.c). */
 int nat_bpe_segment(const struct nat_tok *t, const char *text, size_t len, int32_t *ids,
+                    size_t cap, size_t *n, char *err, size_t errlen);
+
+/* The SPM encoder of one segment without special literals (spm.c). */
+int nat_spm_segment(const struct nat_tok *t, const char *text, size_t len, int32_t *ids,
                     size_t cap, size_t *n, char *err, size_t errlen);
 
 #endif /* BBT_NATIVE_TOKENIZER_H */

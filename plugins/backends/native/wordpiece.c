@@ -40,8 +40,10 @@ void nat_tok_release(struct nat_tok *t)
 		return;
 	free(t->slots);
 	free(t->mslots);
+	free(t->scores);
 	t->slots = NULL;
 	t->mslots = NULL;
+	t->scores = NULL;
 }
 
 int nat_tok_init_merges(struct nat_tok *t, const char *const *merges, size_t n, char *err,
@@ -372,7 +374,9 @@ static int segment(const struct nat_tok *t, const char *text, size_t len, struct
 	if (t->kind == NAT_TOK_WORDPIECE)
 		return do_segment(t, text, len, o, err, errlen);
 	size_t n = 0, room = o->n < o->cap ? o->cap - o->n : 0;
-	int rc = nat_bpe_segment(t, text, len, room ? o->ids + o->n : NULL, room, &n, err, errlen);
+	int rc = t->kind == NAT_TOK_SPM
+	         ? nat_spm_segment(t, text, len, room ? o->ids + o->n : NULL, room, &n, err, errlen)
+	         : nat_bpe_segment(t, text, len, room ? o->ids + o->n : NULL, room, &n, err, errlen);
 	if (rc == BBT_OK)
 		o->n += n;
 	return rc;
