@@ -211,6 +211,24 @@ int main(void)
 		right += (lg[2 * i + 1] > lg[2 * i]) == gold[i];
 	is_double(100.0 * (double)right / (double)ng, 55.2, 0.06,
 	          "zero-shot {bad, good} is the README's 55.2%% (%.2f%%)", 100.0 * (double)right / (double)ng);
+	/* BBT's starting point: 50 zero prompt vectors after [CLS] (z = 0), the
+	 * prompt entering as input embeddings (prompt_mode=cat); README: 53.0 */
+	bbt_plugin.backend->close(st);
+	st = NULL;
+	struct bbt_backend_params pp50 = { gguf, 50, 1, 1 };
+	rc = bbt_plugin.backend->open(&host, &pp50, &st, &info, err, sizeof err);
+	float *zero = calloc(50 * info.hidden, sizeof *zero);
+	zb.label_ids = tg;
+	zb.prompt_len = 50;
+	if (rc == 0)
+		rc = bbt_plugin.backend->score(st, &zb, zero, 1, lg, err, sizeof err);
+	right = 0;
+	for (size_t i = 0; rc == 0 && i < ng; i++)
+		right += (lg[2 * i + 1] > lg[2 * i]) == gold[i];
+	is_double(100.0 * (double)right / (double)ng, 53.0, 0.06,
+	          "50 zero prompt vectors after [CLS], {terrible, great}: the README's 53.0%% (%.2f%%)",
+	          100.0 * (double)right / (double)ng);
+	free(zero);
 	free(lg);
 	free(gold);
 	free(data);
