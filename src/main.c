@@ -9,6 +9,7 @@
 
 #include <gsl/gsl_errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <bbtbench/plugin.h>
@@ -81,6 +82,10 @@ int main(int argc, char **argv)
 	/* GSL's default handler aborts the process; every GSL call's status
 	 * is checked instead. */
 	gsl_set_error_handler_off();
+	/* Idle OpenMP threads (the native backend's) must sleep, not spin: the
+	 * cores are needed by the OpenBLAS threads of the next GEMM. libgomp
+	 * reads this when a plugin loads it; a user's own setting wins. */
+	setenv("OMP_WAIT_POLICY", "passive", 0);
 
 	if (argc < 2) {
 		usage(stderr);

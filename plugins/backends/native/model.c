@@ -403,6 +403,9 @@ static int thread_id(void) { return 0; }
 static int max_threads(void) { return 1; }
 #endif
 
+/* Query rows per attention block (attend). */
+#define QBLOCK 4
+
 struct nat_work {
 	float *x, *qkv, *ctx, *tmp, *ffn, *scores;
 	size_t *row0, *len;
@@ -433,7 +436,7 @@ void nat_work_free(struct nat_work *w)
  * hidden vector. */
 static size_t scratch_stride(const struct nat_model *m, size_t longest)
 {
-	size_t a = longest + (m->H / m->heads) * longest;
+	size_t a = QBLOCK * longest + (m->H / m->heads) * longest;
 	return a > m->H ? a : m->H;
 }
 
@@ -544,7 +547,8 @@ static struct qkv_geom geom(const struct nat_model *m, size_t hd)
 /* Attention of one head of one sequence (n rows from base, bias not yet
  * added) into ctx (stride H); causal: row r sees rows 0..r only. kt is
  * scratch for K^T [dh][n], so that the scores of a query row are a
- * contiguous, vectorizable sweep over the keys. */
+ * contiguous, vectorizable sweep over the keys; s holds the scores of 4
+ * query rows, which share every load of K^T and V. */
 static void attend(const float *base, const float *bqkv, size_t n, size_t H, struct qkv_geom ge,
                    int causal, float scale, float *s, float *qb, float *kt, float *ctx)
 {
@@ -557,38 +561,65 @@ static void attend(const float *base, const float *bqkv, size_t n, size_t H, str
 		for (size_t e = 0; e < dh; e++)
 			kt[e * n + c] = k[e];
 	}
-	for (size_t r = 0; r < n; r++) {
-		const float *q = base + r * st + ge.q;
-		size_t nc = causal ? r + 1 : n;
-		for (size_t e = 0; e < dh; e++)
-			qb[e] = (q[e] + bq[e]) * scale;
+	for (size_t r0 = 0; r0 < n; r0 += QBLOCK) {
+		size_t nr = n - r0 < QBLOCK ? n - r0 : QBLOCK;
+		size_t nc = causal ? r0 + nr : n;   /* keys any row of the block may see */
+		float *s0 = s, *s1 = s + n, *s2 = s + 2 * n, *s3 = s + 3 * n;
+		for (size_t j = 0; j < QBLOCK; j++) {
+			const float *q = base + (r0 + (j < nr ? j : 0)) * st + ge.q;
+			for (size_t e = 0; e < dh; e++)
+				qb[j * dh + e] = (q[e] + bq[e]) * scale;
+		}
 		for (size_t c = 0; c < nc; c++)
-			s[c] = 0;
+			s0[c] = s1[c] = s2[c] = s3[c] = 0;
 		for (size_t e = 0; e < dh; e++) {
 			const float *kr = kt + e * n;
-			float qe = qb[e];
+			float q0 = qb[e], q1 = qb[dh + e], q2 = qb[2 * dh + e], q3 = qb[3 * dh + e];
 			OMP_SIMD
+			for (size_t c = 0; c < nc; c++) {
+				float k = kr[c];
+				s0[c] += q0 * k;
+				s1[c] += q1 * k;
+				s2[c] += q2 * k;
+				s3[c] += q3 * k;
+			}
+		}
+		for (size_t j = 0; j < nr; j++) {
+			float *sr = s + j * n, mx = -INFINITY, sum = 0;
+			size_t lim = causal ? r0 + j + 1 : n;
+			for (size_t c = 0; c < lim; c++)
+				if (sr[c] > mx)
+					mx = sr[c];
+			for (size_t c = 0; c < lim; c++) {
+				sr[c] = expf(sr[c] - mx);
+				sum += sr[c];
+			}
+			float inv = 1.0f / sum;
+			for (size_t c = 0; c < lim; c++)
+				sr[c] *= inv;
+			for (size_t c = lim; c < nc; c++)
+				sr[c] = 0;   /* masked: the block's later keys */
+		}
+		for (size_t j = nr; j < QBLOCK; j++)
 			for (size_t c = 0; c < nc; c++)
-				s[c] += qe * kr[c];
-		}
-		float mx = -INFINITY, sum = 0;
-		for (size_t c = 0; c < nc; c++)
-			if (s[c] > mx)
-				mx = s[c];
-		for (size_t c = 0; c < nc; c++) {
-			s[c] = expf(s[c] - mx);
-			sum += s[c];
-		}
-		float inv = 1.0f / sum, *o = ctx + r * H + ge.q;
+				s[j * n + c] = 0;
+		float *o0 = qb, *o1 = qb + dh, *o2 = qb + 2 * dh, *o3 = qb + 3 * dh;
 		for (size_t e = 0; e < dh; e++)
-			o[e] = bv[e];   /* the weights sum to 1: v's bias passes through once */
+			o0[e] = o1[e] = o2[e] = o3[e] = bv[e];   /* weights sum to 1: v's bias once */
 		for (size_t c = 0; c < nc; c++) {
 			const float *v = base + c * st + ge.v;
-			float p = s[c] * inv;
+			float p0 = s0[c], p1 = s1[c], p2 = s2[c], p3 = s3[c];
 			OMP_SIMD
-			for (size_t e = 0; e < dh; e++)
-				o[e] += p * v[e];
+			for (size_t e = 0; e < dh; e++) {
+				float x = v[e];
+				o0[e] += p0 * x;
+				o1[e] += p1 * x;
+				o2[e] += p2 * x;
+				o3[e] += p3 * x;
+			}
 		}
+		for (size_t j = 0; j < nr; j++)
+			memcpy(ctx + (r0 + j) * H + ge.q, qb + j * dh, dh * sizeof *ctx);
 	}
 }
 
@@ -661,9 +692,9 @@ static void forward_chunk(const struct nat_model *m, const struct nat_forward_pa
 		for (size_t j = 0; j < pairs; j++) {
 			size_t k = j / m->heads, hd = j % m->heads;
 			float *s = w->scores + (size_t)thread_id() * stride_s;
-			float qb[512];
+			float qb[QBLOCK * 512];
 			attend(w->qkv + w->row0[k] * 3 * H, ly->bqkv, w->len[k], H, geom(m, hd), 0, scale, s,
-			       qb, s + longest, w->ctx + w->row0[k] * H);
+			       qb, s + QBLOCK * longest, w->ctx + w->row0[k] * H);
 		}
 		gemm(w->tmp, w->ctx, rows, H, H, ly->wo);
 		residual_ln(w->x, w->tmp, rows, H, ly->bo, ly->ln1_g, ly->ln1_b, m->eps);
@@ -800,9 +831,9 @@ static void forward_decoder_chunk(const struct nat_model *m, const struct nat_fo
 		for (size_t j = 0; j < pairs; j++) {
 			size_t k = j / m->heads, hd = j % m->heads;
 			float *s = w->scores + (size_t)thread_id() * stride_s;
-			float qb[512];
+			float qb[QBLOCK * 512];
 			attend(w->qkv + w->row0[k] * QS, ly->bqkv, w->len[k], H, geom(m, hd), 1, scale, s, qb,
-			       s + longest, w->ctx + w->row0[k] * H);
+			       s + QBLOCK * longest, w->ctx + w->row0[k] * H);
 		}
 		gemm(w->tmp, w->ctx, rows, H, H, ly->wo);
 		OMP_FOR
