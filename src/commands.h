@@ -25,6 +25,8 @@ int bbt_cmd_tasks(int argc, char **argv);
 int bbt_cmd_grid(int argc, char **argv);     /* cmd_grid.c */
 int bbt_cmd_table(int argc, char **argv);    /* cmd_table.c */
 int bbt_cmd_plot(int argc, char **argv);     /* cmd_plot.c */
+int bbt_cmd_convert(int argc, char **argv);  /* convert.c */
+int bbt_cmd_info(int argc, char **argv);     /* convert.c */
 
 /* Exit status for a bbtbench status code. */
 int bbt_exit_code(int status);

@@ -9,6 +9,7 @@
 
 #include <gsl/gsl_errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <bbtbench/plugin.h>
@@ -25,6 +26,8 @@ static const struct bbt_command commands[] = {
 	{ "grid", bbt_cmd_grid, "run or resume a grid of runs from an INI file (--jobs, --shard)" },
 	{ "table", bbt_cmd_table, "a paper table of finished runs: mean ± std over seeds, tests" },
 	{ "plot", bbt_cmd_plot, "convergence curves and metric-vs-key figures (gnuplot: PNG, SVG)" },
+	{ "convert", bbt_cmd_convert, "convert a Hugging Face BERT/RoBERTa folder to GGUF" },
+	{ "info", bbt_cmd_info, "describe a GGUF model file: architecture, tokenizer, tensors" },
 	{ "help", cmd_help, "show help for a command: bbtbench help COMMAND" },
 	{ "version", cmd_version, "print the version and plugin ABI" },
 };
@@ -83,6 +86,10 @@ int main(int argc, char **argv)
 	/* GSL's default handler aborts the process; every GSL call's status
 	 * is checked instead. */
 	gsl_set_error_handler_off();
+	/* Idle OpenMP threads (the native backend's) must sleep, not spin: the
+	 * cores are needed by the OpenBLAS threads of the next GEMM. libgomp
+	 * reads this when a plugin loads it; a user's own setting wins. */
+	setenv("OMP_WAIT_POLICY", "passive", 0);
 
 	if (argc < 2) {
 		usage(stderr);

@@ -1,0 +1,952 @@
+/*
+ * model.c - encoder weights from GGUF and the packed, batched forward pass
+ * (see model.h).
+ */
+#include "config.h"
+
+#include <cblas.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model.h"
+#include "util.h"
+
+/* ------------------------------------------------------------------ */
+/* Loading */
+
+static void *own(struct nat_model *m, size_t bytes)
+{
+	void **o = realloc(m->owned, (m->n_owned + 1) * sizeof *o);
+	if (o == NULL)
+		return NULL;
+	m->owned = o;
+	void *p = malloc(bytes ? bytes : 1);
+	if (p != NULL)
+		m->owned[m->n_owned++] = p;
+	return p;
+}
+
+void nat_model_release(struct nat_model *m)
+{
+	if (m == NULL)
+		return;
+	for (size_t i = 0; i < m->n_owned; i++)
+		free(m->owned[i]);
+	free(m->owned);
+	free(m->layers);
+	memset(m, 0, sizeof *m);
+}
+
+/* Tensor `name` as f32 values of shape ne0 (x ne1 when ne1 > 0): a pointer
+ * into the mapping for aligned f32, else a converted copy. */
+static int tensor(struct nat_model *m, const bbt_gguf_t *g, const char *path, const char *name,
+                  uint64_t ne0, uint64_t ne1, const float **out, char *err, size_t errlen)
+{
+	const struct bbt_gguf_tensor *t = bbt_gguf_find_tensor(g, name);
+	if (t == NULL)
+		return bbt_error(err, errlen, BBT_ENOTFOUND, "%s: tensor %s is missing", path, name);
+	uint32_t nd = ne1 > 0 ? 2 : 1;
+	if (t->n_dims != nd || t->ne[0] != ne0 || (nd == 2 && t->ne[1] != ne1)) {
+		char want[64];
+		if (nd == 2)
+			snprintf(want, sizeof want, "%" PRIu64 " x %" PRIu64, ne0, ne1);
+		else
+			snprintf(want, sizeof want, "%" PRIu64, ne0);
+		return bbt_error(err, errlen, BBT_EFORMAT,
+		                 "%s: tensor %s has shape %" PRIu64 " x %" PRIu64 " (%u dims), the "
+		                 "model's metadata implies %s", path, name, t->ne[0], t->ne[1],
+		                 t->n_dims, want);
+	}
+	size_t n = (size_t)t->n_elements;
+	if (t->type == BBT_GGML_F32 && ((uintptr_t)t->data % sizeof(float)) == 0) {
+		*out = t->data;
+		return BBT_OK;
+	}
+	if (t->type != BBT_GGML_F32 && t->type != BBT_GGML_F16 && t->type != BBT_GGML_BF16)
+		return bbt_error(err, errlen, BBT_ENOTSUP,
+		                 "%s: tensor %s is %s; the native backend computes with f32, f16 and "
+		                 "bf16 weights", path, name, bbt_ggml_type_name(t->type));
+	float *f = own(m, n * sizeof *f);
+	if (f == NULL)
+		return bbt_error(err, errlen, BBT_ENOMEM, "out of memory loading %s", name);
+	const unsigned char *p = t->data;
+	for (size_t i = 0; i < n; i++) {
+		if (t->type == BBT_GGML_F32) {
+			memcpy(&f[i], p + 4 * i, 4);
+		} else {
+			uint16_t h = (uint16_t)(p[2 * i] | p[2 * i + 1] << 8);
+			f[i] = t->type == BBT_GGML_F16 ? bbt_fp16_to_fp32(h) : bbt_bf16_to_fp32(h);
+		}
+	}
+	*out = f;
+	return BBT_OK;
+}
+
+static int hparam(const bbt_gguf_t *g, const char *arch, const char *suffix, size_t *out,
+                  char *err, size_t errlen)
+{
+	char key[128];
+	uint32_t v = 0;
+	snprintf(key, sizeof key, "%s.%s", arch, suffix);
+	int rc = bbt_gguf_get_u32(g, key, &v, err, errlen);
+	if (rc < 0)
+		return rc;
+	if (v == 0)
+		return bbt_error(err, errlen, BBT_EFORMAT, "metadata %s is 0", key);
+	*out = v;
+	return BBT_OK;
+}
+
+/* Stack q, k, v (and their biases, zeros when absent) into one matrix. */
+static int stack_qkv(struct nat_model *m, struct nat_layer *ly, const float *q, const float *k,
+                     const float *v, const float *bq, const float *bk, const float *bv,
+                     char *err, size_t errlen)
+{
+	size_t H = m->H, Hkv = m->H / m->heads * m->kv_heads, rows = H + 2 * Hkv;
+	float *w = own(m, rows * H * sizeof *w), *bb = own(m, rows * sizeof *bb);
+	if (w == NULL || bb == NULL)
+		return bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
+	memcpy(w, q, H * H * sizeof *w);
+	memcpy(w + H * H, k, Hkv * H * sizeof *w);
+	memcpy(w + (H + Hkv) * H, v, Hkv * H * sizeof *w);
+	memset(bb, 0, rows * sizeof *bb);
+	if (bq != NULL) {
+		memcpy(bb, bq, H * sizeof *bb);
+		memcpy(bb + H, bk, Hkv * sizeof *bb);
+		memcpy(bb + H + Hkv, bv, Hkv * sizeof *bb);
+	}
+	ly->wqkv = w;
+	ly->bqkv = bb;
+	return BBT_OK;
+}
+
+static const float *zeros(struct nat_model *m, size_t n)
+{
+	float *z = own(m, n * sizeof *z);
+	if (z != NULL)
+		memset(z, 0, n * sizeof *z);
+	return z;
+}
+
+/* GPT-2 and Llama as llama.cpp writes them. */
+static int load_decoder(struct nat_model *m, const bbt_gguf_t *g, const char *path,
+                        const char *arch, char *err, size_t errlen)
+{
+	int llama = strcmp(arch, "llama") == 0, rc;
+	size_t ctx;
+	m->family = llama ? NAT_LLAMA : NAT_GPT2;
+	m->causal = 1;
+	if ((rc = hparam(g, arch, "embedding_length", &m->H, err, errlen)) < 0 ||
+	    (rc = hparam(g, arch, "block_count", &m->L, err, errlen)) < 0 ||
+	    (rc = hparam(g, arch, "feed_forward_length", &m->F, err, errlen)) < 0 ||
+	    (rc = hparam(g, arch, "attention.head_count", &m->heads, err, errlen)) < 0 ||
+	    (rc = hparam(g, arch, "context_length", &ctx, err, errlen)) < 0)
+		return rc;
+	char key[128];
+	m->kv_heads = m->heads;
+	snprintf(key, sizeof key, "%s.attention.head_count_kv", arch);
+	if (bbt_gguf_find_kv(g, key) >= 0 &&
+	    (rc = hparam(g, arch, "attention.head_count_kv", &m->kv_heads, err, errlen)) < 0)
+		return rc;
+	if (m->H % m->heads != 0 || m->heads % m->kv_heads != 0)
+		return bbt_error(err, errlen, BBT_EFORMAT,
+		                 "%s: hidden %zu, %zu heads, %zu key/value heads do not divide", path, m->H,
+		                 m->heads, m->kv_heads);
+	double eps = 1e-5;
+	snprintf(key, sizeof key, "%s.attention.%s", arch,
+	         llama ? "layer_norm_rms_epsilon" : "layer_norm_epsilon");
+	if (bbt_gguf_find_kv(g, key) >= 0 && (rc = bbt_gguf_get_f64(g, key, &eps, err, errlen)) < 0)
+		return rc;
+	m->eps = (float)eps;
+	size_t dh = m->H / m->heads, Hkv = dh * m->kv_heads, H = m->H, F = m->F;
+	if (llama) {
+		double base = 10000;
+		snprintf(key, sizeof key, "%s.rope.freq_base", arch);
+		if (bbt_gguf_find_kv(g, key) >= 0 && (rc = bbt_gguf_get_f64(g, key, &base, err, errlen)) < 0)
+			return rc;
+		m->rope_base = (float)base;
+		m->rope_dims = dh;
+		snprintf(key, sizeof key, "%s.rope.dimension_count", arch);
+		if (bbt_gguf_find_kv(g, key) >= 0 &&
+		    (rc = hparam(g, arch, "rope.dimension_count", &m->rope_dims, err, errlen)) < 0)
+			return rc;
+		if (m->rope_dims > dh || m->rope_dims % 2 != 0)
+			return bbt_error(err, errlen, BBT_EFORMAT, "%s: rope.dimension_count %zu for head size %zu",
+			                 path, m->rope_dims, dh);
+	}
+	const struct bbt_gguf_tensor *te = bbt_gguf_find_tensor(g, "token_embd.weight");
+	if (te == NULL)
+		return bbt_error(err, errlen, BBT_ENOTFOUND, "%s: tensor token_embd.weight is missing", path);
+	m->V = (size_t)te->ne[1];
+	m->n_pos = ctx;
+	if ((rc = tensor(m, g, path, "token_embd.weight", H, m->V, &m->tok_embd, err, errlen)) < 0 ||
+	    (rc = tensor(m, g, path, "output_norm.weight", H, 0, &m->out_norm_g, err, errlen)) < 0)
+		return rc;
+	if (!llama &&
+	    ((rc = tensor(m, g, path, "position_embd.weight", H, ctx, &m->pos_embd, err, errlen)) < 0 ||
+	     (rc = tensor(m, g, path, "output_norm.bias", H, 0, &m->out_norm_b, err, errlen)) < 0))
+		return rc;
+	if (bbt_gguf_find_tensor(g, "output.weight") != NULL) {
+		if ((rc = tensor(m, g, path, "output.weight", H, m->V, &m->out_w, err, errlen)) < 0)
+			return rc;
+	} else {
+		m->out_w = m->tok_embd;   /* tied */
+	}
+	m->layers = calloc(m->L, sizeof *m->layers);
+	if (m->layers == NULL)
+		return bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
+	for (size_t l = 0; l < m->L; l++) {
+		struct nat_layer *ly = &m->layers[l];
+		char n[16][64];
+		static const char *const sfx[16] = {
+			"attn_norm.weight", "attn_norm.bias", "attn_qkv.weight", "attn_qkv.bias",
+			"attn_q.weight", "attn_k.weight", "attn_v.weight", "attn_output.weight",
+			"attn_output.bias", "ffn_norm.weight", "ffn_norm.bias", "ffn_up.weight",
+			"ffn_up.bias", "ffn_down.weight", "ffn_down.bias", "ffn_gate.weight",
+		};
+		for (int i = 0; i < 16; i++)
+			snprintf(n[i], sizeof n[i], "blk.%zu.%s", l, sfx[i]);
+		if ((rc = tensor(m, g, path, n[0], H, 0, &ly->ln1_g, err, errlen)) < 0 ||
+		    (rc = tensor(m, g, path, n[7], H, H, &ly->wo, err, errlen)) < 0 ||
+		    (rc = tensor(m, g, path, n[9], H, 0, &ly->ln2_g, err, errlen)) < 0 ||
+		    (rc = tensor(m, g, path, n[11], H, F, &ly->w1, err, errlen)) < 0 ||
+		    (rc = tensor(m, g, path, n[13], F, H, &ly->w2, err, errlen)) < 0)
+			return rc;
+		if (llama) {
+			const float *q, *k, *v;
+			if ((rc = tensor(m, g, path, n[4], H, H, &q, err, errlen)) < 0 ||
+			    (rc = tensor(m, g, path, n[5], H, Hkv, &k, err, errlen)) < 0 ||
+			    (rc = tensor(m, g, path, n[6], H, Hkv, &v, err, errlen)) < 0 ||
+			    (rc = tensor(m, g, path, n[15], H, F, &ly->wg, err, errlen)) < 0 ||
+			    (rc = stack_qkv(m, ly, q, k, v, NULL, NULL, NULL, err, errlen)) < 0)
+				return rc;
+			if ((ly->bo = zeros(m, H)) == NULL || (ly->b1 = zeros(m, F)) == NULL ||
+			    (ly->b2 = zeros(m, H)) == NULL)
+				return bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
+		} else {
+			if ((rc = tensor(m, g, path, n[1], H, 0, &ly->ln1_b, err, errlen)) < 0 ||
+			    (rc = tensor(m, g, path, n[2], H, 3 * H, &ly->wqkv, err, errlen)) < 0 ||
+			    (rc = tensor(m, g, path, n[3], 3 * H, 0, &ly->bqkv, err, errlen)) < 0 ||
+			    (rc = tensor(m, g, path, n[8], H, 0, &ly->bo, err, errlen)) < 0 ||
+			    (rc = tensor(m, g, path, n[10], H, 0, &ly->ln2_b, err, errlen)) < 0 ||
+			    (rc = tensor(m, g, path, n[12], F, 0, &ly->b1, err, errlen)) < 0 ||
+			    (rc = tensor(m, g, path, n[14], H, 0, &ly->b2, err, errlen)) < 0)
+				return rc;
+		}
+	}
+	return BBT_OK;
+}
+
+int nat_model_load(struct nat_model *m, const bbt_gguf_t *g, const char *path, char *err,
+                   size_t errlen)
+{
+	memset(m, 0, sizeof *m);
+	const char *arch = NULL;
+	int rc = bbt_gguf_get_str(g, "general.architecture", &arch, err, errlen);
+	if (rc < 0)
+		return rc;
+	if (strcmp(arch, "gpt2") == 0 || strcmp(arch, "llama") == 0) {
+		snprintf(m->arch, sizeof m->arch, "%s", arch);
+		rc = load_decoder(m, g, path, arch, err, errlen);
+		if (rc < 0)
+			nat_model_release(m);
+		return rc;
+	}
+	if (strcmp(arch, "bert") != 0 && strcmp(arch, "roberta") != 0)
+		return bbt_error(err, errlen, BBT_ENOTSUP,
+		                 "%s: architecture \"%s\" is not supported by the native backend "
+		                 "(bert, roberta, gpt2, llama)", path, arch);
+	snprintf(m->arch, sizeof m->arch, "%s", arch);
+	m->family = NAT_BERT;
+	size_t ctx;
+	if ((rc = hparam(g, arch, "embedding_length", &m->H, err, errlen)) < 0 ||
+	    (rc = hparam(g, arch, "block_count", &m->L, err, errlen)) < 0 ||
+	    (rc = hparam(g, arch, "feed_forward_length", &m->F, err, errlen)) < 0 ||
+	    (rc = hparam(g, arch, "attention.head_count", &m->heads, err, errlen)) < 0 ||
+	    (rc = hparam(g, arch, "context_length", &ctx, err, errlen)) < 0)
+		goto fail;
+	char key[128];
+	uint32_t off = strcmp(arch, "roberta") == 0 ? 2 : 0;
+	snprintf(key, sizeof key, "%s.position_offset", arch);
+	if (bbt_gguf_find_kv(g, key) >= 0 && (rc = bbt_gguf_get_u32(g, key, &off, err, errlen)) < 0)
+		goto fail;
+	m->pos_offset = off;
+	double eps = 1e-12;
+	snprintf(key, sizeof key, "%s.attention.layer_norm_epsilon", arch);
+	if (bbt_gguf_find_kv(g, key) >= 0 && (rc = bbt_gguf_get_f64(g, key, &eps, err, errlen)) < 0)
+		goto fail;
+	m->eps = (float)eps;
+	if (m->H % m->heads != 0) {
+		rc = bbt_error(err, errlen, BBT_EFORMAT, "%s: hidden size %zu is not a multiple of %zu heads",
+		               path, m->H, m->heads);
+		goto fail;
+	}
+	m->kv_heads = m->heads;
+	const struct bbt_gguf_tensor *te = bbt_gguf_find_tensor(g, "token_embd.weight");
+	const struct bbt_gguf_tensor *tp = bbt_gguf_find_tensor(g, "position_embd.weight");
+	const struct bbt_gguf_tensor *tt = bbt_gguf_find_tensor(g, "token_types.weight");
+	if (te == NULL || tp == NULL || tt == NULL) {
+		rc = bbt_error(err, errlen, BBT_ENOTFOUND, "%s: tensor %s is missing", path,
+		               te == NULL ? "token_embd.weight" : tp == NULL ? "position_embd.weight"
+		                                                    : "token_types.weight");
+		goto fail;
+	}
+	m->V = (size_t)te->ne[1];
+	m->n_pos = (size_t)tp->ne[1];
+	m->n_types = (size_t)tt->ne[1];
+	if (m->pos_offset + ctx > m->n_pos) {
+		rc = bbt_error(err, errlen, BBT_EFORMAT,
+		               "%s: context_length %zu + position offset %zu exceeds the %zu position rows",
+		               path, ctx, m->pos_offset, m->n_pos);
+		goto fail;
+	}
+	m->n_pos = ctx;
+	size_t H = m->H, F = m->F;
+	if ((rc = tensor(m, g, path, "token_embd.weight", H, m->V, &m->tok_embd, err, errlen)) < 0 ||
+	    (rc = tensor(m, g, path, "position_embd.weight", H, tp->ne[1], &m->pos_embd, err, errlen)) < 0 ||
+	    (rc = tensor(m, g, path, "token_types.weight", H, m->n_types, &m->type_embd, err, errlen)) < 0 ||
+	    (rc = tensor(m, g, path, "token_embd_norm.weight", H, 0, &m->emb_ln_g, err, errlen)) < 0 ||
+	    (rc = tensor(m, g, path, "token_embd_norm.bias", H, 0, &m->emb_ln_b, err, errlen)) < 0 ||
+	    (rc = tensor(m, g, path, "mlm.dense.weight", H, H, &m->mlm_w, err, errlen)) < 0 ||
+	    (rc = tensor(m, g, path, "mlm.dense.bias", H, 0, &m->mlm_b, err, errlen)) < 0 ||
+	    (rc = tensor(m, g, path, "mlm.norm.weight", H, 0, &m->mlm_ln_g, err, errlen)) < 0 ||
+	    (rc = tensor(m, g, path, "mlm.norm.bias", H, 0, &m->mlm_ln_b, err, errlen)) < 0 ||
+	    (rc = tensor(m, g, path, "mlm.output.bias", m->V, 0, &m->out_b, err, errlen)) < 0)
+		goto fail;
+	if (bbt_gguf_find_tensor(g, "mlm.output.weight") != NULL) {
+		if ((rc = tensor(m, g, path, "mlm.output.weight", H, m->V, &m->out_w, err, errlen)) < 0)
+			goto fail;
+	} else {
+		m->out_w = m->tok_embd;   /* tied decoder */
+	}
+	m->layers = calloc(m->L, sizeof *m->layers);
+	if (m->layers == NULL) {
+		rc = bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
+		goto fail;
+	}
+	for (size_t l = 0; l < m->L; l++) {
+		struct nat_layer *ly = &m->layers[l];
+		const float *q, *k, *v, *bq, *bk, *bv;
+		char n[12][64];
+		static const char *const sfx[12] = {
+			"attn_q.weight", "attn_q.bias", "attn_k.weight", "attn_k.bias", "attn_v.weight",
+			"attn_v.bias", "attn_output.weight", "attn_output.bias", "ffn_up.weight",
+			"ffn_up.bias", "ffn_down.weight", "ffn_down.bias",
+		};
+		for (int i = 0; i < 12; i++)
+			snprintf(n[i], sizeof n[i], "blk.%zu.%s", l, sfx[i]);
+		char ln[4][64];
+		snprintf(ln[0], sizeof ln[0], "blk.%zu.attn_output_norm.weight", l);
+		snprintf(ln[1], sizeof ln[1], "blk.%zu.attn_output_norm.bias", l);
+		snprintf(ln[2], sizeof ln[2], "blk.%zu.layer_output_norm.weight", l);
+		snprintf(ln[3], sizeof ln[3], "blk.%zu.layer_output_norm.bias", l);
+		if ((rc = tensor(m, g, path, n[0], H, H, &q, err, errlen)) < 0 ||
+		    (rc = tensor(m, g, path, n[1], H, 0, &bq, err, errlen)) < 0 ||
+		    (rc = tensor(m, g, path, n[2], H, H, &k, err, errlen)) < 0 ||
+		    (rc = tensor(m, g, path, n[3], H, 0, &bk, err, errlen)) < 0 ||
+		    (rc = tensor(m, g, path, n[4], H, H, &v, err, errlen)) < 0 ||
+		    (rc = tensor(m, g, path, n[5], H, 0, &bv, err, errlen)) < 0 ||
+		    (rc = tensor(m, g, path, n[6], H, H, &ly->wo, err, errlen)) < 0 ||
+		    (rc = tensor(m, g, path, n[7], H, 0, &ly->bo, err, errlen)) < 0 ||
+		    (rc = tensor(m, g, path, n[8], H, F, &ly->w1, err, errlen)) < 0 ||
+		    (rc = tensor(m, g, path, n[9], F, 0, &ly->b1, err, errlen)) < 0 ||
+		    (rc = tensor(m, g, path, n[10], F, H, &ly->w2, err, errlen)) < 0 ||
+		    (rc = tensor(m, g, path, n[11], H, 0, &ly->b2, err, errlen)) < 0 ||
+		    (rc = tensor(m, g, path, ln[0], H, 0, &ly->ln1_g, err, errlen)) < 0 ||
+		    (rc = tensor(m, g, path, ln[1], H, 0, &ly->ln1_b, err, errlen)) < 0 ||
+		    (rc = tensor(m, g, path, ln[2], H, 0, &ly->ln2_g, err, errlen)) < 0 ||
+		    (rc = tensor(m, g, path, ln[3], H, 0, &ly->ln2_b, err, errlen)) < 0)
+			goto fail;
+		/* One GEMM for q, k and v: stack them into [3H][H]. */
+		float *w = own(m, 3 * H * H * sizeof *w), *bb = own(m, 3 * H * sizeof *bb);
+		if (w == NULL || bb == NULL) {
+			rc = bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
+			goto fail;
+		}
+		memcpy(w, q, H * H * sizeof *w);
+		memcpy(w + H * H, k, H * H * sizeof *w);
+		memcpy(w + 2 * H * H, v, H * H * sizeof *w);
+		memcpy(bb, bq, H * sizeof *bb);
+		memcpy(bb + H, bk, H * sizeof *bb);
+		memcpy(bb + 2 * H, bv, H * sizeof *bb);
+		ly->wqkv = w;
+		ly->bqkv = bb;
+	}
+	return BBT_OK;
+fail:
+	nat_model_release(m);
+	return rc;
+}
+/* ------------------------------------------------------------------ */
+/* Forward */
+
+/* The elementwise, LayerNorm and attention loops run on OpenMP threads
+ * between the (OpenBLAS-threaded) GEMMs; no BLAS call is made inside a
+ * parallel region. Without OpenMP they run serially. */
+#ifdef _OPENMP
+#include <omp.h>
+#define OMP_FOR _Pragma("omp parallel for schedule(static)")
+#define OMP_FOR_DYN _Pragma("omp parallel for schedule(dynamic, 1)")
+#define OMP_SIMD_SUM_S _Pragma("omp simd reduction(+:s)")
+#define OMP_SIMD _Pragma("omp simd")
+static int thread_id(void) { return omp_get_thread_num(); }
+static int max_threads(void) { return omp_get_max_threads(); }
+#else
+#define OMP_FOR
+#define OMP_FOR_DYN
+#define OMP_SIMD_SUM_S
+#define OMP_SIMD
+static int thread_id(void) { return 0; }
+static int max_threads(void) { return 1; }
+#endif
+
+/* Query rows per attention block (attend). */
+#define QBLOCK 4
+
+struct nat_work {
+	float *x, *qkv, *ctx, *tmp, *ffn, *scores;
+	size_t *row0, *len;
+	size_t cap_rows, cap_seq, cap_scores;
+};
+
+struct nat_work *nat_work_alloc(void)
+{
+	return calloc(1, sizeof(struct nat_work));
+}
+
+void nat_work_free(struct nat_work *w)
+{
+	if (w == NULL)
+		return;
+	free(w->x);
+	free(w->qkv);
+	free(w->ctx);
+	free(w->tmp);
+	free(w->ffn);
+	free(w->scores);
+	free(w->row0);
+	free(w->len);
+	free(w);
+}
+
+/* Per-thread scratch: attention scores and K^T of one head, or the head's
+ * hidden vector. */
+static size_t scratch_stride(const struct nat_model *m, size_t longest)
+{
+	size_t a = QBLOCK * longest + (m->H / m->heads) * longest;
+	return a > m->H ? a : m->H;
+}
+
+static int grow(void **p, size_t n, size_t size)
+{
+	void *q = realloc(*p, (n ? n : 1) * size);
+	if (q == NULL)
+		return -1;
+	*p = q;
+	return 0;
+}
+
+/* Buffers for chunks of up to `rows` rows, `seqs` sequences and `longest`
+ * positions; kept between calls, so repeated calls of one shape allocate
+ * (and page-fault) nothing. */
+static int work_reserve(struct nat_work *w, const struct nat_model *m, size_t rows, size_t seqs,
+                        size_t longest)
+{
+	if (rows > w->cap_rows) {
+		if (grow((void **)&w->x, rows * m->H, sizeof(float)) < 0 ||
+		    grow((void **)&w->qkv, rows * 3 * m->H, sizeof(float)) < 0 ||
+		    grow((void **)&w->ctx, rows * m->H, sizeof(float)) < 0 ||
+		    grow((void **)&w->tmp, rows * m->H, sizeof(float)) < 0 ||
+		    grow((void **)&w->ffn, rows * m->F * (m->family == NAT_LLAMA ? 2 : 1), sizeof(float)) < 0)
+			return -1;
+		w->cap_rows = rows;
+	}
+	if (seqs > w->cap_seq) {
+		if (grow((void **)&w->row0, seqs, sizeof(size_t)) < 0 ||
+		    grow((void **)&w->len, seqs, sizeof(size_t)) < 0)
+			return -1;
+		w->cap_seq = seqs;
+	}
+	size_t sc = (size_t)max_threads() * scratch_stride(m, longest);
+	if (sc > w->cap_scores) {
+		if (grow((void **)&w->scores, sc, sizeof(float)) < 0)
+			return -1;
+		w->cap_scores = sc;
+	}
+	return 0;
+}
+
+static void layer_norm(float *x, size_t n, const float *g, const float *b, float eps)
+{
+	double s = 0, ss = 0;
+	for (size_t i = 0; i < n; i++)
+		s += x[i];
+	double mean = s / (double)n;
+	for (size_t i = 0; i < n; i++) {
+		double d = x[i] - mean;
+		ss += d * d;
+	}
+	float inv = (float)(1.0 / sqrt(ss / (double)n + eps));
+	float mu = (float)mean;
+	for (size_t i = 0; i < n; i++)
+		x[i] = (x[i] - mu) * inv * g[i] + b[i];
+}
+
+static float gelu(float x)
+{
+	return 0.5f * x * (1.0f + erff(x * (float)M_SQRT1_2));
+}
+
+/* Y[rows][out] = X[rows][in] · W[out][in]^T (bias added by the caller's
+ * next pass, fused with what it does anyway). */
+static void gemm(float *y, const float *x, size_t rows, size_t in, size_t out, const float *w)
+{
+	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, (int)out, (int)in, 1.0f, x,
+	            (int)in, w, (int)in, 0.0f, y, (int)out);
+}
+
+/* x = LN(t + bias + x), row by row. */
+static void residual_ln(float *x, float *t, size_t rows, size_t H, const float *bias,
+                        const float *g, const float *b, float eps)
+{
+	OMP_FOR
+	for (size_t r = 0; r < rows; r++) {
+		float *tr = t + r * H, *xr = x + r * H;
+		for (size_t h = 0; h < H; h++)
+			tr[h] += bias[h] + xr[h];
+		layer_norm(tr, H, g, b, eps);
+		memcpy(xr, tr, H * sizeof *xr);
+	}
+}
+
+static float dot(const float *a, const float *b, size_t n)
+{
+	float s = 0;
+	OMP_SIMD_SUM_S
+	for (size_t i = 0; i < n; i++)
+		s += a[i] * b[i];
+	return s;
+}
+
+/* Geometry of the stacked q|k|v rows: row stride, and where head hd's
+ * query, key and value start (grouped-query attention shares a key/value
+ * head among heads / kv_heads query heads). */
+struct qkv_geom {
+	size_t stride, q, k, v, dh;
+};
+
+static struct qkv_geom geom(const struct nat_model *m, size_t hd)
+{
+	size_t dh = m->H / m->heads, Hkv = dh * m->kv_heads, kvh = hd / (m->heads / m->kv_heads);
+	return (struct qkv_geom){ m->H + 2 * Hkv, hd * dh, m->H + kvh * dh, m->H + Hkv + kvh * dh, dh };
+}
+
+/* Attention of one head of one sequence (n rows from base, bias not yet
+ * added) into ctx (stride H); causal: row r sees rows 0..r only. kt is
+ * scratch for K^T [dh][n], so that the scores of a query row are a
+ * contiguous, vectorizable sweep over the keys; s holds the scores of 4
+ * query rows, which share every load of K^T and V. */
+static void attend(const float *base, const float *bqkv, size_t n, size_t H, struct qkv_geom ge,
+                   int causal, float scale, float *s, float *qb, float *kt, float *ctx)
+{
+	size_t dh = ge.dh, st = ge.stride;
+	const float *bq = bqkv + ge.q, *bv = bqkv + ge.v;
+	/* The keys' bias adds q·bk to every score of a row, which softmax
+	 * cancels: only q and v need theirs. */
+	for (size_t c = 0; c < n; c++) {
+		const float *k = base + c * st + ge.k;
+		for (size_t e = 0; e < dh; e++)
+			kt[e * n + c] = k[e];
+	}
+	for (size_t r0 = 0; r0 < n; r0 += QBLOCK) {
+		size_t nr = n - r0 < QBLOCK ? n - r0 : QBLOCK;
+		size_t nc = causal ? r0 + nr : n;   /* keys any row of the block may see */
+		float *s0 = s, *s1 = s + n, *s2 = s + 2 * n, *s3 = s + 3 * n;
+		for (size_t j = 0; j < QBLOCK; j++) {
+			const float *q = base + (r0 + (j < nr ? j : 0)) * st + ge.q;
+			for (size_t e = 0; e < dh; e++)
+				qb[j * dh + e] = (q[e] + bq[e]) * scale;
+		}
+		for (size_t c = 0; c < nc; c++)
+			s0[c] = s1[c] = s2[c] = s3[c] = 0;
+		for (size_t e = 0; e < dh; e++) {
+			const float *kr = kt + e * n;
+			float q0 = qb[e], q1 = qb[dh + e], q2 = qb[2 * dh + e], q3 = qb[3 * dh + e];
+			OMP_SIMD
+			for (size_t c = 0; c < nc; c++) {
+				float k = kr[c];
+				s0[c] += q0 * k;
+				s1[c] += q1 * k;
+				s2[c] += q2 * k;
+				s3[c] += q3 * k;
+			}
+		}
+		for (size_t j = 0; j < nr; j++) {
+			float *sr = s + j * n, mx = -INFINITY, sum = 0;
+			size_t lim = causal ? r0 + j + 1 : n;
+			for (size_t c = 0; c < lim; c++)
+				if (sr[c] > mx)
+					mx = sr[c];
+			for (size_t c = 0; c < lim; c++) {
+				sr[c] = expf(sr[c] - mx);
+				sum += sr[c];
+			}
+			float inv = 1.0f / sum;
+			for (size_t c = 0; c < lim; c++)
+				sr[c] *= inv;
+			for (size_t c = lim; c < nc; c++)
+				sr[c] = 0;   /* masked: the block's later keys */
+		}
+		for (size_t j = nr; j < QBLOCK; j++)
+			for (size_t c = 0; c < nc; c++)
+				s[j * n + c] = 0;
+		float *o0 = qb, *o1 = qb + dh, *o2 = qb + 2 * dh, *o3 = qb + 3 * dh;
+		for (size_t e = 0; e < dh; e++)
+			o0[e] = o1[e] = o2[e] = o3[e] = bv[e];   /* weights sum to 1: v's bias once */
+		for (size_t c = 0; c < nc; c++) {
+			const float *v = base + c * st + ge.v;
+			float p0 = s0[c], p1 = s1[c], p2 = s2[c], p3 = s3[c];
+			OMP_SIMD
+			for (size_t e = 0; e < dh; e++) {
+				float x = v[e];
+				o0[e] += p0 * x;
+				o1[e] += p1 * x;
+				o2[e] += p2 * x;
+				o3[e] += p3 * x;
+			}
+		}
+		for (size_t j = 0; j < nr; j++)
+			memcpy(ctx + (r0 + j) * H + ge.q, qb + j * dh, dh * sizeof *ctx);
+	}
+}
+
+/* Position t of a sequence with prompt at pp (P prompt rows): the prompt
+ * row index, or -1 for a token, whose index is then *tok. */
+static long prompt_row(size_t t, size_t pp, size_t P, size_t *tok)
+{
+	if (P > 0 && t >= pp && t < pp + P)
+		return (long)(t - pp);
+	*tok = t < pp || P == 0 ? t : t - P;
+	return -1;
+}
+
+static void forward_chunk(const struct nat_model *m, const struct nat_forward_params *fp,
+                          const struct bbt_batch *b, const float *prompts, size_t P, size_t Lp,
+                          size_t s0, size_t s1, struct nat_work *w, size_t longest, float *logits)
+{
+	size_t H = m->H, F = m->F, dh = H / m->heads, n_seq = b->n_seq;
+	size_t rows = 0, ns = s1 - s0;
+	for (size_t k = 0; k < ns; k++) {
+		size_t i = (s0 + k) % n_seq;
+		w->row0[k] = rows;
+		w->len[k] = b->offset[i + 1] - b->offset[i] + P;
+		rows += w->len[k];
+	}
+	/* embeddings */
+	OMP_FOR_DYN
+	for (size_t k = 0; k < ns; k++) {
+		size_t v = (s0 + k) / n_seq, i = (s0 + k) % n_seq, pp = b->prompt_pos[i];
+		const int32_t *ids = b->ids + b->offset[i];
+		for (size_t t = 0; t < w->len[k]; t++) {
+			float *xr = w->x + (w->row0[k] + t) * H;
+			size_t tok = 0;
+			long pr = prompt_row(t, pp, P, &tok);
+			const float *src = NULL;
+			if (pr < 0)
+				src = m->tok_embd + (size_t)ids[tok] * H;
+			else if (fp->mode == NAT_PROMPT_CAT)
+				src = prompts + ((v * Lp) * P + (size_t)pr) * H;
+			const float *pe = m->pos_embd + (m->pos_offset + t) * H, *te = m->type_embd;
+			for (size_t h = 0; h < H; h++)
+				xr[h] = (src ? src[h] : 0.0f) + pe[h] + te[h];
+			layer_norm(xr, H, m->emb_ln_g, m->emb_ln_b, m->eps);
+			if (pr >= 0 && fp->mode == NAT_PROMPT_ADD) {
+				const float *p = prompts + ((v * Lp) * P + (size_t)pr) * H;
+				for (size_t h = 0; h < H; h++)
+					xr[h] += p[h];
+			}
+		}
+	}
+	float scale = 1.0f / sqrtf((float)dh);
+	size_t stride_s = scratch_stride(m, longest);
+	for (size_t l = 0; l < m->L; l++) {
+		const struct nat_layer *ly = &m->layers[l];
+		if (P > 0 && Lp > 1 && l > 0) {
+			/* deep prompt: added to the prompt rows entering layer l */
+			for (size_t k = 0; k < ns; k++) {
+				size_t v = (s0 + k) / n_seq, i = (s0 + k) % n_seq, pp = b->prompt_pos[i];
+				for (size_t p = 0; p < P; p++) {
+					float *xr = w->x + (w->row0[k] + pp + p) * H;
+					const float *pv = prompts + ((v * Lp + l) * P + p) * H;
+					for (size_t h = 0; h < H; h++)
+						xr[h] += pv[h];
+				}
+			}
+		}
+		gemm(w->qkv, w->x, rows, H, 3 * H, ly->wqkv);
+		size_t pairs = ns * m->heads;
+		OMP_FOR_DYN
+		for (size_t j = 0; j < pairs; j++) {
+			size_t k = j / m->heads, hd = j % m->heads;
+			float *s = w->scores + (size_t)thread_id() * stride_s;
+			float qb[QBLOCK * 512];
+			attend(w->qkv + w->row0[k] * 3 * H, ly->bqkv, w->len[k], H, geom(m, hd), 0, scale, s,
+			       qb, s + QBLOCK * longest, w->ctx + w->row0[k] * H);
+		}
+		gemm(w->tmp, w->ctx, rows, H, H, ly->wo);
+		residual_ln(w->x, w->tmp, rows, H, ly->bo, ly->ln1_g, ly->ln1_b, m->eps);
+		gemm(w->ffn, w->x, rows, H, F, ly->w1);
+		OMP_FOR
+		for (size_t r = 0; r < rows; r++) {
+			float *f = w->ffn + r * F;
+			for (size_t j = 0; j < F; j++)
+				f[j] = gelu(f[j] + ly->b1[j]);
+		}
+		gemm(w->tmp, w->ffn, rows, F, H, ly->w2);
+		residual_ln(w->x, w->tmp, rows, H, ly->b2, ly->ln2_g, ly->ln2_b, m->eps);
+	}
+	/* MLM head, at the prediction rows only, for the label words only */
+	OMP_FOR
+	for (size_t k = 0; k < ns; k++) {
+		size_t v = (s0 + k) / n_seq, i = (s0 + k) % n_seq, pp = b->prompt_pos[i];
+		size_t pr = b->predict_pos[i];
+		size_t t = P > 0 && pr >= pp ? pr + P : pr;
+		const float *xr = w->x + (w->row0[k] + t) * H;
+		float *hv = w->scores + (size_t)thread_id() * stride_s;
+		for (size_t o = 0; o < H; o++)
+			hv[o] = gelu(m->mlm_b[o] + dot(m->mlm_w + o * H, xr, H));
+		layer_norm(hv, H, m->mlm_ln_g, m->mlm_ln_b, m->eps);
+		float *out = logits + (v * n_seq + i) * b->n_labels;
+		for (size_t c = 0; c < b->n_labels; c++) {
+			size_t id = (size_t)b->label_ids[c];
+			out[c] = dot(hv, m->out_w + id * H, H) + m->out_b[id];
+		}
+	}
+}
+
+static void rms_norm(float *x, size_t n, const float *g, float eps)
+{
+	double ss = 0;
+	for (size_t i = 0; i < n; i++)
+		ss += (double)x[i] * x[i];
+	float inv = (float)(1.0 / sqrt(ss / (double)n + eps));
+	for (size_t i = 0; i < n; i++)
+		x[i] = x[i] * inv * g[i];
+}
+
+static float gelu_tanh(float x)
+{
+	return 0.5f * x * (1.0f + tanhf(0.7978845608028654f * (x + 0.044715f * x * x * x)));
+}
+
+/* Pre-norm of row r of x into y: LayerNorm (GPT-2) or RMSNorm (Llama). */
+static void pre_norm(const struct nat_model *m, float *y, const float *x, const float *g,
+                     const float *b)
+{
+	memcpy(y, x, m->H * sizeof *y);
+	if (m->family == NAT_LLAMA)
+		rms_norm(y, m->H, g, m->eps);
+	else
+		layer_norm(y, m->H, g, b, m->eps);
+}
+
+/* RoPE on adjacent pairs (llama.cpp's "normal" mode, which its converter
+ * permutes Hugging Face's q and k weights for), position t. */
+static void rope(float *x, size_t t, size_t dims, float base)
+{
+	for (size_t i = 0; i < dims; i += 2) {
+		double th = (double)t * pow((double)base, -(double)i / (double)dims);
+		float c = (float)cos(th), sn = (float)sin(th), a = x[i], b = x[i + 1];
+		x[i] = a * c - b * sn;
+		x[i + 1] = a * sn + b * c;
+	}
+}
+
+static void forward_decoder_chunk(const struct nat_model *m, const struct nat_forward_params *fp,
+                                  const struct bbt_batch *b, const float *prompts, size_t P,
+                                  size_t Lp, size_t s0, size_t s1, struct nat_work *w,
+                                  size_t longest, float *logits)
+{
+	size_t H = m->H, F = m->F, n_seq = b->n_seq, rows = 0, ns = s1 - s0;
+	struct qkv_geom g0 = geom(m, 0);
+	size_t QS = g0.stride;
+	for (size_t k = 0; k < ns; k++) {
+		size_t i = (s0 + k) % n_seq;
+		w->row0[k] = rows;
+		w->len[k] = b->offset[i + 1] - b->offset[i] + P;
+		rows += w->len[k];
+	}
+	OMP_FOR_DYN
+	for (size_t k = 0; k < ns; k++) {
+		size_t v = (s0 + k) / n_seq, i = (s0 + k) % n_seq, pp = b->prompt_pos[i];
+		const int32_t *ids = b->ids + b->offset[i];
+		for (size_t t = 0; t < w->len[k]; t++) {
+			float *xr = w->x + (w->row0[k] + t) * H;
+			size_t tok = 0;
+			long pr = prompt_row(t, pp, P, &tok);
+			const float *src = pr < 0 ? m->tok_embd + (size_t)ids[tok] * H
+			                          : prompts + ((v * Lp) * P + (size_t)pr) * H;
+			int add = pr >= 0 && fp->mode == NAT_PROMPT_ADD;
+			for (size_t h = 0; h < H; h++)
+				xr[h] = (add ? 0.0f : src[h]) + (m->pos_embd ? m->pos_embd[t * H + h] : 0.0f) +
+				        (add ? src[h] : 0.0f);
+		}
+	}
+	float scale = 1.0f / sqrtf((float)g0.dh);
+	size_t stride_s = scratch_stride(m, longest);
+	for (size_t l = 0; l < m->L; l++) {
+		const struct nat_layer *ly = &m->layers[l];
+		if (P > 0 && Lp > 1 && l > 0) {
+			for (size_t k = 0; k < ns; k++) {
+				size_t v = (s0 + k) / n_seq, i = (s0 + k) % n_seq, pp = b->prompt_pos[i];
+				for (size_t p = 0; p < P; p++) {
+					float *xr = w->x + (w->row0[k] + pp + p) * H;
+					const float *pv = prompts + ((v * Lp + l) * P + p) * H;
+					for (size_t h = 0; h < H; h++)
+						xr[h] += pv[h];
+				}
+			}
+		}
+		OMP_FOR
+		for (size_t r = 0; r < rows; r++)
+			pre_norm(m, w->tmp + r * H, w->x + r * H, ly->ln1_g, ly->ln1_b);
+		gemm(w->qkv, w->tmp, rows, H, QS, ly->wqkv);
+		if (m->family == NAT_LLAMA) {
+			/* rotate q and k (bias-free in Llama) at each row's position */
+			OMP_FOR_DYN
+			for (size_t k = 0; k < ns; k++)
+				for (size_t t = 0; t < w->len[k]; t++) {
+					float *row = w->qkv + (w->row0[k] + t) * QS;
+					for (size_t hd = 0; hd < m->heads; hd++)
+						rope(row + hd * g0.dh, t, m->rope_dims, m->rope_base);
+					for (size_t hd = 0; hd < m->kv_heads; hd++)
+						rope(row + H + hd * g0.dh, t, m->rope_dims, m->rope_base);
+				}
+		}
+		size_t pairs = ns * m->heads;
+		OMP_FOR_DYN
+		for (size_t j = 0; j < pairs; j++) {
+			size_t k = j / m->heads, hd = j % m->heads;
+			float *s = w->scores + (size_t)thread_id() * stride_s;
+			float qb[QBLOCK * 512];
+			attend(w->qkv + w->row0[k] * QS, ly->bqkv, w->len[k], H, geom(m, hd), 1, scale, s, qb,
+			       s + QBLOCK * longest, w->ctx + w->row0[k] * H);
+		}
+		gemm(w->tmp, w->ctx, rows, H, H, ly->wo);
+		OMP_FOR
+		for (size_t r = 0; r < rows; r++) {
+			float *xr = w->x + r * H, *tr = w->tmp + r * H;
+			for (size_t h = 0; h < H; h++)
+				xr[h] += tr[h] + ly->bo[h];
+			pre_norm(m, tr, xr, ly->ln2_g, ly->ln2_b);
+		}
+		gemm(w->ffn, w->tmp, rows, H, F, ly->w1);
+		if (ly->wg != NULL) {
+			float *gate = w->ffn + rows * F;
+			gemm(gate, w->tmp, rows, H, F, ly->wg);
+			OMP_FOR
+			for (size_t r = 0; r < rows; r++)
+				for (size_t j = 0; j < F; j++) {
+					float gv = gate[r * F + j];
+					w->ffn[r * F + j] *= gv / (1.0f + expf(-gv));   /* SwiGLU: up * silu(gate) */
+				}
+		} else {
+			OMP_FOR
+			for (size_t r = 0; r < rows; r++)
+				for (size_t j = 0; j < F; j++)
+					w->ffn[r * F + j] = gelu_tanh(w->ffn[r * F + j] + ly->b1[j]);
+		}
+		gemm(w->tmp, w->ffn, rows, F, H, ly->w2);
+		OMP_FOR
+		for (size_t r = 0; r < rows; r++) {
+			float *xr = w->x + r * H, *tr = w->tmp + r * H;
+			for (size_t h = 0; h < H; h++)
+				xr[h] += tr[h] + ly->b2[h];
+		}
+	}
+	/* the label words' logits at each sequence's prediction row */
+	OMP_FOR
+	for (size_t k = 0; k < ns; k++) {
+		size_t v = (s0 + k) / n_seq, i = (s0 + k) % n_seq, pp = b->prompt_pos[i];
+		size_t pr = b->predict_pos[i];
+		size_t t = P > 0 && pr >= pp ? pr + P : pr;
+		float *hv = w->scores + (size_t)thread_id() * stride_s;
+		pre_norm(m, hv, w->x + (w->row0[k] + t) * H, m->out_norm_g, m->out_norm_b);
+		float *out = logits + (v * n_seq + i) * b->n_labels;
+		for (size_t c = 0; c < b->n_labels; c++)
+			out[c] = dot(hv, m->out_w + (size_t)b->label_ids[c] * H, H);
+	}
+}
+
+int nat_model_score(const struct nat_model *m, const struct nat_forward_params *fp,
+                    struct nat_work *w, const struct bbt_batch *b, const float *prompts,
+                    size_t n_variants, float *logits, char *err, size_t errlen)
+{
+	size_t P = prompts != NULL ? b->prompt_len : 0;
+	size_t Lp = P > 0 ? b->prompt_layers : 1;
+	if (P > 0 && Lp != 1 && Lp != m->L)
+		return bbt_error(err, errlen, BBT_EINVAL,
+		                 "prompt_layers is %zu: it must be 1 or the model's %zu layers", Lp, m->L);
+	if (m->H / m->heads > 512)
+		return bbt_error(err, errlen, BBT_ENOTSUP, "head size %zu is over 512", m->H / m->heads);
+	if (n_variants == 0)
+		n_variants = 1;
+	for (size_t c = 0; c < b->n_labels; c++)
+		if (b->label_ids[c] < 0 || (size_t)b->label_ids[c] >= m->V)
+			return bbt_error(err, errlen, BBT_EINVAL, "label id %d is outside the vocabulary of %zu",
+			                 (int)b->label_ids[c], m->V);
+	size_t longest = 0;
+	for (size_t i = 0; i < b->n_seq; i++) {
+		size_t n = b->offset[i + 1] - b->offset[i];
+		if (n == 0 || b->predict_pos[i] >= n || b->prompt_pos[i] > n)
+			return bbt_error(err, errlen, BBT_EINVAL,
+			                 "sequence %zu: %zu tokens, prediction position %zu, prompt position %zu",
+			                 i, n, b->predict_pos[i], b->prompt_pos[i]);
+		if (n + P > m->n_pos)
+			return bbt_error(err, errlen, BBT_EINVAL,
+			                 "sequence %zu has %zu tokens + %zu prompt vectors, over the model's "
+			                 "%zu positions", i, n, P, m->n_pos);
+		const int32_t *ids = b->ids + b->offset[i];
+		for (size_t t = 0; t < n; t++)
+			if (ids[t] < 0 || (size_t)ids[t] >= m->V)
+				return bbt_error(err, errlen, BBT_EINVAL,
+				                 "sequence %zu: token id %d is outside the vocabulary of %zu", i,
+				                 (int)ids[t], m->V);
+		if (n + P > longest)
+			longest = n + P;
+	}
+	if (b->n_seq == 0)
+		return BBT_OK;
+	size_t max_rows = fp->max_rows > longest ? fp->max_rows : longest;
+	size_t S = n_variants * b->n_seq;
+	/* chunks hold whole sequences: never more rows than max_rows, unless
+	 * one sequence alone is longer */
+	size_t total = 0;
+	for (size_t s = 0; s < S; s++)
+		total += b->offset[s % b->n_seq + 1] - b->offset[s % b->n_seq] + P;
+	if (total < max_rows)
+		max_rows = total;
+	if (work_reserve(w, m, max_rows, S, longest) < 0)
+		return bbt_error(err, errlen, BBT_ENOMEM,
+		                 "out of memory for activations of %zu rows x hidden %zu", max_rows, m->H);
+	size_t s0 = 0;
+	while (s0 < S) {
+		size_t s1 = s0, rows = 0;
+		while (s1 < S) {
+			size_t i = s1 % b->n_seq, n = b->offset[i + 1] - b->offset[i] + P;
+			if (s1 > s0 && rows + n > max_rows)
+				break;
+			rows += n;
+			s1++;
+		}
+		if (m->causal)
+			forward_decoder_chunk(m, fp, b, prompts, P, Lp, s0, s1, w, longest, logits);
+		else
+			forward_chunk(m, fp, b, prompts, P, Lp, s0, s1, w, longest, logits);
+		s0 = s1;
+	}
+	return BBT_OK;
+}

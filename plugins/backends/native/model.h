@@ -1,0 +1,91 @@
+/*
+ * model.h - the native backend's transformer: weights from GGUF, and the
+ * batched forward pass that scores label words.
+ *
+ * Decoders (GPT-2, Llama as llama.cpp writes them) are pre-norm, causal,
+ * and read the label words' logits at each sequence's last position from
+ * the output matrix (output.weight, or token_embd when tied).
+ *
+ * Encoder (BERT / RoBERTa, post-LayerNorm):
+ *   x = LN(word + pos[offset + t] + type[0])          embedding layer
+ *   per layer: x = LN(x + Wo·attn(Wq x, Wk x, Wv x)); x = LN(x + W2·gelu(W1 x))
+ *   head at the prediction position: h = LN(gelu(Wd x)); logit_w = E[w]·h + b[w]
+ * with exact erf GELU, attention scaled by 1/sqrt(head dim), and only the
+ * label words' rows of the (tied) decoder computed.
+ *
+ * All V·B sequences of a call are packed back to back with no padding
+ * rows: the linear layers are GEMMs over the packed rows (cblas_sgemm) and
+ * attention runs per sequence over its own rows only, which is what an
+ * attention mask over a padded batch computes, without the pad rows.
+ * Chunks of whole sequences of at most max_rows rows bound the memory.
+ */
+#ifndef BBT_NATIVE_MODEL_H
+#define BBT_NATIVE_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <bbtbench/backend.h>
+
+#include "gguf.h"
+
+struct nat_layer {
+	const float *wqkv, *bqkv;      /* [H + 2 Hkv][H], [H + 2 Hkv]: q, k, v stacked */
+	const float *wo, *bo;          /* [H][H], [H] (bo may be zeros) */
+	const float *ln1_g, *ln1_b;    /* encoder: after attention; decoder: before (attn_norm) */
+	const float *w1, *b1;          /* [F][H], [F]: ffn_up */
+	const float *wg;               /* [F][H]: llama's ffn_gate, else NULL */
+	const float *w2, *b2;          /* [H][F], [H]: ffn_down */
+	const float *ln2_g, *ln2_b;    /* encoder: after the FFN; decoder: before (ffn_norm) */
+};
+
+enum nat_family {
+	NAT_BERT = 1,    /* post-LN encoder + MLM head (bert, roberta) */
+	NAT_GPT2 = 2,    /* pre-LN decoder, learned positions, tanh GELU */
+	NAT_LLAMA = 3,   /* pre-RMSNorm decoder, RoPE, SwiGLU, grouped-query attention */
+};
+
+struct nat_model {
+	char arch[32];
+	enum nat_family family;
+	int causal;
+	size_t H, L, F, V, heads, kv_heads, n_pos, pos_offset, n_types;
+	float eps;
+	float rope_base;               /* llama */
+	size_t rope_dims;              /* llama: rotated dimensions per head */
+	const float *tok_embd, *pos_embd, *type_embd, *emb_ln_g, *emb_ln_b;
+	struct nat_layer *layers;
+	const float *mlm_w, *mlm_b, *mlm_ln_g, *mlm_ln_b;   /* encoders */
+	const float *out_norm_g, *out_norm_b;               /* decoders (b NULL for RMSNorm) */
+	const float *out_w, *out_b;    /* [V][H] output rows (tied: tok_embd); bias or NULL */
+	void **owned;                  /* converted/copied weights */
+	size_t n_owned;
+};
+
+enum nat_prompt_mode {
+	NAT_PROMPT_CAT = 0,  /* prompt vectors are the input embeddings of P positions */
+	NAT_PROMPT_ADD = 1,  /* added to the embedding-layer output of P zero-input positions */
+};
+
+struct nat_forward_params {
+	enum nat_prompt_mode mode;
+	size_t max_rows;     /* rows (tokens) per chunk of sequences */
+};
+
+/* Load a model from g (whose mapping must outlive the model). */
+int nat_model_load(struct nat_model *m, const bbt_gguf_t *g, const char *path, char *err,
+                   size_t errlen);
+void nat_model_release(struct nat_model *m);
+
+/* Activation buffers, kept between calls (one per model user). NULL on
+ * out of memory; free(NULL) is a no-op. */
+struct nat_work;
+struct nat_work *nat_work_alloc(void);
+void nat_work_free(struct nat_work *w);
+
+/* Label-word logits [V][n_seq][n_labels] of the batch under n_variants
+ * prompts (see bbtbench/backend.h for the layouts). */
+int nat_model_score(const struct nat_model *m, const struct nat_forward_params *fp,
+                    struct nat_work *w, const struct bbt_batch *b, const float *prompts,
+                    size_t n_variants, float *logits, char *err, size_t errlen);
+
+#endif /* BBT_NATIVE_MODEL_H */
