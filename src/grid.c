@@ -51,6 +51,7 @@ struct bbt_grid {
 	char *path;
 	char *experiment;
 	char *optimizer, *backend;  /* the fixed sections' plugins */
+	char *method;               /* the fixed sections' method */
 	struct gkey *keys;
 	size_t nkeys;
 	struct exclude *ex;
@@ -83,6 +84,7 @@ void bbt_grid_free(bbt_grid_t *g)
 	free(g->experiment);
 	free(g->optimizer);
 	free(g->backend);
+	free(g->method);
 	free(g);
 }
 
@@ -367,10 +369,12 @@ static int excluded(const bbt_grid_t *g, const size_t *idx)
 	return 0;
 }
 
-/* Drop the options of plugins that do not run in this combination. */
+/* Drop what cannot change this combination's run: the options of plugins
+ * that do not run in it, and the settings its method ignores (a baseline
+ * runs no optimizer), so that each run is made once. */
 static void mark_unused(const bbt_grid_t *g, size_t *idx)
 {
-	const char *opt = g->optimizer, *be = g->backend;
+	const char *opt = g->optimizer, *be = g->backend, *method = g->method;
 	for (size_t k = 0; k < g->nkeys; k++) {
 		if (g->keys[k].kind != GK_RUN)
 			continue;
@@ -379,11 +383,17 @@ static void mark_unused(const bbt_grid_t *g, size_t *idx)
 			opt = g->keys[k].values[idx[k]];
 		else if (strcmp(rk, "backend") == 0)
 			be = g->keys[k].values[idx[k]];
+		else if (strcmp(rk, "method") == 0)
+			method = g->keys[k].values[idx[k]];
 	}
+	int tuned = strcmp(method, "tune") == 0;
 	for (size_t k = 0; k < g->nkeys; k++) {
 		const struct gkey *gk = &g->keys[k];
-		if (gk->plugin != NULL &&
-		    strcmp(gk->plugin, gk->kind == GK_OPTIMIZER ? opt : be) != 0)
+		if (gk->kind == GK_RUN
+		        ? !bbt_run_setting_matters(method, run_key_name(gk->name))
+		        : (gk->kind == GK_OPTIMIZER && !tuned) ||
+		                  (gk->plugin != NULL &&
+		                   strcmp(gk->plugin, gk->kind == GK_OPTIMIZER ? opt : be) != 0))
 			idx[k] = SIZE_MAX;
 	}
 }
@@ -469,6 +479,7 @@ int bbt_grid_load(const char *path, bbt_grid_t **out, char *err, size_t errlen)
 	if (rc == BBT_OK) {
 		g->optimizer = bbt_strdup(fixed.optimizer);
 		g->backend = bbt_strdup(fixed.backend);
+		g->method = bbt_strdup(fixed.method);
 		if (fixed.experiment[0] != '\0') {
 			g->experiment = bbt_strdup(fixed.experiment);
 		} else {
@@ -479,7 +490,7 @@ int bbt_grid_load(const char *path, bbt_grid_t **out, char *err, size_t errlen)
 				n -= 4;
 			g->experiment = bbt_strndup(base, n);
 		}
-		if (!g->optimizer || !g->backend || !g->experiment)
+		if (!g->optimizer || !g->backend || !g->method || !g->experiment)
 			rc = bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
 	}
 	char *text = NULL;

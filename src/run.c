@@ -118,6 +118,24 @@ int bbt_run_interrupted(void)
 }
 
 /* ------------------------------------------------------------------ */
+/* Which settings matter */
+
+int bbt_run_setting_matters(const char *method, const char *key)
+{
+	static const char *const tuning[] = { "optimizer", "dim", "prompt-len", "projection",
+		                              "alpha", "sigma", "popsize", "budget",
+		                              "eval-every", "calibrate", "search-space" };
+	if (strcmp(key, "icl-shots") == 0)
+		return strcmp(method, "icl") == 0;
+	if (strcmp(method, "tune") == 0)
+		return 1;
+	for (size_t i = 0; i < sizeof tuning / sizeof tuning[0]; i++)
+		if (strcmp(key, tuning[i]) == 0)
+			return 0;
+	return 1;
+}
+
+/* ------------------------------------------------------------------ */
 /* Task folders */
 
 size_t bbt_task_dirs(const char **dirs, size_t cap)
@@ -400,15 +418,15 @@ static int make_run_id(struct run *r, char *err, size_t errlen)
 	if (!r->discrete)
 		json_object_del(j, "search-space");   /* no effect on a continuous run */
 	json_object_set_new(j, "data-seed", json_integer(bbt_config_data_seed(r->cfg)));
-	/* A baseline tunes nothing: the tuning settings do not change it, so a
-	 * grid over optimizers or dimensions runs each baseline once. */
-	static const char *const tuning[] = { "optimizer", "dim", "prompt-len", "projection",
-		                              "alpha", "sigma", "popsize", "budget", "loss",
-		                              "eval-every", "calibrate" };
-	for (size_t i = 0; !r->tuned && i < sizeof tuning / sizeof tuning[0]; i++)
-		json_object_del(j, tuning[i]);
-	if (strcmp(r->cfg->method, "icl") != 0)
-		json_object_del(j, "icl-shots");
+	/* Settings that cannot change this run: a grid over optimizers or
+	 * dimensions then runs each baseline once. */
+	const char *key;
+	json_t *value;
+	void *tmp;
+	json_object_foreach_safe(j, tmp, key, value) {
+		if (!bbt_run_setting_matters(r->cfg->method, key))
+			json_object_del(j, key);
+	}
 	const struct plugin_use *uses[] = { &r->opt, &r->be };
 	for (size_t u = 0; u < 2; u++) {
 		if (uses[u]->entry == NULL)

@@ -14,7 +14,7 @@ plan 36
 sizes="budget 40 12
 cmaes-vs-adam 100 30
 loss 30 9
-optimizers 210 36
+optimizers 315 54
 projection 20 6
 prompt-length 40 12"
 printf '%s\n' "$sizes" >"$TMP/sizes"

@@ -44,7 +44,7 @@ static void expect_error(const char *text, const char *msg, const char *what)
 
 int main(void)
 {
-	plan(27);
+	plan(29);
 	if (mkdtemp(dir) == NULL)
 		skip_all("no temporary folder");
 
@@ -69,6 +69,16 @@ int main(void)
 	 * cmaes: 3 dims x 2 popsizes - 1 excluded = 5. */
 	is_int(bbt_grid_count(g), 7, "product minus excludes, options of absent plugins once");
 	is_int(bbt_grid_key_count(g), 4, "four keys");
+	bbt_grid_t *gm = NULL;
+	rc = bbt_grid_load(write_file("m.ini", "[grid]\nmethod = manual, icl, tune\n"
+	                              "optimizer = random, cmaes\ndim = 10, 20\n"
+	                              "icl-shots = 1, 2\n[run]\ntask = toy\n"),
+	                   &gm, err, sizeof err);
+	ok(rc == BBT_OK, "a grid over methods loads (%s)", err);
+	/* manual: once; icl: once per icl-shots (2); tune: 2 optimizers x 2 dims. */
+	is_int(gm ? bbt_grid_count(gm) : 0, 7,
+	       "a baseline runs once whatever the tuning settings; icl-shots only for icl");
+	bbt_grid_free(gm);
 	ok(strcmp(bbt_grid_experiment(g), "g") == 0, "experiment: the file's name");
 	ok(strcmp(bbt_grid_value(g, 0, 0), "random") == 0 &&
 	   strcmp(bbt_grid_value(g, 0, 1), "50") == 0 && bbt_grid_value(g, 0, 2) == NULL,
@@ -127,6 +137,7 @@ int main(void)
 	             "bad plugin prefix");
 
 	unlink(write_file("g.ini", ""));
+	unlink(write_file("m.ini", ""));
 	rmdir(dir);
 	return done_testing();
 }
