@@ -635,6 +635,12 @@ static void progress(const struct run *r, int final)
 	char dev[32] = "-";
 	if (!isnan(r->best_dev))
 		snprintf(dev, sizeof dev, "%.2f%%", 100 * r->best_dev);
+	if (!r->tuned) {   /* a baseline has no budget to count down */
+		bbt_progress(final, "%s: baseline %s, %zu API calls | train loss %.4f | dev %s %s | %.1fs",
+		             r->run_id, r->cfg->method, r->calls, r->best_loss,
+		             bbt_metric_name(r->task->metric), dev, el);
+		return;
+	}
 	bbt_progress(final, "%s: calls %zu/%ld | best loss %.4f | dev %s %s | %.1fs, ETA %.0fs",
 	             r->run_id, r->calls, r->cfg->budget, r->best_loss,
 	             bbt_metric_name(r->task->metric), dev, el, final ? 0.0 : eta);
