@@ -623,6 +623,23 @@ static void attend(const float *base, const float *bqkv, size_t n, size_t H, str
 	}
 }
 
+/* Sequences s0..s1 of the V x n_seq variants, packed back to back with
+ * their P prompt rows (no padding): each one's first row and length go to
+ * w->row0 and w->len; returns the rows in all. Encoders and decoders
+ * share this layout. */
+static size_t pack_rows(const struct bbt_batch *b, size_t P, size_t s0, size_t s1,
+                        struct nat_work *w)
+{
+	size_t rows = 0;
+	for (size_t k = 0; k < s1 - s0; k++) {
+		size_t i = (s0 + k) % b->n_seq;
+		w->row0[k] = rows;
+		w->len[k] = b->offset[i + 1] - b->offset[i] + P;
+		rows += w->len[k];
+	}
+	return rows;
+}
+
 /* Position t of a sequence with prompt at pp (P prompt rows): the prompt
  * row index, or -1 for a token, whose index is then *tok. */
 static long prompt_row(size_t t, size_t pp, size_t P, size_t *tok)
@@ -638,13 +655,7 @@ static void forward_chunk(const struct nat_model *m, const struct nat_forward_pa
                           size_t s0, size_t s1, struct nat_work *w, size_t longest, float *logits)
 {
 	size_t H = m->H, F = m->F, dh = H / m->heads, n_seq = b->n_seq;
-	size_t rows = 0, ns = s1 - s0;
-	for (size_t k = 0; k < ns; k++) {
-		size_t i = (s0 + k) % n_seq;
-		w->row0[k] = rows;
-		w->len[k] = b->offset[i + 1] - b->offset[i] + P;
-		rows += w->len[k];
-	}
+	size_t ns = s1 - s0, rows = pack_rows(b, P, s0, s1, w);
 	/* embeddings */
 	OMP_FOR_DYN
 	for (size_t k = 0; k < ns; k++) {
@@ -770,15 +781,10 @@ static void forward_decoder_chunk(const struct nat_model *m, const struct nat_fo
                                   size_t Lp, size_t s0, size_t s1, struct nat_work *w,
                                   size_t longest, float *logits)
 {
-	size_t H = m->H, F = m->F, n_seq = b->n_seq, rows = 0, ns = s1 - s0;
+	size_t H = m->H, F = m->F, n_seq = b->n_seq, ns = s1 - s0;
+	size_t rows = pack_rows(b, P, s0, s1, w);
 	struct qkv_geom g0 = geom(m, 0);
 	size_t QS = g0.stride;
-	for (size_t k = 0; k < ns; k++) {
-		size_t i = (s0 + k) % n_seq;
-		w->row0[k] = rows;
-		w->len[k] = b->offset[i + 1] - b->offset[i] + P;
-		rows += w->len[k];
-	}
 	OMP_FOR_DYN
 	for (size_t k = 0; k < ns; k++) {
 		size_t v = (s0 + k) / n_seq, i = (s0 + k) % n_seq, pp = b->prompt_pos[i];
