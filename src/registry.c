@@ -344,3 +344,17 @@ const struct bbt_plugin_entry *bbt_registry_find(const bbt_registry_t *reg,
 	          bbt_plugin_kind_name(kind), name, len ? found : "none", reg->n_dirs);
 	return NULL;
 }
+
+bbt_backend_gradient_fn bbt_plugin_backend_gradient(const struct bbt_plugin *desc)
+{
+	if (desc->kind != BBT_PLUGIN_BACKEND || desc->abi_minor < 1)
+		return NULL;
+	return desc->backend->gradient;
+}
+
+bbt_gradient_estimate_fn bbt_plugin_gradient_estimate(const struct bbt_plugin *desc)
+{
+	if (desc->kind != BBT_PLUGIN_OPTIMIZER || desc->abi_minor < 1)
+		return NULL;
+	return desc->optimizer->gradient_estimate;
+}

@@ -70,6 +70,16 @@ const struct bbt_plugin_entry *bbt_registry_find(const bbt_registry_t *reg,
 
 const char *bbt_plugin_kind_name(enum bbt_plugin_kind kind);
 
+/* Optional functions appended by ABI minor versions, or NULL when the
+ * plugin lacks them (including plugins built for an older minor, whose
+ * tables end before the field). */
+typedef int (*bbt_backend_gradient_fn)(void *, const struct bbt_batch *, const float *, size_t,
+                                       bbt_logit_grad_fn, void *, float *, float *, char *,
+                                       size_t);
+typedef int (*bbt_gradient_estimate_fn)(void *, double *, double *);
+bbt_backend_gradient_fn bbt_plugin_backend_gradient(const struct bbt_plugin *desc);
+bbt_gradient_estimate_fn bbt_plugin_gradient_estimate(const struct bbt_plugin *desc);
+
 /* The build tree root when the running program lives in it (tests and
  * ./bbtbench before `make install`), else NULL. */
 const char *bbt_build_tree(void);

@@ -9,6 +9,8 @@
  *     open(host, &params, &state, &info, err, errlen)
  *     tokenize(state, " It was", ids, cap, &n, ...)     many times, at start-up
  *     score(state, &batch, prompts, V, logits, ...)      once per generation
+ *     gradient(state, &batch, prompts, V, dloss, ctx, logits, grad, ...)
+ *                                   white-box runs only (optional, ABI 1.1)
  *     close(state)
  *
  * Sequences are rendered by the host and carry their special tokens
@@ -24,6 +26,17 @@
  *   prompts  float [V][prompt_layers][prompt_len][hidden]; NULL or
  *            prompt_len == 0: no prompt at all (manual baseline)
  *   logits   float [V][n_seq][n_labels]
+ *   grad     float [V][prompt_layers][prompt_len][hidden], like prompts
+ *
+ * Gradients (ABI 1.1): a backend that holds its model may offer
+ * `gradient`, the derivative of the host's loss with respect to each
+ * variant's prompt. The loss stays the host's: the backend runs the
+ * forward pass, hands the label logits of all V variants to the host's
+ * dloss callback, which returns dL/dlogits of the same shape, and
+ * backpropagates those through the network to the prompt positions
+ * (activations only; the weights get no gradient). For deep prompts the
+ * gradient of layer j's prompt is the gradient of the hidden states of the
+ * prompt positions entering layer j.
  */
 #ifndef BBTBENCH_BACKEND_H
 #define BBTBENCH_BACKEND_H
@@ -72,6 +85,12 @@ struct bbt_batch {
 	size_t prompt_layers;      /* the backend's params.prompt_layers */
 };
 
+/* The host's loss seen from the logits: given the label logits of every
+ * variant, logits[V][n_seq][n_labels], write dL_v/dlogits_v into dlogits
+ * (same shape). Returns 0 or a negative status (the backend passes it on). */
+typedef int (*bbt_logit_grad_fn)(void *ctx, const float *logits, size_t n_variants,
+                                 size_t n_seq, size_t n_labels, float *dlogits);
+
 struct bbt_backend_ops {
 	/* Open the model. Fills info. On failure *state stays NULL. */
 	int (*open)(const bbt_host_t *host, const struct bbt_backend_params *params,
@@ -93,6 +112,15 @@ struct bbt_backend_ops {
 
 	/* Release everything; NULL is a no-op. */
 	void (*close)(void *state);
+
+	/* ABI 1.1, optional (NULL: this backend gives no gradients; a plugin
+	 * built for ABI 1.0 has no such field, so the host reads it only when
+	 * the descriptor's abi_minor >= 1). Like score, filling logits, and
+	 * also grad, the gradient of the host's loss with respect to every
+	 * prompt value (layout above). Needs batch->prompt_len > 0. */
+	int (*gradient)(void *state, const struct bbt_batch *batch, const float *prompts,
+	                size_t n_variants, bbt_logit_grad_fn dloss, void *ctx,
+	                float *logits, float *grad, char *err, size_t errlen);
 };
 
 #ifdef __cplusplus

@@ -105,6 +105,13 @@ struct bbt_optimizer_ops {
 
 	/* Release the state; NULL is a no-op. */
 	void (*free)(void *state);
+
+	/* ABI 1.1, optional (may be NULL; the host reads it only when the
+	 * descriptor's abi_minor >= 1): the gradient estimate behind the last
+	 * update and the point it was estimated at, dim values each, for
+	 * `--grad-check`. Returns 0, or BBT_ENOTSUP when no estimate exists
+	 * yet. Zeroth-order methods offer it. */
+	int (*gradient_estimate)(void *state, double *at, double *grad);
 };
 
 /* Flags in the descriptor's `flags` field for optimizers. */

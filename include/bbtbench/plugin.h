@@ -6,9 +6,10 @@
  *
  *     #include <bbtbench/plugin.h>
  *
- *     static const struct bbt_optimizer_ops ops = { create, ask, tell,
- *                                                   recommend, stop_reason,
- *                                                   NULL, destroy };
+ *     static const struct bbt_optimizer_ops ops = {
+ *         .create = create, .ask = ask, .tell = tell, .recommend = recommend,
+ *         .stop_reason = stop_reason, .free = destroy,
+ *     };
  *     BBT_PLUGIN_EXPORT const struct bbt_plugin bbt_plugin = {
  *         .abi_major = BBT_ABI_MAJOR, .abi_minor = BBT_ABI_MINOR,
  *         .kind = BBT_PLUGIN_OPTIMIZER,
@@ -40,9 +41,11 @@ extern "C" {
 #endif
 
 /* ABI of the structures in these headers. Major: incompatible change.
- * Minor: fields or functions appended at the end of a table. */
+ * Minor: fields or functions appended at the end of a table.
+ *   1.0  the first release
+ *   1.1  bbt_backend_ops.gradient, bbt_optimizer_ops.gradient_estimate */
 #define BBT_ABI_MAJOR 1
-#define BBT_ABI_MINOR 0
+#define BBT_ABI_MINOR 1
 
 #define BBT_PLUGIN_SYMBOL "bbt_plugin"
 

@@ -57,12 +57,16 @@ static void destroy(void *state)
 	free(state);
 }
 
-static const struct bbt_optimizer_ops ops = { create, ask, tell, recommend, stop_reason,
-	                                      NULL, destroy };
+static const struct bbt_optimizer_ops ops = {
+	.create = create, .ask = ask, .tell = tell, .recommend = recommend,
+	.stop_reason = stop_reason, .free = destroy,
+};
+
+/* Built as an ABI 1.0 plugin: an older minor version must keep loading. */
 
 BBT_PLUGIN_EXPORT const struct bbt_plugin bbt_plugin = {
 	.abi_major = BBT_ABI_MAJOR,
-	.abi_minor = BBT_ABI_MINOR,
+	.abi_minor = 0,
 	.kind = BBT_PLUGIN_OPTIMIZER,
 	.name = "extra",
 	.version = "0",

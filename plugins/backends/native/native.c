@@ -317,7 +317,7 @@ static int native_score(void *state, const struct bbt_batch *batch, const float 
 }
 
 static const struct bbt_backend_ops ops = {
-	native_open, native_tokenize, native_token_text, native_score, native_close,
+	native_open, native_tokenize, native_token_text, native_score, native_close, NULL,
 };
 
 BBT_PLUGIN_EXPORT const struct bbt_plugin bbt_plugin = {
