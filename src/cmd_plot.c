@@ -22,18 +22,22 @@ static void plot_usage(FILE *f)
 	        "Figures of the finished runs under RESULTS_DIR, drawn by gnuplot (gnuplot-nox):\n"
 	        "convergence.{png,svg}: best training loss (or dev metric) against API calls,\n"
 	        "median over the runs of each group with the interquartile range as a band;\n"
+	        "with --y grad_cos or grad_norm_ratio instead grad_cos.{png,svg} (...): the\n"
+	        "--grad-check runs' estimate against the true gradient at each optimizer step;\n"
 	        "with --x KEY also METRIC-vs-KEY.{png,svg}: mean ± std of a metric against KEY.\n"
 	        "The numbers (.dat) and gnuplot scripts (.gp) are kept beside them.\n\n"
 	        "  -o, --output DIR       where the figures go [RESULTS_DIR/plots]\n"
-	        "  -b, --by KEY           one line per value of KEY [optimizer]\n"
-	        "  -y, --y WHAT           convergence: train_loss or dev_metric [train_loss]\n"
+	        "  -b, --by KEY[,KEY...]  one line per value of KEY (or combination) [optimizer]\n"
+	        "  -y, --y WHAT           train_loss, dev_metric, grad_cos or grad_norm_ratio\n"
+	        "                         [train_loss]\n"
 	        "  -x, --x KEY            also plot --metric against KEY (e.g. dim)\n"
 	        "  -m, --metric M         test_acc, test_f1, test_metric, dev_metric, train_loss,\n"
 	        "                         api_calls or wall_time [test_acc]\n"
 	        "      --points N         points per convergence curve [200]\n"
 	        "      --title TEXT       a title on the figures [none]\n"
 	        "  -h, --help             this help\n\n"
-	        "Example: bbtbench plot results/cmaes-vs-adam --x dim\n");
+	        "Examples: bbtbench plot results/cmaes-vs-adam --x dim\n"
+	        "          bbtbench plot results/grad-check --y grad_cos --by q,mu\n");
 }
 
 enum { OPT_POINTS = 3200, OPT_TITLE };
@@ -96,6 +100,8 @@ int bbt_cmd_plot(int argc, char **argv)
 	size_t nw = 0;
 	bbt_resultset_t *rs = NULL;
 	int rc = bbt_resultset_load(argv[optind], &rs, err, sizeof err);
+	if (rc == BBT_OK && bbt_resultset_combine_keys(rs, p.by) < 0)
+		rc = bbt_error(err, sizeof err, BBT_ENOMEM, "out of memory");
 	if (rc == BBT_OK) {
 		dir = out ? bbt_strdup(out) : bbt_path_join(argv[optind], "plots");
 		p.out_dir = dir;

@@ -293,6 +293,22 @@ static const char *type_name(enum bbt_option_type t)
 	return "?";
 }
 
+/* What a plugin can do with gradients, for `list`; NULL: nothing to say. */
+static const char *capabilities(const struct bbt_plugin *d)
+{
+	if (d->kind == BBT_PLUGIN_BACKEND)
+		return bbt_plugin_backend_gradient(d)
+		               ? "gradients: yes (white-box optimizers such as adam, --grad-check)"
+		               : "gradients: no (black-box optimizers only)";
+	if (d->flags & BBT_OPTIMIZER_WANTS_GRADIENT)
+		return "white-box: needs a backend with gradients";
+	if (d->flags & BBT_OPTIMIZER_CATEGORICAL)
+		return "discrete prompts (categorical search space)";
+	if (bbt_plugin_gradient_estimate(d))
+		return "estimates gradients: --grad-check compares them with the true ones";
+	return NULL;
+}
+
 static void list_plugins(const bbt_registry_t *reg, int with_options)
 {
 	printf("Plugins:\n");
@@ -307,6 +323,9 @@ static void list_plugins(const bbt_registry_t *reg, int with_options)
 			       (unsigned)d->abi_major, (unsigned)d->abi_minor,
 			       d->description ? d->description : "");
 			printf("  %-9s  %-12s %s (%s)\n", "", "", e->path, e->dir_origin);
+			const char *caps = capabilities(d);
+			if (caps != NULL)
+				printf("  %-9s  %-12s %s\n", "", "", caps);
 			for (const struct bbt_option_spec *s = d->options;
 			     with_options && s != NULL && s->name != NULL; s++)
 				printf("  %-9s  %-12s   %s=%s (%s%s%s) %s\n", "", "", s->name,

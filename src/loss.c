@@ -19,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <bbtbench/status.h>
+
 #include "loss.h"
 
 static const struct {
@@ -135,6 +137,41 @@ double bbt_loss_hinge(const float *logits, size_t n, size_t n_labels, const int 
 		}
 	}
 	return total / (double)n;
+}
+
+int bbt_loss_grad(enum bbt_loss loss, const float *logits, size_t n, size_t n_labels,
+                  const int *labels, float *dlogits)
+{
+	if (loss != BBT_LOSS_CE && loss != BBT_LOSS_HINGE)
+		return BBT_ENOTSUP;
+	double inv_n = n ? 1.0 / (double)n : 0.0;
+	for (size_t i = 0; i < n; i++) {
+		const float *row = logits + i * n_labels;
+		float *drow = dlogits + i * n_labels;
+		int y = labels[i];
+		if (!label_ok(y, n_labels))
+			return BBT_EINVAL;
+		if (loss == BBT_LOSS_CE) {
+			double m = row[0], s = 0.0;
+			for (size_t j = 1; j < n_labels; j++)
+				if (row[j] > m)
+					m = row[j];
+			for (size_t j = 0; j < n_labels; j++)
+				s += exp((double)row[j] - m);
+			for (size_t j = 0; j < n_labels; j++)
+				drow[j] = (float)((exp((double)row[j] - m) / s - ((int)j == y)) * inv_n);
+			continue;
+		}
+		double gold = 0.0;
+		for (size_t j = 0; j < n_labels; j++) {
+			double v = (double)row[j] - (double)row[y] + BBT_HINGE_MARGIN;
+			int active = (int)j != y && v > 0.0;
+			drow[j] = active ? (float)inv_n : 0.0f;
+			gold -= active ? inv_n : 0.0;
+		}
+		drow[y] = (float)gold;
+	}
+	return BBT_OK;
 }
 
 double bbt_metric_accuracy(const float *logits, size_t n, size_t n_labels, const int *labels)

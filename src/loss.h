@@ -53,6 +53,13 @@ double bbt_loss_eval(enum bbt_loss loss, enum bbt_metric metric,
 double bbt_loss_ce(const float *logits, size_t n, size_t n_labels, const int *labels);
 double bbt_loss_hinge(const float *logits, size_t n, size_t n_labels, const int *labels);
 
+/* d loss / d logits of one variant, [n][L] like the logits: ce gives
+ * (softmax - onehot) / n, hinge the sub-gradient (+1/n on each violating
+ * label, -1/n per violation on the gold one; 0 at the kink). perf is
+ * piecewise constant: BBT_ENOTSUP. A label outside 0..L-1: BBT_EINVAL. */
+int bbt_loss_grad(enum bbt_loss loss, const float *logits, size_t n, size_t n_labels,
+                  const int *labels, float *dlogits);
+
 /* The task metric of one variant's logits. */
 double bbt_metric_eval(enum bbt_metric metric, const float *logits, size_t n,
                        size_t n_labels, const int *labels);

@@ -88,9 +88,34 @@ static void gp_string(FILE *f, const char *s)
 /* ------------------------------------------------------------------ */
 /* Traces */
 
-/* best[k]: the best value after call k + 1 (NaN before the first dev
- * evaluation). */
-static int read_trace(const char *run_dir, int dev, double **best, size_t *n, char *err,
+/* What a convergence figure draws (--y). */
+enum curve {
+	CURVE_LOSS,       /* best training loss after each API call */
+	CURVE_DEV,        /* best dev metric after each API call */
+	CURVE_GRAD_COS,   /* --grad-check: cosine(estimate, true gradient) per step */
+	CURVE_GRAD_RATIO, /* --grad-check: |estimate| / |true gradient| per step */
+};
+
+static const char *const curve_names[] = { "train_loss", "dev_metric", "grad_cos",
+	                                   "grad_norm_ratio" };
+
+static int curve_parse(const char *y)
+{
+	for (size_t c = 0; c < sizeof curve_names / sizeof curve_names[0]; c++)
+		if (strcmp(y, curve_names[c]) == 0)
+			return (int)c;
+	return -1;
+}
+
+static int curve_per_step(enum curve c)
+{
+	return c == CURVE_GRAD_COS || c == CURVE_GRAD_RATIO;
+}
+
+/* v[k]: the curve's value after API call k + 1, or at step k + 1 for the
+ * gradient checks (NaN where there is none: before the first dev
+ * evaluation, a step the optimizer skipped). */
+static int read_trace(const char *run_dir, enum curve curve, double **out, size_t *n, char *err,
                       size_t errlen)
 {
 	char *path = bbt_path_join(run_dir, "trace.csv");
@@ -108,25 +133,34 @@ static int read_trace(const char *run_dir, int dev, double **best, size_t *n, ch
 	while (rc == BBT_OK && fgets(line, sizeof line, f) != NULL) {
 		if (line[0] < '0' || line[0] > '9')
 			continue;  /* the header */
-		/* call,batch,loss,best_loss,dev_metric,wall_s; dev may be empty. */
-		const char *field[6] = { line };
+		/* call,batch,loss,best_loss,dev_metric,wall_s[,grad_cos,grad_norm_ratio];
+		 * the optional fields may be empty. */
+		const char *field[8] = { line };
 		size_t nf = 1;
-		for (char *c = line; *c && nf < 6; c++)
+		for (char *c = line; *c && nf < 8; c++)
 			if (*c == ',')
 				field[nf++] = c + 1;
 		if (nf < 5)
 			continue;
+		size_t at = len;      /* where this row's value goes */
 		double x = NAN;
-		if (dev) {
+		if (curve == CURVE_DEV) {
 			if (field[4][0] != ',' && field[4][0] != '\0') {
 				x = strtod(field[4], NULL);
 				cur = isnan(cur) || x > cur ? x : cur;
 			}
 			x = cur;
-		} else {
+		} else if (curve == CURVE_LOSS) {
 			x = strtod(field[3], NULL);
+		} else {
+			size_t col = curve == CURVE_GRAD_COS ? 6 : 7;
+			unsigned long step = strtoul(field[1], NULL, 10);
+			if (nf <= col || field[col][0] == ',' || field[col][0] == '\n' || step == 0)
+				continue;
+			x = strtod(field[col], NULL);
+			at = step - 1;
 		}
-		if (len == cap) {
+		while (at >= cap) {
 			double *nv = realloc(v, 2 * cap * sizeof *nv);
 			if (nv == NULL) {
 				rc = bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
@@ -135,7 +169,11 @@ static int read_trace(const char *run_dir, int dev, double **best, size_t *n, ch
 			v = nv;
 			cap *= 2;
 		}
-		v[len++] = x;
+		if (rc < 0)
+			break;
+		for (; len <= at; len++)
+			v[len] = NAN;
+		v[at] = x;
 	}
 	fclose(f);
 	free(path);
@@ -143,7 +181,7 @@ static int read_trace(const char *run_dir, int dev, double **best, size_t *n, ch
 		free(v);
 		return rc;
 	}
-	*best = v;
+	*out = v;
 	*n = len;
 	return BBT_OK;
 }
@@ -235,7 +273,9 @@ static int convergence(const bbt_resultset_t *rs, const struct bbt_plot_params *
                        char *err, size_t errlen)
 {
 	size_t nr = bbt_resultset_count(rs);
-	int dev = strcmp(p->y, "dev_metric") == 0;
+	enum curve curve = (enum curve)curve_parse(p->y);
+	int dev = curve == CURVE_DEV, per_step = curve_per_step(curve);
+	const char *name = per_step ? p->y : "convergence";   /* the files' name */
 	double **best = calloc(nr, sizeof *best);
 	size_t *len = calloc(nr, sizeof *len), max_calls = 0;
 	double *col = malloc(nr * sizeof *col);
@@ -247,11 +287,11 @@ static int convergence(const bbt_resultset_t *rs, const struct bbt_plot_params *
 	}
 	int rc = BBT_OK;
 	for (size_t i = 0; rc == BBT_OK && i < nr; i++) {
-		rc = read_trace(bbt_resultset_run_dir(rs, i), dev, &best[i], &len[i], err, errlen);
+		rc = read_trace(bbt_resultset_run_dir(rs, i), curve, &best[i], &len[i], err, errlen);
 		if (rc == BBT_OK && len[i] > max_calls)
 			max_calls = len[i];
 	}
-	char *datpath = rc == BBT_OK ? bbt_asprintf("%s/convergence.dat", p->out_dir) : NULL;
+	char *datpath = rc == BBT_OK ? bbt_asprintf("%s/%s.dat", p->out_dir, name) : NULL;
 	FILE *dat = datpath ? fopen(datpath, "w") : NULL;
 	if (rc == BBT_OK && dat == NULL)
 		rc = bbt_error(err, errlen, BBT_EIO, "%s: %s", datpath ? datpath : p->out_dir,
@@ -266,7 +306,8 @@ static int convergence(const bbt_resultset_t *rs, const struct bbt_plot_params *
 		size_t written_points = 0, runs = 0;
 		for (size_t i = 0; i < nr; i++)
 			runs += strcmp(group_of(rs, i, p->by), groups[g]) == 0;
-		fprintf(dat, "# %s = %s (%zu runs): calls median q1 q3\n", p->by, groups[g], runs);
+		fprintf(dat, "# %s = %s (%zu runs): %s median q1 q3\n", p->by, groups[g], runs,
+		        per_step ? "step" : "calls");
 		size_t last = 0;
 		for (size_t k = 0; k < points; k++) {
 			size_t x = 1 + (size_t)llround((double)k * (double)(max_calls - 1) /
@@ -296,10 +337,10 @@ static int convergence(const bbt_resultset_t *rs, const struct bbt_plot_params *
 		if (written_points == 0)
 			continue;  /* gnuplot refuses an empty block; the group has no data */
 		const char *c = colours[g % N_COLOURS];
-		fprintf(cmd.f, "%s\"convergence.dat\" index %zu using 1:3:4 with filledcurves "
-		               "lc rgb \"%s\" notitle, \\\n  \"convergence.dat\" index %zu using 1:2 "
+		fprintf(cmd.f, "%s\"%s.dat\" index %zu using 1:3:4 with filledcurves "
+		               "lc rgb \"%s\" notitle, \\\n  \"%s.dat\" index %zu using 1:2 "
 		               "with lines lc rgb \"%s\" lw 2 title ",
-		        block ? ", \\\n  " : "plot ", g, c, g, c);
+		        block ? ", \\\n  " : "plot ", name, g, c, name, g, c);
 		gp_string(cmd.f, groups[g]);
 		block++;
 	}
@@ -309,18 +350,24 @@ static int convergence(const bbt_resultset_t *rs, const struct bbt_plot_params *
 	}
 	if (dat != NULL && fclose(dat) != 0 && rc == BBT_OK)
 		rc = bbt_error(err, errlen, BBT_EIO, "%s: write error", datpath);
+	static const char *const what[] = { "API call", "dev evaluation",
+		                            "gradient check (run with --grad-check)",
+		                            "gradient check (run with --grad-check)" };
+	static const char *const ylabel[] = { "best training loss", "best dev metric (%)",
+		                              "cosine(ZO estimate, true gradient)",
+		                              "|ZO estimate| / |true gradient|" };
 	if (rc == BBT_OK && block == 0)
 		rc = bbt_error(err, errlen, BBT_ENOTFOUND, "no %s in the runs' traces to plot",
-		               dev ? "dev evaluation" : "API call");
+		               what[curve]);
 	if (rc == BBT_OK) {
 		char *setup = bbt_asprintf(
-			"set xlabel \"API calls\"\nset ylabel \"%s (median, IQR)\"\n"
+			"set xlabel \"%s\"\nset ylabel \"%s (median, IQR)\"\n"
 			"set grid lc rgb \"#d0d0d0\"\nset key %s noenhanced title \"%s\"\n"
 			"set style fill transparent solid 0.2 noborder\nset xrange [0:%zu]\n%s%s%s",
-			dev ? "best dev metric (%)" : "best training loss", dev ? "bottom right" : "top right",
-			p->by, max_calls, p->title ? "set title \"" : "", p->title ? p->title : "",
-			p->title ? "\"\n" : "");
-		rc = setup ? render(p->out_dir, "convergence", setup, cmd.s, written, cap, nw, err,
+			per_step ? "optimizer step" : "API calls", ylabel[curve],
+			dev || curve == CURVE_GRAD_COS ? "bottom right" : "top right", p->by, max_calls,
+			p->title ? "set title \"" : "", p->title ? p->title : "", p->title ? "\"\n" : "");
+		rc = setup ? render(p->out_dir, name, setup, cmd.s, written, cap, nw, err,
 		                    errlen)
 		           : bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
 		free(setup);
@@ -461,9 +508,10 @@ int bbt_plot_draw(const bbt_resultset_t *rs, const struct bbt_plot_params *p, ch
                   size_t cap, size_t *n_written, char *err, size_t errlen)
 {
 	*n_written = 0;
-	if (strcmp(p->y, "train_loss") != 0 && strcmp(p->y, "dev_metric") != 0)
-		return bbt_error(err, errlen, BBT_EINVAL, "--y '%s': expected train_loss or dev_metric",
-		                 p->y);
+	if (curve_parse(p->y) < 0)
+		return bbt_error(err, errlen, BBT_EINVAL,
+		                 "--y '%s': expected train_loss, dev_metric, grad_cos or "
+		                 "grad_norm_ratio", p->y);
 	if (p->x != NULL && !bbt_resultset_metric_known(p->metric))
 		return bbt_error(err, errlen, BBT_EINVAL,
 		                 "--metric '%s': expected test_acc, test_f1, test_metric, dev_metric, "

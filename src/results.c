@@ -16,6 +16,7 @@ struct bbt_rundir {
 	char *path;
 	char *trace_part;   /* trace.csv.part */
 	FILE *trace;
+	int grad_columns;   /* the --grad-check columns */
 };
 
 enum bbt_rundir_state bbt_rundir_state(const char *path)
@@ -46,7 +47,8 @@ enum bbt_rundir_state bbt_rundir_state(const char *path)
 	return BBT_RUNDIR_ABSENT;
 }
 
-int bbt_rundir_open(const char *path, bbt_rundir_t **out, char *err, size_t errlen)
+int bbt_rundir_open(const char *path, int grad_columns, bbt_rundir_t **out, char *err,
+                    size_t errlen)
 {
 	*out = NULL;
 	int rc = bbt_mkdir_p(path, err, errlen);
@@ -72,7 +74,10 @@ int bbt_rundir_open(const char *path, bbt_rundir_t **out, char *err, size_t errl
 		bbt_rundir_free(rd);
 		return rc;
 	}
-	fputs("call,batch,loss,best_loss,dev_metric,wall_s\n", rd->trace);
+	rd->grad_columns = grad_columns;
+	fputs(grad_columns ? "call,batch,loss,best_loss,dev_metric,wall_s,grad_cos,grad_norm_ratio\n"
+	                   : "call,batch,loss,best_loss,dev_metric,wall_s\n",
+	      rd->trace);
 	*out = rd;
 	return BBT_OK;
 }
@@ -93,14 +98,24 @@ int bbt_rundir_write(bbt_rundir_t *rd, const char *name, const char *text,
 	return rc;
 }
 
+/* ",value", or "," alone for NaN (not measured at this call). */
+static void put_optional(FILE *f, double v, const char *fmt)
+{
+	fputc(',', f);
+	if (!isnan(v))
+		fprintf(f, fmt, v);
+}
+
 int bbt_rundir_trace(bbt_rundir_t *rd, const struct bbt_trace_row *r)
 {
-	if (isnan(r->dev_metric))
-		fprintf(rd->trace, "%zu,%zu,%.9g,%.9g,,%.3f\n", r->call, r->batch, r->loss,
-		        r->best_loss, r->wall);
-	else
-		fprintf(rd->trace, "%zu,%zu,%.9g,%.9g,%.9g,%.3f\n", r->call, r->batch, r->loss,
-		        r->best_loss, r->dev_metric, r->wall);
+	fprintf(rd->trace, "%zu,%zu,%.9g,%.9g", r->call, r->batch, r->loss, r->best_loss);
+	put_optional(rd->trace, r->dev_metric, "%.9g");
+	fprintf(rd->trace, ",%.3f", r->wall);
+	if (rd->grad_columns) {
+		put_optional(rd->trace, r->grad_cos, "%.9g");
+		put_optional(rd->trace, r->grad_ratio, "%.9g");
+	}
+	fputc('\n', rd->trace);
 	return ferror(rd->trace) ? BBT_EIO : BBT_OK;
 }
 

@@ -3,7 +3,9 @@
  *
  *     config.ini    the resolved settings; `bbtbench --config` on it re-runs the run
  *     trace.csv     one row per API call: call, batch, loss, best_loss,
- *                   dev_metric (when evaluated), wall_s
+ *                   dev_metric (when evaluated), wall_s; with --grad-check
+ *                   also grad_cos, grad_norm_ratio on the last call of each
+ *                   step (the estimate against the true gradient)
  *     result.json   settings, seeds, final train/dev/test metrics, API calls,
  *                   wall time, versions; written last, so its presence with
  *                   "status": "finished" marks a finished run
@@ -31,8 +33,9 @@ enum bbt_rundir_state bbt_rundir_state(const char *path);
 typedef struct bbt_rundir bbt_rundir_t;
 
 /* Create (or reuse) the folder, drop what an earlier incomplete run left,
- * and start trace.csv.part. */
-int bbt_rundir_open(const char *path, bbt_rundir_t **out, char *err, size_t errlen);
+ * and start trace.csv.part; grad_columns adds the --grad-check columns. */
+int bbt_rundir_open(const char *path, int grad_columns, bbt_rundir_t **out, char *err,
+                    size_t errlen);
 const char *bbt_rundir_path(const bbt_rundir_t *rd);
 
 /* A whole file in the folder, atomically. */
@@ -46,6 +49,8 @@ struct bbt_trace_row {
 	double best_loss;    /* best so far, this call included */
 	double dev_metric;   /* NaN when dev was not evaluated at this call */
 	double wall;         /* seconds since the run started */
+	double grad_cos;     /* --grad-check: cosine(estimate, true gradient), or NaN */
+	double grad_ratio;   /* --grad-check: |estimate| / |true gradient|, or NaN */
 };
 
 int bbt_rundir_trace(bbt_rundir_t *rd, const struct bbt_trace_row *row);

@@ -284,3 +284,30 @@ double bbt_resultset_metric(const bbt_resultset_t *rs, size_t i, const char *met
 	int m = metric_index(metric);
 	return m < 0 ? NAN : rs->runs[i].metric[m];
 }
+
+int bbt_resultset_combine_keys(bbt_resultset_t *rs, const char *keys)
+{
+	if (strchr(keys, ',') == NULL)
+		return BBT_OK;
+	for (size_t i = 0; i < rs->n; i++) {
+		char *label = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&label, &len);
+		if (f == NULL)
+			return BBT_ENOMEM;
+		for (const char *k = keys; *k;) {
+			size_t n = strcspn(k, ",");
+			char key[128];
+			snprintf(key, sizeof key, "%.*s", (int)(n < sizeof key ? n : sizeof key - 1), k);
+			const char *v = bbt_resultset_value(rs, i, key);
+			fprintf(f, "%s%s=%s", k == keys ? "" : " ", key, v ? v : "-");
+			k += n + (k[n] == ',');
+		}
+		int bad = fclose(f) != 0;
+		int rc = bad ? BBT_ENOMEM : bbt_kvlist_set(&rs->runs[i].keys, keys, label, "combined");
+		free(label);
+		if (rc < 0)
+			return BBT_ENOMEM;
+	}
+	return BBT_OK;
+}

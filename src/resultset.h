@@ -33,6 +33,11 @@ void bbt_resultset_free(bbt_resultset_t *rs);
 size_t bbt_resultset_count(const bbt_resultset_t *rs);
 /* result.json files skipped because their run did not finish. */
 size_t bbt_resultset_unfinished(const bbt_resultset_t *rs);
+/* A key "k1,k2,..." naming several settings: give every run a value
+ * "k1=v1 k2=v2" under that key ("-" for a missing one), so one line of a
+ * figure can stand for a combination (e.g. --by q,mu). BBT_ENOMEM or 0. */
+int bbt_resultset_combine_keys(bbt_resultset_t *rs, const char *keys);
+
 /* The run's folder (holding trace.csv). */
 const char *bbt_resultset_run_dir(const bbt_resultset_t *rs, size_t i);
 

@@ -61,6 +61,20 @@ struct run {
 	float *prompts;       /* batch x D */
 	float *logits;        /* batch x n_train x L, or EVAL_CHUNK x L */
 	double *loss;         /* batch */
+	struct bbt_trace_row *rows;   /* batch: a step's trace rows, written after tell */
+
+	/* Gradients: a white-box optimizer (BBT_OPTIMIZER_WANTS_GRADIENT) gets
+	 * the true gradient of every candidate; --grad-check compares a ZO
+	 * optimizer's estimate with it at every step. */
+	bbt_backend_gradient_fn gradient;      /* the backend's, or NULL */
+	bbt_gradient_estimate_fn estimate;     /* the optimizer's, for --grad-check */
+	int white_box, grad_check;
+	float *grad_p;        /* batch x D: gradient with respect to the prompts */
+	double *grad_z;       /* batch x d: pulled back through the projection */
+	double *est_at, *est; /* d each: the optimizer's last estimate and its point */
+	size_t grad_check_calls;        /* true gradients asked by --grad-check */
+	size_t grad_cos_n;   /* steps with a cosine (both gradients nonzero) */
+	double grad_cos_sum; /* their cosines, for result.json's mean */
 
 	/* progress */
 	size_t calls, batches, dev_calls, test_calls;
@@ -124,7 +138,8 @@ int bbt_run_setting_matters(const char *method, const char *key)
 {
 	static const char *const tuning[] = { "optimizer", "dim", "prompt-len", "projection",
 		                              "alpha", "sigma", "popsize", "budget",
-		                              "eval-every", "calibrate", "search-space" };
+		                              "eval-every", "calibrate", "search-space",
+		                              "grad-check" };
 	if (strcmp(key, "icl-shots") == 0)
 		return strcmp(method, "icl") == 0;
 	if (strcmp(method, "tune") == 0)
@@ -363,13 +378,47 @@ static int make_subspace(struct run *r, char *err, size_t errlen)
 	return r->sub ? BBT_OK : BBT_EINVAL;
 }
 
+/* White-box optimizers and --grad-check need the backend's gradient and a
+ * differentiable loss; --grad-check also the optimizer's estimate. */
+static int check_gradients(struct run *r, char *err, size_t errlen)
+{
+	const struct bbt_plugin *opt = r->opt.entry->desc, *be = r->be.entry->desc;
+	r->white_box = (opt->flags & BBT_OPTIMIZER_WANTS_GRADIENT) != 0;
+	r->grad_check = strcmp(r->cfg->grad_check, "yes") == 0;
+	if (!r->white_box && !r->grad_check)
+		return BBT_OK;
+	char who[80];
+	snprintf(who, sizeof who, r->white_box ? "optimizer %s" : "--grad-check", opt->name);
+	r->gradient = bbt_plugin_backend_gradient(be);
+	if (r->gradient == NULL)
+		return bbt_error(err, errlen, BBT_ENOTSUP,
+		                 "%s needs true gradients, which backend %s does not give "
+		                 "(`bbtbench list` shows the backends that do)",
+		                 who, be->name);
+	if (r->discrete)
+		return bbt_error(err, errlen, BBT_ENOTSUP,
+		                 "%s needs a continuous prompt; optimizer %s searches a discrete "
+		                 "one", who, opt->name);
+	if (bbt_loss_parse(r->cfg->loss) == BBT_LOSS_PERF)
+		return bbt_error(err, errlen, BBT_ENOTSUP,
+		                 "%s needs a differentiable loss: --loss perf is piecewise "
+		                 "constant (use ce or hinge)", who);
+	if (r->grad_check) {
+		r->estimate = bbt_plugin_gradient_estimate(opt);
+		if (r->estimate == NULL)
+			return bbt_error(err, errlen, BBT_ENOTSUP,
+			                 "--grad-check: optimizer %s makes no gradient estimate to "
+			                 "check (zo-sgd and zo-adam do)", opt->name);
+	}
+	return BBT_OK;
+}
+
 static int create_optimizer(struct run *r, char *err, size_t errlen)
 {
 	const struct bbt_plugin *desc = r->opt.entry->desc;
-	if (desc->flags & BBT_OPTIMIZER_WANTS_GRADIENT)
-		return bbt_error(err, errlen, BBT_ENOTSUP,
-		                 "optimizer %s needs gradients, which backend %s does not provide",
-		                 desc->name, r->be.entry->desc->name);
+	int rc = check_gradients(r, err, errlen);
+	if (rc < 0)
+		return rc;
 	struct bbt_optimizer_params op = {
 		.space = { .kind = BBT_SPACE_BOX, .dim = r->d, .bound = 0, .choices = 0 },
 		.popsize = (size_t)r->cfg->popsize,
@@ -382,7 +431,7 @@ static int create_optimizer(struct run *r, char *err, size_t errlen)
 		op.space = (struct bbt_space){ .kind = BBT_SPACE_CATEGORICAL, .dim = r->d,
 		                               .choices = bbt_vocab_size(r->vocab) };
 	memset(&r->oinfo, 0, sizeof r->oinfo);
-	int rc = desc->optimizer->create(bbt_hostsvc_host(r->opt.svc), &op, &r->opt.state,
+	rc = desc->optimizer->create(bbt_hostsvc_host(r->opt.svc), &op, &r->opt.state,
 	                                 &r->oinfo, err, errlen);
 	if (rc < 0) {
 		bbt_error_prefix(err, errlen, "optimizer %s", desc->name);
@@ -400,7 +449,17 @@ static int create_optimizer(struct run *r, char *err, size_t errlen)
 	r->loss = calloc(b, sizeof *r->loss);
 	r->best_z = calloc(r->d, sizeof *r->best_z);
 	r->best_dev_z = calloc(r->d, sizeof *r->best_dev_z);
-	if (!r->z || !r->prompts || !r->logits || !r->loss || !r->best_z || !r->best_dev_z)
+	r->rows = calloc(b, sizeof *r->rows);
+	int oom = !r->z || !r->prompts || !r->logits || !r->loss || !r->best_z || !r->best_dev_z ||
+	          !r->rows;
+	if (!oom && (r->white_box || r->grad_check)) {
+		r->grad_p = calloc(b * r->D, sizeof *r->grad_p);
+		r->grad_z = calloc(b * r->d, sizeof *r->grad_z);
+		r->est_at = calloc(r->d, sizeof *r->est_at);
+		r->est = calloc(r->d, sizeof *r->est);
+		oom = !r->grad_p || !r->grad_z || !r->est_at || !r->est;
+	}
+	if (oom)
 		return bbt_error(err, errlen, BBT_ENOMEM, "out of memory for a batch of %zu", b);
 	return BBT_OK;
 }
@@ -489,6 +548,78 @@ static int score(struct run *r, const bbt_encoded_t *enc, size_t first, size_t n
 	if (rc < 0)
 		bbt_error_prefix(err, errlen, "backend %s", r->be.entry->desc->name);
 	return rc;
+}
+
+/* The host's loss for the backend's gradient: dL/dlogits of each variant
+ * over the training batch. */
+static int train_loss_grad(void *ctx, const float *logits, size_t nv, size_t n_seq,
+                           size_t n_labels, float *dlogits)
+{
+	const struct run *r = ctx;
+	const int *labels = r->enc[SPLIT_TRAIN]->labels;
+	if (n_seq != r->enc[SPLIT_TRAIN]->n_seq || n_labels != r->L)
+		return BBT_EINVAL;
+	for (size_t v = 0; v < nv; v++) {
+		size_t at = v * n_seq * n_labels;
+		int rc = bbt_loss_grad(bbt_loss_parse(r->cfg->loss), logits + at, n_seq, n_labels,
+		                       labels, dlogits + at);
+		if (rc < 0)
+			return rc;
+	}
+	return BBT_OK;
+}
+
+/* Logits of the training batch under nv candidates z, and the gradient of
+ * the training loss with respect to each: grad_z[v] = A^T dL/dp[v]. */
+static int score_grad(struct run *r, const double *z, size_t nv, char *err, size_t errlen)
+{
+	const bbt_encoded_t *train = r->enc[SPLIT_TRAIN];
+	size_t nt = train->n_seq;
+	struct bbt_batch b;
+	bbt_encoded_batch(train, 0, nt, &b);
+	b.n_labels = r->L;
+	b.label_ids = r->label_ids;
+	b.prompt_len = (size_t)r->cfg->prompt_len;
+	b.prompt_layers = 1;
+	bbt_subspace_project(r->sub, z, nv, r->prompts);
+	r->tokens += nv * (train->offset[nt] - train->offset[0] + nt * b.prompt_len);
+	int rc = r->gradient(r->be.state, &b, r->prompts, nv, train_loss_grad, r, r->logits,
+	                     r->grad_p, err, errlen);
+	if (rc < 0) {
+		bbt_error_prefix(err, errlen, "backend %s: gradient", r->be.entry->desc->name);
+		return rc;
+	}
+	bbt_subspace_pullback(r->sub, r->grad_p, nv, r->grad_z);
+	return BBT_OK;
+}
+
+/* --grad-check: the optimizer's last estimate against the true gradient at
+ * the point it was estimated at (an extra backend call, not in the budget).
+ * Sets the cosine and the norm ratio |estimate| / |true|; NaN when the
+ * optimizer has no estimate yet (e.g. a skipped step). */
+static int grad_check(struct run *r, double *cosine, double *ratio, char *err, size_t errlen)
+{
+	*cosine = *ratio = NAN;
+	if (r->estimate(r->opt.state, r->est_at, r->est) != BBT_OK)
+		return BBT_OK;
+	int rc = score_grad(r, r->est_at, 1, err, errlen);
+	if (rc < 0)
+		return rc;
+	r->grad_check_calls++;
+	double dot = 0, ne = 0, nt = 0;
+	for (size_t i = 0; i < r->d; i++) {
+		dot += r->est[i] * r->grad_z[i];
+		ne += r->est[i] * r->est[i];
+		nt += r->grad_z[i] * r->grad_z[i];
+	}
+	if (ne > 0 && nt > 0) {
+		*cosine = dot / sqrt(ne * nt);
+		r->grad_cos_sum += *cosine;
+		r->grad_cos_n++;
+	}
+	if (nt > 0)
+		*ratio = sqrt(ne / nt);
+	return BBT_OK;
 }
 
 /* Discrete prompts: every sequence once per candidate, with the candidate's
@@ -665,10 +796,12 @@ static int loop(struct run *r, char *err, size_t errlen)
 			break;
 		}
 		size_t m = n < budget - r->calls ? n : budget - r->calls;
-		rc = score(r, train, 0, nt, r->z, m, r->logits, err, errlen);
+		rc = r->white_box ? score_grad(r, r->z, m, err, errlen)
+		                  : score(r, train, 0, nt, r->z, m, r->logits, err, errlen);
 		if (rc < 0)
 			break;
 		r->batches++;
+		size_t written = 0;
 		for (size_t v = 0; v < m; v++) {
 			r->loss[v] = bbt_loss_eval(bbt_loss_parse(r->cfg->loss), r->task->metric,
 			                           r->logits + v * nt * r->L, nt, r->L, train->labels);
@@ -685,30 +818,42 @@ static int loop(struct run *r, char *err, size_t errlen)
 					break;
 				devm = r->last_dev;
 			}
-			struct bbt_trace_row row = { r->calls, r->batches, r->loss[v], r->best_loss,
-			                             devm, bbt_now() - r->t0 };
-			if (bbt_rundir_trace(r->rd, &row) < 0) {
+			r->rows[written++] = (struct bbt_trace_row){ r->calls, r->batches, r->loss[v],
+				                                     r->best_loss, devm,
+				                                     bbt_now() - r->t0, NAN, NAN };
+		}
+		/* The optimizer steps (unless the budget ended inside this batch),
+		 * then the batch's rows go to the trace, the step's gradient check
+		 * on its last row. */
+		int stop = rc < 0 || m < n;
+		if (!stop) {
+			rc = ops->tell(r->opt.state, r->z, n, r->loss, r->white_box ? r->grad_z : NULL,
+			               err, errlen);
+			if (rc == BBT_STOP) {
+				const char *why = ops->stop_reason ? ops->stop_reason(r->opt.state) : NULL;
+				r->stop_reason = why ? why : "stop";
+				rc = BBT_OK;
+				stop = 1;
+			} else if (rc < 0) {
+				bbt_error_prefix(err, errlen, "optimizer %s", r->opt.entry->desc->name);
+			}
+		}
+		if (rc == BBT_OK && r->grad_check && m == n)
+			rc = grad_check(r, &r->rows[m - 1].grad_cos, &r->rows[m - 1].grad_ratio, err,
+			                errlen);
+		for (size_t v = 0; v < written; v++) {
+			if (bbt_rundir_trace(r->rd, &r->rows[v]) < 0) {
 				rc = bbt_error(err, errlen, BBT_EIO, "%s: cannot write trace",
 				               bbt_rundir_path(r->rd));
 				break;
 			}
 		}
-		if (rc < 0 || (rc = bbt_rundir_flush(r->rd, err, errlen)) < 0)
+		int frc = bbt_rundir_flush(r->rd, err, errlen);
+		if (rc == BBT_OK)
+			rc = frc;
+		if (rc < 0 || stop)
 			break;
 		progress(r, 0);
-		if (m < n)
-			break;   /* the budget ended inside this batch: no tell */
-		rc = ops->tell(r->opt.state, r->z, n, r->loss, NULL, err, errlen);
-		if (rc == BBT_STOP) {
-			const char *why = ops->stop_reason ? ops->stop_reason(r->opt.state) : NULL;
-			r->stop_reason = why ? why : "stop";
-			rc = BBT_OK;
-			break;
-		}
-		if (rc < 0) {
-			bbt_error_prefix(err, errlen, "optimizer %s", r->opt.entry->desc->name);
-			break;
-		}
 	}
 	if (rc == BBT_OK && r->stop_reason == NULL)
 		r->stop_reason = interrupted ? "interrupted" : "maxfevals";
@@ -1020,6 +1165,18 @@ static json_t *result_json(struct run *r, const char *status, double test_metric
 	json_object_set_new(j, "dev_evaluations", json_integer((json_int_t)r->dev_calls));
 	json_object_set_new(j, "test_evaluations", json_integer((json_int_t)r->test_calls));
 	json_object_set_new(j, "tokens_scored", json_integer((json_int_t)r->tokens));
+	/* White-box: every API call was a gradient evaluation (a backward pass
+	 * through the model), which a black-box service would not answer. */
+	json_object_set_new(j, "white_box", json_boolean(r->white_box));
+	if (r->grad_check) {
+		json_t *gc = json_object();
+		json_object_set_new(gc, "true_gradient_calls",
+		                    json_integer((json_int_t)r->grad_check_calls));
+		json_object_set_new(gc, "mean_cosine",
+		                    num_or_null(r->grad_cos_n ? r->grad_cos_sum / (double)r->grad_cos_n
+		                                              : NAN));
+		json_object_set_new(j, "grad_check", gc);
+	}
 	json_object_set_new(j, "stop_reason", json_string(r->stop_reason ? r->stop_reason : ""));
 
 	const struct bbt_optimizer_ops *ops = r->tuned ? r->opt.entry->desc->optimizer : NULL;
@@ -1096,6 +1253,11 @@ static void run_release(struct run *r)
 	free(r->prompts);
 	free(r->logits);
 	free(r->loss);
+	free(r->rows);
+	free(r->grad_p);
+	free(r->grad_z);
+	free(r->est_at);
+	free(r->est);
 	free(r->best_z);
 	free(r->best_dev_z);
 }
@@ -1209,7 +1371,7 @@ int bbt_run(const struct bbt_config *cfg, bbt_registry_t *reg, const struct bbt_
 	}
 
 	/* From here on the run folder is written. */
-	rc = bbt_rundir_open(r.run_dir, &r.rd, err, errlen);
+	rc = bbt_rundir_open(r.run_dir, r.grad_check, &r.rd, err, errlen);
 	if (rc == BBT_OK)
 		rc = write_config(&r, err, errlen);
 	if (rc == BBT_OK && r.discrete)

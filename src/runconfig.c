@@ -75,6 +75,9 @@ static const struct run_key run_keys[] = {
 	  "score the best-so-far on dev every N calls" },
 	{ "calibrate", KEY_CHOICE, FIELD(calibrate), "no", "no|yes", 0, 0, "[yes|no]",
 	  "also report the best prompt calibrated (offsets chosen on dev)" },
+	{ "grad-check", KEY_CHOICE, FIELD(grad_check), "no", "no|yes", 0, 0, "[yes|no]",
+	  "zo-sgd/zo-adam: compare each step's estimate with the backend's true gradient "
+	  "(extra calls, not counted)" },
 	{ "icl-shots", KEY_INT, FIELD(icl_shots), "1", NULL, 1, 1000, "N",
 	  "--method icl: demonstrations per class, drawn from the train shots" },
 	{ "out", KEY_STRING, FIELD(out), "results", NULL, 0, 0, "DIR",

@@ -43,6 +43,7 @@ struct bbt_config {
 	char *projection;      /* normal | uniform */
 	char *method;          /* tune | manual | calibrated | icl */
 	char *calibrate;       /* no | yes: also report the tuned prompt calibrated */
+	char *grad_check;      /* no | yes: log the ZO estimate against the true gradient */
 	long dim;
 	long prompt_len;
 	long search_space;     /* K candidates per position of a discrete prompt */

@@ -7,11 +7,12 @@
 # exists.
 . "${top_srcdir:-.}/t/lib.sh"
 A="$top_srcdir/ablations"
-presets="budget cmaes-vs-adam loss optimizers projection prompt-length"
-plan 36
+presets="adam-grad budget cmaes-vs-adam loss optimizers projection prompt-length"
+plan 42
 
 # name  runs of the paper preset  runs of the synthetic variant
-sizes="budget 40 12
+sizes="adam-grad 100 60
+budget 40 12
 cmaes-vs-adam 100 30
 loss 30 9
 optimizers 315 54

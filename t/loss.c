@@ -5,6 +5,8 @@
 
 #include <math.h>
 
+#include <bbtbench/status.h>
+
 #include "loss.h"
 #include "tap.h"
 
@@ -12,7 +14,7 @@
 
 int main(void)
 {
-	plan(48);
+	plan(55);
 
 	/* --- names --- */
 	is_int(bbt_loss_parse("ce"), BBT_LOSS_CE, "parse ce");
@@ -152,6 +154,47 @@ int main(void)
 		ok(isnan(bbt_loss_ce(l, 2, 3, bad)) && isnan(bbt_loss_hinge(l, 2, 3, bad)),
 		   "a label out of range makes the loss NaN");
 		is_double(bbt_loss_ce(l, 0, 3, y), 0.0, 0.0, "no examples: loss 0");
+	}
+
+	/* --- gradients with respect to the logits ---
+	 * Against central differences in double: logits and steps are
+	 * multiples of 2^-10, so every perturbed float is exact and the only
+	 * error is the O(h^2) of the difference (~1e-7 here). Hinge is checked
+	 * away from its kinks (no term within 2h of the margin). */
+	{
+		float l[] = { 0.5f, -1.25f, 2.0f, 0.75f, 0.25f, -0.5f };
+		const int y[] = { 2, 0 };
+		float g[6];
+		const double h = 1.0 / 1024;
+		enum bbt_loss which[2] = { BBT_LOSS_CE, BBT_LOSS_HINGE };
+		for (int w = 0; w < 2; w++) {
+			int rc = bbt_loss_grad(which[w], l, 2, 3, y, g);
+			double worst = 0;
+			for (size_t k = 0; k < 6; k++) {
+				float keep = l[k];
+				l[k] = (float)(keep + h);
+				double up = bbt_loss_eval(which[w], BBT_METRIC_ACC, l, 2, 3, y);
+				l[k] = (float)(keep - h);
+				double down = bbt_loss_eval(which[w], BBT_METRIC_ACC, l, 2, 3, y);
+				l[k] = keep;
+				double fd = (up - down) / (2 * h), e = fabs(fd - g[k]);
+				worst = e > worst ? e : worst;
+			}
+			ok(rc == BBT_OK && worst < 1e-5, "%s gradient = central differences (worst %.2g)",
+			   bbt_loss_name(which[w]), worst);
+		}
+		bbt_loss_grad(BBT_LOSS_CE, l, 2, 3, y, g);
+		ok(fabs(g[0] + g[1] + g[2]) < 1e-7 && g[2] < 0 && g[0] > 0,
+		   "ce gradient: a row sums to 0, negative on the gold label");
+		bbt_loss_grad(BBT_LOSS_HINGE, l, 2, 3, y, g);
+		/* row 1, gold 0: 0.25-0.75+2 > 0 and -0.5-0.75+2 > 0: both violate */
+		is_double(g[3], -1.0, 1e-7, "hinge: -1/n per violation on the gold label");
+		is_double(g[4], 0.5, 1e-7, "hinge: +1/n on a violating label");
+		ok(bbt_loss_grad(BBT_LOSS_PERF, l, 2, 3, y, g) == BBT_ENOTSUP,
+		   "perf has no gradient (piecewise constant)");
+		const int bad[] = { 0, 3 };
+		ok(bbt_loss_grad(BBT_LOSS_CE, l, 2, 3, bad, g) == BBT_EINVAL,
+		   "a label out of range is refused");
 	}
 
 	return done_testing();

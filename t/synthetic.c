@@ -12,6 +12,7 @@
 
 #include <bbtbench/plugin.h>
 
+#include "loss.h"
 #include "plugin_host.h"
 #include "tap.h"
 
@@ -130,6 +131,58 @@ static double accuracy(const float *logits, size_t n_pos, size_t n_neg)
 	return (double)right / (double)(n_pos + n_neg);
 }
 
+/* Gold labels of the 40 test sentences: the positive ones first. */
+static int gold[40];
+
+/* The host's side of a gradient: mean cross-entropy of each variant. */
+static int ce_grad(void *ctx, const float *logits, size_t nv, size_t n_seq, size_t n_labels,
+                   float *dlogits)
+{
+	(void)ctx;
+	for (size_t v = 0; v < nv; v++)
+		if (bbt_loss_grad(BBT_LOSS_CE, logits + v * n_seq * n_labels, n_seq, n_labels, gold,
+		                  dlogits + v * n_seq * n_labels) < 0)
+			return BBT_EINVAL;
+	return BBT_OK;
+}
+
+/* Worst relative error of the directional derivatives <grad, u> against
+ * central differences of the CE loss, over `dirs` random directions u.
+ * The loss is float logits summed in double: with the step h chosen so
+ * that L changes by ~1e-3, float rounding of the logits (~1e-7) is 1e-4
+ * of the difference, and the O(h^2) term is smaller still. */
+static double fd_error(void *state, const struct bbt_batch *b, const float *p, const float *g,
+                       size_t n, const bbt_host_t *host, size_t dirs)
+{
+	float *q = malloc(n * sizeof *q);
+	float lg[80];
+	char err[BBT_ERRLEN];
+	double worst = 0;
+	for (size_t k = 0; q && k < dirs; k++) {
+		double gu = 0, un = 0;
+		float *u = malloc(n * sizeof *u);
+		for (size_t i = 0; u && i < n; i++) {
+			u[i] = (float)host->rng_normal(host->ctx);
+			gu += (double)g[i] * u[i];
+			un += (double)u[i] * u[i];
+		}
+		/* a step moving the loss by about 1e-3 along u */
+		double h = 1e-3 / (fabs(gu) > 1e-12 ? fabs(gu) : sqrt(un));
+		double f[2];
+		for (int s = 0; u && s < 2; s++) {
+			for (size_t i = 0; i < n; i++)
+				q[i] = p[i] + (float)((s ? -h : h) * u[i]);
+			bbt_plugin.backend->score(state, b, q, 1, lg, err, sizeof err);
+			f[s] = bbt_loss_ce(lg, b->n_seq, 2, gold);
+		}
+		double fd = (f[0] - f[1]) / (2 * h), e = fabs(fd - gu) / (fabs(gu) + 1e-12);
+		worst = e > worst ? e : worst;
+		free(u);
+	}
+	free(q);
+	return worst;
+}
+
 static int score(void *state, const struct bbt_batch *b, const float *prompts, size_t v,
                  float *logits, char *err)
 {
@@ -144,7 +197,7 @@ int main(void)
 	struct model m0 = { 0 }, m1 = { 0 }, m2 = { 0 };
 	int rc;
 
-	plan(101);
+	plan(107);
 
 	/* Descriptor */
 	is_int(bbt_plugin.abi_major, BBT_ABI_MAJOR, "ABI major");
@@ -426,6 +479,42 @@ int main(void)
 		tb.b.prompt_layers = 1;
 		ops->close(m2.state);
 		free(deep);
+	}
+
+	/* Gradients: exact, per variant, for shallow and deep prompts. */
+	{
+		for (size_t i = 0; i < 40; i++)
+			gold[i] = i < 20;
+		float *g = malloc(V * D * sizeof *g), *g1 = malloc(D * sizeof *g1);
+		float a[V * 80], b[V * 80];
+		rc = ops->gradient(m1.state, &tb.b, prompts, V, ce_grad, NULL, a, g, err, sizeof err);
+		rc |= score(m1.state, &tb.b, prompts, V, b, err);
+		ok(rc == 0 && memcmp(a, b, sizeof a) == 0, "gradient's logits are score's, bit for bit");
+		double e = fd_error(m1.state, &tb.b, prompts, g, D, m1.host, 4);
+		ok(e < 1e-3, "prompt gradient = central differences of the CE loss (worst %.2g)", e);
+		rc = ops->gradient(m1.state, &tb.b, prompts + 2 * D, 1, ce_grad, NULL, a, g1, err,
+		                   sizeof err);
+		ok(rc == 0 && memcmp(g1, g + 2 * D, D * sizeof *g1) == 0,
+		   "each variant's gradient is its own (variant 3 of 3 = alone)");
+		const size_t L = 4;
+		float *deep = malloc(L * D * sizeof *deep), *gd = malloc(L * D * sizeof *gd);
+		for (size_t i = 0; i < L * D; i++)
+			deep[i] = (float)(m1.info.embed_std * m1.host->rng_normal(m1.host->ctx));
+		rc = model_open(&m2, NULL, P, L, err);
+		tb.b.prompt_layers = L;
+		rc |= ops->gradient(m2.state, &tb.b, deep, 1, ce_grad, NULL, a, gd, err, sizeof err);
+		e = fd_error(m2.state, &tb.b, deep, gd, L * D, m2.host, 4);
+		ok(rc == 0 && e < 1e-3, "deep prompt (4 layers): gradient = differences (worst %.2g)",
+		   e);
+		tb.b.prompt_layers = 1;
+		rc = ops->gradient(m1.state, &tb.b, NULL, 1, ce_grad, NULL, a, g1, err, sizeof err);
+		ok(rc == BBT_EINVAL, "a gradient without a prompt is refused");
+		like(err, "needs a prompt", "message");
+		ops->close(m2.state);
+		free(deep);
+		free(gd);
+		free(g);
+		free(g1);
 	}
 
 	/* Validation: every malformed batch is refused with a message. */

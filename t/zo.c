@@ -198,7 +198,7 @@ int main(void)
 	if (!xbuf || !fbuf || !ubuf)
 		skip_all("out of memory");
 
-	plan(44);
+	plan(47);
 
 	/* Descriptors */
 	const struct bbt_plugin *pls[2] = { &zo_sgd_plugin, &zo_adam_plugin };
@@ -339,6 +339,40 @@ int main(void)
 		diag("zo-adam, central/sphere, d=10: f -> %.3g in %zu evaluations", f_end, used);
 		ok(f_end <= 1e-6 * f0, "zo-adam, central differences along sphere directions: "
 		   "also 6 orders within 3000 (%zu used)", used);
+	}
+
+	/* The estimate behind a step, for --grad-check: where it was taken and
+	 * what it was, before the iterate moved. */
+	{
+		size_t d = 6;
+		const char *over[] = { "q=4", "mu=1e-3", NULL };
+		rc = opt_create(&o, &zo_sgd_plugin, d, 0, 9, over, err);
+		const struct bbt_optimizer_ops *ops = zo_sgd_plugin.optimizer;
+		double at[MAXD], g[MAXD], want[MAXD], z[MAXD];
+		ok(rc == 0 && ops->gradient_estimate(o.state, at, g) == BBT_ENOTSUP,
+		   "no estimate before the first step");
+		for (int it = 0; it < 3; it++) {
+			ops->ask(o.state, xbuf, &n, err, sizeof err);
+			for (size_t c = 0; c < n; c++)
+				fbuf[c] = sphere(xbuf + c * d, d);
+			ops->tell(o.state, xbuf, n, fbuf, NULL, err, sizeof err);
+		}
+		/* forward differences: candidate 0 is the iterate, and candidate
+		 * k + 1 = z + mu u_k gives back u_k */
+		for (size_t k = 0; k < 4; k++)
+			for (size_t i = 0; i < d; i++)
+				ubuf[k * d + i] = (xbuf[(k + 1) * d + i] - xbuf[i]) / 1e-3;
+		zo_estimate(d, 4, ubuf, fbuf, 1e-3, 0, 0, want);
+		rc = ops->gradient_estimate(o.state, at, g);
+		double eg = 0;
+		for (size_t i = 0; i < d; i++)
+			eg = fmax(eg, fabs(g[i] - want[i]) / (fabs(want[i]) + 1e-9));
+		ok(rc == 0 && memcmp(at, xbuf, d * sizeof *at) == 0,
+		   "the estimate's point is the iterate of the last ask");
+		ops->recommend(o.state, z);
+		ok(eg < 1e-6 && memcmp(z, at, d * sizeof *z) != 0,
+		   "the estimate is the last step's (rel. error %.1g), and the iterate moved on", eg);
+		ops->free(o.state);
 	}
 
 	/* zo-sgd makes progress on the sphere too (a weaker claim: no schedule). */

@@ -26,6 +26,11 @@
  * r_i << 0 for i >= 1) form a (k+1)-dimensional subspace: a model whose
  * intrinsic dimension is known, for studying how optimizers find it.
  *
+ * Gradients: the model is in our hands, so the backend also offers the
+ * exact prompt gradient of the host's loss (the chain rule through the
+ * logit, gate and projection formulas above), for white-box optimizers and
+ * --grad-check.
+ *
  * The embedding table E (V x H, N(0, 0.05^2)) is never stored: nothing
  * reads it but the statistics the host needs for the BBT projection, which
  * are accumulated while drawing it once at open.
@@ -611,10 +616,14 @@ static int check_batch(const struct synthetic *m, const struct bbt_batch *b, int
 	return BBT_OK;
 }
 
-static int synthetic_score(void *state, const struct bbt_batch *batch, const float *prompts,
-                           size_t n_variants, float *logits, char *err, size_t errlen)
+/* Logits, and with dloss the prompt gradient: the forward pass keeps each
+ * gate's tanh(r_i), and the backward pass is the chain rule through
+ *   l_w = sum_{i<k} f_w[i] c_i g_i + bias b_w g_k,  g_i = 1 + tanh(r_i),
+ *   r_i = sum_l R_l[i] . p_l / sqrt(L).  */
+static int synthetic_run(struct synthetic *m, const struct bbt_batch *batch, const float *prompts,
+                         size_t n_variants, bbt_logit_grad_fn dloss, void *dctx, float *logits,
+                         float *grad, char *err, size_t errlen)
 {
-	struct synthetic *m = state;
 	if (m == NULL) {
 		set_err(err, errlen, "synthetic: score called without a model");
 		return BBT_EINVAL;
@@ -623,15 +632,25 @@ static int synthetic_score(void *state, const struct bbt_batch *batch, const flo
 	int rc = check_batch(m, batch, with_prompt, n_variants, logits, err, errlen);
 	if (rc < 0)
 		return rc;
+	if (dloss != NULL && (!with_prompt || grad == NULL)) {
+		set_err(err, errlen, "synthetic: a gradient needs a prompt and a gradient buffer");
+		return BBT_EINVAL;
+	}
 
 	const size_t k = m->k, n_seq = batch->n_seq, n_lab = batch->n_labels;
 	size_t n_ctx = mul_size(n_seq > 0 ? n_seq : 1, k);
 	size_t n_gate = mul_size(n_variants, k + 1);
+	size_t n_out = dloss ? mul_size(n_variants, mul_size(n_seq, n_lab)) : 0;
 	double *ctx = n_ctx < SIZE_MAX / sizeof(double) ? malloc(n_ctx * sizeof *ctx) : NULL;
-	double *gate = n_gate < SIZE_MAX / sizeof(double) ? malloc(n_gate * sizeof *gate) : NULL;
-	if (ctx == NULL || gate == NULL) {
+	/* th: tanh(r) of every variant, then room for one variant's dL/dr */
+	double *th = n_gate < SIZE_MAX / sizeof(double) - k - 1
+	                     ? malloc((n_gate + k + 1) * sizeof *th) : NULL;
+	float *dl = n_out < SIZE_MAX / sizeof(float) ? malloc((n_out ? n_out : 1) * sizeof *dl)
+	                                             : NULL;
+	if (ctx == NULL || th == NULL || dl == NULL) {
 		free(ctx);
-		free(gate);
+		free(th);
+		free(dl);
 		set_err(err, errlen, "synthetic: out of memory scoring %zu sequences x %zu variants",
 		        n_seq, n_variants);
 		return BBT_ENOMEM;
@@ -657,21 +676,15 @@ static int synthetic_score(void *state, const struct bbt_batch *batch, const flo
 				c[d] /= (double)used;
 	}
 
-	/* Gates of each variant. */
-	size_t d = m->prompt_len * m->hidden;
+	/* tanh(r_i) of each variant (0 without a prompt: every gate is 1). */
+	size_t d = m->prompt_len * m->hidden, L = with_prompt ? batch->prompt_layers : 1;
+	double inv_sqrt_l = 1.0 / sqrt((double)L);
 	for (size_t v = 0; v < n_variants; v++) {
-		double *g = gate + v * (k + 1);
-		if (!with_prompt) {
-			for (size_t i = 0; i <= k; i++)
-				g[i] = 1.0;
-			continue;
-		}
-		size_t L = batch->prompt_layers;
-		double inv_sqrt_l = 1.0 / sqrt((double)L);
-		const float *pv = prompts + v * L * d;
+		double *t = th + v * (k + 1);
+		const float *pv = with_prompt ? prompts + v * L * d : NULL;
 		for (size_t i = 0; i <= k; i++) {
 			double r = 0;
-			for (size_t l = 0; l < L; l++) {
+			for (size_t l = 0; pv && l < L; l++) {
 				const float *row = m->proj + (l * (k + 1) + i) * d;
 				const float *p = pv + l * d;
 				for (size_t e = 0; e < d; e++)
@@ -679,34 +692,90 @@ static int synthetic_score(void *state, const struct bbt_batch *batch, const flo
 			}
 			r *= inv_sqrt_l;
 			if (!isfinite(r)) {
-				free(ctx);
-				free(gate);
+				rc = BBT_EINVAL;
 				set_err(err, errlen, "synthetic: prompt variant %zu has non-finite values", v);
-				return BBT_EINVAL;
+				goto out;
 			}
-			g[i] = 1.0 + tanh(r);
+			t[i] = tanh(r);
 		}
 	}
 
 	for (size_t v = 0; v < n_variants; v++) {
-		const double *g = gate + v * (k + 1);
+		const double *t = th + v * (k + 1);
 		for (size_t i = 0; i < n_seq; i++) {
 			const double *c = ctx + i * k;
-			float *out = logits + (v * n_seq + i) * n_lab;
+			float *o = logits + (v * n_seq + i) * n_lab;
 			for (size_t j = 0; j < n_lab; j++) {
 				size_t w = (size_t)batch->label_ids[j];
 				const double *f = m->feat + w * k;
 				double l = 0;
 				for (size_t q = 0; q < k; q++)
-					l += f[q] * c[q] * g[q];
-				l += m->bias * m->label_bias[w] * g[k];
-				out[j] = (float)l;
+					l += f[q] * c[q] * (1.0 + t[q]);
+				l += m->bias * m->label_bias[w] * (1.0 + t[k]);
+				o[j] = (float)l;
 			}
 		}
 	}
+	if (dloss == NULL)
+		goto out;
+
+	if ((rc = dloss(dctx, logits, n_variants, n_seq, n_lab, dl)) < 0) {
+		set_err(err, errlen, "synthetic: the host's loss gradient failed (%d)", rc);
+		goto out;
+	}
+	double *dr = th + n_gate;
+	for (size_t v = 0; v < n_variants; v++) {
+		const double *t = th + v * (k + 1);
+		/* dL/dg_i, then through g = 1 + tanh(r): dL/dr_i */
+		for (size_t i = 0; i <= k; i++)
+			dr[i] = 0;
+		for (size_t i = 0; i < n_seq; i++) {
+			const double *c = ctx + i * k;
+			const float *g = dl + (v * n_seq + i) * n_lab;
+			for (size_t j = 0; j < n_lab; j++) {
+				size_t w = (size_t)batch->label_ids[j];
+				const double *f = m->feat + w * k;
+				for (size_t q = 0; q < k; q++)
+					dr[q] += (double)g[j] * f[q] * c[q];
+				dr[k] += (double)g[j] * m->bias * m->label_bias[w];
+			}
+		}
+		for (size_t i = 0; i <= k; i++)
+			dr[i] *= (1.0 - t[i] * t[i]) * inv_sqrt_l;
+		for (size_t l = 0; l < L; l++) {
+			float *gp = grad + (v * L + l) * d;
+			for (size_t e = 0; e < d; e++) {
+				double acc = 0;
+				for (size_t i = 0; i <= k; i++)
+					acc += dr[i] * (double)m->proj[(l * (k + 1) + i) * d + e];
+				gp[e] = (float)acc;
+			}
+		}
+	}
+out:
 	free(ctx);
-	free(gate);
-	return BBT_OK;
+	free(th);
+	free(dl);
+	return rc;
+}
+
+static int synthetic_score(void *state, const struct bbt_batch *batch, const float *prompts,
+                           size_t n_variants, float *logits, char *err, size_t errlen)
+{
+	return synthetic_run(state, batch, prompts, n_variants, NULL, NULL, logits, NULL, err,
+	                     errlen);
+}
+
+static int synthetic_gradient(void *state, const struct bbt_batch *batch, const float *prompts,
+                              size_t n_variants, bbt_logit_grad_fn dloss, void *ctx,
+                              float *logits, float *grad, char *err, size_t errlen)
+{
+	if (dloss == NULL) {
+		set_err(err, errlen, "synthetic: gradient called without the loss's derivative");
+		return BBT_EINVAL;
+	}
+	return synthetic_run(state, batch, prompts, n_variants, dloss, ctx, logits, grad, err,
+	                     errlen);
 }
 
 static const struct bbt_backend_ops ops = {
@@ -715,6 +784,7 @@ static const struct bbt_backend_ops ops = {
 	.token_text = synthetic_token_text,
 	.score = synthetic_score,
 	.close = synthetic_close,
+	.gradient = synthetic_gradient,
 };
 
 BBT_PLUGIN_EXPORT const struct bbt_plugin bbt_plugin = {

@@ -1,6 +1,6 @@
 /*
  * zo.c - finite-difference gradient estimation and the ask/tell protocol
- * shared by zo-sgd and zo-adam (see zo.h for the estimator).
+ * shared by zo-sgd, zo-adam and the white-box adam (see zo.h).
  *
  * Every evaluation is a candidate of an ask, f(z) included, so the host
  * scores a whole step in one backend call and the budget counts every
@@ -31,7 +31,9 @@ struct zo {
 	double hyper[ZO_MAX_HYPER];
 	double *z;                     /* the iterate */
 	double *u;                     /* q x d directions of the last ask */
-	double *g;                     /* the last estimate */
+	double *g;                     /* the last estimate (or true gradient) */
+	double *at;                    /* the iterate g was taken at */
+	int have_g;                    /* a step has been taken */
 	double *moments[ZO_MAX_MOMENTS];
 	size_t batch;                  /* forward q + 1, central 2q */
 	size_t asked;                  /* candidates of the last ask not yet told */
@@ -76,6 +78,7 @@ void zo_free(void *state)
 	free(s->z);
 	free(s->u);
 	free(s->g);
+	free(s->at);
 	for (size_t m = 0; m < ZO_MAX_MOMENTS; m++)
 		free(s->moments[m]);
 	free(s);
@@ -86,6 +89,45 @@ static double clip(double v, double bound)
 	if (bound > 0)
 		v = v > bound ? bound : v < -bound ? -bound : v;
 	return v;
+}
+
+/* The estimator's options (ZO_COMMON_OPTIONS). */
+static int read_fd_options(const bbt_host_t *host, const struct bbt_optimizer_params *p,
+                           const char *name, size_t *q, double *mu, int *central, int *sphere,
+                           char *err, size_t errlen)
+{
+	const char *dir = host->opt_string(host->ctx, "directions");
+	const char *dif = host->opt_string(host->ctx, "difference");
+	*sphere = dir != NULL && strcmp(dir, "sphere") == 0;
+	*central = dif != NULL && strcmp(dif, "central") == 0;
+	if (dir == NULL || (!*sphere && strcmp(dir, "gaussian") != 0)) {
+		set_err(err, errlen, "%s: directions \"%s\" is not gaussian or sphere", name,
+		        dir ? dir : "");
+		return BBT_EINVAL;
+	}
+	if (dif == NULL || (!*central && strcmp(dif, "forward") != 0)) {
+		set_err(err, errlen, "%s: difference \"%s\" is not forward or central", name,
+		        dif ? dif : "");
+		return BBT_EINVAL;
+	}
+	*mu = host->opt_double(host->ctx, "mu");
+	if (!(*mu > 0) || !isfinite(*mu)) {
+		set_err(err, errlen, "%s: mu %g is not a finite number > 0", name, *mu);
+		return BBT_EINVAL;
+	}
+	long qopt = host->opt_int(host->ctx, "q");
+	if (qopt < 0) {
+		set_err(err, errlen, "%s: q %ld is negative", name, qopt);
+		return BBT_EINVAL;
+	} else if (qopt > 0) {
+		*q = (size_t)qopt;
+	} else {
+		size_t pop = p->popsize > 0 ? p->popsize : DEFAULT_POPSIZE;
+		*q = *central ? pop / 2 : pop - 1;
+		if (*q == 0)
+			*q = 1;
+	}
+	return BBT_OK;
 }
 
 int zo_create(const bbt_host_t *host, const struct bbt_optimizer_params *p,
@@ -100,7 +142,7 @@ int zo_create(const bbt_host_t *host, const struct bbt_optimizer_params *p,
 		return BBT_EINVAL;
 	}
 	if (p->space.kind != BBT_SPACE_BOX) {
-		set_err(err, errlen, "%s: finite differences need a real (box) search space", name);
+		set_err(err, errlen, "%s: gradient steps need a real (box) search space", name);
 		return BBT_EINVAL;
 	}
 	size_t d = p->space.dim;
@@ -113,42 +155,19 @@ int zo_create(const bbt_host_t *host, const struct bbt_optimizer_params *p,
 		        p->space.bound);
 		return BBT_EINVAL;
 	}
-	const char *dir = host->opt_string(host->ctx, "directions");
-	const char *dif = host->opt_string(host->ctx, "difference");
-	int sphere = dir != NULL && strcmp(dir, "sphere") == 0;
-	int central = dif != NULL && strcmp(dif, "central") == 0;
-	if (dir == NULL || (!sphere && strcmp(dir, "gaussian") != 0)) {
-		set_err(err, errlen, "%s: directions \"%s\" is not gaussian or sphere", name,
-		        dir ? dir : "");
-		return BBT_EINVAL;
-	}
-	if (dif == NULL || (!central && strcmp(dif, "forward") != 0)) {
-		set_err(err, errlen, "%s: difference \"%s\" is not forward or central", name,
-		        dif ? dif : "");
-		return BBT_EINVAL;
-	}
-	double mu = host->opt_double(host->ctx, "mu");
-	if (!(mu > 0) || !isfinite(mu)) {
-		set_err(err, errlen, "%s: mu %g is not a finite number > 0", name, mu);
-		return BBT_EINVAL;
-	}
-	long qopt = host->opt_int(host->ctx, "q");
-	size_t q;
-	if (qopt < 0) {
-		set_err(err, errlen, "%s: q %ld is negative", name, qopt);
-		return BBT_EINVAL;
-	} else if (qopt > 0) {
-		q = (size_t)qopt;
-	} else {
-		size_t pop = p->popsize > 0 ? p->popsize : DEFAULT_POPSIZE;
-		q = central ? pop / 2 : pop - 1;
-		if (q == 0)
-			q = 1;
-	}
-	if (q > SIZE_MAX / 2 / d / sizeof(double)) {
-		set_err(err, errlen, "%s: q = %zu directions of dimension %zu do not fit in memory",
-		        name, q, d);
-		return BBT_ENOMEM;
+	size_t q = 0;
+	double mu = 0;
+	int central = 0, sphere = 0;
+	if (!rule->first_order) {
+		int rc = read_fd_options(host, p, name, &q, &mu, &central, &sphere, err, errlen);
+		if (rc < 0)
+			return rc;
+		if (q > SIZE_MAX / 2 / d / sizeof(double)) {
+			set_err(err, errlen,
+			        "%s: q = %zu directions of dimension %zu do not fit in memory", name, q,
+			        d);
+			return BBT_ENOMEM;
+		}
 	}
 	if (p->x0 != NULL) {
 		for (size_t i = 0; i < d; i++) {
@@ -174,13 +193,14 @@ int zo_create(const bbt_host_t *host, const struct bbt_optimizer_params *p,
 	s->central = central;
 	s->sphere = sphere;
 	s->bound = p->space.bound;
-	s->batch = central ? 2 * q : q + 1;
+	s->batch = rule->first_order ? 1 : central ? 2 * q : q + 1;
 	s->gradnorm = NAN;
 	s->fz = NAN;
 	s->z = calloc(d, sizeof *s->z);
-	s->u = calloc(q * d, sizeof *s->u);
+	s->u = q > 0 ? calloc(q * d, sizeof *s->u) : NULL;
 	s->g = calloc(d, sizeof *s->g);
-	int oom = s->z == NULL || s->u == NULL || s->g == NULL ||
+	s->at = calloc(d, sizeof *s->at);
+	int oom = s->z == NULL || (q > 0 && s->u == NULL) || s->g == NULL || s->at == NULL ||
 	          rule->n_moments > ZO_MAX_MOMENTS;
 	for (size_t m = 0; !oom && m < rule->n_moments; m++)
 		oom = (s->moments[m] = calloc(d, sizeof *s->moments[m])) == NULL;
@@ -234,7 +254,7 @@ int zo_ask(void *state, double *x, size_t *n, char *err, size_t errlen)
 		return BBT_EINVAL;
 	}
 	size_t d = s->d;
-	for (size_t k = 0; k < s->q; k++) {
+	for (size_t k = 0; k < s->q; k++) {   /* none for a first-order rule */
 		double *uk = s->u + k * d;
 		draw_direction(s, uk);
 		if (s->central) {
@@ -250,7 +270,7 @@ int zo_ask(void *state, double *x, size_t *n, char *err, size_t errlen)
 		}
 	}
 	if (!s->central)
-		memcpy(x, s->z, d * sizeof *x);
+		memcpy(x, s->z, d * sizeof *x);   /* f(z), or the point of the true gradient */
 	*n = s->batch;
 	s->asked = s->batch;
 	return BBT_OK;
@@ -260,10 +280,14 @@ int zo_tell(void *state, const double *x, size_t n, const double *loss, const do
             char *err, size_t errlen)
 {
 	struct zo *s = state;
-	(void)grad; /* black-box */
 	(void)x;    /* the directions of the ask are kept; x only repeats them */
 	if (s == NULL || loss == NULL) {
 		set_err(err, errlen, "zo: tell called with a NULL argument");
+		return BBT_EINVAL;
+	}
+	if (s->rule->first_order && grad == NULL) {
+		set_err(err, errlen, "%s: tell without the gradient a white-box step needs",
+		        s->rule->name);
 		return BBT_EINVAL;
 	}
 	if (n != s->asked || n == 0) {
@@ -277,19 +301,28 @@ int zo_tell(void *state, const double *x, size_t n, const double *loss, const do
 	s->countevals += n;
 	s->countiter++;
 	for (size_t i = 0; i < n; i++) {
-		if (!isfinite(loss[i])) {
+		int bad = !isfinite(loss[i]);
+		for (size_t j = 0; s->rule->first_order && !bad && j < s->d; j++)
+			bad = !isfinite(grad[j]);
+		if (bad) {
 			/* One failed evaluation poisons every coordinate of the
 			 * estimate: keep z and draw new directions. */
 			s->skipped++;
 			if (s->host->log != NULL)
 				s->host->log(s->host->ctx, BBT_LOG_WARNING,
-				             "step %zu: candidate %zu has loss %g; step skipped",
+				             "step %zu: candidate %zu has loss %g (or a non-finite "
+				             "gradient); step skipped",
 				             s->countiter, i, loss[i]);
 			return BBT_OK;
 		}
 	}
 	s->fz = s->central ? NAN : loss[0];
-	zo_estimate(s->d, s->q, s->u, loss, s->mu, s->central, s->sphere, s->g);
+	if (s->rule->first_order)
+		memcpy(s->g, grad, s->d * sizeof *s->g);
+	else
+		zo_estimate(s->d, s->q, s->u, loss, s->mu, s->central, s->sphere, s->g);
+	memcpy(s->at, s->z, s->d * sizeof *s->at);
+	s->have_g = 1;
 	double n2 = 0;
 	for (size_t i = 0; i < s->d; i++)
 		n2 += s->g[i] * s->g[i];
@@ -305,6 +338,16 @@ void zo_recommend(void *state, double *x)
 	const struct zo *s = state;
 	if (s != NULL && x != NULL)
 		memcpy(x, s->z, s->d * sizeof *x);
+}
+
+int zo_gradient_estimate(void *state, double *at, double *grad)
+{
+	const struct zo *s = state;
+	if (s == NULL || !s->have_g)
+		return BBT_ENOTSUP;
+	memcpy(at, s->at, s->d * sizeof *at);
+	memcpy(grad, s->g, s->d * sizeof *grad);
+	return BBT_OK;
 }
 
 /* Finite-difference descent has no convergence test of its own here: the
@@ -324,8 +367,10 @@ size_t zo_stats(void *state, struct bbt_optimizer_stat *out, size_t cap)
 	size_t n = 0;
 	all[n++] = (struct bbt_optimizer_stat){ "countiter", (double)s->countiter };
 	all[n++] = (struct bbt_optimizer_stat){ "countevals", (double)s->countevals };
-	all[n++] = (struct bbt_optimizer_stat){ "q", (double)s->q };
-	all[n++] = (struct bbt_optimizer_stat){ "mu", s->mu };
+	if (!s->rule->first_order) {
+		all[n++] = (struct bbt_optimizer_stat){ "q", (double)s->q };
+		all[n++] = (struct bbt_optimizer_stat){ "mu", s->mu };
+	}
 	all[n++] = (struct bbt_optimizer_stat){ "gradnorm", s->gradnorm };
 	all[n++] = (struct bbt_optimizer_stat){ "f_z", s->fz };
 	all[n++] = (struct bbt_optimizer_stat){ "skipped_steps", (double)s->skipped };

@@ -1,6 +1,6 @@
 /*
- * zo.h - the finite-difference gradient machinery shared by the zo-sgd and
- * zo-adam optimizer plugins (compiled into both modules; not a plugin).
+ * zo.h - the gradient-step machinery shared by the zo-sgd, zo-adam and adam
+ * optimizer plugins (compiled into each module; not a plugin).
  *
  * Both plugins estimate the gradient of the loss at the iterate z from q
  * random directions u_1..u_q and differ only in the step they take with
@@ -26,6 +26,9 @@
  *
  * One ask is one batch: forward [z, z + mu u_1, ..., z + mu u_q] (q + 1
  * candidates, f(z) included), central [z + mu u_1, z - mu u_1, ...] (2q).
+ *
+ * A first-order rule (white-box `adam`) takes the host's true gradient
+ * instead: one ask is the iterate z alone, and tell brings its gradient.
  */
 #ifndef BBT_ZO_H
 #define BBT_ZO_H
@@ -50,9 +53,12 @@
 #define ZO_MAX_HYPER 8
 #define ZO_MAX_MOMENTS 2
 
-/* The step a plugin takes with the gradient estimate. */
+/* The step a plugin takes with the gradient, and where the gradient comes
+ * from. */
 struct zo_rule {
 	const char *name;    /* the plugin's name, for messages */
+	int first_order;     /* 1: the host's true gradient (no ZO_COMMON_OPTIONS);
+	                      * 0: the finite-difference estimate */
 	size_t n_moments;    /* per-coordinate state vectors (<= ZO_MAX_MOMENTS), zeroed at start */
 	/* Read the step's options into hyper[ZO_MAX_HYPER]; 0 or a negative status. */
 	int (*configure)(const bbt_host_t *host, double *hyper, char *err, size_t errlen);
@@ -62,6 +68,19 @@ struct zo_rule {
 	/* Names of hyper[0..n) for the stats ("lr", ...), NULL-terminated; may be NULL. */
 	const char *const *hyper_names;
 };
+
+/* Adam (Kingma & Ba, ICLR 2015), the step of zo-adam and adam (adam_step.c):
+ * its options after ZO_COMMON_OPTIONS (the learning rate's default is the
+ * plugin's), and the rule's functions with n_moments = 2. */
+#define ZO_ADAM_OPTIONS(lr_default)                                                  \
+	{ "lr", BBT_OPT_DOUBLE, lr_default, NULL, 0, 1e6, "learning rate" },           \
+	{ "beta1", BBT_OPT_DOUBLE, "0.9", NULL, 0, 1, "first-moment decay" },          \
+	{ "beta2", BBT_OPT_DOUBLE, "0.999", NULL, 0, 1, "second-moment decay" },       \
+	{ "eps", BBT_OPT_DOUBLE, "1e-8", NULL, 0, 1, "added to sqrt(v)" }
+extern const char *const zo_adam_hyper_names[];
+int zo_adam_configure(const bbt_host_t *host, double *hyper, char *err, size_t errlen);
+void zo_adam_step(const double *hyper, size_t t, size_t d, const double *g, double **moments,
+                  double *z);
 
 /* The gradient estimate g (d values) from q directions u (q x d, row-major)
  * and the batch's losses f in ask order (forward: q + 1, central: 2q). */
@@ -78,6 +97,9 @@ int zo_tell(void *state, const double *x, size_t n, const double *loss, const do
 void zo_recommend(void *state, double *x);
 const char *zo_stop_reason(void *state);
 size_t zo_stats(void *state, struct bbt_optimizer_stat *out, size_t cap);
+/* The estimate of the last step and the iterate it was taken at (ABI 1.1,
+ * for --grad-check); BBT_ENOTSUP before the first step. */
+int zo_gradient_estimate(void *state, double *at, double *grad);
 void zo_free(void *state);
 
 #endif /* BBT_ZO_H */

@@ -86,6 +86,7 @@ static const struct bbt_optimizer_ops ops = {
 	.stop_reason = zo_stop_reason,
 	.stats = zo_stats,
 	.free = zo_free,
+	.gradient_estimate = zo_gradient_estimate,
 };
 
 BBT_PLUGIN_EXPORT const struct bbt_plugin ZO_SGD_DESCRIPTOR = {
