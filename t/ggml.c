@@ -5,8 +5,8 @@
  * within 1e-4 relative with f32 weights, without and with prompts (cat,
  * add, deep), V variants per call, sequences of different lengths padded
  * in one graph or one per chunk. Q8_0 and Q4_0 weights (quantized by
- * bbt_ggml_quantize) run and stay within stated tolerances of native's
- * f32 logits. Both backends are compiled in, their descriptors renamed
+ * bbt_ggml_quantize) run and stay within a stated tolerance of native's
+ * logits on the same weights restored to f32. Both backends are compiled in, their descriptors renamed
  * apart, and driven through the host's real option handling.
  */
 #include "config.h"
@@ -26,14 +26,17 @@
 
 extern const struct bbt_plugin native_plugin, ggml_plugin;
 
-/* Q8_0 keeps each weight to 1/254 of its block's largest and quantizes
- * the activations the same way inside ggml's matrix products; Q4_0 to
- * 1/16. Measured on these models: about 1e-2 and 1e-1 of the largest
- * logit; the bounds leave room for other CPUs' kernels. */
+/* Quantized weights are compared with native on the same weights
+ * quantized and restored to f32 (tinymodel's roundtrip): what remains is
+ * ggml's own rounding of the activations to Q8_0 blocks inside its matrix
+ * products (its CPU kernels do that for Q8_0 and Q4_0 weights alike):
+ * 0.6 to 3 % of the largest logit on these models (Llama's the most). Against the original f32
+ * weights the differences are what the quantization costs (Q8_0 ~2e-2,
+ * Q4_0 up to ~0.4 on these random 32-wide models), which we only report.
+ * f16 matrices: ggml rounds the activations to f16 for the products. */
 #define TOL_F32 1e-4
-#define TOL_Q8_0 5e-2
-#define TOL_Q4_0 4e-1
-
+#define TOL_F16 3e-3
+#define TOL_QUANT 5e-2
 struct be {
 	const struct bbt_plugin *pl;
 	struct plugin_host ph;
@@ -200,18 +203,21 @@ static void family(const char *path, const char *name, int causal)
 	ok(e < TOL_F32, "%s: deep prompts, one per layer (max rel diff %.2g)", name, e);
 }
 
-/* Quantized matrices: ggml on the quantized file against native on the
- * f32 one. */
-static void quantized(const char *path, const char *qpath, const char *name, uint32_t type,
-                      double tol)
+/* Quantized matrices: ggml on the quantized file qpath against native on
+ * rpath, the same weights quantized and restored to f32, and against the
+ * original f32 file path. */
+static void quantized(const char *path, const char *qpath, const char *rpath, const char *name,
+                      uint32_t type)
 {
-	double e = compare(path, qpath, P, 1, NULL, NULL, 1);
-	ok(e < tol && e > 0, "%s %s: logits within %.0e of native's f32 (max rel diff %.2g)", name,
-	   bbt_ggml_type_name(type), tol, e);
+	const char *tn = bbt_ggml_type_name(type);
+	double e = compare(rpath, qpath, P, 1, NULL, NULL, 1);
+	ok(e < TOL_QUANT && e > 0, "%s %s: logits within %.0e of native's on the restored weights "
+	   "(max rel diff %.2g)", name, tn, TOL_QUANT, e);
+	e = compare(path, qpath, P, 1, NULL, NULL, 1);
+	ok(e < 1, "%s %s: and %.2g from native's on the original f32 weights", name, tn, e);
 	struct be n;
 	int rc = be_open(&n, &native_plugin, qpath, 0, 1, NULL, NULL);
-	ok(rc == BBT_ENOTSUP, "%s %s: the native backend refuses the quantized file", name,
-	   bbt_ggml_type_name(type));
+	ok(rc == BBT_ENOTSUP, "%s %s: the native backend refuses the quantized file", name, tn);
 	be_close(&n);
 }
 
@@ -254,16 +260,16 @@ static void bad_input(const char *path)
 int main(void)
 {
 	char path[] = "/tmp/bbt-ggml-XXXXXX", qpath[] = "/tmp/bbt-ggml-q-XXXXXX";
-	int fd = mkstemp(path), qfd = mkstemp(qpath);
-	if (fd < 0 || qfd < 0)
+	char rpath[] = "/tmp/bbt-ggml-r-XXXXXX";
+	int fd = mkstemp(path), qfd = mkstemp(qpath), rfd = mkstemp(rpath);
+	if (fd < 0 || qfd < 0 || rfd < 0)
 		skip_all("cannot create a temporary file");
 	close(fd);
 	close(qfd);
+	close(rfd);
 	for (size_t i = 0; i < sizeof prompts / sizeof prompts[0]; i++)
 		prompts[i] = (float)(0.5 * rnd_normal());
-	static const struct { uint32_t type; double tol; } qs[] = {
-		{ BBT_GGML_Q8_0, TOL_Q8_0 }, { BBT_GGML_Q4_0, TOL_Q4_0 },
-	};
+	static const uint32_t qs[2] = { BBT_GGML_Q8_0, BBT_GGML_Q4_0 };
 
 	struct tiny t;
 	tiny_init(&t);
@@ -273,15 +279,17 @@ int main(void)
 		ok(tiny_write(&t, path, &d) == 0, "write a tiny random %s", name);
 		family(path, name, 0);
 		for (size_t q = 0; q < 2; q++) {
-			struct damage dq = { .roberta = rob, .mtype = qs[q].type };
+			struct damage dq = { .roberta = rob, .mtype = qs[q] };
 			tiny_write(&t, qpath, &dq);
-			quantized(path, qpath, name, qs[q].type, qs[q].tol);
+			dq.roundtrip = 1;
+			tiny_write(&t, rpath, &dq);
+			quantized(path, qpath, rpath, name, qs[q]);
 		}
 	}
 	struct damage f16 = { .mtype = BBT_GGML_F16 };
 	tiny_write(&t, path, &f16);
 	double e = compare(path, path, P, 1, NULL, NULL, 1);
-	ok(e < TOL_F32, "BERT with f16 matrices: as native on the same file (max rel diff %.2g)", e);
+	ok(e < TOL_F16, "BERT with f16 matrices: as native on the same file (max rel diff %.2g)", e);
 	struct damage none = { 0 };
 	tiny_write(&t, path, &none);
 	bad_input(path);
@@ -297,15 +305,17 @@ int main(void)
 		const char *name = llama ? "Llama" : "GPT-2";
 		struct tdec d;
 		tdec_init(&d, llama);
-		ok(tdec_write(&d, path, 0) == 0, "write a tiny random %s", name);
+		ok(tdec_write(&d, path, 0, 0) == 0, "write a tiny random %s", name);
 		family(path, name, 1);
 		for (size_t q = 0; q < 2; q++) {
-			tdec_write(&d, qpath, qs[q].type);
-			quantized(path, qpath, name, qs[q].type, qs[q].tol);
+			tdec_write(&d, qpath, qs[q], 0);
+			tdec_write(&d, rpath, qs[q], 1);
+			quantized(path, qpath, rpath, name, qs[q]);
 		}
 		tiny_free(&d.mem);
 	}
 	unlink(path);
 	unlink(qpath);
+	unlink(rpath);
 	return done_testing();
 }

@@ -693,7 +693,7 @@ int main(void)
 		const char *name = llama ? "Llama" : "GPT-2";
 		struct tdec d;
 		tdec_init(&d, llama);
-		ok(tdec_write(&d, path, 0) == 0, "write a tiny random %s", name);
+		ok(tdec_write(&d, path, 0, 0) == 0, "write a tiny random %s", name);
 		rc = be_open(&b, path, NULL, P, 1, err);
 		ok(rc == 0, "open %s: %s", name, rc ? err : "ok");
 		if (rc == 0) {
@@ -710,7 +710,7 @@ int main(void)
 		if (llama) {
 			/* the same Llama with a SentencePiece vocabulary */
 			d.spm = 1;
-			tdec_write(&d, path, 0);
+			tdec_write(&d, path, 0, 0);
 			rc = be_open(&b, path, NULL, 0, 1, err);
 			ok(rc == 0 && b.info.bos_id == 1, "open Llama with a SentencePiece vocabulary: %s",
 			   rc ? err : "ok");

@@ -93,6 +93,26 @@ void tiny_free(struct tiny *t)
 		free(t->all[i]);
 }
 
+/* The values of n f16 / Q8_0 / Q4_0 elements, by the block layouts in
+ * gguf.h. */
+static void dequantize(uint32_t type, const void *src, size_t n, float *out)
+{
+	const unsigned char *p = src;
+	for (size_t i = 0; i < n; i++) {
+		if (type == BBT_GGML_F16) {
+			out[i] = bbt_fp16_to_fp32((uint16_t)(p[2 * i] | p[2 * i + 1] << 8));
+			continue;
+		}
+		size_t blk = i / 32, j = i % 32;
+		const unsigned char *b = p + blk * (type == BBT_GGML_Q8_0 ? 34 : 18);
+		float d = bbt_fp16_to_fp32((uint16_t)(b[0] | b[1] << 8));
+		if (type == BBT_GGML_Q8_0)
+			out[i] = d * (float)(int8_t)b[2 + j];
+		else
+			out[i] = d * (float)((j < 16 ? b[2 + j] & 15 : b[2 + j - 16] >> 4) - 8);
+	}
+}
+
 /* Add one tensor (in x out; out 0 for a vector), misshapen or dropped as
  * d says, its matrices converted to d->mtype into a buffer kept in keep. */
 static int add_t(bbt_gguf_writer_t *w, const struct damage *d, const char *name, const float *data,
@@ -128,7 +148,14 @@ static int add_t(bbt_gguf_writer_t *w, const struct damage *d, const char *name,
 			((uint16_t *)buf)[i] = bbt_fp32_to_fp16(data[i]);
 	else
 		bbt_ggml_quantize(type, data, n, buf);
-	return bbt_gguf_writer_add_tensor(w, name, type, nd, ne, buf);
+	if (!d->roundtrip)
+		return bbt_gguf_writer_add_tensor(w, name, type, nd, ne, buf);
+	float *f = malloc(n * sizeof *f);
+	if (f == NULL)
+		return BBT_ENOMEM;
+	keep[(*nk)++] = f;
+	dequantize(type, buf, n, f);
+	return bbt_gguf_writer_add_tensor(w, name, BBT_GGML_F32, nd, ne, f);
 }
 
 int tiny_write(const struct tiny *t, const char *path, const struct damage *d)
@@ -257,7 +284,7 @@ void tdec_init(struct tdec *d, int llama)
 	}
 }
 
-int tdec_write(struct tdec *d, const char *path, uint32_t mtype)
+int tdec_write(struct tdec *d, const char *path, uint32_t mtype, int roundtrip)
 {
 	bbt_gguf_writer_t *w = bbt_gguf_writer_alloc();
 	const char *arch = d->llama ? "llama" : "gpt2";
@@ -294,7 +321,7 @@ int tdec_write(struct tdec *d, const char *path, uint32_t mtype)
 		bbt_gguf_writer_set_u32(w, "tokenizer.ggml.eos_token_id", 2);
 		bbt_gguf_writer_set_bool(w, "tokenizer.ggml.add_bos_token", d->llama);
 	}
-	struct damage as = { .mtype = mtype };
+	struct damage as = { .mtype = mtype, .roundtrip = roundtrip };
 	void *keep[64];
 	int nk = 0, rc = 0;
 	size_t kv = d->llama ? (size_t)(H / HEADS * KVH) : H;

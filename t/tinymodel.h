@@ -46,6 +46,7 @@ struct damage {
 	const char *reshape;   /* tensor written with ne[0] = H + 1 */
 	const char *arch;      /* architecture name */
 	uint32_t mtype;        /* matrices as this type (0: f32; f16, q8_0, q4_0) */
+	int roundtrip;         /* matrices quantized to mtype and back, written as f32 */
 	int roberta;           /* RoBERTa: BPE vocabulary, positions offset by 2 */
 };
 
@@ -66,7 +67,8 @@ struct tdec {
 /* A GPT-2 (llama 0) or Llama decoder; d->spm = 1 gives the Llama a
  * SentencePiece vocabulary. Free with tiny_free(&d->mem). */
 void tdec_init(struct tdec *d, int llama);
-/* Write d as GGUF with its matrices as mtype (0: f32). */
-int tdec_write(struct tdec *d, const char *path, uint32_t mtype);
+/* Write d as GGUF with its matrices as mtype (0: f32), or, roundtrip,
+ * quantized to mtype and back to f32. */
+int tdec_write(struct tdec *d, const char *path, uint32_t mtype, int roundtrip);
 
 #endif /* BBT_T_TINYMODEL_H */
