@@ -22,30 +22,11 @@
 
 #include <bbtbench/plugin.h>
 
+#include "basemodel.h"
 #include "gguf.h"
 #include "util.h"
 
 extern const struct bbt_plugin bbt_plugin;
-
-enum { H = 768, L = 12, HEADS = 12, FF = 3072, NPOS = 512, NV = 1000, B = 32, T = 47, P = 50 };
-
-static uint64_t rs = 7;
-static float rnd(void)
-{
-	uint64_t z = (rs += 0x9e3779b97f4a7c15ull);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	z ^= z >> 31;
-	return (float)(((double)(z >> 11) * 0x1.0p-53 - 0.5) * 0.1);
-}
-
-static float *buf(size_t n, float base)
-{
-	float *p = malloc(n * sizeof *p);
-	for (size_t i = 0; i < n; i++)
-		p[i] = base + rnd();
-	return p;
-}
 
 static const char *opt_str(void *c, const char *k) { (void)c; (void)k; return "cat"; }
 static long opt_int(void *c, const char *k)
@@ -59,69 +40,6 @@ static double r_u(void *c) { (void)c; return 0.5; }
 static uint64_t r_i(void *c, uint64_t n) { (void)c; (void)n; return 0; }
 static void say(void *c, enum bbt_log_level l, const char *f, ...) { (void)c; (void)l; (void)f; }
 
-static int write_model(const char *path)
-{
-	bbt_gguf_writer_t *w = bbt_gguf_writer_alloc();
-	float *keep[32 * L];
-	int nk = 0;
-	char **toks = malloc(NV * sizeof *toks);
-	static const char *const sp[5] = { "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]" };
-	for (int i = 0; i < NV; i++)
-		toks[i] = i < 5 ? bbt_strdup(sp[i]) : bbt_asprintf("w%d", i);
-	bbt_gguf_writer_set_str(w, "general.architecture", "bert");
-	bbt_gguf_writer_set_u32(w, "bert.context_length", NPOS);
-	bbt_gguf_writer_set_u32(w, "bert.embedding_length", H);
-	bbt_gguf_writer_set_u32(w, "bert.block_count", L);
-	bbt_gguf_writer_set_u32(w, "bert.feed_forward_length", FF);
-	bbt_gguf_writer_set_u32(w, "bert.attention.head_count", HEADS);
-	bbt_gguf_writer_set_f32(w, "bert.attention.layer_norm_epsilon", 1e-5f);
-	bbt_gguf_writer_set_str(w, "tokenizer.ggml.model", "bert");
-	bbt_gguf_writer_set_arr_str(w, "tokenizer.ggml.tokens", (const char *const *)toks, NV);
-	bbt_gguf_writer_set_u32(w, "tokenizer.ggml.unknown_token_id", 1);
-	bbt_gguf_writer_set_u32(w, "tokenizer.ggml.bos_token_id", 2);
-	bbt_gguf_writer_set_u32(w, "tokenizer.ggml.eos_token_id", 3);
-	bbt_gguf_writer_set_u32(w, "tokenizer.ggml.mask_token_id", 4);
-#define T2(name, in, out, base) do { \
-		uint64_t ne[2] = { in, out }; \
-		keep[nk] = buf((size_t)(in) * ((out) ? (out) : 1), base); \
-		bbt_gguf_writer_add_tensor(w, name, BBT_GGML_F32, (out) ? 2 : 1, ne, keep[nk]); \
-		nk++; \
-	} while (0)
-	T2("token_embd.weight", H, NV, 0);
-	T2("position_embd.weight", H, NPOS, 0);
-	T2("token_types.weight", H, 1, 0);
-	T2("token_embd_norm.weight", H, 0, 1);
-	T2("token_embd_norm.bias", H, 0, 0);
-	for (int l = 0; l < L; l++) {
-		char n[64];
-#define TL(s, in, out, base) do { snprintf(n, sizeof n, "blk.%d." s, l); T2(n, in, out, base); } while (0)
-		TL("attn_q.weight", H, H, 0); TL("attn_q.bias", H, 0, 0);
-		TL("attn_k.weight", H, H, 0); TL("attn_k.bias", H, 0, 0);
-		TL("attn_v.weight", H, H, 0); TL("attn_v.bias", H, 0, 0);
-		TL("attn_output.weight", H, H, 0); TL("attn_output.bias", H, 0, 0);
-		TL("attn_output_norm.weight", H, 0, 1); TL("attn_output_norm.bias", H, 0, 0);
-		TL("ffn_up.weight", H, FF, 0); TL("ffn_up.bias", FF, 0, 0);
-		TL("ffn_down.weight", FF, H, 0); TL("ffn_down.bias", H, 0, 0);
-		TL("layer_output_norm.weight", H, 0, 1); TL("layer_output_norm.bias", H, 0, 0);
-	}
-	T2("mlm.dense.weight", H, H, 0);
-	T2("mlm.dense.bias", H, 0, 0);
-	T2("mlm.norm.weight", H, 0, 1);
-	T2("mlm.norm.bias", H, 0, 0);
-	T2("mlm.output.bias", NV, 0, 0);
-	char err[BBT_ERRLEN];
-	int rc = bbt_gguf_writer_write(w, path, err, sizeof err);
-	if (rc < 0)
-		fprintf(stderr, "bench: %s\n", err);
-	bbt_gguf_writer_free(w);
-	for (int i = 0; i < nk; i++)
-		free(keep[i]);
-	for (int i = 0; i < NV; i++)
-		free(toks[i]);
-	free(toks);
-	return rc;
-}
-
 /* Process CPU seconds (all threads). */
 static double cpu_now(void)
 {
@@ -134,7 +52,8 @@ static double cpu_now(void)
  * time and per CPU-second (the latter holds up on a shared machine). */
 static void sgemm_peak(int n, double *wall, double *cpu)
 {
-	float *a = buf((size_t)n * n, 0), *b = buf((size_t)n * n, 0), *c = buf((size_t)n * n, 0);
+	size_t nn = (size_t)n * n;
+	float *a = bench_buf(nn, 0), *b = bench_buf(nn, 0), *c = bench_buf(nn, 0);
 	*wall = *cpu = 0;
 	for (int r = 0; r < 5; r++) {
 		double t0 = bbt_now(), c0 = cpu_now();
@@ -169,7 +88,7 @@ int main(int argc, char **argv)
 	if (fd < 0)
 		return 1;
 	close(fd);
-	if (write_model(path) < 0)
+	if (bench_write_model(path, BBT_GGML_F32) < 0)
 		return 1;
 	bbt_host_t host = { NULL, say, r_u, r_u, r_i, opt_int, opt_d, opt_b, opt_str };
 	struct bbt_backend_params p = { path, P, 1, 1 };
@@ -212,7 +131,7 @@ int main(int argc, char **argv)
 		int V = nv_list[k] > 0 ? nv_list[k] : 1;
 		double peak, peak_cpu;
 		sgemm_peak(2048, &peak, &peak_cpu);   /* just before, under the same load */
-		float *prompts = buf((size_t)V * P * H, 0);
+		float *prompts = bench_buf((size_t)V * P * H, 0);
 		float *logits = malloc((size_t)V * B * 2 * sizeof *logits);
 		int reps = V == 1 ? 3 : 1;
 		double best = 1e30, best_cpu = 1e30;

@@ -239,8 +239,11 @@ static int add(struct conv *c, const char *hf, const char *name, int n_dims, con
 	}
 	t->used = 1;
 	uint32_t type = n_dims >= 2 ? c->p.dtype : BBT_GGML_F32;
-	size_t es = type == BBT_GGML_F32 ? 4 : 2;
-	void *buf = malloc((size_t)t->n_elements * es);
+	uint64_t row = want[n_dims - 1];
+	if ((type == BBT_GGML_Q8_0 || type == BBT_GGML_Q4_0) && row % 32 != 0)
+		type = BBT_GGML_F16;   /* rows that are not whole blocks of 32 */
+	size_t bytes = bbt_ggml_row_size(type, row) * (size_t)(t->n_elements / row);
+	void *buf = malloc(bytes ? bytes : 1);
 	void **bufs = realloc(c->bufs, (c->n_bufs + 1) * sizeof *bufs);
 	if (buf == NULL || bufs == NULL) {
 		free(buf);
@@ -250,12 +253,25 @@ static int add(struct conv *c, const char *hf, const char *name, int n_dims, con
 	}
 	c->bufs = bufs;
 	c->bufs[c->n_bufs++] = buf;
-	for (uint64_t i = 0; i < t->n_elements; i++) {
-		float f = st_get(t, i);
-		if (type == BBT_GGML_F32)
-			((float *)buf)[i] = f;
-		else
-			((uint16_t *)buf)[i] = bbt_fp32_to_fp16(f);
+	if (type == BBT_GGML_Q8_0 || type == BBT_GGML_Q4_0) {
+		/* quantized row by row from f32 */
+		float *f = malloc((size_t)row * sizeof *f);
+		if (f == NULL)
+			return bbt_error(c->err, c->errlen, BBT_ENOMEM, "out of memory converting %s", full);
+		for (uint64_t r = 0; r < t->n_elements / row; r++) {
+			for (uint64_t i = 0; i < row; i++)
+				f[i] = st_get(t, r * row + i);
+			bbt_ggml_quantize(type, f, row, (char *)buf + r * bbt_ggml_row_size(type, row));
+		}
+		free(f);
+	} else {
+		for (uint64_t i = 0; i < t->n_elements; i++) {
+			float f = st_get(t, i);
+			if (type == BBT_GGML_F32)
+				((float *)buf)[i] = f;
+			else
+				((uint16_t *)buf)[i] = bbt_fp32_to_fp16(f);
+		}
 	}
 	uint64_t ne[4];
 	for (int i = 0; i < n_dims; i++)
@@ -595,8 +611,9 @@ int bbt_convert_hf(const char *dir, const char *out, const struct bbt_convert_pa
 {
 	struct conv c = { .dir = dir, .p = *p, .err = err, .errlen = errlen };
 	int rc;
-	if (p->dtype != BBT_GGML_F32 && p->dtype != BBT_GGML_F16)
-		return bbt_error(err, errlen, BBT_EINVAL, "convert: dtype must be f32 or f16");
+	if (p->dtype != BBT_GGML_F32 && p->dtype != BBT_GGML_F16 && p->dtype != BBT_GGML_Q8_0 &&
+	    p->dtype != BBT_GGML_Q4_0)
+		return bbt_error(err, errlen, BBT_EINVAL, "convert: dtype must be f32, f16, q8_0 or q4_0");
 	c.config = read_json(&c, "config.json", 1, &rc);
 	if (c.config == NULL)
 		return rc;
@@ -677,7 +694,9 @@ int bbt_convert_hf(const char *dir, const char *out, const struct bbt_convert_pa
 	bbt_gguf_writer_set_str(c.w, "general.architecture", c.arch);
 	const char *base = strrchr(dir, '/');
 	bbt_gguf_writer_set_str(c.w, "general.name", base && base[1] ? base + 1 : dir);
-	bbt_gguf_writer_set_u32(c.w, "general.file_type", p->dtype == BBT_GGML_F16 ? 1 : 0);
+	/* llama.cpp's file types: all f32, mostly f16, mostly q4_0, mostly q8_0 */
+	bbt_gguf_writer_set_u32(c.w, "general.file_type", p->dtype == BBT_GGML_F16 ? 1
+	                        : p->dtype == BBT_GGML_Q4_0 ? 2 : p->dtype == BBT_GGML_Q8_0 ? 7 : 0);
 	bbt_gguf_writer_set_u32(c.w, "general.alignment", BBT_GGUF_DEFAULT_ALIGNMENT);
 #define SET_U32(suffix, v) (snprintf(key, sizeof key, "%s." suffix, c.arch), \
                             bbt_gguf_writer_set_u32(c.w, key, (uint32_t)(v)))
@@ -769,13 +788,15 @@ int bbt_gguf_describe(const char *path, FILE *f, char *err, size_t errlen)
 static void convert_usage(FILE *f)
 {
 	fprintf(f,
-	        "Usage: bbtbench convert DIR -o FILE.gguf [--dtype f32|f16]\n"
+	        "Usage: bbtbench convert DIR -o FILE.gguf [--dtype f32|f16|q8_0|q4_0]\n"
 	        "Convert a Hugging Face masked-LM folder (BERT or RoBERTa: config.json,\n"
 	        "model.safetensors, vocab.txt or vocab.json + merges.txt, tokenizer_config.json,\n"
 	        "special_tokens_map.json) into one GGUF file, MLM head included.\n\n"
 	        "  -o, --output FILE   the GGUF file to write (required)\n"
-	        "      --dtype TYPE    f32 (default) or f16 for the weight matrices; vectors\n"
-	        "                      (biases, LayerNorm) stay f32\n"
+	        "      --dtype TYPE    f32 (default), f16, q8_0 or q4_0 for the weight\n"
+	        "                      matrices (q8_0/q4_0: ggml's quantized blocks of 32, which\n"
+	        "                      the ggml backend runs; matrices whose rows are not whole\n"
+	        "                      blocks are f16); vectors (biases, LayerNorm) stay f32\n"
 	        "  -q, --quiet         no progress lines\n"
 	        "  -h, --help          this help\n");
 }
@@ -802,8 +823,13 @@ int bbt_cmd_convert(int argc, char **argv)
 				p.dtype = BBT_GGML_F32;
 			else if (strcmp(optarg, "f16") == 0)
 				p.dtype = BBT_GGML_F16;
+			else if (strcmp(optarg, "q8_0") == 0)
+				p.dtype = BBT_GGML_Q8_0;
+			else if (strcmp(optarg, "q4_0") == 0)
+				p.dtype = BBT_GGML_Q4_0;
 			else {
-				bbt_log(BBT_LOG_ERROR, NULL, "convert: --dtype must be f32 or f16, not '%s'", optarg);
+				bbt_log(BBT_LOG_ERROR, NULL,
+				        "convert: --dtype must be f32, f16, q8_0 or q4_0, not '%s'", optarg);
 				return BBT_EXIT_USAGE;
 			}
 			break;

@@ -25,7 +25,8 @@
  * blk.N.{attn_q,attn_k,attn_v,attn_output,attn_output_norm,ffn_up,ffn_down,
  * layer_output_norm}.{weight,bias}, and the MLM head mlm.dense, mlm.norm,
  * mlm.output.bias (mlm.output.weight only when the decoder is not tied to
- * token_embd). Weights of two or more dimensions are written as `dtype`,
+ * token_embd). Weights of two or more dimensions are written as `dtype`
+ * (Q8_0/Q4_0 only where rows are whole blocks of 32, f16 elsewhere),
  * vectors always as f32.
  */
 #ifndef BBT_CONVERT_H
@@ -36,7 +37,7 @@
 #include "gguf.h"
 
 struct bbt_convert_params {
-	uint32_t dtype;      /* BBT_GGML_F32 or BBT_GGML_F16: type of the matrices */
+	uint32_t dtype;      /* BBT_GGML_F32, _F16, _Q8_0 or _Q4_0: type of the matrices */
 	FILE *log;           /* one line per step, or NULL for none */
 };
 

@@ -129,6 +129,72 @@ uint16_t bbt_fp32_to_fp16(float f)
 	return (uint16_t)(sign | h);
 }
 
+/* ------------------------------------------------------------------ */
+/* Quantization (ggml's Q8_0 and Q4_0 block layouts, from the format's
+ * description: blocks of 32 values sharing one f16 scale d) */
+
+size_t bbt_ggml_row_size(uint32_t type, uint64_t n)
+{
+	const struct type_traits *tt = ggml_traits(type);
+	if (tt == NULL || n % tt->block != 0)
+		return 0;
+	return (size_t)(n / tt->block * tt->bytes);
+}
+
+/* Q8_0: d = max|x| / 127, q = round(x / d) as int8. */
+static void q8_0_block(const float *x, unsigned char *out)
+{
+	float amax = 0;
+	for (int j = 0; j < 32; j++)
+		amax = fmaxf(amax, fabsf(x[j]));
+	float d = amax / 127.0f, id = d != 0 ? 1.0f / d : 0.0f;
+	uint16_t h = bbt_fp32_to_fp16(d);
+	out[0] = (unsigned char)(h & 0xff);
+	out[1] = (unsigned char)(h >> 8);
+	for (int j = 0; j < 32; j++)
+		out[2 + j] = (unsigned char)(int8_t)lroundf(x[j] * id);
+}
+
+/* Q4_0: d = m / -8 with m the value of largest magnitude (so that it maps
+ * to -8 exactly), q = x / d + 8 in 0..15; byte j holds q[j] in its low
+ * nibble and q[j + 16] in its high one. */
+static void q4_0_block(const float *x, unsigned char *out)
+{
+	float amax = 0, m = 0;
+	for (int j = 0; j < 32; j++)
+		if (fabsf(x[j]) > amax) {
+			amax = fabsf(x[j]);
+			m = x[j];
+		}
+	float d = m / -8.0f, id = d != 0 ? 1.0f / d : 0.0f;
+	uint16_t h = bbt_fp32_to_fp16(d);
+	out[0] = (unsigned char)(h & 0xff);
+	out[1] = (unsigned char)(h >> 8);
+	for (int j = 0; j < 16; j++) {
+		int lo = (int)(x[j] * id + 8.5f), hi = (int)(x[j + 16] * id + 8.5f);
+		lo = lo < 0 ? 0 : lo > 15 ? 15 : lo;
+		hi = hi < 0 ? 0 : hi > 15 ? 15 : hi;
+		out[2 + j] = (unsigned char)(lo | hi << 4);
+	}
+}
+
+int bbt_ggml_quantize(uint32_t type, const float *x, uint64_t n, void *out)
+{
+	unsigned char *o = out;
+	if (n % 32 != 0)
+		return BBT_EINVAL;
+	if (type == BBT_GGML_Q8_0) {
+		for (uint64_t b = 0; b < n / 32; b++)
+			q8_0_block(x + 32 * b, o + 34 * b);
+	} else if (type == BBT_GGML_Q4_0) {
+		for (uint64_t b = 0; b < n / 32; b++)
+			q4_0_block(x + 32 * b, o + 18 * b);
+	} else {
+		return BBT_ENOTSUP;
+	}
+	return BBT_OK;
+}
+
 float bbt_bf16_to_fp32(uint16_t h)
 {
 	uint32_t bits = (uint32_t)h << 16;

@@ -109,6 +109,18 @@ float bbt_fp16_to_fp32(uint16_t h);
 uint16_t bbt_fp32_to_fp16(float f);
 float bbt_bf16_to_fp32(uint16_t h);
 
+/* Bytes of n values of a tensor type; 0 for an unknown type or n not a
+ * multiple of its block. */
+size_t bbt_ggml_row_size(uint32_t type, uint64_t n);
+/* Quantize n values (a multiple of 32) into out (bbt_ggml_row_size(type, n)
+ * bytes) as BBT_GGML_Q8_0 or BBT_GGML_Q4_0, ggml's blocks of 32 with one
+ * f16 scale d each:
+ *     Q8_0  34 bytes: d (f16), 32 x int8 q;          x = d * q
+ *     Q4_0  18 bytes: d (f16), 16 bytes of nibbles;  x = d * (q - 8), byte j
+ *           holding value j (low nibble) and value j + 16 (high nibble)
+ * BBT_ENOTSUP for other types, BBT_EINVAL when n is not a multiple of 32. */
+int bbt_ggml_quantize(uint32_t type, const float *x, uint64_t n, void *out);
+
 /* ------------------------------------------------------------------ */
 /* Reader */
 

@@ -45,21 +45,10 @@ void nat_model_release(struct nat_model *m)
 static int tensor(struct nat_model *m, const bbt_gguf_t *g, const char *path, const char *name,
                   uint64_t ne0, uint64_t ne1, const float **out, char *err, size_t errlen)
 {
-	const struct bbt_gguf_tensor *t = bbt_gguf_find_tensor(g, name);
-	if (t == NULL)
-		return bbt_error(err, errlen, BBT_ENOTFOUND, "%s: tensor %s is missing", path, name);
-	uint32_t nd = ne1 > 0 ? 2 : 1;
-	if (t->n_dims != nd || t->ne[0] != ne0 || (nd == 2 && t->ne[1] != ne1)) {
-		char want[64];
-		if (nd == 2)
-			snprintf(want, sizeof want, "%" PRIu64 " x %" PRIu64, ne0, ne1);
-		else
-			snprintf(want, sizeof want, "%" PRIu64, ne0);
-		return bbt_error(err, errlen, BBT_EFORMAT,
-		                 "%s: tensor %s has shape %" PRIu64 " x %" PRIu64 " (%u dims), the "
-		                 "model's metadata implies %s", path, name, t->ne[0], t->ne[1],
-		                 t->n_dims, want);
-	}
+	const struct bbt_gguf_tensor *t;
+	int rc = nat_tensor_find(g, path, name, ne0, ne1, &t, err, errlen);
+	if (rc < 0)
+		return rc;
 	size_t n = (size_t)t->n_elements;
 	if (t->type == BBT_GGML_F32 && ((uintptr_t)t->data % sizeof(float)) == 0) {
 		*out = t->data;
@@ -85,27 +74,12 @@ static int tensor(struct nat_model *m, const bbt_gguf_t *g, const char *path, co
 	return BBT_OK;
 }
 
-static int hparam(const bbt_gguf_t *g, const char *arch, const char *suffix, size_t *out,
-                  char *err, size_t errlen)
-{
-	char key[128];
-	uint32_t v = 0;
-	snprintf(key, sizeof key, "%s.%s", arch, suffix);
-	int rc = bbt_gguf_get_u32(g, key, &v, err, errlen);
-	if (rc < 0)
-		return rc;
-	if (v == 0)
-		return bbt_error(err, errlen, BBT_EFORMAT, "metadata %s is 0", key);
-	*out = v;
-	return BBT_OK;
-}
-
 /* Stack q, k, v (and their biases, zeros when absent) into one matrix. */
 static int stack_qkv(struct nat_model *m, struct nat_layer *ly, const float *q, const float *k,
                      const float *v, const float *bq, const float *bk, const float *bv,
                      char *err, size_t errlen)
 {
-	size_t H = m->H, Hkv = m->H / m->heads * m->kv_heads, rows = H + 2 * Hkv;
+	size_t H = m->hp.H, Hkv = m->hp.H / m->hp.heads * m->hp.kv_heads, rows = H + 2 * Hkv;
 	float *w = own(m, rows * H * sizeof *w), *bb = own(m, rows * sizeof *bb);
 	if (w == NULL || bb == NULL)
 		return bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
@@ -132,57 +106,13 @@ static const float *zeros(struct nat_model *m, size_t n)
 }
 
 /* GPT-2 and Llama as llama.cpp writes them. */
-static int load_decoder(struct nat_model *m, const bbt_gguf_t *g, const char *path,
-                        const char *arch, char *err, size_t errlen)
+static int load_decoder(struct nat_model *m, const bbt_gguf_t *g, const char *path, char *err,
+                        size_t errlen)
 {
-	int llama = strcmp(arch, "llama") == 0, rc;
-	size_t ctx;
-	m->family = llama ? NAT_LLAMA : NAT_GPT2;
-	m->causal = 1;
-	if ((rc = hparam(g, arch, "embedding_length", &m->H, err, errlen)) < 0 ||
-	    (rc = hparam(g, arch, "block_count", &m->L, err, errlen)) < 0 ||
-	    (rc = hparam(g, arch, "feed_forward_length", &m->F, err, errlen)) < 0 ||
-	    (rc = hparam(g, arch, "attention.head_count", &m->heads, err, errlen)) < 0 ||
-	    (rc = hparam(g, arch, "context_length", &ctx, err, errlen)) < 0)
-		return rc;
-	char key[128];
-	m->kv_heads = m->heads;
-	snprintf(key, sizeof key, "%s.attention.head_count_kv", arch);
-	if (bbt_gguf_find_kv(g, key) >= 0 &&
-	    (rc = hparam(g, arch, "attention.head_count_kv", &m->kv_heads, err, errlen)) < 0)
-		return rc;
-	if (m->H % m->heads != 0 || m->heads % m->kv_heads != 0)
-		return bbt_error(err, errlen, BBT_EFORMAT,
-		                 "%s: hidden %zu, %zu heads, %zu key/value heads do not divide", path, m->H,
-		                 m->heads, m->kv_heads);
-	double eps = 1e-5;
-	snprintf(key, sizeof key, "%s.attention.%s", arch,
-	         llama ? "layer_norm_rms_epsilon" : "layer_norm_epsilon");
-	if (bbt_gguf_find_kv(g, key) >= 0 && (rc = bbt_gguf_get_f64(g, key, &eps, err, errlen)) < 0)
-		return rc;
-	m->eps = (float)eps;
-	size_t dh = m->H / m->heads, Hkv = dh * m->kv_heads, H = m->H, F = m->F;
-	if (llama) {
-		double base = 10000;
-		snprintf(key, sizeof key, "%s.rope.freq_base", arch);
-		if (bbt_gguf_find_kv(g, key) >= 0 && (rc = bbt_gguf_get_f64(g, key, &base, err, errlen)) < 0)
-			return rc;
-		m->rope_base = (float)base;
-		m->rope_dims = dh;
-		snprintf(key, sizeof key, "%s.rope.dimension_count", arch);
-		if (bbt_gguf_find_kv(g, key) >= 0 &&
-		    (rc = hparam(g, arch, "rope.dimension_count", &m->rope_dims, err, errlen)) < 0)
-			return rc;
-		if (m->rope_dims > dh || m->rope_dims % 2 != 0)
-			return bbt_error(err, errlen, BBT_EFORMAT, "%s: rope.dimension_count %zu for head size %zu",
-			                 path, m->rope_dims, dh);
-	}
-	const struct bbt_gguf_tensor *te = bbt_gguf_find_tensor(g, "token_embd.weight");
-	if (te == NULL)
-		return bbt_error(err, errlen, BBT_ENOTFOUND, "%s: tensor token_embd.weight is missing", path);
-	m->V = (size_t)te->ne[1];
-	m->n_pos = ctx;
-	if ((rc = tensor(m, g, path, "token_embd.weight", H, m->V, &m->tok_embd, err, errlen)) < 0 ||
+	int llama = m->hp.family == NAT_LLAMA, rc;
+	size_t dh = m->hp.H / m->hp.heads, Hkv = dh * m->hp.kv_heads, H = m->hp.H, F = m->hp.F;
+	size_t ctx = m->hp.n_pos;
+	if ((rc = tensor(m, g, path, "token_embd.weight", H, m->hp.V, &m->tok_embd, err, errlen)) < 0 ||
 	    (rc = tensor(m, g, path, "output_norm.weight", H, 0, &m->out_norm_g, err, errlen)) < 0)
 		return rc;
 	if (!llama &&
@@ -190,15 +120,15 @@ static int load_decoder(struct nat_model *m, const bbt_gguf_t *g, const char *pa
 	     (rc = tensor(m, g, path, "output_norm.bias", H, 0, &m->out_norm_b, err, errlen)) < 0))
 		return rc;
 	if (bbt_gguf_find_tensor(g, "output.weight") != NULL) {
-		if ((rc = tensor(m, g, path, "output.weight", H, m->V, &m->out_w, err, errlen)) < 0)
+		if ((rc = tensor(m, g, path, "output.weight", H, m->hp.V, &m->out_w, err, errlen)) < 0)
 			return rc;
 	} else {
 		m->out_w = m->tok_embd;   /* tied */
 	}
-	m->layers = calloc(m->L, sizeof *m->layers);
+	m->layers = calloc(m->hp.L, sizeof *m->layers);
 	if (m->layers == NULL)
 		return bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
-	for (size_t l = 0; l < m->L; l++) {
+	for (size_t l = 0; l < m->hp.L; l++) {
 		struct nat_layer *ly = &m->layers[l];
 		char n[16][64];
 		static const char *const sfx[16] = {
@@ -240,94 +170,32 @@ static int load_decoder(struct nat_model *m, const bbt_gguf_t *g, const char *pa
 	return BBT_OK;
 }
 
-int nat_model_load(struct nat_model *m, const bbt_gguf_t *g, const char *path, char *err,
-                   size_t errlen)
+static int load_encoder(struct nat_model *m, const bbt_gguf_t *g, const char *path, char *err,
+                        size_t errlen)
 {
-	memset(m, 0, sizeof *m);
-	const char *arch = NULL;
-	int rc = bbt_gguf_get_str(g, "general.architecture", &arch, err, errlen);
-	if (rc < 0)
-		return rc;
-	if (strcmp(arch, "gpt2") == 0 || strcmp(arch, "llama") == 0) {
-		snprintf(m->arch, sizeof m->arch, "%s", arch);
-		rc = load_decoder(m, g, path, arch, err, errlen);
-		if (rc < 0)
-			nat_model_release(m);
-		return rc;
-	}
-	if (strcmp(arch, "bert") != 0 && strcmp(arch, "roberta") != 0)
-		return bbt_error(err, errlen, BBT_ENOTSUP,
-		                 "%s: architecture \"%s\" is not supported by the native backend "
-		                 "(bert, roberta, gpt2, llama)", path, arch);
-	snprintf(m->arch, sizeof m->arch, "%s", arch);
-	m->family = NAT_BERT;
-	size_t ctx;
-	if ((rc = hparam(g, arch, "embedding_length", &m->H, err, errlen)) < 0 ||
-	    (rc = hparam(g, arch, "block_count", &m->L, err, errlen)) < 0 ||
-	    (rc = hparam(g, arch, "feed_forward_length", &m->F, err, errlen)) < 0 ||
-	    (rc = hparam(g, arch, "attention.head_count", &m->heads, err, errlen)) < 0 ||
-	    (rc = hparam(g, arch, "context_length", &ctx, err, errlen)) < 0)
-		goto fail;
-	char key[128];
-	uint32_t off = strcmp(arch, "roberta") == 0 ? 2 : 0;
-	snprintf(key, sizeof key, "%s.position_offset", arch);
-	if (bbt_gguf_find_kv(g, key) >= 0 && (rc = bbt_gguf_get_u32(g, key, &off, err, errlen)) < 0)
-		goto fail;
-	m->pos_offset = off;
-	double eps = 1e-12;
-	snprintf(key, sizeof key, "%s.attention.layer_norm_epsilon", arch);
-	if (bbt_gguf_find_kv(g, key) >= 0 && (rc = bbt_gguf_get_f64(g, key, &eps, err, errlen)) < 0)
-		goto fail;
-	m->eps = (float)eps;
-	if (m->H % m->heads != 0) {
-		rc = bbt_error(err, errlen, BBT_EFORMAT, "%s: hidden size %zu is not a multiple of %zu heads",
-		               path, m->H, m->heads);
-		goto fail;
-	}
-	m->kv_heads = m->heads;
-	const struct bbt_gguf_tensor *te = bbt_gguf_find_tensor(g, "token_embd.weight");
-	const struct bbt_gguf_tensor *tp = bbt_gguf_find_tensor(g, "position_embd.weight");
-	const struct bbt_gguf_tensor *tt = bbt_gguf_find_tensor(g, "token_types.weight");
-	if (te == NULL || tp == NULL || tt == NULL) {
-		rc = bbt_error(err, errlen, BBT_ENOTFOUND, "%s: tensor %s is missing", path,
-		               te == NULL ? "token_embd.weight" : tp == NULL ? "position_embd.weight"
-		                                                    : "token_types.weight");
-		goto fail;
-	}
-	m->V = (size_t)te->ne[1];
-	m->n_pos = (size_t)tp->ne[1];
-	m->n_types = (size_t)tt->ne[1];
-	if (m->pos_offset + ctx > m->n_pos) {
-		rc = bbt_error(err, errlen, BBT_EFORMAT,
-		               "%s: context_length %zu + position offset %zu exceeds the %zu position rows",
-		               path, ctx, m->pos_offset, m->n_pos);
-		goto fail;
-	}
-	m->n_pos = ctx;
-	size_t H = m->H, F = m->F;
-	if ((rc = tensor(m, g, path, "token_embd.weight", H, m->V, &m->tok_embd, err, errlen)) < 0 ||
-	    (rc = tensor(m, g, path, "position_embd.weight", H, tp->ne[1], &m->pos_embd, err, errlen)) < 0 ||
-	    (rc = tensor(m, g, path, "token_types.weight", H, m->n_types, &m->type_embd, err, errlen)) < 0 ||
+	int rc;
+	size_t H = m->hp.H, F = m->hp.F;
+	if ((rc = tensor(m, g, path, "token_embd.weight", H, m->hp.V, &m->tok_embd, err, errlen)) < 0 ||
+	    (rc = tensor(m, g, path, "position_embd.weight", H, m->hp.pos_rows, &m->pos_embd, err, errlen)) < 0 ||
+	    (rc = tensor(m, g, path, "token_types.weight", H, m->hp.n_types, &m->type_embd, err, errlen)) < 0 ||
 	    (rc = tensor(m, g, path, "token_embd_norm.weight", H, 0, &m->emb_ln_g, err, errlen)) < 0 ||
 	    (rc = tensor(m, g, path, "token_embd_norm.bias", H, 0, &m->emb_ln_b, err, errlen)) < 0 ||
 	    (rc = tensor(m, g, path, "mlm.dense.weight", H, H, &m->mlm_w, err, errlen)) < 0 ||
 	    (rc = tensor(m, g, path, "mlm.dense.bias", H, 0, &m->mlm_b, err, errlen)) < 0 ||
 	    (rc = tensor(m, g, path, "mlm.norm.weight", H, 0, &m->mlm_ln_g, err, errlen)) < 0 ||
 	    (rc = tensor(m, g, path, "mlm.norm.bias", H, 0, &m->mlm_ln_b, err, errlen)) < 0 ||
-	    (rc = tensor(m, g, path, "mlm.output.bias", m->V, 0, &m->out_b, err, errlen)) < 0)
-		goto fail;
+	    (rc = tensor(m, g, path, "mlm.output.bias", m->hp.V, 0, &m->out_b, err, errlen)) < 0)
+		return rc;
 	if (bbt_gguf_find_tensor(g, "mlm.output.weight") != NULL) {
-		if ((rc = tensor(m, g, path, "mlm.output.weight", H, m->V, &m->out_w, err, errlen)) < 0)
-			goto fail;
+		if ((rc = tensor(m, g, path, "mlm.output.weight", H, m->hp.V, &m->out_w, err, errlen)) < 0)
+			return rc;
 	} else {
 		m->out_w = m->tok_embd;   /* tied decoder */
 	}
-	m->layers = calloc(m->L, sizeof *m->layers);
-	if (m->layers == NULL) {
-		rc = bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
-		goto fail;
-	}
-	for (size_t l = 0; l < m->L; l++) {
+	m->layers = calloc(m->hp.L, sizeof *m->layers);
+	if (m->layers == NULL)
+		return bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
+	for (size_t l = 0; l < m->hp.L; l++) {
 		struct nat_layer *ly = &m->layers[l];
 		const float *q, *k, *v, *bq, *bk, *bv;
 		char n[12][64];
@@ -359,25 +227,24 @@ int nat_model_load(struct nat_model *m, const bbt_gguf_t *g, const char *path, c
 		    (rc = tensor(m, g, path, ln[1], H, 0, &ly->ln1_b, err, errlen)) < 0 ||
 		    (rc = tensor(m, g, path, ln[2], H, 0, &ly->ln2_g, err, errlen)) < 0 ||
 		    (rc = tensor(m, g, path, ln[3], H, 0, &ly->ln2_b, err, errlen)) < 0)
-			goto fail;
-		/* One GEMM for q, k and v: stack them into [3H][H]. */
-		float *w = own(m, 3 * H * H * sizeof *w), *bb = own(m, 3 * H * sizeof *bb);
-		if (w == NULL || bb == NULL) {
-			rc = bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
-			goto fail;
-		}
-		memcpy(w, q, H * H * sizeof *w);
-		memcpy(w + H * H, k, H * H * sizeof *w);
-		memcpy(w + 2 * H * H, v, H * H * sizeof *w);
-		memcpy(bb, bq, H * sizeof *bb);
-		memcpy(bb + H, bk, H * sizeof *bb);
-		memcpy(bb + 2 * H, bv, H * sizeof *bb);
-		ly->wqkv = w;
-		ly->bqkv = bb;
+			return rc;
+		/* one GEMM for q, k and v */
+		if ((rc = stack_qkv(m, ly, q, k, v, bq, bk, bv, err, errlen)) < 0)
+			return rc;
 	}
 	return BBT_OK;
-fail:
-	nat_model_release(m);
+}
+
+int nat_model_load(struct nat_model *m, const bbt_gguf_t *g, const char *path, char *err,
+                   size_t errlen)
+{
+	memset(m, 0, sizeof *m);
+	int rc = nat_hparams_load(&m->hp, g, path, err, errlen);
+	if (rc == BBT_OK)
+		rc = m->hp.causal ? load_decoder(m, g, path, err, errlen)
+		                  : load_encoder(m, g, path, err, errlen);
+	if (rc < 0)
+		nat_model_release(m);
 	return rc;
 }
 /* ------------------------------------------------------------------ */
@@ -436,8 +303,8 @@ void nat_work_free(struct nat_work *w)
  * hidden vector. */
 static size_t scratch_stride(const struct nat_model *m, size_t longest)
 {
-	size_t a = QBLOCK * longest + (m->H / m->heads) * longest;
-	return a > m->H ? a : m->H;
+	size_t a = QBLOCK * longest + (m->hp.H / m->hp.heads) * longest;
+	return a > m->hp.H ? a : m->hp.H;
 }
 
 static int grow(void **p, size_t n, size_t size)
@@ -456,11 +323,11 @@ static int work_reserve(struct nat_work *w, const struct nat_model *m, size_t ro
                         size_t longest)
 {
 	if (rows > w->cap_rows) {
-		if (grow((void **)&w->x, rows * m->H, sizeof(float)) < 0 ||
-		    grow((void **)&w->qkv, rows * 3 * m->H, sizeof(float)) < 0 ||
-		    grow((void **)&w->ctx, rows * m->H, sizeof(float)) < 0 ||
-		    grow((void **)&w->tmp, rows * m->H, sizeof(float)) < 0 ||
-		    grow((void **)&w->ffn, rows * m->F * (m->family == NAT_LLAMA ? 2 : 1), sizeof(float)) < 0)
+		if (grow((void **)&w->x, rows * m->hp.H, sizeof(float)) < 0 ||
+		    grow((void **)&w->qkv, rows * 3 * m->hp.H, sizeof(float)) < 0 ||
+		    grow((void **)&w->ctx, rows * m->hp.H, sizeof(float)) < 0 ||
+		    grow((void **)&w->tmp, rows * m->hp.H, sizeof(float)) < 0 ||
+		    grow((void **)&w->ffn, rows * m->hp.F * (m->hp.family == NAT_LLAMA ? 2 : 1), sizeof(float)) < 0)
 			return -1;
 		w->cap_rows = rows;
 	}
@@ -540,8 +407,8 @@ struct qkv_geom {
 
 static struct qkv_geom geom(const struct nat_model *m, size_t hd)
 {
-	size_t dh = m->H / m->heads, Hkv = dh * m->kv_heads, kvh = hd / (m->heads / m->kv_heads);
-	return (struct qkv_geom){ m->H + 2 * Hkv, hd * dh, m->H + kvh * dh, m->H + Hkv + kvh * dh, dh };
+	size_t dh = m->hp.H / m->hp.heads, Hkv = dh * m->hp.kv_heads, kvh = hd / (m->hp.heads / m->hp.kv_heads);
+	return (struct qkv_geom){ m->hp.H + 2 * Hkv, hd * dh, m->hp.H + kvh * dh, m->hp.H + Hkv + kvh * dh, dh };
 }
 
 /* Attention of one head of one sequence (n rows from base, bias not yet
@@ -654,7 +521,7 @@ static void forward_chunk(const struct nat_model *m, const struct nat_forward_pa
                           const struct bbt_batch *b, const float *prompts, size_t P, size_t Lp,
                           size_t s0, size_t s1, struct nat_work *w, size_t longest, float *logits)
 {
-	size_t H = m->H, F = m->F, dh = H / m->heads, n_seq = b->n_seq;
+	size_t H = m->hp.H, F = m->hp.F, dh = H / m->hp.heads, n_seq = b->n_seq;
 	size_t ns = s1 - s0, rows = pack_rows(b, P, s0, s1, w);
 	/* embeddings */
 	OMP_FOR_DYN
@@ -670,10 +537,10 @@ static void forward_chunk(const struct nat_model *m, const struct nat_forward_pa
 				src = m->tok_embd + (size_t)ids[tok] * H;
 			else if (fp->mode == NAT_PROMPT_CAT)
 				src = prompts + ((v * Lp) * P + (size_t)pr) * H;
-			const float *pe = m->pos_embd + (m->pos_offset + t) * H, *te = m->type_embd;
+			const float *pe = m->pos_embd + (m->hp.pos_offset + t) * H, *te = m->type_embd;
 			for (size_t h = 0; h < H; h++)
 				xr[h] = (src ? src[h] : 0.0f) + pe[h] + te[h];
-			layer_norm(xr, H, m->emb_ln_g, m->emb_ln_b, m->eps);
+			layer_norm(xr, H, m->emb_ln_g, m->emb_ln_b, m->hp.eps);
 			if (pr >= 0 && fp->mode == NAT_PROMPT_ADD) {
 				const float *p = prompts + ((v * Lp) * P + (size_t)pr) * H;
 				for (size_t h = 0; h < H; h++)
@@ -683,7 +550,7 @@ static void forward_chunk(const struct nat_model *m, const struct nat_forward_pa
 	}
 	float scale = 1.0f / sqrtf((float)dh);
 	size_t stride_s = scratch_stride(m, longest);
-	for (size_t l = 0; l < m->L; l++) {
+	for (size_t l = 0; l < m->hp.L; l++) {
 		const struct nat_layer *ly = &m->layers[l];
 		if (P > 0 && Lp > 1 && l > 0) {
 			/* deep prompt: added to the prompt rows entering layer l */
@@ -698,17 +565,17 @@ static void forward_chunk(const struct nat_model *m, const struct nat_forward_pa
 			}
 		}
 		gemm(w->qkv, w->x, rows, H, 3 * H, ly->wqkv);
-		size_t pairs = ns * m->heads;
+		size_t pairs = ns * m->hp.heads;
 		OMP_FOR_DYN
 		for (size_t j = 0; j < pairs; j++) {
-			size_t k = j / m->heads, hd = j % m->heads;
+			size_t k = j / m->hp.heads, hd = j % m->hp.heads;
 			float *s = w->scores + (size_t)thread_id() * stride_s;
 			float qb[QBLOCK * 512];
 			attend(w->qkv + w->row0[k] * 3 * H, ly->bqkv, w->len[k], H, geom(m, hd), 0, scale, s,
 			       qb, s + QBLOCK * longest, w->ctx + w->row0[k] * H);
 		}
 		gemm(w->tmp, w->ctx, rows, H, H, ly->wo);
-		residual_ln(w->x, w->tmp, rows, H, ly->bo, ly->ln1_g, ly->ln1_b, m->eps);
+		residual_ln(w->x, w->tmp, rows, H, ly->bo, ly->ln1_g, ly->ln1_b, m->hp.eps);
 		gemm(w->ffn, w->x, rows, H, F, ly->w1);
 		OMP_FOR
 		for (size_t r = 0; r < rows; r++) {
@@ -717,7 +584,7 @@ static void forward_chunk(const struct nat_model *m, const struct nat_forward_pa
 				f[j] = gelu(f[j] + ly->b1[j]);
 		}
 		gemm(w->tmp, w->ffn, rows, F, H, ly->w2);
-		residual_ln(w->x, w->tmp, rows, H, ly->b2, ly->ln2_g, ly->ln2_b, m->eps);
+		residual_ln(w->x, w->tmp, rows, H, ly->b2, ly->ln2_g, ly->ln2_b, m->hp.eps);
 	}
 	/* MLM head, at the prediction rows only, for the label words only */
 	OMP_FOR
@@ -729,7 +596,7 @@ static void forward_chunk(const struct nat_model *m, const struct nat_forward_pa
 		float *hv = w->scores + (size_t)thread_id() * stride_s;
 		for (size_t o = 0; o < H; o++)
 			hv[o] = gelu(m->mlm_b[o] + dot(m->mlm_w + o * H, xr, H));
-		layer_norm(hv, H, m->mlm_ln_g, m->mlm_ln_b, m->eps);
+		layer_norm(hv, H, m->mlm_ln_g, m->mlm_ln_b, m->hp.eps);
 		float *out = logits + (v * n_seq + i) * b->n_labels;
 		for (size_t c = 0; c < b->n_labels; c++) {
 			size_t id = (size_t)b->label_ids[c];
@@ -757,11 +624,11 @@ static float gelu_tanh(float x)
 static void pre_norm(const struct nat_model *m, float *y, const float *x, const float *g,
                      const float *b)
 {
-	memcpy(y, x, m->H * sizeof *y);
-	if (m->family == NAT_LLAMA)
-		rms_norm(y, m->H, g, m->eps);
+	memcpy(y, x, m->hp.H * sizeof *y);
+	if (m->hp.family == NAT_LLAMA)
+		rms_norm(y, m->hp.H, g, m->hp.eps);
 	else
-		layer_norm(y, m->H, g, b, m->eps);
+		layer_norm(y, m->hp.H, g, b, m->hp.eps);
 }
 
 /* RoPE on adjacent pairs (llama.cpp's "normal" mode, which its converter
@@ -781,7 +648,7 @@ static void forward_decoder_chunk(const struct nat_model *m, const struct nat_fo
                                   size_t Lp, size_t s0, size_t s1, struct nat_work *w,
                                   size_t longest, float *logits)
 {
-	size_t H = m->H, F = m->F, n_seq = b->n_seq, ns = s1 - s0;
+	size_t H = m->hp.H, F = m->hp.F, n_seq = b->n_seq, ns = s1 - s0;
 	size_t rows = pack_rows(b, P, s0, s1, w);
 	struct qkv_geom g0 = geom(m, 0);
 	size_t QS = g0.stride;
@@ -803,7 +670,7 @@ static void forward_decoder_chunk(const struct nat_model *m, const struct nat_fo
 	}
 	float scale = 1.0f / sqrtf((float)g0.dh);
 	size_t stride_s = scratch_stride(m, longest);
-	for (size_t l = 0; l < m->L; l++) {
+	for (size_t l = 0; l < m->hp.L; l++) {
 		const struct nat_layer *ly = &m->layers[l];
 		if (P > 0 && Lp > 1 && l > 0) {
 			for (size_t k = 0; k < ns; k++) {
@@ -820,22 +687,22 @@ static void forward_decoder_chunk(const struct nat_model *m, const struct nat_fo
 		for (size_t r = 0; r < rows; r++)
 			pre_norm(m, w->tmp + r * H, w->x + r * H, ly->ln1_g, ly->ln1_b);
 		gemm(w->qkv, w->tmp, rows, H, QS, ly->wqkv);
-		if (m->family == NAT_LLAMA) {
+		if (m->hp.family == NAT_LLAMA) {
 			/* rotate q and k (bias-free in Llama) at each row's position */
 			OMP_FOR_DYN
 			for (size_t k = 0; k < ns; k++)
 				for (size_t t = 0; t < w->len[k]; t++) {
 					float *row = w->qkv + (w->row0[k] + t) * QS;
-					for (size_t hd = 0; hd < m->heads; hd++)
-						rope(row + hd * g0.dh, t, m->rope_dims, m->rope_base);
-					for (size_t hd = 0; hd < m->kv_heads; hd++)
-						rope(row + H + hd * g0.dh, t, m->rope_dims, m->rope_base);
+					for (size_t hd = 0; hd < m->hp.heads; hd++)
+						rope(row + hd * g0.dh, t, m->hp.rope_dims, m->hp.rope_base);
+					for (size_t hd = 0; hd < m->hp.kv_heads; hd++)
+						rope(row + H + hd * g0.dh, t, m->hp.rope_dims, m->hp.rope_base);
 				}
 		}
-		size_t pairs = ns * m->heads;
+		size_t pairs = ns * m->hp.heads;
 		OMP_FOR_DYN
 		for (size_t j = 0; j < pairs; j++) {
-			size_t k = j / m->heads, hd = j % m->heads;
+			size_t k = j / m->hp.heads, hd = j % m->hp.heads;
 			float *s = w->scores + (size_t)thread_id() * stride_s;
 			float qb[QBLOCK * 512];
 			attend(w->qkv + w->row0[k] * QS, ly->bqkv, w->len[k], H, geom(m, hd), 1, scale, s, qb,
@@ -893,17 +760,17 @@ int nat_model_score(const struct nat_model *m, const struct nat_forward_params *
 {
 	size_t P = prompts != NULL ? b->prompt_len : 0;
 	size_t Lp = P > 0 ? b->prompt_layers : 1;
-	if (P > 0 && Lp != 1 && Lp != m->L)
+	if (P > 0 && Lp != 1 && Lp != m->hp.L)
 		return bbt_error(err, errlen, BBT_EINVAL,
-		                 "prompt_layers is %zu: it must be 1 or the model's %zu layers", Lp, m->L);
-	if (m->H / m->heads > 512)
-		return bbt_error(err, errlen, BBT_ENOTSUP, "head size %zu is over 512", m->H / m->heads);
+		                 "prompt_layers is %zu: it must be 1 or the model's %zu layers", Lp, m->hp.L);
+	if (m->hp.H / m->hp.heads > 512)
+		return bbt_error(err, errlen, BBT_ENOTSUP, "head size %zu is over 512", m->hp.H / m->hp.heads);
 	if (n_variants == 0)
 		n_variants = 1;
 	for (size_t c = 0; c < b->n_labels; c++)
-		if (b->label_ids[c] < 0 || (size_t)b->label_ids[c] >= m->V)
+		if (b->label_ids[c] < 0 || (size_t)b->label_ids[c] >= m->hp.V)
 			return bbt_error(err, errlen, BBT_EINVAL, "label id %d is outside the vocabulary of %zu",
-			                 (int)b->label_ids[c], m->V);
+			                 (int)b->label_ids[c], m->hp.V);
 	size_t longest = 0;
 	for (size_t i = 0; i < b->n_seq; i++) {
 		size_t n = b->offset[i + 1] - b->offset[i];
@@ -911,16 +778,16 @@ int nat_model_score(const struct nat_model *m, const struct nat_forward_params *
 			return bbt_error(err, errlen, BBT_EINVAL,
 			                 "sequence %zu: %zu tokens, prediction position %zu, prompt position %zu",
 			                 i, n, b->predict_pos[i], b->prompt_pos[i]);
-		if (n + P > m->n_pos)
+		if (n + P > m->hp.n_pos)
 			return bbt_error(err, errlen, BBT_EINVAL,
 			                 "sequence %zu has %zu tokens + %zu prompt vectors, over the model's "
-			                 "%zu positions", i, n, P, m->n_pos);
+			                 "%zu positions", i, n, P, m->hp.n_pos);
 		const int32_t *ids = b->ids + b->offset[i];
 		for (size_t t = 0; t < n; t++)
-			if (ids[t] < 0 || (size_t)ids[t] >= m->V)
+			if (ids[t] < 0 || (size_t)ids[t] >= m->hp.V)
 				return bbt_error(err, errlen, BBT_EINVAL,
 				                 "sequence %zu: token id %d is outside the vocabulary of %zu", i,
-				                 (int)ids[t], m->V);
+				                 (int)ids[t], m->hp.V);
 		if (n + P > longest)
 			longest = n + P;
 	}
@@ -937,7 +804,7 @@ int nat_model_score(const struct nat_model *m, const struct nat_forward_params *
 		max_rows = total;
 	if (work_reserve(w, m, max_rows, S, longest) < 0)
 		return bbt_error(err, errlen, BBT_ENOMEM,
-		                 "out of memory for activations of %zu rows x hidden %zu", max_rows, m->H);
+		                 "out of memory for activations of %zu rows x hidden %zu", max_rows, m->hp.H);
 	size_t s0 = 0;
 	while (s0 < S) {
 		size_t s1 = s0, rows = 0;
@@ -948,7 +815,7 @@ int nat_model_score(const struct nat_model *m, const struct nat_forward_params *
 			rows += n;
 			s1++;
 		}
-		if (m->causal)
+		if (m->hp.causal)
 			forward_decoder_chunk(m, fp, b, prompts, P, Lp, s0, s1, w, longest, logits);
 		else
 			forward_chunk(m, fp, b, prompts, P, Lp, s0, s1, w, longest, logits);

@@ -27,6 +27,7 @@
 #include <bbtbench/backend.h>
 
 #include "gguf.h"
+#include "lmfile.h"
 
 struct nat_layer {
 	const float *wqkv, *bqkv;      /* [H + 2 Hkv][H], [H + 2 Hkv]: q, k, v stacked */
@@ -38,20 +39,8 @@ struct nat_layer {
 	const float *ln2_g, *ln2_b;    /* encoder: after the FFN; decoder: before (ffn_norm) */
 };
 
-enum nat_family {
-	NAT_BERT = 1,    /* post-LN encoder + MLM head (bert, roberta) */
-	NAT_GPT2 = 2,    /* pre-LN decoder, learned positions, tanh GELU */
-	NAT_LLAMA = 3,   /* pre-RMSNorm decoder, RoPE, SwiGLU, grouped-query attention */
-};
-
 struct nat_model {
-	char arch[32];
-	enum nat_family family;
-	int causal;
-	size_t H, L, F, V, heads, kv_heads, n_pos, pos_offset, n_types;
-	float eps;
-	float rope_base;               /* llama */
-	size_t rope_dims;              /* llama: rotated dimensions per head */
+	struct nat_hparams hp;
 	const float *tok_embd, *pos_embd, *type_embd, *emb_ln_g, *emb_ln_b;
 	struct nat_layer *layers;
 	const float *mlm_w, *mlm_b, *mlm_ln_g, *mlm_ln_b;   /* encoders */

@@ -26,7 +26,6 @@
 #ifdef _OPENMP
 #include <omp.h>
 #endif
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,8 +33,8 @@
 #include <bbtbench/plugin.h>
 
 #include "gguf.h"
+#include "lmfile.h"
 #include "model.h"
-#include "tokenizer.h"
 #include "util.h"
 
 static const struct bbt_option_spec options[] = {
@@ -50,7 +49,7 @@ static const struct bbt_option_spec options[] = {
 struct native {
 	bbt_gguf_t *g;
 	struct nat_model m;
-	struct nat_tok tok;
+	struct nat_vocab vb;
 	struct nat_forward_params fp;
 	struct nat_work *work;
 	size_t prompt_len;
@@ -62,34 +61,10 @@ static void native_close(void *state)
 	if (n == NULL)
 		return;
 	nat_work_free(n->work);
-	nat_tok_release(&n->tok);
+	nat_vocab_release(&n->vb);
 	nat_model_release(&n->m);
 	bbt_gguf_free(n->g);
 	free(n);
-}
-
-static int special_id(const bbt_gguf_t *g, const char *key, int32_t *out, size_t V)
-{
-	uint32_t v;
-	if (bbt_gguf_find_kv(g, key) < 0 || bbt_gguf_get_u32(g, key, &v, NULL, 0) < 0 || v >= V) {
-		*out = -1;
-		return 0;
-	}
-	*out = (int32_t)v;
-	return 1;
-}
-
-/* Mean and (unbiased, as torch's std()) standard deviation, in double. */
-static void stats(const float *x, size_t n, double *mean, double *std)
-{
-	double mu = 0, m2 = 0;
-	for (size_t i = 0; i < n; i++) {
-		double d = x[i] - mu;
-		mu += d / (double)(i + 1);
-		m2 += d * (x[i] - mu);
-	}
-	*mean = mu;
-	*std = n > 1 ? sqrt(m2 / (double)(n - 1)) : 0;
 }
 
 static int native_open(const bbt_host_t *host, const struct bbt_backend_params *params,
@@ -113,126 +88,10 @@ static int native_open(const bbt_host_t *host, const struct bbt_backend_params *
 		native_close(n);
 		return rc;
 	}
-	const char *tm = NULL;
-	const char *const *toks = NULL;
-	size_t nt = 0;
-	if ((rc = bbt_gguf_get_str(n->g, "tokenizer.ggml.model", &tm, err, errlen)) < 0 ||
-	    (rc = bbt_gguf_get_arr_str(n->g, "tokenizer.ggml.tokens", &toks, &nt, err, errlen)) < 0) {
+	if ((rc = nat_vocab_load(&n->vb, n->g, path, &n->m.hp, err, errlen)) < 0 ||
+	    (rc = nat_check_params(&n->m.hp, params, "native", err, errlen)) < 0) {
 		native_close(n);
 		return rc;
-	}
-	enum nat_tok_kind kind;
-	if (strcmp(tm, "bert") == 0) {
-		kind = NAT_TOK_WORDPIECE;
-	} else if (strcmp(tm, "gpt2") == 0) {
-		kind = NAT_TOK_BPE;
-		/* Only GPT-2's own pre-tokenizer pattern is implemented; Llama 3
-		 * and others store a different one in tokenizer.ggml.pre. */
-		const char *pre = NULL;
-		if (bbt_gguf_get_str(n->g, "tokenizer.ggml.pre", &pre, NULL, 0) == BBT_OK &&
-		    strcmp(pre, "default") != 0 && strcmp(pre, "gpt-2") != 0 && strcmp(pre, "gpt2") != 0) {
-			rc = bbt_error(err, errlen, BBT_ENOTSUP,
-			               "%s: BPE pre-tokenizer \"%s\" is not supported (GPT-2's only)", path, pre);
-			native_close(n);
-			return rc;
-		}
-	} else if (strcmp(tm, "llama") == 0) {
-		kind = NAT_TOK_SPM;
-	} else {
-		rc = bbt_error(err, errlen, BBT_ENOTSUP,
-		               "%s: tokenizer \"%s\" is not supported (bert WordPiece, gpt2 byte-level BPE, llama SentencePiece)",
-		               path, tm);
-		native_close(n);
-		return rc;
-	}
-	if (nt != n->m.V) {
-		rc = bbt_error(err, errlen, BBT_EFORMAT,
-		                 "%s: %zu tokens in the vocabulary but %zu rows in token_embd", path, nt,
-		                 n->m.V);
-		native_close(n);
-		return rc;
-	}
-	if ((rc = nat_tok_init(&n->tok, kind, toks, nt, err, errlen)) < 0) {
-		native_close(n);
-		return rc;
-	}
-	if (kind == NAT_TOK_SPM) {
-		double *sc = NULL;
-		size_t ns = 0;
-		if ((rc = bbt_gguf_get_arr_f64(n->g, "tokenizer.ggml.scores", &sc, &ns, err, errlen)) < 0 ||
-		    ns != nt) {
-			if (rc == BBT_OK)
-				rc = bbt_error(err, errlen, BBT_EFORMAT, "%s: %zu token scores for %zu tokens", path,
-				               ns, nt);
-			free(sc);
-			native_close(n);
-			return rc;
-		}
-		float *f = malloc(nt * sizeof *f);
-		if (f == NULL) {
-			free(sc);
-			native_close(n);
-			return bbt_error(err, errlen, BBT_ENOMEM, "native: out of memory");
-		}
-		for (size_t i = 0; i < nt; i++)
-			f[i] = (float)sc[i];
-		free(sc);
-		nat_tok_init_spm(&n->tok, f);
-		int pfx;
-		if (bbt_gguf_get_bool(n->g, "tokenizer.ggml.add_space_prefix", &pfx, NULL, 0) == BBT_OK)
-			n->tok.add_space_prefix = pfx;
-	}
-	if (kind == NAT_TOK_BPE) {
-		const char *const *merges = NULL;
-		size_t nm = 0;
-		if ((rc = bbt_gguf_get_arr_str(n->g, "tokenizer.ggml.merges", &merges, &nm, err, errlen)) < 0 ||
-		    (rc = nat_tok_init_merges(&n->tok, merges, nm, err, errlen)) < 0) {
-			native_close(n);
-			return rc;
-		}
-	}
-	int flag;
-	if (bbt_gguf_get_bool(n->g, "bbt.tokenizer.do_lower_case", &flag, NULL, 0) == BBT_OK)
-		n->tok.lower = flag;
-	n->tok.strip_accents = n->tok.lower;
-	if (bbt_gguf_get_bool(n->g, "bbt.tokenizer.strip_accents", &flag, NULL, 0) == BBT_OK)
-		n->tok.strip_accents = flag;
-	int32_t bos, eos, mask, pad, unk;
-	special_id(n->g, "tokenizer.ggml.bos_token_id", &bos, nt);
-	special_id(n->g, "tokenizer.ggml.eos_token_id", &eos, nt);
-	special_id(n->g, "tokenizer.ggml.mask_token_id", &mask, nt);
-	special_id(n->g, "tokenizer.ggml.padding_token_id", &pad, nt);
-	special_id(n->g, "tokenizer.ggml.unknown_token_id", &unk, nt);
-	if (!n->m.causal && (mask < 0 || (unk < 0 && kind == NAT_TOK_WORDPIECE))) {
-		rc = bbt_error(err, errlen, BBT_EFORMAT,
-		                 "%s: a masked LM needs tokenizer.ggml.mask_token_id and unknown_token_id",
-		                 path);
-		native_close(n);
-		return rc;
-	}
-	n->tok.unk_id = unk;
-	if (kind == NAT_TOK_BPE && !n->m.causal)
-		n->tok.lstrip_id = mask;   /* RoBERTa's <mask> swallows the spaces before it */
-	int32_t sp[5] = { bos, eos, mask, pad, unk };
-	for (int i = 0; i < 5; i++)
-		if (sp[i] >= 0)
-			n->tok.special[n->tok.n_special++] = sp[i];
-
-	if (params->prompt_len > 0) {
-		if (params->prompt_layers != 1 && params->prompt_layers != n->m.L) {
-			rc = bbt_error(err, errlen, BBT_EINVAL,
-			               "native: prompt_layers is %zu; it must be 1 (embedding prompt) or the "
-			               "model's %zu layers (deep prompt)", params->prompt_layers, n->m.L);
-			native_close(n);
-			return rc;
-		}
-		if (params->prompt_len >= n->m.n_pos) {
-			rc = bbt_error(err, errlen, BBT_EINVAL,
-			                 "native: prompt_len %zu leaves no room for text in %zu positions",
-			                 params->prompt_len, n->m.n_pos);
-			native_close(n);
-			return rc;
-		}
 	}
 	n->prompt_len = params->prompt_len;
 	const char *mode = host->opt_string(host->ctx, "prompt_mode");
@@ -247,33 +106,12 @@ static int native_open(const bbt_host_t *host, const struct bbt_backend_params *
 #endif
 	}
 
-	memset(info, 0, sizeof *info);
-	snprintf(info->arch, sizeof info->arch, "%s", n->m.arch);
-	info->hidden = n->m.H;
-	info->layers = n->m.L;
-	info->vocab_size = n->m.V;
-	info->max_len = n->m.n_pos;
-	info->causal = n->m.causal;
-	if (n->m.causal) {
-		/* a decoder gets its BOS token in front only when the file asks
-		 * (llama.cpp: tokenizer.ggml.add_bos_token; GPT-2 does not) */
-		int add_bos = kind == NAT_TOK_SPM;   /* llama.cpp's defaults */
-		if (bbt_gguf_get_bool(n->g, "tokenizer.ggml.add_bos_token", &add_bos, NULL, 0) < 0)
-			add_bos = kind == NAT_TOK_SPM;
-		if (!add_bos)
-			bos = -1;
-		mask = -1;
-	}
-	info->bos_id = bos;
-	info->eos_id = eos;
-	info->mask_id = mask;
-	info->pad_id = pad;
-	stats(n->m.tok_embd, n->m.V * n->m.H, &info->embed_mean, &info->embed_std);
+	nat_model_info(info, &n->m.hp, &n->vb, n->m.tok_embd);
 	if (host->log != NULL)
 		host->log(host->ctx, BBT_LOG_INFO,
 		          "%s: %s, %zu layers, hidden %zu, %zu heads, vocab %zu, %zu positions, "
 		          "embedding std %.6f, prompt mode %s",
-		          path, n->m.arch, n->m.L, n->m.H, n->m.heads, n->m.V, n->m.n_pos,
+		          path, n->m.hp.arch, n->m.hp.L, n->m.hp.H, n->m.hp.heads, n->m.hp.V, n->m.hp.n_pos,
 		          info->embed_std, n->fp.mode == NAT_PROMPT_ADD ? "add" : "cat");
 	*state = n;
 	return BBT_OK;
@@ -285,15 +123,15 @@ static int native_tokenize(void *state, const char *text, int32_t *ids, size_t c
 	struct native *s = state;
 	if (s == NULL || text == NULL || n == NULL || (cap > 0 && ids == NULL))
 		return bbt_error(err, errlen, BBT_EINVAL, "native: tokenize called with a NULL argument");
-	return nat_tok_encode(&s->tok, text, ids, cap, n, err, errlen);
+	return nat_tok_encode(&s->vb.tok, text, ids, cap, n, err, errlen);
 }
 
 static const char *native_token_text(void *state, int32_t id)
 {
 	const struct native *s = state;
-	if (s == NULL || id < 0 || (size_t)id >= s->tok.n)
+	if (s == NULL || id < 0 || (size_t)id >= s->vb.tok.n)
 		return NULL;
-	return s->tok.tokens[id];
+	return s->vb.tok.tokens[id];
 }
 
 static int native_score(void *state, const struct bbt_batch *batch, const float *prompts,
@@ -306,11 +144,9 @@ static int native_score(void *state, const struct bbt_batch *batch, const float 
 		return bbt_error(err, errlen, BBT_EINVAL,
 		                 "native: batch prompt_len %zu, but the model was opened for %zu",
 		                 batch->prompt_len, s->prompt_len);
-	for (size_t c = 0; c < batch->n_labels; c++)
-		if (batch->label_ids[c] == s->tok.unk_id)
-			return bbt_error(err, errlen, BBT_EINVAL,
-			                 "native: label %zu is [UNK]: that label word is not in this vocabulary",
-			                 c);
+	int rc = nat_check_labels(&s->vb, batch, "native", err, errlen);
+	if (rc < 0)
+		return rc;
 	if (s->work == NULL && (s->work = nat_work_alloc()) == NULL)
 		return bbt_error(err, errlen, BBT_ENOMEM, "native: out of memory");
 	return nat_model_score(&s->m, &s->fp, s->work, batch, prompts, n_variants, logits, err, errlen);
@@ -320,7 +156,13 @@ static const struct bbt_backend_ops ops = {
 	native_open, native_tokenize, native_token_text, native_score, native_close, NULL,
 };
 
-BBT_PLUGIN_EXPORT const struct bbt_plugin bbt_plugin = {
+/* A program that links this backend beside another (t/ggml, bench/ggml)
+ * renames the descriptor apart. */
+#ifndef NATIVE_DESCRIPTOR
+#define NATIVE_DESCRIPTOR bbt_plugin
+#endif
+
+BBT_PLUGIN_EXPORT const struct bbt_plugin NATIVE_DESCRIPTOR = {
 	.abi_major = BBT_ABI_MAJOR,
 	.abi_minor = BBT_ABI_MINOR,
 	.kind = BBT_PLUGIN_BACKEND,

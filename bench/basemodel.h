@@ -1,0 +1,20 @@
+/*
+ * basemodel.h - a RoBERTa-base-shaped BERT (12 layers, hidden 768, 12
+ * heads, FFN 3072, 512 positions, a 1000-word vocabulary; random weights
+ * from a fixed seed) for the backend benchmarks, written as GGUF with its
+ * matrices f32 or quantized (BBT_GGML_Q8_0 / Q4_0).
+ */
+#ifndef BBT_BENCH_BASEMODEL_H
+#define BBT_BENCH_BASEMODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum { H = 768, L = 12, HEADS = 12, FF = 3072, NPOS = 512, NV = 1000, B = 32, T = 47, P = 50 };
+
+/* n values base + uniform(-0.05, 0.05) from the fixed stream (malloc'ed). */
+float *bench_buf(size_t n, float base);
+/* Write the model to path; 0 or a negative status (printed). */
+int bench_write_model(const char *path, uint32_t mtype);
+
+#endif /* BBT_BENCH_BASEMODEL_H */
