@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mathfn.h"
 #include "model.h"
 #include "util.h"
 
@@ -495,11 +496,6 @@ static void layer_norm(float *x, size_t n, const float *g, const float *b, float
 		x[i] = (x[i] - mu) * inv * g[i] + b[i];
 }
 
-static float gelu(float x)
-{
-	return 0.5f * x * (1.0f + erff(x * (float)M_SQRT1_2));
-}
-
 /* Y[rows][out] = X[rows][in] · W[out][in]^T (bias added by the caller's
  * next pass, fused with what it does anyway). */
 static void gemm(float *y, const float *x, size_t rows, size_t in, size_t out, const float *w)
@@ -549,6 +545,7 @@ static struct qkv_geom geom(const struct nat_model *m, size_t hd)
  * scratch for K^T [dh][n], so that the scores of a query row are a
  * contiguous, vectorizable sweep over the keys; s holds the scores of 4
  * query rows, which share every load of K^T and V. */
+NAT_CLONES
 static void attend(const float *base, const float *bqkv, size_t n, size_t H, struct qkv_geom ge,
                    int causal, float scale, float *s, float *qb, float *kt, float *ctx)
 {
@@ -590,10 +587,11 @@ static void attend(const float *base, const float *bqkv, size_t n, size_t H, str
 			for (size_t c = 0; c < lim; c++)
 				if (sr[c] > mx)
 					mx = sr[c];
-			for (size_t c = 0; c < lim; c++) {
-				sr[c] = expf(sr[c] - mx);
+			for (size_t c = 0; c < lim; c++)
+				sr[c] -= mx;
+			nat_exp(sr, lim);
+			for (size_t c = 0; c < lim; c++)
 				sum += sr[c];
-			}
 			float inv = 1.0f / sum;
 			for (size_t c = 0; c < lim; c++)
 				sr[c] *= inv;
@@ -729,11 +727,8 @@ static void forward_chunk(const struct nat_model *m, const struct nat_forward_pa
 		residual_ln(w->x, w->tmp, rows, H, ly->bo, ly->ln1_g, ly->ln1_b, m->eps);
 		gemm(w->ffn, w->x, rows, H, F, ly->w1);
 		OMP_FOR
-		for (size_t r = 0; r < rows; r++) {
-			float *f = w->ffn + r * F;
-			for (size_t j = 0; j < F; j++)
-				f[j] = gelu(f[j] + ly->b1[j]);
-		}
+		for (size_t r = 0; r < rows; r++)
+			nat_gelu(w->ffn + r * F, ly->b1, F);
 		gemm(w->tmp, w->ffn, rows, F, H, ly->w2);
 		residual_ln(w->x, w->tmp, rows, H, ly->b2, ly->ln2_g, ly->ln2_b, m->eps);
 	}
@@ -746,7 +741,8 @@ static void forward_chunk(const struct nat_model *m, const struct nat_forward_pa
 		const float *xr = w->x + (w->row0[k] + t) * H;
 		float *hv = w->scores + (size_t)thread_id() * stride_s;
 		for (size_t o = 0; o < H; o++)
-			hv[o] = gelu(m->mlm_b[o] + dot(m->mlm_w + o * H, xr, H));
+			hv[o] = m->mlm_b[o] + dot(m->mlm_w + o * H, xr, H);
+		nat_gelu(hv, NULL, H);
 		layer_norm(hv, H, m->mlm_ln_g, m->mlm_ln_b, m->eps);
 		float *out = logits + (v * n_seq + i) * b->n_labels;
 		for (size_t c = 0; c < b->n_labels; c++) {
