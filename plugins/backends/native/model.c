@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mathfn.h"
 #include "model.h"
 #include "util.h"
 
@@ -362,11 +363,6 @@ static void layer_norm(float *x, size_t n, const float *g, const float *b, float
 		x[i] = (x[i] - mu) * inv * g[i] + b[i];
 }
 
-static float gelu(float x)
-{
-	return 0.5f * x * (1.0f + erff(x * (float)M_SQRT1_2));
-}
-
 /* Y[rows][out] = X[rows][in] · W[out][in]^T (bias added by the caller's
  * next pass, fused with what it does anyway). */
 static void gemm(float *y, const float *x, size_t rows, size_t in, size_t out, const float *w)
@@ -416,6 +412,7 @@ static struct qkv_geom geom(const struct nat_model *m, size_t hd)
  * scratch for K^T [dh][n], so that the scores of a query row are a
  * contiguous, vectorizable sweep over the keys; s holds the scores of 4
  * query rows, which share every load of K^T and V. */
+NAT_CLONES
 static void attend(const float *base, const float *bqkv, size_t n, size_t H, struct qkv_geom ge,
                    int causal, float scale, float *s, float *qb, float *kt, float *ctx)
 {
@@ -457,10 +454,11 @@ static void attend(const float *base, const float *bqkv, size_t n, size_t H, str
 			for (size_t c = 0; c < lim; c++)
 				if (sr[c] > mx)
 					mx = sr[c];
-			for (size_t c = 0; c < lim; c++) {
-				sr[c] = expf(sr[c] - mx);
+			for (size_t c = 0; c < lim; c++)
+				sr[c] -= mx;
+			nat_exp(sr, lim);
+			for (size_t c = 0; c < lim; c++)
 				sum += sr[c];
-			}
 			float inv = 1.0f / sum;
 			for (size_t c = 0; c < lim; c++)
 				sr[c] *= inv;
@@ -517,53 +515,71 @@ static long prompt_row(size_t t, size_t pp, size_t P, size_t *tok)
 	return -1;
 }
 
-static void forward_chunk(const struct nat_model *m, const struct nat_forward_params *fp,
-                          const struct bbt_batch *b, const float *prompts, size_t P, size_t Lp,
-                          size_t s0, size_t s1, struct nat_work *w, size_t longest, float *logits)
+/* The embedding layer's output for sequences s0..s1 into w->x: token (or,
+ * cat mode, prompt) vector + position + token type (encoders), then the
+ * encoder's LayerNorm; add-mode prompts are added to that output, so a
+ * prompt row is position (+ type) alone before. Decoders have no type
+ * embedding and no norm here; Llama no position embedding either. */
+static void embed(const struct nat_model *m, const struct nat_forward_params *fp,
+                  const struct bbt_batch *b, const float *prompts, size_t P, size_t Lp,
+                  size_t s0, size_t s1, struct nat_work *w)
 {
-	size_t H = m->hp.H, F = m->hp.F, dh = H / m->hp.heads, n_seq = b->n_seq;
-	size_t ns = s1 - s0, rows = pack_rows(b, P, s0, s1, w);
-	/* embeddings */
+	size_t H = m->hp.H, n_seq = b->n_seq;
 	OMP_FOR_DYN
-	for (size_t k = 0; k < ns; k++) {
+	for (size_t k = 0; k < s1 - s0; k++) {
 		size_t v = (s0 + k) / n_seq, i = (s0 + k) % n_seq, pp = b->prompt_pos[i];
 		const int32_t *ids = b->ids + b->offset[i];
 		for (size_t t = 0; t < w->len[k]; t++) {
 			float *xr = w->x + (w->row0[k] + t) * H;
 			size_t tok = 0;
 			long pr = prompt_row(t, pp, P, &tok);
-			const float *src = NULL;
-			if (pr < 0)
-				src = m->tok_embd + (size_t)ids[tok] * H;
-			else if (fp->mode == NAT_PROMPT_CAT)
-				src = prompts + ((v * Lp) * P + (size_t)pr) * H;
-			const float *pe = m->pos_embd + (m->hp.pos_offset + t) * H, *te = m->type_embd;
+			const float *prompt = pr >= 0 ? prompts + ((v * Lp) * P + (size_t)pr) * H : NULL;
+			int add = prompt != NULL && fp->mode == NAT_PROMPT_ADD;
+			const float *src = pr < 0 ? m->tok_embd + (size_t)ids[tok] * H : add ? NULL : prompt;
+			const float *pe = m->pos_embd ? m->pos_embd + (m->hp.pos_offset + t) * H : NULL;
+			const float *te = m->type_embd;
 			for (size_t h = 0; h < H; h++)
-				xr[h] = (src ? src[h] : 0.0f) + pe[h] + te[h];
-			layer_norm(xr, H, m->emb_ln_g, m->emb_ln_b, m->hp.eps);
-			if (pr >= 0 && fp->mode == NAT_PROMPT_ADD) {
-				const float *p = prompts + ((v * Lp) * P + (size_t)pr) * H;
+				xr[h] = (src ? src[h] : 0.0f) + (pe ? pe[h] : 0.0f) + (te ? te[h] : 0.0f);
+			if (m->emb_ln_g != NULL)
+				layer_norm(xr, H, m->emb_ln_g, m->emb_ln_b, m->hp.eps);
+			if (add)
 				for (size_t h = 0; h < H; h++)
-					xr[h] += p[h];
-			}
+					xr[h] += prompt[h];
 		}
 	}
+}
+
+/* Deep prompts: layer l's prompt vectors added to the prompt rows entering
+ * layer l (l > 0; the embedding layer took layer 0's). */
+static void add_deep_prompt(const struct nat_model *m, const struct bbt_batch *b,
+                            const float *prompts, size_t P, size_t Lp, size_t l, size_t s0,
+                            size_t s1, struct nat_work *w)
+{
+	size_t H = m->hp.H, n_seq = b->n_seq;
+	for (size_t k = 0; k < s1 - s0; k++) {
+		size_t v = (s0 + k) / n_seq, i = (s0 + k) % n_seq, pp = b->prompt_pos[i];
+		for (size_t p = 0; p < P; p++) {
+			float *xr = w->x + (w->row0[k] + pp + p) * H;
+			const float *pv = prompts + ((v * Lp + l) * P + p) * H;
+			for (size_t h = 0; h < H; h++)
+				xr[h] += pv[h];
+		}
+	}
+}
+
+static void forward_chunk(const struct nat_model *m, const struct nat_forward_params *fp,
+                          const struct bbt_batch *b, const float *prompts, size_t P, size_t Lp,
+                          size_t s0, size_t s1, struct nat_work *w, size_t longest, float *logits)
+{
+	size_t H = m->hp.H, F = m->hp.F, dh = H / m->hp.heads, n_seq = b->n_seq;
+	size_t ns = s1 - s0, rows = pack_rows(b, P, s0, s1, w);
+	embed(m, fp, b, prompts, P, Lp, s0, s1, w);
 	float scale = 1.0f / sqrtf((float)dh);
 	size_t stride_s = scratch_stride(m, longest);
 	for (size_t l = 0; l < m->hp.L; l++) {
 		const struct nat_layer *ly = &m->layers[l];
-		if (P > 0 && Lp > 1 && l > 0) {
-			/* deep prompt: added to the prompt rows entering layer l */
-			for (size_t k = 0; k < ns; k++) {
-				size_t v = (s0 + k) / n_seq, i = (s0 + k) % n_seq, pp = b->prompt_pos[i];
-				for (size_t p = 0; p < P; p++) {
-					float *xr = w->x + (w->row0[k] + pp + p) * H;
-					const float *pv = prompts + ((v * Lp + l) * P + p) * H;
-					for (size_t h = 0; h < H; h++)
-						xr[h] += pv[h];
-				}
-			}
-		}
+		if (P > 0 && Lp > 1 && l > 0)
+			add_deep_prompt(m, b, prompts, P, Lp, l, s0, s1, w);
 		gemm(w->qkv, w->x, rows, H, 3 * H, ly->wqkv);
 		size_t pairs = ns * m->hp.heads;
 		OMP_FOR_DYN
@@ -578,11 +594,8 @@ static void forward_chunk(const struct nat_model *m, const struct nat_forward_pa
 		residual_ln(w->x, w->tmp, rows, H, ly->bo, ly->ln1_g, ly->ln1_b, m->hp.eps);
 		gemm(w->ffn, w->x, rows, H, F, ly->w1);
 		OMP_FOR
-		for (size_t r = 0; r < rows; r++) {
-			float *f = w->ffn + r * F;
-			for (size_t j = 0; j < F; j++)
-				f[j] = gelu(f[j] + ly->b1[j]);
-		}
+		for (size_t r = 0; r < rows; r++)
+			nat_gelu(w->ffn + r * F, ly->b1, F);
 		gemm(w->tmp, w->ffn, rows, F, H, ly->w2);
 		residual_ln(w->x, w->tmp, rows, H, ly->b2, ly->ln2_g, ly->ln2_b, m->hp.eps);
 	}
@@ -595,7 +608,8 @@ static void forward_chunk(const struct nat_model *m, const struct nat_forward_pa
 		const float *xr = w->x + (w->row0[k] + t) * H;
 		float *hv = w->scores + (size_t)thread_id() * stride_s;
 		for (size_t o = 0; o < H; o++)
-			hv[o] = gelu(m->mlm_b[o] + dot(m->mlm_w + o * H, xr, H));
+			hv[o] = m->mlm_b[o] + dot(m->mlm_w + o * H, xr, H);
+		nat_gelu(hv, NULL, H);
 		layer_norm(hv, H, m->mlm_ln_g, m->mlm_ln_b, m->hp.eps);
 		float *out = logits + (v * n_seq + i) * b->n_labels;
 		for (size_t c = 0; c < b->n_labels; c++) {
@@ -652,37 +666,13 @@ static void forward_decoder_chunk(const struct nat_model *m, const struct nat_fo
 	size_t rows = pack_rows(b, P, s0, s1, w);
 	struct qkv_geom g0 = geom(m, 0);
 	size_t QS = g0.stride;
-	OMP_FOR_DYN
-	for (size_t k = 0; k < ns; k++) {
-		size_t v = (s0 + k) / n_seq, i = (s0 + k) % n_seq, pp = b->prompt_pos[i];
-		const int32_t *ids = b->ids + b->offset[i];
-		for (size_t t = 0; t < w->len[k]; t++) {
-			float *xr = w->x + (w->row0[k] + t) * H;
-			size_t tok = 0;
-			long pr = prompt_row(t, pp, P, &tok);
-			const float *src = pr < 0 ? m->tok_embd + (size_t)ids[tok] * H
-			                          : prompts + ((v * Lp) * P + (size_t)pr) * H;
-			int add = pr >= 0 && fp->mode == NAT_PROMPT_ADD;
-			for (size_t h = 0; h < H; h++)
-				xr[h] = (add ? 0.0f : src[h]) + (m->pos_embd ? m->pos_embd[t * H + h] : 0.0f) +
-				        (add ? src[h] : 0.0f);
-		}
-	}
+	embed(m, fp, b, prompts, P, Lp, s0, s1, w);
 	float scale = 1.0f / sqrtf((float)g0.dh);
 	size_t stride_s = scratch_stride(m, longest);
 	for (size_t l = 0; l < m->hp.L; l++) {
 		const struct nat_layer *ly = &m->layers[l];
-		if (P > 0 && Lp > 1 && l > 0) {
-			for (size_t k = 0; k < ns; k++) {
-				size_t v = (s0 + k) / n_seq, i = (s0 + k) % n_seq, pp = b->prompt_pos[i];
-				for (size_t p = 0; p < P; p++) {
-					float *xr = w->x + (w->row0[k] + pp + p) * H;
-					const float *pv = prompts + ((v * Lp + l) * P + p) * H;
-					for (size_t h = 0; h < H; h++)
-						xr[h] += pv[h];
-				}
-			}
-		}
+		if (P > 0 && Lp > 1 && l > 0)
+			add_deep_prompt(m, b, prompts, P, Lp, l, s0, s1, w);
 		OMP_FOR
 		for (size_t r = 0; r < rows; r++)
 			pre_norm(m, w->tmp + r * H, w->x + r * H, ly->ln1_g, ly->ln1_b);
