@@ -4,8 +4,11 @@
  * a batch of 32 sequences of 47 tokens plus a 50-vector prompt, with V = 1
  * and V = 20 prompt variants per call. Prints tokens/s, achieved GFLOP/s
  * and the fraction of this machine's OpenBLAS sgemm peak, measured in the
- * same run on a large square sgemm. OpenBLAS threads are pinned
- * (BBT_BENCH_THREADS, default 2).
+ * same run on a large square sgemm. Then the prompt gradient (V = 1): its
+ * time against a forward call's, and the memory it adds (the tape of
+ * activations and the backward's buffers) as the growth of the process's
+ * peak resident size. OpenBLAS threads are pinned (BBT_BENCH_THREADS,
+ * default 2).
  *
  *     make bench       or      ./bench/native [V...]
  */
@@ -17,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -68,6 +72,65 @@ static void sgemm_peak(int n, double *wall, double *cpu)
 	free(a);
 	free(b);
 	free(c);
+}
+
+/* Peak resident size of the process, MB. */
+static double peak_mb(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)ru.ru_maxrss / 1024.0;
+}
+
+/* The loss's derivative for the gradient call: cross-entropy against label 0. */
+static int ce_grad(void *ctx, const float *logits, size_t V, size_t n_seq, size_t n_labels,
+                   float *dlogits)
+{
+	(void)ctx;
+	for (size_t s = 0; s < V * n_seq; s++) {
+		const float *z = logits + s * n_labels;
+		float *d = dlogits + s * n_labels, mx = z[0], sum = 0;
+		for (size_t c = 1; c < n_labels; c++)
+			mx = fmaxf(mx, z[c]);
+		for (size_t c = 0; c < n_labels; c++)
+			sum += d[c] = expf(z[c] - mx);
+		for (size_t c = 0; c < n_labels; c++)
+			d[c] = d[c] / sum - (c == 0);
+	}
+	return 0;
+}
+
+/* Best of 3 wall times of a forward and a gradient call, V = 1. */
+static int bench_gradient(void *st, const struct bbt_batch *b)
+{
+	float *prompts = buf((size_t)P * H, 0), *grad = malloc((size_t)P * H * sizeof *grad);
+	float logits[B * 2];
+	char err[BBT_ERRLEN];
+	double fwd = 1e30, bwd = 1e30, before = peak_mb(), after = before;
+	for (int r = 0; r < 3; r++) {
+		double t0 = bbt_now();
+		if (bbt_plugin.backend->score(st, b, prompts, 1, logits, err, sizeof err) < 0)
+			break;
+		double t1 = bbt_now();
+		if (bbt_plugin.backend->gradient(st, b, prompts, 1, ce_grad, NULL, logits, grad, err,
+		                                 sizeof err) < 0)
+			break;
+		double t2 = bbt_now();
+		fwd = fmin(fwd, t1 - t0);
+		bwd = fmin(bwd, t2 - t1);
+		if (r == 0)
+			after = peak_mb();
+	}
+	free(prompts);
+	free(grad);
+	if (fwd == 1e30 || bwd == 1e30) {
+		fprintf(stderr, "bench: %s\n", err);
+		return -1;
+	}
+	printf("gradient V=1: %8.1f ms/call, forward %8.1f ms/call, ratio %.2f; peak memory +%.0f MB "
+	       "(%.0f MB before the first gradient)\n", 1e3 * bwd, 1e3 * fwd, bwd / fwd,
+	       after - before, before);
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -156,7 +219,8 @@ int main(int argc, char **argv)
 		free(prompts);
 		free(logits);
 	}
+	int rc = bench_gradient(st, &b);
 	bbt_plugin.backend->close(st);
 	free(ids);
-	return 0;
+	return rc < 0;
 }

@@ -72,35 +72,7 @@ static void be_close(struct be *b)
 	b->st = NULL;
 }
 
-/* Three sequences of different lengths. Encoders: [CLS] ... [MASK] ...
- * [SEP], prompt after [CLS], prediction at the mask; decoders: prompt at
- * the start, prediction at the last token. */
-static const int32_t seq_ids[] = {
-	2, 5, 7, 4, 16, 3,
-	2, 20, 21, 15, 4, 3, 9, 11, 12, 13, 14,
-	2, 14, 15, 4, 3,
-};
-static const size_t seq_off[] = { 0, 6, 17, 22 };
-static const size_t enc_pred[] = { 3, 4, 3 }, enc_pp[] = { 1, 1, 1 };
-static const size_t dec_pred[] = { 5, 10, 4 }, dec_pp[] = { 0, 0, 0 };
-static const int32_t labels[] = { 12, 13, 5, 30 };
-#define NSEQ 3
-#define NLAB 4
 enum { P = 4, V = 3 };
-
-static void batch_of(struct bbt_batch *b, int causal, size_t Pb, size_t Lp)
-{
-	memset(b, 0, sizeof *b);
-	b->n_seq = NSEQ;
-	b->ids = seq_ids;
-	b->offset = seq_off;
-	b->predict_pos = causal ? dec_pred : enc_pred;
-	b->prompt_pos = causal ? dec_pp : enc_pp;
-	b->n_labels = NLAB;
-	b->label_ids = labels;
-	b->prompt_len = Pb;
-	b->prompt_layers = Lp;
-}
 
 /* Largest |a - b| over the largest |b| (at least 1), as t/native's. */
 static double max_rel(const float *a, const float *b, size_t n)
@@ -136,7 +108,7 @@ static double compare(const char *path, const char *ggml_path, size_t Pb, size_t
 		return 1e9;
 	}
 	struct bbt_batch bt;
-	batch_of(&bt, n.info.causal, Pb, Lp);
+	tiny_batch(&bt, n.info.causal, Pb, Lp);
 	size_t nv = with_prompt ? V : 1;
 	float ln[V * NSEQ * NLAB], lg[V * NSEQ * NLAB];
 	const float *pr = with_prompt ? prompts : NULL;
@@ -237,7 +209,7 @@ static void bad_input(const char *path)
 		ids[i] = 5;
 	size_t off[2] = { 0, NPOS + 1 }, zero = 0, one = 1;
 	struct bbt_batch b;
-	batch_of(&b, 0, 0, 1);
+	tiny_batch(&b, 0, 0, 1);
 	b.n_seq = 1;
 	b.ids = ids;
 	b.offset = off;
@@ -248,7 +220,7 @@ static void bad_input(const char *path)
 	ok(rc == BBT_EINVAL, "a sequence over the model's positions is refused");
 	like(g.err, "over the model's 64 positions", "and the message says so");
 	int32_t unk[1] = { 1 };
-	batch_of(&b, 0, 0, 1);
+	tiny_batch(&b, 0, 0, 1);
 	b.n_labels = 1;
 	b.label_ids = unk;
 	rc = ggml_plugin.backend->score(g.st, &b, NULL, 1, lg, g.err, sizeof g.err);

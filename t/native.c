@@ -244,8 +244,8 @@ static const size_t seq_off[] = { 0, 6, 12, 21 };
 static const size_t seq_pred[] = { 3, 4, 7 };
 static const size_t seq_pp[] = { 1, 1, 1 };
 static const int32_t labels[] = { 12, 13, 5 };
-#define NSEQ 3
-#define NLAB 3
+#define SEQS 3
+#define LABS 3
 
 static double max_rel(const float *got, const double *want, size_t n)
 {
@@ -266,12 +266,12 @@ static double max_rel(const float *got, const double *want, size_t n)
 static void batch_of(struct bbt_batch *b, size_t P, size_t Lp)
 {
 	memset(b, 0, sizeof *b);
-	b->n_seq = NSEQ;
+	b->n_seq = SEQS;
 	b->ids = seq_ids;
 	b->offset = seq_off;
 	b->predict_pos = seq_pred;
 	b->prompt_pos = seq_pp;
-	b->n_labels = NLAB;
+	b->n_labels = LABS;
 	b->label_ids = labels;
 	b->prompt_len = P;
 	b->prompt_layers = Lp;
@@ -291,12 +291,12 @@ static double check_forward(const struct tiny *t, struct be *b, const float *pro
 	}
 	double worst = 0;
 	for (size_t v = 0; v < V; v++)
-		for (size_t i = 0; i < NSEQ; i++) {
-			double want[NLAB];
+		for (size_t i = 0; i < SEQS; i++) {
+			double want[LABS];
 			ref_forward(t, seq_ids + seq_off[i], (int)(seq_off[i + 1] - seq_off[i]), seq_pp[i],
 			            seq_pred[i], prompts ? prompts + v * Lp * P * H : NULL, (int)P, (int)Lp,
-			            add_mode, labels, NLAB, want);
-			double e = max_rel(logits + (v * NSEQ + i) * NLAB, want, NLAB);
+			            add_mode, labels, LABS, want);
+			double e = max_rel(logits + (v * SEQS + i) * LABS, want, LABS);
 			if (e > worst)
 				worst = e;
 		}
@@ -462,12 +462,12 @@ static void ref_decoder(const struct tdec *d, const int32_t *ids, int n, const f
 static double check_decoder(const struct tdec *d, struct be *b, const float *prompts, size_t V,
                             size_t P)
 {
-	static const size_t pred[NSEQ] = { 5, 5, 8 }, pp[NSEQ] = { 0, 0, 0 };
+	static const size_t pred[SEQS] = { 5, 5, 8 }, pp[SEQS] = { 0, 0, 0 };
 	struct bbt_batch bt;
 	batch_of(&bt, P, 1);
 	bt.predict_pos = pred;
 	bt.prompt_pos = pp;
-	float lg[8 * NSEQ * NLAB];
+	float lg[8 * SEQS * LABS];
 	char err[BBT_ERRLEN];
 	if (bbt_plugin.backend->score(b->st, &bt, prompts, V, lg, err, sizeof err) != 0) {
 		diag("score: %s", err);
@@ -475,11 +475,11 @@ static double check_decoder(const struct tdec *d, struct be *b, const float *pro
 	}
 	double worst = 0;
 	for (size_t v = 0; v < V; v++)
-		for (size_t i = 0; i < NSEQ; i++) {
-			double want[NLAB];
+		for (size_t i = 0; i < SEQS; i++) {
+			double want[LABS];
 			ref_decoder(d, seq_ids + seq_off[i], (int)(seq_off[i + 1] - seq_off[i]),
-			            prompts ? prompts + v * P * H : NULL, (int)P, labels, NLAB, want);
-			double e = max_rel(lg + (v * NSEQ + i) * NLAB, want, NLAB);
+			            prompts ? prompts + v * P * H : NULL, (int)P, labels, LABS, want);
+			double e = max_rel(lg + (v * SEQS + i) * LABS, want, LABS);
 			if (e > worst)
 				worst = e;
 		}
@@ -521,7 +521,7 @@ int main(void)
 	tokenizer_tests(&b);
 
 	/* ---- forward against the reference ---- */
-	float logits[8 * NSEQ * NLAB];
+	float logits[8 * SEQS * LABS];
 	double e = check_forward(&t, &b, NULL, 1, 0, 1, 0, logits);
 	ok(e < 1e-4, "no prompt: logits match the double reference (max rel err %.2g)", e);
 	bbt_plugin.backend->close(b.st);
@@ -530,7 +530,7 @@ int main(void)
 	float prompts[V * NL * P * H];
 	for (size_t i = 0; i < sizeof prompts / sizeof prompts[0]; i++)
 		prompts[i] = (float)(0.5 * rnd_normal());
-	float many[V * NSEQ * NLAB], one[NSEQ * NLAB];
+	float many[V * SEQS * LABS], one[SEQS * LABS];
 
 	rc = be_open(&b, path, NULL, P, 1, err);
 	ok(rc == 0, "open with P=%d: %s", P, rc ? err : "ok");
@@ -539,13 +539,13 @@ int main(void)
 	/* the same prompt alone, and each sequence alone */
 	e = check_forward(&t, &b, prompts + 2 * P * H, 1, P, 1, 0, one);
 	double diff = 0;
-	for (size_t i = 0; i < NSEQ * NLAB; i++)
-		diff = fmax(diff, fabs(one[i] - many[2 * NSEQ * NLAB + i]));
+	for (size_t i = 0; i < SEQS * LABS; i++)
+		diff = fmax(diff, fabs(one[i] - many[2 * SEQS * LABS + i]));
 	ok(diff < 1e-5, "batching invariance: variant 2 alone = among %d variants (max diff %.2g)", V, diff);
 	struct bbt_batch bt;
 	batch_of(&bt, P, 1);
 	double d_alone = 0;
-	for (size_t i = 0; i < NSEQ; i++) {
+	for (size_t i = 0; i < SEQS; i++) {
 		struct bbt_batch single = bt;
 		size_t off[2] = { 0, seq_off[i + 1] - seq_off[i] };
 		single.n_seq = 1;
@@ -553,20 +553,20 @@ int main(void)
 		single.offset = off;
 		single.predict_pos = &seq_pred[i];
 		single.prompt_pos = &seq_pp[i];
-		float l1[NLAB];
+		float l1[LABS];
 		bbt_plugin.backend->score(b.st, &single, prompts, 1, l1, err, sizeof err);
-		for (size_t c = 0; c < NLAB; c++)
-			d_alone = fmax(d_alone, fabs(l1[c] - many[i * NLAB + c]));
+		for (size_t c = 0; c < LABS; c++)
+			d_alone = fmax(d_alone, fabs(l1[c] - many[i * LABS + c]));
 	}
 	ok(d_alone < 1e-5, "batching invariance: each sequence alone = in the padded batch (max diff %.2g)",
 	   d_alone);
 	bbt_plugin.backend->close(b.st);
 
 	rc = be_open(&b, path, "max_rows=1", P, 1, err);
-	float chunked[V * NSEQ * NLAB];
+	float chunked[V * SEQS * LABS];
 	e = check_forward(&t, &b, prompts, V, P, 1, 0, chunked);
 	diff = 0;
-	for (size_t i = 0; i < V * NSEQ * NLAB; i++)
+	for (size_t i = 0; i < V * SEQS * LABS; i++)
 		diff = fmax(diff, fabs(chunked[i] - many[i]));
 	ok(rc == 0 && diff < 1e-5, "one sequence per chunk (max_rows=1) gives the same logits (%.2g)", diff);
 	bbt_plugin.backend->close(b.st);

@@ -5,7 +5,8 @@
  * " great" above " terrible" and " bad", and reproduce the model README's
  * zero-shot SST-2 accuracy ({terrible, great}, 56.1% of the 872 GLUE dev
  * sentences) with no prompt at all, through the backend API, with the
- * README's template `[CLS] <sentence> . it was [MASK] . [SEP]`.
+ * README's template `[CLS] <sentence> . it was [MASK] . [SEP]`; and the
+ * prompt gradient against finite differences (t/native_fd.h).
  */
 #include "config.h"
 
@@ -18,6 +19,7 @@
 
 #include <bbtbench/plugin.h>
 
+#include "native_fd.h"
 #include "tap.h"
 #include "util.h"
 
@@ -229,6 +231,26 @@ int main(void)
 	          "50 zero prompt vectors after [CLS], {terrible, great}: the README's 53.0%% (%.2f%%)",
 	          100.0 * (double)right / (double)ng);
 	free(zero);
+
+	/* the prompt gradient on the real model (t/native_fd.h): 6 sentences, a
+	 * prompt at the projection's scale (the embedding std) */
+	enum { GV = 1, GS = 6, GP = 50 };
+	size_t gn = GV * GP * info.hidden;
+	float *gp = malloc(gn * sizeof *gp), *grad = malloc(gn * sizeof *grad), gl[GV * GS * 2];
+	uint64_t rs = 1;
+	for (size_t i = 0; i < gn; i++)
+		gp[i] = (float)(info.embed_std * fd_normal(&rs));
+	struct bbt_batch gb = zb;
+	gb.n_seq = GS;
+	struct fd_loss ls = { GS, 2, NULL, 0 };
+	if (rc == 0)
+		rc = bbt_plugin.backend->gradient(st, &gb, gp, GV, fd_dloss, &ls, gl, grad, err, sizeof err);
+	double t1 = bbt_now();
+	double fe = rc == 0 ? fd_check(st, &gb, &ls, gp, grad, GV, gn, 0.25, &rs) : 1;
+	ok(rc == 0 && fe <= 1e-3, "shared BERT, cat prompts, %d sentences, V=%d: gradient = finite "
+	   "differences (max rel err %.2g; %.1f s)", GS, GV, fe, bbt_now() - t1);
+	free(gp);
+	free(grad);
 	free(lg);
 	free(gold);
 	free(data);

@@ -371,3 +371,27 @@ int tdec_write(struct tdec *d, const char *path, uint32_t mtype, int roundtrip)
 	return rc;
 }
 
+
+static const int32_t seq_ids[] = {
+	2, 5, 7, 4, 16, 3,
+	2, 20, 21, 15, 4, 3, 9, 11, 12, 13, 14,
+	2, 14, 15, 4, 3,
+};
+static const size_t seq_off[] = { 0, 6, 17, 22 };
+static const size_t enc_pred[] = { 3, 4, 3 }, enc_pp[] = { 1, 1, 1 };
+static const size_t dec_pred[] = { 5, 10, 4 }, dec_pp[] = { 0, 0, 0 };
+static const int32_t labels[NLAB] = { 12, 13, 5, 30 };
+
+void tiny_batch(struct bbt_batch *b, int causal, size_t P, size_t Lp)
+{
+	memset(b, 0, sizeof *b);
+	b->n_seq = NSEQ;
+	b->ids = seq_ids;
+	b->offset = seq_off;
+	b->predict_pos = causal ? dec_pred : enc_pred;
+	b->prompt_pos = causal ? dec_pp : enc_pp;
+	b->n_labels = NLAB;
+	b->label_ids = labels;
+	b->prompt_len = P;
+	b->prompt_layers = Lp;
+}

@@ -22,6 +22,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <bbtbench/backend.h>
 
 #define NV 40       /* vocabulary */
 #define POS_OFF 2   /* RoBERTa: positions start at padding_idx + 1 */
@@ -70,5 +71,13 @@ void tdec_init(struct tdec *d, int llama);
 /* Write d as GGUF with its matrices as mtype (0: f32), or, roundtrip,
  * quantized to mtype and back to f32. */
 int tdec_write(struct tdec *d, const char *path, uint32_t mtype, int roundtrip);
+
+/* Three sequences of different lengths (6, 11, 5 tokens) and NLAB label
+ * words. Encoders: [CLS] ... [MASK] ... [SEP], prompt after [CLS],
+ * prediction at the mask; decoders (causal): prompt at the start,
+ * prediction at the last token. P prompt vectors in Lp layers. */
+#define NSEQ 3
+#define NLAB 4
+void tiny_batch(struct bbt_batch *b, int causal, size_t P, size_t Lp);
 
 #endif /* BBT_T_TINYMODEL_H */

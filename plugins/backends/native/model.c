@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "forward.h"
 #include "mathfn.h"
-#include "model.h"
 #include "util.h"
 
 /* ------------------------------------------------------------------ */
@@ -251,34 +251,8 @@ int nat_model_load(struct nat_model *m, const bbt_gguf_t *g, const char *path, c
 /* ------------------------------------------------------------------ */
 /* Forward */
 
-/* The elementwise, LayerNorm and attention loops run on OpenMP threads
- * between the (OpenBLAS-threaded) GEMMs; no BLAS call is made inside a
- * parallel region. Without OpenMP they run serially. */
-#ifdef _OPENMP
-#include <omp.h>
-#define OMP_FOR _Pragma("omp parallel for schedule(static)")
-#define OMP_FOR_DYN _Pragma("omp parallel for schedule(dynamic, 1)")
-#define OMP_SIMD_SUM_S _Pragma("omp simd reduction(+:s)")
-#define OMP_SIMD _Pragma("omp simd")
-static int thread_id(void) { return omp_get_thread_num(); }
-static int max_threads(void) { return omp_get_max_threads(); }
-#else
-#define OMP_FOR
-#define OMP_FOR_DYN
-#define OMP_SIMD_SUM_S
-#define OMP_SIMD
-static int thread_id(void) { return 0; }
-static int max_threads(void) { return 1; }
-#endif
-
 /* Query rows per attention block (attend). */
 #define QBLOCK 4
-
-struct nat_work {
-	float *x, *qkv, *ctx, *tmp, *ffn, *scores;
-	size_t *row0, *len;
-	size_t cap_rows, cap_seq, cap_scores;
-};
 
 struct nat_work *nat_work_alloc(void)
 {
@@ -392,19 +366,6 @@ static float dot(const float *a, const float *b, size_t n)
 	for (size_t i = 0; i < n; i++)
 		s += a[i] * b[i];
 	return s;
-}
-
-/* Geometry of the stacked q|k|v rows: row stride, and where head hd's
- * query, key and value start (grouped-query attention shares a key/value
- * head among heads / kv_heads query heads). */
-struct qkv_geom {
-	size_t stride, q, k, v, dh;
-};
-
-static struct qkv_geom geom(const struct nat_model *m, size_t hd)
-{
-	size_t dh = m->hp.H / m->hp.heads, Hkv = dh * m->hp.kv_heads, kvh = hd / (m->hp.heads / m->hp.kv_heads);
-	return (struct qkv_geom){ m->hp.H + 2 * Hkv, hd * dh, m->hp.H + kvh * dh, m->hp.H + Hkv + kvh * dh, dh };
 }
 
 /* Attention of one head of one sequence (n rows from base, bias not yet
@@ -569,7 +530,8 @@ static void add_deep_prompt(const struct nat_model *m, const struct bbt_batch *b
 
 static void forward_chunk(const struct nat_model *m, const struct nat_forward_params *fp,
                           const struct bbt_batch *b, const float *prompts, size_t P, size_t Lp,
-                          size_t s0, size_t s1, struct nat_work *w, size_t longest, float *logits)
+                          size_t s0, size_t s1, struct nat_work *w, size_t longest, float *logits,
+                          struct nat_tape *tp)
 {
 	size_t H = m->hp.H, F = m->hp.F, dh = H / m->hp.heads, n_seq = b->n_seq;
 	size_t ns = s1 - s0, rows = pack_rows(b, P, s0, s1, w);
@@ -581,22 +543,30 @@ static void forward_chunk(const struct nat_model *m, const struct nat_forward_pa
 		if (P > 0 && Lp > 1 && l > 0)
 			add_deep_prompt(m, b, prompts, P, Lp, l, s0, s1, w);
 		gemm(w->qkv, w->x, rows, H, 3 * H, ly->wqkv);
+		if (tp != NULL)
+			nat_tape_keep(tp, l, NAT_QKV, w->qkv);
 		size_t pairs = ns * m->hp.heads;
 		OMP_FOR_DYN
 		for (size_t j = 0; j < pairs; j++) {
 			size_t k = j / m->hp.heads, hd = j % m->hp.heads;
 			float *s = w->scores + (size_t)thread_id() * stride_s;
 			float qb[QBLOCK * 512];
-			attend(w->qkv + w->row0[k] * 3 * H, ly->bqkv, w->len[k], H, geom(m, hd), 0, scale, s,
+			attend(w->qkv + w->row0[k] * 3 * H, ly->bqkv, w->len[k], H, nat_geom(m, hd), 0, scale, s,
 			       qb, s + QBLOCK * longest, w->ctx + w->row0[k] * H);
 		}
 		gemm(w->tmp, w->ctx, rows, H, H, ly->wo);
+		if (tp != NULL)
+			nat_tape_sum(tp, l, NAT_NORM1, w->tmp, ly->bo, w->x);
 		residual_ln(w->x, w->tmp, rows, H, ly->bo, ly->ln1_g, ly->ln1_b, m->hp.eps);
 		gemm(w->ffn, w->x, rows, H, F, ly->w1);
+		if (tp != NULL)
+			nat_tape_keep(tp, l, NAT_UP, w->ffn);
 		OMP_FOR
 		for (size_t r = 0; r < rows; r++)
 			nat_gelu(w->ffn + r * F, ly->b1, F);
 		gemm(w->tmp, w->ffn, rows, F, H, ly->w2);
+		if (tp != NULL)
+			nat_tape_sum(tp, l, NAT_NORM2, w->tmp, ly->b2, w->x);
 		residual_ln(w->x, w->tmp, rows, H, ly->b2, ly->ln2_g, ly->ln2_b, m->hp.eps);
 	}
 	/* MLM head, at the prediction rows only, for the label words only */
@@ -610,6 +580,8 @@ static void forward_chunk(const struct nat_model *m, const struct nat_forward_pa
 		for (size_t o = 0; o < H; o++)
 			hv[o] = m->mlm_b[o] + dot(m->mlm_w + o * H, xr, H);
 		nat_gelu(hv, NULL, H);
+		if (tp != NULL)
+			nat_tape_head(tp, k, hv);
 		layer_norm(hv, H, m->mlm_ln_g, m->mlm_ln_b, m->hp.eps);
 		float *out = logits + (v * n_seq + i) * b->n_labels;
 		for (size_t c = 0; c < b->n_labels; c++) {
@@ -660,11 +632,11 @@ static void rope(float *x, size_t t, size_t dims, float base)
 static void forward_decoder_chunk(const struct nat_model *m, const struct nat_forward_params *fp,
                                   const struct bbt_batch *b, const float *prompts, size_t P,
                                   size_t Lp, size_t s0, size_t s1, struct nat_work *w,
-                                  size_t longest, float *logits)
+                                  size_t longest, float *logits, struct nat_tape *tp)
 {
 	size_t H = m->hp.H, F = m->hp.F, n_seq = b->n_seq, ns = s1 - s0;
 	size_t rows = pack_rows(b, P, s0, s1, w);
-	struct qkv_geom g0 = geom(m, 0);
+	struct qkv_geom g0 = nat_geom(m, 0);
 	size_t QS = g0.stride;
 	embed(m, fp, b, prompts, P, Lp, s0, s1, w);
 	float scale = 1.0f / sqrtf((float)g0.dh);
@@ -673,6 +645,8 @@ static void forward_decoder_chunk(const struct nat_model *m, const struct nat_fo
 		const struct nat_layer *ly = &m->layers[l];
 		if (P > 0 && Lp > 1 && l > 0)
 			add_deep_prompt(m, b, prompts, P, Lp, l, s0, s1, w);
+		if (tp != NULL)
+			nat_tape_keep(tp, l, NAT_NORM1, w->x);
 		OMP_FOR
 		for (size_t r = 0; r < rows; r++)
 			pre_norm(m, w->tmp + r * H, w->x + r * H, ly->ln1_g, ly->ln1_b);
@@ -689,13 +663,15 @@ static void forward_decoder_chunk(const struct nat_model *m, const struct nat_fo
 						rope(row + H + hd * g0.dh, t, m->hp.rope_dims, m->hp.rope_base);
 				}
 		}
+		if (tp != NULL)
+			nat_tape_keep(tp, l, NAT_QKV, w->qkv);
 		size_t pairs = ns * m->hp.heads;
 		OMP_FOR_DYN
 		for (size_t j = 0; j < pairs; j++) {
 			size_t k = j / m->hp.heads, hd = j % m->hp.heads;
 			float *s = w->scores + (size_t)thread_id() * stride_s;
 			float qb[QBLOCK * 512];
-			attend(w->qkv + w->row0[k] * QS, ly->bqkv, w->len[k], H, geom(m, hd), 1, scale, s, qb,
+			attend(w->qkv + w->row0[k] * QS, ly->bqkv, w->len[k], H, nat_geom(m, hd), 1, scale, s, qb,
 			       s + QBLOCK * longest, w->ctx + w->row0[k] * H);
 		}
 		gemm(w->tmp, w->ctx, rows, H, H, ly->wo);
@@ -707,9 +683,15 @@ static void forward_decoder_chunk(const struct nat_model *m, const struct nat_fo
 			pre_norm(m, tr, xr, ly->ln2_g, ly->ln2_b);
 		}
 		gemm(w->ffn, w->tmp, rows, H, F, ly->w1);
+		if (tp != NULL) {
+			nat_tape_keep(tp, l, NAT_NORM2, w->x);
+			nat_tape_keep(tp, l, NAT_UP, w->ffn);
+		}
 		if (ly->wg != NULL) {
 			float *gate = w->ffn + rows * F;
 			gemm(gate, w->tmp, rows, H, F, ly->wg);
+			if (tp != NULL)
+				nat_tape_keep(tp, l, NAT_GATE, gate);
 			OMP_FOR
 			for (size_t r = 0; r < rows; r++)
 				for (size_t j = 0; j < F; j++) {
@@ -744,19 +726,16 @@ static void forward_decoder_chunk(const struct nat_model *m, const struct nat_fo
 	}
 }
 
-int nat_model_score(const struct nat_model *m, const struct nat_forward_params *fp,
-                    struct nat_work *w, const struct bbt_batch *b, const float *prompts,
-                    size_t n_variants, float *logits, char *err, size_t errlen)
+int nat_batch_prepare(const struct nat_model *m, const struct nat_forward_params *fp,
+                      struct nat_work *w, const struct bbt_batch *b, size_t P, size_t Lp,
+                      size_t n_variants, size_t *longest_out, size_t *max_rows_out, char *err,
+                      size_t errlen)
 {
-	size_t P = prompts != NULL ? b->prompt_len : 0;
-	size_t Lp = P > 0 ? b->prompt_layers : 1;
 	if (P > 0 && Lp != 1 && Lp != m->hp.L)
 		return bbt_error(err, errlen, BBT_EINVAL,
 		                 "prompt_layers is %zu: it must be 1 or the model's %zu layers", Lp, m->hp.L);
 	if (m->hp.H / m->hp.heads > 512)
 		return bbt_error(err, errlen, BBT_ENOTSUP, "head size %zu is over 512", m->hp.H / m->hp.heads);
-	if (n_variants == 0)
-		n_variants = 1;
 	for (size_t c = 0; c < b->n_labels; c++)
 		if (b->label_ids[c] < 0 || (size_t)b->label_ids[c] >= m->hp.V)
 			return bbt_error(err, errlen, BBT_EINVAL, "label id %d is outside the vocabulary of %zu",
@@ -781,6 +760,8 @@ int nat_model_score(const struct nat_model *m, const struct nat_forward_params *
 		if (n + P > longest)
 			longest = n + P;
 	}
+	*longest_out = longest;
+	*max_rows_out = 0;
 	if (b->n_seq == 0)
 		return BBT_OK;
 	size_t max_rows = fp->max_rows > longest ? fp->max_rows : longest;
@@ -795,21 +776,49 @@ int nat_model_score(const struct nat_model *m, const struct nat_forward_params *
 	if (work_reserve(w, m, max_rows, S, longest) < 0)
 		return bbt_error(err, errlen, BBT_ENOMEM,
 		                 "out of memory for activations of %zu rows x hidden %zu", max_rows, m->hp.H);
-	size_t s0 = 0;
-	while (s0 < S) {
-		size_t s1 = s0, rows = 0;
-		while (s1 < S) {
-			size_t i = s1 % b->n_seq, n = b->offset[i + 1] - b->offset[i] + P;
-			if (s1 > s0 && rows + n > max_rows)
-				break;
-			rows += n;
-			s1++;
-		}
-		if (m->hp.causal)
-			forward_decoder_chunk(m, fp, b, prompts, P, Lp, s0, s1, w, longest, logits);
-		else
-			forward_chunk(m, fp, b, prompts, P, Lp, s0, s1, w, longest, logits);
-		s0 = s1;
+	*max_rows_out = max_rows;
+	return BBT_OK;
+}
+
+size_t nat_chunk_end(const struct bbt_batch *b, size_t P, size_t S, size_t s0, size_t max_rows)
+{
+	size_t s1 = s0, rows = 0;
+	while (s1 < S) {
+		size_t i = s1 % b->n_seq, n = b->offset[i + 1] - b->offset[i] + P;
+		if (s1 > s0 && rows + n > max_rows)
+			break;
+		rows += n;
+		s1++;
+	}
+	return s1;
+}
+
+void nat_forward_chunk(const struct nat_model *m, const struct nat_forward_params *fp,
+                       const struct bbt_batch *b, const float *prompts, size_t P, size_t Lp,
+                       size_t s0, size_t s1, struct nat_work *w, size_t longest, float *logits,
+                       struct nat_tape *tape)
+{
+	if (m->hp.causal)
+		forward_decoder_chunk(m, fp, b, prompts, P, Lp, s0, s1, w, longest, logits, tape);
+	else
+		forward_chunk(m, fp, b, prompts, P, Lp, s0, s1, w, longest, logits, tape);
+}
+
+int nat_model_score(const struct nat_model *m, const struct nat_forward_params *fp,
+                    struct nat_work *w, const struct bbt_batch *b, const float *prompts,
+                    size_t n_variants, float *logits, char *err, size_t errlen)
+{
+	size_t P = prompts != NULL ? b->prompt_len : 0;
+	size_t Lp = P > 0 ? b->prompt_layers : 1, longest, max_rows;
+	if (n_variants == 0)
+		n_variants = 1;
+	int rc = nat_batch_prepare(m, fp, w, b, P, Lp, n_variants, &longest, &max_rows, err, errlen);
+	if (rc < 0)
+		return rc;
+	size_t S = n_variants * b->n_seq;
+	for (size_t s0 = 0, s1; s0 < S; s0 = s1) {
+		s1 = nat_chunk_end(b, P, S, s0, max_rows);
+		nat_forward_chunk(m, fp, b, prompts, P, Lp, s0, s1, w, longest, logits, NULL);
 	}
 	return BBT_OK;
 }

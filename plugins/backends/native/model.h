@@ -77,4 +77,24 @@ int nat_model_score(const struct nat_model *m, const struct nat_forward_params *
                     struct nat_work *w, const struct bbt_batch *b, const float *prompts,
                     size_t n_variants, float *logits, char *err, size_t errlen);
 
+/* Backward pass (grad.c): the activations one chunk's backward pass reads
+ * (forward.h), kept between calls like nat_work. NULL on out of memory. */
+struct nat_tape;
+struct nat_tape *nat_tape_alloc(void);
+void nat_tape_free(struct nat_tape *tp);
+/* Bytes the tape holds now: its peak so far, since it only grows. */
+size_t nat_tape_bytes(const struct nat_tape *tp);
+
+/* Like nat_model_score, and the gradient of the host's loss with respect
+ * to every prompt value, grad [V][prompt_layers][P][H] (backend.h): the
+ * forward pass keeps a tape, dloss turns the logits of all variants into
+ * dL/dlogits, and the backward pass carries those to the prompt
+ * positions. A batch of one chunk (max_rows) runs the forward pass once;
+ * more chunks run it again per chunk, so the tape never holds more than
+ * max_rows rows. Needs prompts with b->prompt_len > 0. */
+int nat_model_gradient(const struct nat_model *m, const struct nat_forward_params *fp,
+                       struct nat_work *w, struct nat_tape *tp, const struct bbt_batch *b,
+                       const float *prompts, size_t n_variants, bbt_logit_grad_fn dloss,
+                       void *ctx, float *logits, float *grad, char *err, size_t errlen);
+
 #endif /* BBT_NATIVE_MODEL_H */

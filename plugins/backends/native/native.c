@@ -52,6 +52,7 @@ struct native {
 	struct nat_vocab vb;
 	struct nat_forward_params fp;
 	struct nat_work *work;
+	struct nat_tape *tape;     /* the gradient's, allocated on its first call */
 	size_t prompt_len;
 };
 
@@ -61,6 +62,7 @@ static void native_close(void *state)
 	if (n == NULL)
 		return;
 	nat_work_free(n->work);
+	nat_tape_free(n->tape);
 	nat_vocab_release(&n->vb);
 	nat_model_release(&n->m);
 	bbt_gguf_free(n->g);
@@ -134,12 +136,12 @@ static const char *native_token_text(void *state, int32_t id)
 	return s->vb.tok.tokens[id];
 }
 
-static int native_score(void *state, const struct bbt_batch *batch, const float *prompts,
-                        size_t n_variants, float *logits, char *err, size_t errlen)
+/* What score and gradient both check before the model sees the batch. */
+static int check_call(struct native *s, const struct bbt_batch *batch, const float *prompts,
+                      const float *logits, const char *what, char *err, size_t errlen)
 {
-	struct native *s = state;
 	if (s == NULL || batch == NULL || logits == NULL || (batch->n_labels > 0 && !batch->label_ids))
-		return bbt_error(err, errlen, BBT_EINVAL, "native: score called with a NULL argument");
+		return bbt_error(err, errlen, BBT_EINVAL, "native: %s called with a NULL argument", what);
 	if (prompts != NULL && batch->prompt_len != 0 && batch->prompt_len != s->prompt_len)
 		return bbt_error(err, errlen, BBT_EINVAL,
 		                 "native: batch prompt_len %zu, but the model was opened for %zu",
@@ -149,11 +151,37 @@ static int native_score(void *state, const struct bbt_batch *batch, const float 
 		return rc;
 	if (s->work == NULL && (s->work = nat_work_alloc()) == NULL)
 		return bbt_error(err, errlen, BBT_ENOMEM, "native: out of memory");
+	return BBT_OK;
+}
+
+static int native_score(void *state, const struct bbt_batch *batch, const float *prompts,
+                        size_t n_variants, float *logits, char *err, size_t errlen)
+{
+	struct native *s = state;
+	int rc = check_call(s, batch, prompts, logits, "score", err, errlen);
+	if (rc < 0)
+		return rc;
 	return nat_model_score(&s->m, &s->fp, s->work, batch, prompts, n_variants, logits, err, errlen);
 }
 
+static int native_gradient(void *state, const struct bbt_batch *batch, const float *prompts,
+                           size_t n_variants, bbt_logit_grad_fn dloss, void *ctx, float *logits,
+                           float *grad, char *err, size_t errlen)
+{
+	struct native *s = state;
+	int rc = check_call(s, batch, prompts, logits, "gradient", err, errlen);
+	if (rc < 0)
+		return rc;
+	if (dloss == NULL || grad == NULL)
+		return bbt_error(err, errlen, BBT_EINVAL, "native: gradient called with a NULL argument");
+	if (s->tape == NULL && (s->tape = nat_tape_alloc()) == NULL)
+		return bbt_error(err, errlen, BBT_ENOMEM, "native: out of memory");
+	return nat_model_gradient(&s->m, &s->fp, s->work, s->tape, batch, prompts, n_variants, dloss,
+	                          ctx, logits, grad, err, errlen);
+}
+
 static const struct bbt_backend_ops ops = {
-	native_open, native_tokenize, native_token_text, native_score, native_close, NULL,
+	native_open, native_tokenize, native_token_text, native_score, native_close, native_gradient,
 };
 
 /* A program that links this backend beside another (t/ggml, bench/ggml)
