@@ -103,7 +103,7 @@ static int ce_grad(void *ctx, const float *logits, size_t V, size_t n_seq, size_
 /* Best of 3 wall times of a forward and a gradient call, V = 1. */
 static int bench_gradient(void *st, const struct bbt_batch *b)
 {
-	float *prompts = buf((size_t)P * H, 0), *grad = malloc((size_t)P * H * sizeof *grad);
+	float *prompts = bench_buf((size_t)P * H, 0), *grad = malloc((size_t)P * H * sizeof *grad);
 	float logits[B * 2];
 	char err[BBT_ERRLEN];
 	double fwd = 1e30, bwd = 1e30, before = peak_mb(), after = before;
