@@ -579,34 +579,14 @@ int gml_model_score(const struct gml_model *m, const struct gml_forward_params *
 	const struct nat_hparams *hp = &m->hp;
 	size_t P = prompts != NULL ? b->prompt_len : 0;
 	size_t Lp = P > 0 ? b->prompt_layers : 1;
-	if (P > 0 && Lp != 1 && Lp != hp->L)
-		return bbt_error(err, errlen, BBT_EINVAL,
-		                 "prompt_layers is %zu: it must be 1 or the model's %zu layers", Lp, hp->L);
 	if (n_variants == 0)
 		n_variants = 1;
 	if (b->n_labels == 0 || b->n_seq == 0)
 		return BBT_OK;
-	for (size_t c = 0; c < b->n_labels; c++)
-		if (b->label_ids[c] < 0 || (size_t)b->label_ids[c] >= hp->V)
-			return bbt_error(err, errlen, BBT_EINVAL, "label id %d is outside the vocabulary of %zu",
-			                 (int)b->label_ids[c], hp->V);
-	for (size_t i = 0; i < b->n_seq; i++) {
-		size_t n = b->offset[i + 1] - b->offset[i];
-		if (n == 0 || b->predict_pos[i] >= n || b->prompt_pos[i] > n)
-			return bbt_error(err, errlen, BBT_EINVAL,
-			                 "sequence %zu: %zu tokens, prediction position %zu, prompt position %zu",
-			                 i, n, b->predict_pos[i], b->prompt_pos[i]);
-		if (n + P > hp->n_pos)
-			return bbt_error(err, errlen, BBT_EINVAL,
-			                 "sequence %zu has %zu tokens + %zu prompt vectors, over the model's "
-			                 "%zu positions", i, n, P, hp->n_pos);
-		const int32_t *ids = b->ids + b->offset[i];
-		for (size_t t = 0; t < n; t++)
-			if (ids[t] < 0 || (size_t)ids[t] >= hp->V)
-				return bbt_error(err, errlen, BBT_EINVAL,
-				                 "sequence %zu: token id %d is outside the vocabulary of %zu", i,
-				                 (int)ids[t], hp->V);
-	}
+	size_t longest;
+	int rc = nat_check_batch(hp, b, P, Lp, &longest, err, errlen);
+	if (rc < 0)
+		return rc;
 	/* chunks of whole sequences whose padded rows stay within max_rows
 	 * (one sequence alone may exceed it) */
 	size_t S_all = n_variants * b->n_seq, s0 = 0;
@@ -620,8 +600,8 @@ int gml_model_score(const struct gml_model *m, const struct gml_forward_params *
 			T = Tn;
 			s1++;
 		}
-		int rc = run_chunk(m, fp, sched, b, prompts, P, Lp, s0, s1, T, logits + s0 * b->n_labels,
-		                   err, errlen);
+		rc = run_chunk(m, fp, sched, b, prompts, P, Lp, s0, s1, T, logits + s0 * b->n_labels,
+		               err, errlen);
 		if (rc < 0)
 			return rc;
 		s0 = s1;

@@ -375,3 +375,36 @@ void nat_model_info(struct bbt_model_info *info, const struct nat_hparams *hp,
 	info->pad_id = v->pad;
 	stats(tok_embd, hp->V * hp->H, &info->embed_mean, &info->embed_std);
 }
+
+int nat_check_batch(const struct nat_hparams *hp, const struct bbt_batch *b, size_t P,
+                    size_t Lp, size_t *longest, char *err, size_t errlen)
+{
+	*longest = 0;
+	if (P > 0 && Lp != 1 && Lp != hp->L)
+		return bbt_error(err, errlen, BBT_EINVAL,
+		                 "prompt_layers is %zu: it must be 1 or the model's %zu layers", Lp, hp->L);
+	for (size_t c = 0; c < b->n_labels; c++)
+		if (b->label_ids[c] < 0 || (size_t)b->label_ids[c] >= hp->V)
+			return bbt_error(err, errlen, BBT_EINVAL, "label id %d is outside the vocabulary of %zu",
+			                 (int)b->label_ids[c], hp->V);
+	for (size_t i = 0; i < b->n_seq; i++) {
+		size_t n = b->offset[i + 1] - b->offset[i];
+		if (n == 0 || b->predict_pos[i] >= n || b->prompt_pos[i] > n)
+			return bbt_error(err, errlen, BBT_EINVAL,
+			                 "sequence %zu: %zu tokens, prediction position %zu, prompt position %zu",
+			                 i, n, b->predict_pos[i], b->prompt_pos[i]);
+		if (n + P > hp->n_pos)
+			return bbt_error(err, errlen, BBT_EINVAL,
+			                 "sequence %zu has %zu tokens + %zu prompt vectors, over the model's "
+			                 "%zu positions", i, n, P, hp->n_pos);
+		const int32_t *ids = b->ids + b->offset[i];
+		for (size_t t = 0; t < n; t++)
+			if (ids[t] < 0 || (size_t)ids[t] >= hp->V)
+				return bbt_error(err, errlen, BBT_EINVAL,
+				                 "sequence %zu: token id %d is outside the vocabulary of %zu", i,
+				                 (int)ids[t], hp->V);
+		if (n + P > *longest)
+			*longest = n + P;
+	}
+	return BBT_OK;
+}

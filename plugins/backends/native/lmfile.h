@@ -80,6 +80,14 @@ int nat_check_params(const struct nat_hparams *hp, const struct bbt_backend_para
                      const char *who, char *err, size_t errlen);
 /* A batch's label words against the vocabulary (a label that is the
  * unknown token is not in it). */
+/* A batch against the model's shape, before anything is computed: the
+ * prompt's layers (1 or every layer), label and token ids inside the
+ * vocabulary, positions inside each sequence, and no sequence plus its P
+ * prompt vectors over the model's positions. Sets *longest to the longest
+ * sequence with its prompt. BBT_EINVAL with a message naming what is wrong. */
+int nat_check_batch(const struct nat_hparams *hp, const struct bbt_batch *b, size_t P,
+                    size_t Lp, size_t *longest, char *err, size_t errlen);
+
 int nat_check_labels(const struct nat_vocab *v, const struct bbt_batch *b, const char *who,
                      char *err, size_t errlen);
 

@@ -731,35 +731,12 @@ int nat_batch_prepare(const struct nat_model *m, const struct nat_forward_params
                       size_t n_variants, size_t *longest_out, size_t *max_rows_out, char *err,
                       size_t errlen)
 {
-	if (P > 0 && Lp != 1 && Lp != m->hp.L)
-		return bbt_error(err, errlen, BBT_EINVAL,
-		                 "prompt_layers is %zu: it must be 1 or the model's %zu layers", Lp, m->hp.L);
 	if (m->hp.H / m->hp.heads > 512)
 		return bbt_error(err, errlen, BBT_ENOTSUP, "head size %zu is over 512", m->hp.H / m->hp.heads);
-	for (size_t c = 0; c < b->n_labels; c++)
-		if (b->label_ids[c] < 0 || (size_t)b->label_ids[c] >= m->hp.V)
-			return bbt_error(err, errlen, BBT_EINVAL, "label id %d is outside the vocabulary of %zu",
-			                 (int)b->label_ids[c], m->hp.V);
-	size_t longest = 0;
-	for (size_t i = 0; i < b->n_seq; i++) {
-		size_t n = b->offset[i + 1] - b->offset[i];
-		if (n == 0 || b->predict_pos[i] >= n || b->prompt_pos[i] > n)
-			return bbt_error(err, errlen, BBT_EINVAL,
-			                 "sequence %zu: %zu tokens, prediction position %zu, prompt position %zu",
-			                 i, n, b->predict_pos[i], b->prompt_pos[i]);
-		if (n + P > m->hp.n_pos)
-			return bbt_error(err, errlen, BBT_EINVAL,
-			                 "sequence %zu has %zu tokens + %zu prompt vectors, over the model's "
-			                 "%zu positions", i, n, P, m->hp.n_pos);
-		const int32_t *ids = b->ids + b->offset[i];
-		for (size_t t = 0; t < n; t++)
-			if (ids[t] < 0 || (size_t)ids[t] >= m->hp.V)
-				return bbt_error(err, errlen, BBT_EINVAL,
-				                 "sequence %zu: token id %d is outside the vocabulary of %zu", i,
-				                 (int)ids[t], m->hp.V);
-		if (n + P > longest)
-			longest = n + P;
-	}
+	size_t longest;
+	int rc = nat_check_batch(&m->hp, b, P, Lp, &longest, err, errlen);
+	if (rc < 0)
+		return rc;
 	*longest_out = longest;
 	*max_rows_out = 0;
 	if (b->n_seq == 0)
