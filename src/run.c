@@ -529,20 +529,29 @@ static int score_discrete(struct run *r, const bbt_encoded_t *enc, size_t first,
 
 /* Logits of sequences [first, first+n) of `enc` under `nv` candidates z,
  * or with no prompt at all when z is NULL. */
+/* The batch of sequences [first, first+n) of `enc` under nv continuous
+ * prompts, projected from z into r->prompts (no prompt when z is NULL);
+ * counts the positions the backend will score. */
+static void prompt_batch(struct run *r, const bbt_encoded_t *enc, size_t first, size_t n,
+                         const double *z, size_t nv, struct bbt_batch *b)
+{
+	bbt_encoded_batch(enc, first, n, b);
+	b->n_labels = r->L;
+	b->label_ids = r->label_ids;
+	b->prompt_len = z ? (size_t)r->cfg->prompt_len : 0;
+	b->prompt_layers = 1;
+	if (z != NULL)
+		bbt_subspace_project(r->sub, z, nv, r->prompts);
+	r->tokens += nv * (enc->offset[first + n] - enc->offset[first] + n * b->prompt_len);
+}
+
 static int score(struct run *r, const bbt_encoded_t *enc, size_t first, size_t n,
                  const double *z, size_t nv, float *logits, char *err, size_t errlen)
 {
 	if (r->discrete && z != NULL)
 		return score_discrete(r, enc, first, n, z, nv, logits, err, errlen);
 	struct bbt_batch b;
-	bbt_encoded_batch(enc, first, n, &b);
-	b.n_labels = r->L;
-	b.label_ids = r->label_ids;
-	b.prompt_len = z ? (size_t)r->cfg->prompt_len : 0;
-	b.prompt_layers = 1;
-	if (z != NULL)
-		bbt_subspace_project(r->sub, z, nv, r->prompts);
-	r->tokens += nv * (enc->offset[first + n] - enc->offset[first] + n * b.prompt_len);
+	prompt_batch(r, enc, first, n, z, nv, &b);
 	int rc = r->be.entry->desc->backend->score(r->be.state, &b, z ? r->prompts : NULL,
 	                                           z ? nv : 1, logits, err, errlen);
 	if (rc < 0)
@@ -574,15 +583,8 @@ static int train_loss_grad(void *ctx, const float *logits, size_t nv, size_t n_s
 static int score_grad(struct run *r, const double *z, size_t nv, char *err, size_t errlen)
 {
 	const bbt_encoded_t *train = r->enc[SPLIT_TRAIN];
-	size_t nt = train->n_seq;
 	struct bbt_batch b;
-	bbt_encoded_batch(train, 0, nt, &b);
-	b.n_labels = r->L;
-	b.label_ids = r->label_ids;
-	b.prompt_len = (size_t)r->cfg->prompt_len;
-	b.prompt_layers = 1;
-	bbt_subspace_project(r->sub, z, nv, r->prompts);
-	r->tokens += nv * (train->offset[nt] - train->offset[0] + nt * b.prompt_len);
+	prompt_batch(r, train, 0, train->n_seq, z, nv, &b);
 	int rc = r->gradient(r->be.state, &b, r->prompts, nv, train_loss_grad, r, r->logits,
 	                     r->grad_p, err, errlen);
 	if (rc < 0) {
