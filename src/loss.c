@@ -94,6 +94,21 @@ int bbt_predict(const float *row, size_t n_labels)
 	return (int)best;
 }
 
+/* sum_j exp(row_j - m) with m the row's maximum (set in *max): the
+ * log-sum-exp is m + log(sum). Around the maximum, exp() of logits like 1000
+ * cannot overflow, nor -1000 underflow to log(0). */
+static double softmax_sum(const float *row, size_t n_labels, double *max)
+{
+	double m = row[0], s = 0.0;
+	for (size_t j = 1; j < n_labels; j++)
+		if (row[j] > m)
+			m = row[j];
+	for (size_t j = 0; j < n_labels; j++)
+		s += exp((double)row[j] - m);
+	*max = m;
+	return s;
+}
+
 double bbt_loss_ce(const float *logits, size_t n, size_t n_labels, const int *labels)
 {
 	if (n == 0)
@@ -104,15 +119,7 @@ double bbt_loss_ce(const float *logits, size_t n, size_t n_labels, const int *la
 		int y = labels[i];
 		if (!label_ok(y, n_labels))
 			return NAN;
-		/* log-sum-exp around the maximum: exp() of logits like 1000
-		 * would overflow, and -1000 would underflow to log(0). */
-		double m = row[0];
-		for (size_t j = 1; j < n_labels; j++)
-			if (row[j] > m)
-				m = row[j];
-		double s = 0.0;
-		for (size_t j = 0; j < n_labels; j++)
-			s += exp((double)row[j] - m);
+		double m, s = softmax_sum(row, n_labels, &m);
 		total += m + log(s) - (double)row[y];
 	}
 	return total / (double)n;
@@ -152,12 +159,7 @@ int bbt_loss_grad(enum bbt_loss loss, const float *logits, size_t n, size_t n_la
 		if (!label_ok(y, n_labels))
 			return BBT_EINVAL;
 		if (loss == BBT_LOSS_CE) {
-			double m = row[0], s = 0.0;
-			for (size_t j = 1; j < n_labels; j++)
-				if (row[j] > m)
-					m = row[j];
-			for (size_t j = 0; j < n_labels; j++)
-				s += exp((double)row[j] - m);
+			double m, s = softmax_sum(row, n_labels, &m);
 			for (size_t j = 0; j < n_labels; j++)
 				drow[j] = (float)((exp((double)row[j] - m) / s - ((int)j == y)) * inv_n);
 			continue;
