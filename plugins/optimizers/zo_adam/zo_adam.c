@@ -34,22 +34,7 @@ static const struct zo_rule rule = {
 	.hyper_names = zo_adam_hyper_names,
 };
 
-static int adam_create(const bbt_host_t *host, const struct bbt_optimizer_params *params,
-                       void **state, struct bbt_optimizer_info *info, char *err, size_t errlen)
-{
-	return zo_create(host, params, &rule, state, info, err, errlen);
-}
-
-static const struct bbt_optimizer_ops ops = {
-	.create = adam_create,
-	.ask = zo_ask,
-	.tell = zo_tell,
-	.recommend = zo_recommend,
-	.stop_reason = zo_stop_reason,
-	.stats = zo_stats,
-	.free = zo_free,
-	.gradient_estimate = zo_gradient_estimate,
-};
+ZO_OPTIMIZER_OPS(ops, rule, zo_gradient_estimate);
 
 BBT_PLUGIN_EXPORT const struct bbt_plugin ZO_ADAM_DESCRIPTOR = {
 	.abi_major = BBT_ABI_MAJOR,

@@ -7,11 +7,12 @@
  * the estimate. The core owns everything else: options common to both,
  * the ask/tell protocol, the budget-exact batches, the recommendation and
  * the stats. A plugin supplies a struct zo_rule and the option entries of
- * its step, and points its ops table at the zo_* functions:
+ * its step, and takes its ops table from the core:
  *
- *     static const struct zo_rule rule = { "zo-adam", 2, adam_configure, adam_step };
- *     static int create(host, params, state, info, err, errlen)
- *     { return zo_create(host, params, &rule, state, info, err, errlen); }
+ *     static const struct zo_rule rule = { .name = "zo-adam", .n_moments = 2,
+ *                                          .configure = zo_adam_configure,
+ *                                          .step = zo_adam_step };
+ *     ZO_OPTIMIZER_OPS(ops, rule, zo_gradient_estimate);
  *
  * Estimator (Nesterov & Spokoiny 2017, "Random gradient-free minimization
  * of convex functions"; Liu et al. 2020, "A primer on zeroth-order
@@ -86,6 +87,23 @@ void zo_adam_step(const double *hyper, size_t t, size_t d, const double *g, doub
  * and the batch's losses f in ask order (forward: q + 1, central: 2q). */
 void zo_estimate(size_t d, size_t q, const double *u, const double *f, double mu, int central,
                  int sphere, double *g);
+
+/* A plugin's ops table NAME: create binds the plugin's rule (RULE, a
+ * struct zo_rule), every other function is the core's. ESTIMATE is
+ * zo_gradient_estimate for a finite-difference rule, NULL for a
+ * first-order one (its gradient is the true one: nothing to check). */
+#define ZO_OPTIMIZER_OPS(NAME, RULE, ESTIMATE)                                               \
+	static int NAME##_create(const bbt_host_t *host, const struct bbt_optimizer_params *p,  \
+	                         void **state, struct bbt_optimizer_info *info, char *err,      \
+	                         size_t errlen)                                                 \
+	{                                                                                       \
+		return zo_create(host, p, &(RULE), state, info, err, errlen);                   \
+	}                                                                                       \
+	static const struct bbt_optimizer_ops NAME = {                                          \
+		.create = NAME##_create, .ask = zo_ask, .tell = zo_tell,                        \
+		.recommend = zo_recommend, .stop_reason = zo_stop_reason, .stats = zo_stats,    \
+		.free = zo_free, .gradient_estimate = (ESTIMATE),                               \
+	}
 
 /* The optimizer contract, for the plugins' ops tables. */
 int zo_create(const bbt_host_t *host, const struct bbt_optimizer_params *params,
