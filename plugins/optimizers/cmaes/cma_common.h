@@ -8,17 +8,12 @@
  * sampled from and updated. So the strategy parameters (weights, mu_eff,
  * learning rates), cumulative step-size adaptation, the bound handling and
  * the stop tests live here once; each plugin's source is its descriptor and
- * a create() that says which covariance model it wants:
+ * an ops table that says which covariance model it wants:
  *
- *     static int create(const bbt_host_t *h, const struct bbt_optimizer_params *p,
- *                       void **state, struct bbt_optimizer_info *info,
- *                       char *err, size_t errlen)
- *     {
- *         return bbt_cma_create(h, p, BBT_CMA_FULL, state, info, err, errlen);
- *     }
+ *     BBT_CMA_OPS(ops, BBT_CMA_FULL);
  *
  * The functions below have the signatures of struct bbt_optimizer_ops, so
- * the rest of the ops table points straight at them. The symbols are not
+ * the table (BBT_CMA_OPS, at the end) points straight at them. The symbols are not
  * exported from the modules (only bbt_plugin is).
  */
 #ifndef BBT_CMA_COMMON_H
@@ -66,5 +61,21 @@ void bbt_cma_best(void *state, double *x);
 
 /* NULL is a no-op. */
 void bbt_cma_free(void *state);
+
+/* A plugin's ops table NAME for the VARIANT (BBT_CMA_FULL or
+ * BBT_CMA_SEPARABLE): create binds the variant, every other function is
+ * the engine's. */
+#define BBT_CMA_OPS(NAME, VARIANT)                                                           \
+	static int NAME##_create(const bbt_host_t *host, const struct bbt_optimizer_params *p,  \
+	                         void **state, struct bbt_optimizer_info *info, char *err,      \
+	                         size_t errlen)                                                 \
+	{                                                                                       \
+		return bbt_cma_create(host, p, (VARIANT), state, info, err, errlen);             \
+	}                                                                                       \
+	static const struct bbt_optimizer_ops NAME = {                                          \
+		.create = NAME##_create, .ask = bbt_cma_ask, .tell = bbt_cma_tell,              \
+		.recommend = bbt_cma_recommend, .stop_reason = bbt_cma_stop_reason,            \
+		.stats = bbt_cma_stats, .free = bbt_cma_free,                                   \
+	}
 
 #endif /* BBT_CMA_COMMON_H */

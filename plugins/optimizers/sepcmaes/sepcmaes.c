@@ -13,22 +13,7 @@
 
 #include "../cmaes/cma_common.h"
 
-static int sepcmaes_create(const bbt_host_t *host, const struct bbt_optimizer_params *params,
-                           void **state, struct bbt_optimizer_info *info,
-                           char *err, size_t errlen)
-{
-	return bbt_cma_create(host, params, BBT_CMA_SEPARABLE, state, info, err, errlen);
-}
-
-static const struct bbt_optimizer_ops ops = {
-	.create = sepcmaes_create,
-	.ask = bbt_cma_ask,
-	.tell = bbt_cma_tell,
-	.recommend = bbt_cma_recommend,
-	.stop_reason = bbt_cma_stop_reason,
-	.stats = bbt_cma_stats,
-	.free = bbt_cma_free,
-};
+BBT_CMA_OPS(ops, BBT_CMA_SEPARABLE);
 
 BBT_PLUGIN_EXPORT const struct bbt_plugin bbt_plugin = {
 	.abi_major = BBT_ABI_MAJOR,
