@@ -38,7 +38,6 @@
 #include "config.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +46,7 @@
 #include <bbtbench/plugin.h>
 
 #include "lexicon.h"
+#include "../../set_err.h"
 
 enum {
 	TOK_PAD = 0,
@@ -149,19 +149,6 @@ struct synthetic {
 	size_t lex_mask;       /* table size - 1 (a power of two) */
 	char *bucket_names;    /* [buckets][BUCKET_NAME_LEN] "#bucketN" */
 };
-
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static uint32_t fnv1a(const char *s, size_t n)
 {

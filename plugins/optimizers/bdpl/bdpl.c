@@ -30,13 +30,14 @@
 #include "config.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <bbtbench/plugin.h>
+
+#include "../../set_err.h"
 
 /* Samples per step when both sample_size and the host's popsize are 0:
  * the paper's I = 20. */
@@ -69,19 +70,6 @@ struct bdpl {
 	size_t countiter, countevals, steps, skipped;
 	double gradnorm;   /* before clipping; NaN before the first step */
 };
-
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static void bdpl_free(void *state)
 {

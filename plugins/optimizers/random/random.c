@@ -18,12 +18,13 @@
 
 #include <float.h>
 #include <math.h> /* isfinite, HUGE_VAL: macros only; the module needs no libm */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <bbtbench/plugin.h>
+
+#include "../../set_err.h"
 
 /* Candidates per ask when the host leaves popsize at 0: CMA-ES's population
  * in BBT, so budgets compare call for call. */
@@ -51,19 +52,6 @@ struct random_search {
 	double best_loss;   /* +inf before the first finite loss */
 	size_t countevals;
 };
-
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static void random_free(void *state)
 {

@@ -10,13 +10,13 @@
 #include "config.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "zo.h"
+#include "../../set_err.h"
 
 /* Host popsize when it leaves it at 0: BBT's CMA-ES population. */
 #define DEFAULT_POPSIZE 20
@@ -41,19 +41,6 @@ struct zo {
 	double gradnorm;               /* |g| of the last step; NaN before */
 	double fz;                     /* f(z) of the last forward step; NaN otherwise */
 };
-
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 void zo_estimate(size_t d, size_t q, const double *u, const double *f, double mu, int central,
                  int sphere, double *g)
