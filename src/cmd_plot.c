@@ -92,10 +92,6 @@ int bbt_cmd_plot(int argc, char **argv)
 		bbt_log(BBT_LOG_ERROR, NULL, "plot: expected one results folder; see bbtbench plot --help");
 		return BBT_EXIT_USAGE;
 	}
-	if (p.title != NULL && strpbrk(p.title, "\"\\\n") != NULL) {
-		bbt_log(BBT_LOG_ERROR, NULL, "plot: --title: no quotes, backslashes or newlines");
-		return BBT_EXIT_USAGE;
-	}
 	char err[BBT_ERRLEN], *dir = NULL, *written[8];
 	size_t nw = 0;
 	bbt_resultset_t *rs = NULL;

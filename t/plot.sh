@@ -38,7 +38,7 @@ awk '!/^#/ && NF == 4 && !($3 <= $2 && $2 <= $4) { bad = 1 } END { exit bad }' \
 	"$P/convergence.dat"
 ok $? "q1 <= median <= q3 at every point"
 is "$(grep -c '^#' "$P/convergence.dat")" 2 "one curve per distribution"
-like "$(cat "$P/convergence.gp")" 'set ylabel "best training loss' "labelled axes"
+like "$(cat "$P/convergence.gp")" "set ylabel 'best training loss" "labelled axes"
 
 run "$BBTBENCH" plot "$TMP/r/small" -y dev_metric --by seed --x optimizer.distribution \
 	-m dev_metric -o "$TMP/p2"
