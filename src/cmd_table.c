@@ -34,12 +34,14 @@ static void table_usage(FILE *f)
 	        "                         (exact for up to %d pairs)\n"
 	        "      --alpha P          threshold of that test [0.05]\n"
 	        "      --pair-by KEY      the key that pairs runs across cells [seed]\n"
+	        "      --strict           refuse the folder when a result.json is not JSON\n"
+	        "                         [report it and leave it out]\n"
 	        "  -h, --help             this help\n\n"
 	        "Example: bbtbench table results/cmaes-vs-adam --rows optimizer --cols dim\n",
 	        BBT_WILCOXON_EXACT_MAX);
 }
 
-enum { OPT_WILCOXON = 3100, OPT_ALPHA, OPT_PAIR_BY };
+enum { OPT_WILCOXON = 3100, OPT_ALPHA, OPT_PAIR_BY, OPT_STRICT };
 
 int bbt_cmd_table(int argc, char **argv)
 {
@@ -51,11 +53,12 @@ int bbt_cmd_table(int argc, char **argv)
 		{ "wilcoxon", no_argument, NULL, OPT_WILCOXON },
 		{ "alpha", required_argument, NULL, OPT_ALPHA },
 		{ "pair-by", required_argument, NULL, OPT_PAIR_BY },
+		{ "strict", no_argument, NULL, OPT_STRICT },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct bbt_table_params p = bbt_table_default_params();
-	int opt;
+	int opt, strict = 0;
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":r:c:m:f:h", longopts, NULL)) != -1) {
@@ -73,6 +76,7 @@ int bbt_cmd_table(int argc, char **argv)
 			}
 			break;
 		case OPT_PAIR_BY: p.pair_by = optarg; break;
+		case OPT_STRICT: strict = 1; break;
 		case 'h': table_usage(stdout); return BBT_EXIT_OK;
 		case ':':
 			bbt_log(BBT_LOG_ERROR, NULL, "table: %s needs a value; see bbtbench table --help",
@@ -90,13 +94,9 @@ int bbt_cmd_table(int argc, char **argv)
 	}
 	char err[BBT_ERRLEN];
 	bbt_resultset_t *rs = NULL;
-	int rc = bbt_resultset_load(argv[optind], &rs, err, sizeof err);
-	if (rc == BBT_OK) {
-		if (bbt_resultset_unfinished(rs) > 0)
-			bbt_log(BBT_LOG_INFO, NULL, "%s: %zu unfinished runs left out", argv[optind],
-			        bbt_resultset_unfinished(rs));
+	int rc = bbt_resultset_load(argv[optind], strict, &rs, err, sizeof err);
+	if (rc == BBT_OK)
 		rc = bbt_table_write(rs, &p, stdout, err, sizeof err);
-	}
 	if (rc < 0)
 		bbt_log(BBT_LOG_ERROR, NULL, "table: %s", err);
 	bbt_resultset_free(rs);

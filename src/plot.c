@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "plot.h"
 #include "stats.h"
 #include "util.h"
@@ -151,9 +152,46 @@ static int curve_per_step(enum curve c)
 	return c == CURVE_GRAD_COS || c == CURVE_GRAD_RATIO;
 }
 
+/* The columns of trace.csv (results.c writes it); the last three may be
+ * empty, the gradient checks' two are there only with --grad-check. */
+enum { T_CALL, T_BATCH, T_LOSS, T_BEST_LOSS, T_DEV, T_WALL, T_GRAD_COS, T_GRAD_RATIO, T_COLS };
+static const char *const trace_cols[T_COLS] = {
+	"call", "batch", "loss", "best_loss", "dev_metric", "wall_s", "grad_cos", "grad_norm_ratio",
+};
+
+/* Split a row at its commas, in place; the number of fields, or T_COLS + 1
+ * for too many. */
+static size_t split_row(char *line, char **field)
+{
+	size_t nf = 0;
+	for (char *c = line;; c++) {
+		if (nf == T_COLS)
+			return T_COLS + 1;
+		field[nf++] = c;
+		c += strcspn(c, ",");
+		if (*c == '\0')
+			return nf;
+		*c = '\0';
+	}
+}
+
+/* A number in a trace someone may have edited: reported with its place
+ * when it is not one (the caller leaves it out). */
+static int trace_number(const char *path, size_t lineno, char **field, size_t nf, size_t col,
+                        double *x)
+{
+	if (col < nf && bbt_parse_double(field[col], x) == 0)
+		return 0;
+	bbt_log(BBT_LOG_WARNING, NULL, "%s:%zu: %s: expected a number, got '%.40s'; left out", path,
+	        lineno, trace_cols[col], col < nf ? field[col] : "");
+	return -1;
+}
+
 /* v[k]: the curve's value after API call k + 1, or at step k + 1 for the
  * gradient checks (NaN where there is none: before the first dev
- * evaluation, a step the optimizer skipped). */
+ * evaluation, a step the optimizer skipped, a value that is not a number).
+ * Row k of the file is call k, so a row that cannot be read still takes
+ * its place. */
 static int read_trace(const char *run_dir, enum curve curve, double **out, size_t *n, char *err,
                       size_t errlen)
 {
@@ -165,39 +203,63 @@ static int read_trace(const char *run_dir, enum curve curve, double **out, size_
 		free(path);
 		return rc;
 	}
-	size_t cap = 1024, len = 0;
+	size_t cap = 1024, len = 0, lineno = 0;
 	double *v = malloc(cap * sizeof *v), cur = NAN;
 	char line[512];
 	int rc = v ? BBT_OK : bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
 	while (rc == BBT_OK && fgets(line, sizeof line, f) != NULL) {
-		if (line[0] < '0' || line[0] > '9')
+		lineno++;
+		size_t ll = strlen(line), nf = 0;
+		char *field[T_COLS];
+		if (ll > 0 && line[ll - 1] == '\n') {
+			line[--ll] = '\0';
+		} else if (!feof(f)) {
+			int c;
+			while ((c = fgetc(f)) != EOF && c != '\n')
+				;
+			ll = 0;  /* no field of ours is that long */
+		}
+		if (ll > 0 && line[ll - 1] == '\r')
+			line[--ll] = '\0';
+		if (lineno == 1)
 			continue;  /* the header */
-		/* call,batch,loss,best_loss,dev_metric,wall_s[,grad_cos,grad_norm_ratio];
-		 * the optional fields may be empty. */
-		const char *field[8] = { line };
-		size_t nf = 1;
-		for (char *c = line; *c && nf < 8; c++)
-			if (*c == ',')
-				field[nf++] = c + 1;
-		if (nf < 5)
-			continue;
+		if (ll > 0)
+			nf = split_row(line, field);
+		if (nf < T_WALL + 1 || nf > T_COLS) {
+			bbt_log(BBT_LOG_WARNING, NULL,
+			        "%s:%zu: expected %d to %d comma-separated fields (call, batch, loss, "
+			        "best_loss, dev_metric, wall_s, ...); left out", path, lineno,
+			        T_WALL + 1, T_COLS);
+			nf = 0;  /* no field: the row still takes its call's place */
+		}
 		size_t at = len;      /* where this row's value goes */
 		double x = NAN;
 		if (curve == CURVE_DEV) {
-			if (field[4][0] != ',' && field[4][0] != '\0') {
-				x = strtod(field[4], NULL);
+			if (nf > 0 && field[T_DEV][0] != '\0' &&
+			    trace_number(path, lineno, field, nf, T_DEV, &x) == 0)
 				cur = isnan(cur) || x > cur ? x : cur;
-			}
 			x = cur;
 		} else if (curve == CURVE_LOSS) {
-			x = strtod(field[3], NULL);
+			if (nf > 0 && trace_number(path, lineno, field, nf, T_BEST_LOSS, &x) < 0)
+				x = NAN;
 		} else {
-			size_t col = curve == CURVE_GRAD_COS ? 6 : 7;
-			unsigned long step = strtoul(field[1], NULL, 10);
-			if (nf <= col || field[col][0] == ',' || field[col][0] == '\n' || step == 0)
+			size_t col = curve == CURVE_GRAD_COS ? T_GRAD_COS : T_GRAD_RATIO;
+			if (nf <= col || field[col][0] == '\0')
 				continue;
-			x = strtod(field[col], NULL);
-			at = step - 1;
+			long step;
+			/* A step takes at least one call, so one row: a larger one
+			 * is not a step of this run (and would size the array). */
+			if (bbt_parse_long(field[T_BATCH], &step) != 0 || step < 1 ||
+			    (size_t)step > lineno) {
+				bbt_log(BBT_LOG_WARNING, NULL,
+				        "%s:%zu: %s: expected a step number from 1 to the row's, got "
+				        "'%.40s'; left out", path, lineno, trace_cols[T_BATCH],
+				        field[T_BATCH]);
+				continue;
+			}
+			if (trace_number(path, lineno, field, nf, col, &x) < 0)
+				continue;
+			at = (size_t)step - 1;
 		}
 		while (at >= cap) {
 			double *nv = realloc(v, 2 * cap * sizeof *nv);

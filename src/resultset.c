@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "log.h"
 #include "options.h"
 #include "resultset.h"
 #include "util.h"
@@ -30,7 +31,7 @@ struct record {
 
 struct bbt_resultset {
 	struct record *runs;
-	size_t n, cap, unfinished;
+	size_t n, cap, unfinished, unreadable;
 };
 
 static int metric_index(const char *name)
@@ -110,12 +111,21 @@ static double num(json_t *v)
 	return json_is_number(v) ? json_number_value(v) : NAN;
 }
 
-static int add_run(bbt_resultset_t *rs, const char *path, char *err, size_t errlen)
+/* A result.json that is not JSON (a run's copy cut short, a hand edit) is
+ * an error with `strict`, else reported, counted and left out: one bad
+ * file in a folder of other people's runs must not hide all the others. */
+static int add_run(bbt_resultset_t *rs, const char *path, int strict, char *err, size_t errlen)
 {
 	json_error_t jerr;
 	json_t *j = json_load_file(path, 0, &jerr);
-	if (j == NULL)
+	if (j == NULL && strict)
 		return bbt_error(err, errlen, BBT_EFORMAT, "%s:%d: %s", path, jerr.line, jerr.text);
+	if (j == NULL) {
+		bbt_log(BBT_LOG_WARNING, NULL, "%s:%d: %s; left out (--strict refuses the folder)",
+		        path, jerr.line, jerr.text);
+		rs->unreadable++;
+		return BBT_OK;
+	}
 	const char *status = json_string_value(json_object_get(j, "status"));
 	if (status == NULL || strcmp(status, "finished") != 0) {
 		rs->unfinished++;
@@ -212,7 +222,8 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int bbt_resultset_load(const char *dir, bbt_resultset_t **out, char *err, size_t errlen)
+int bbt_resultset_load(const char *dir, int strict, bbt_resultset_t **out, char *err,
+                       size_t errlen)
 {
 	*out = NULL;
 	struct paths ps = { 0 };
@@ -223,14 +234,19 @@ int bbt_resultset_load(const char *dir, bbt_resultset_t **out, char *err, size_t
 	if (rc == BBT_OK)
 		qsort(ps.v, ps.n, sizeof *ps.v, cmp_str);
 	for (size_t i = 0; rc == BBT_OK && i < ps.n; i++)
-		rc = add_run(rs, ps.v[i], err, errlen);
+		rc = add_run(rs, ps.v[i], strict, err, errlen);
 	for (size_t i = 0; i < ps.n; i++)
 		free(ps.v[i]);
 	free(ps.v);
+	if (rc == BBT_OK && rs->unfinished > 0)
+		bbt_log(BBT_LOG_INFO, NULL, "%s: %zu unfinished runs left out", dir, rs->unfinished);
+	if (rc == BBT_OK && rs->unreadable > 0)
+		bbt_log(BBT_LOG_WARNING, NULL, "%s: %zu unreadable result.json left out", dir,
+		        rs->unreadable);
 	if (rc == BBT_OK && rs->n == 0)
 		rc = bbt_error(err, errlen, BBT_ENOTFOUND,
-		               "%s: no finished run (no result.json with \"status\": \"finished\")",
-		               dir);
+		               "%s: no finished run (no readable result.json with \"status\": "
+		               "\"finished\")", dir);
 	if (rc < 0) {
 		bbt_resultset_free(rs);
 		return rc;
@@ -247,6 +263,11 @@ size_t bbt_resultset_count(const bbt_resultset_t *rs)
 size_t bbt_resultset_unfinished(const bbt_resultset_t *rs)
 {
 	return rs->unfinished;
+}
+
+size_t bbt_resultset_unreadable(const bbt_resultset_t *rs)
+{
+	return rs->unreadable;
 }
 
 const char *bbt_resultset_run_dir(const bbt_resultset_t *rs, size_t i)

@@ -25,14 +25,18 @@
 typedef struct bbt_resultset bbt_resultset_t;
 
 /* Read every finished run under dir, in path order. A result.json that is
- * not valid JSON is an error naming the file; a folder with no finished
- * run is BBT_ENOTFOUND. */
-int bbt_resultset_load(const char *dir, bbt_resultset_t **out, char *err, size_t errlen);
+ * not valid JSON is reported (file:line) and left out, or with `strict` an
+ * error naming it; the runs left out are counted on stderr. A folder with
+ * no finished run is BBT_ENOTFOUND. */
+int bbt_resultset_load(const char *dir, int strict, bbt_resultset_t **out, char *err,
+                       size_t errlen);
 void bbt_resultset_free(bbt_resultset_t *rs);
 
 size_t bbt_resultset_count(const bbt_resultset_t *rs);
-/* result.json files skipped because their run did not finish. */
+/* result.json files skipped because their run did not finish, or because
+ * they are not JSON. */
 size_t bbt_resultset_unfinished(const bbt_resultset_t *rs);
+size_t bbt_resultset_unreadable(const bbt_resultset_t *rs);
 /* A key "k1,k2,..." naming several settings: give every run a value
  * "k1=v1 k2=v2" under that key ("-" for a missing one), so one line of a
  * figure can stand for a combination (e.g. --by q,mu). BBT_ENOMEM or 0. */

@@ -3,7 +3,7 @@
 # and `table` read their result.json and trace.csv as data, never as code,
 # and report (then skip) what they cannot read.
 . "${top_srcdir:-.}/t/lib.sh"
-plan 6
+plan 17
 
 R="$TMP/results"
 # result DIR OPTIMIZER_JSON DIM_JSON: a finished run with a short trace
@@ -49,4 +49,35 @@ cat "$TMP/fake/"*.gp | grep -v '^#' | sed "s/'[^']*'//g" | grep -q '`'
 ok $((1 - $?)) "no backquote from the data outside a single-quoted string of the scripts"
 [ -s "$TMP/fake/test_acc-vs-dim.gp" ] && ! grep -q '"x' "$TMP/fake/convergence.gp"
 ok $? "data strings are single-quoted in the script (no substitution there)"
+
+# A value of a trace that is not a number is reported where it is and left
+# out, not drawn as 0; a result.json that is not JSON is reported and its
+# run left out, unless --strict.
+R="$TMP/mixed"
+result g1 '"good"' 1
+result g2 '"good"' 2
+result b1 '"badtrace"' 1
+printf 'call,batch,loss,best_loss,dev_metric,wall_s\n1,1,0.9,0.9,,0.1\n2,1,0.8,abc,,0.2\n3,1,0.7,0.7,,0.3\n' \
+	>"$R/b1/trace.csv"
+BBTBENCH_GNUPLOT="$TMP/fakeplot" run "$BBTBENCH" plot "$R" -o "$TMP/mixed-plots"
+ok $rc "plot with an unparsable trace value exits 0"
+like "$err" "b1/trace.csv:3: best_loss: expected a number, got 'abc'" \
+	"the value is reported as file:line with the field"
+sed -n '/badtrace/,/^$/p' "$TMP/mixed-plots/convergence.dat" | grep -q '^2 '
+ok $((1 - $?)) "and left out of the curve, not drawn as 0"
+
+mkdir -p "$R/broken"
+printf '{"status": "finished", "settings": {' >"$R/broken/result.json"
+run "$BBTBENCH" table "$R"
+ok $rc "table with a broken result.json exits 0"
+like "$err" "broken/result.json:1: .*left out" "the broken file is named, with the JSON error"
+like "$err" "1 unreadable result.json left out" "and counted"
+like "$out" "good .*\(n=2\)|good \| \*\*75" "the other runs are tabulated"
+run "$BBTBENCH" table --strict "$R"
+is "$rc" 2 "table --strict refuses the folder: exit 2"
+like "$err" "broken/result.json:1: " "naming the file"
+BBTBENCH_GNUPLOT="$TMP/fakeplot" run "$BBTBENCH" plot "$R" -o "$TMP/mixed-plots"
+ok $rc "plot with a broken result.json exits 0"
+BBTBENCH_GNUPLOT="$TMP/fakeplot" run "$BBTBENCH" plot --strict "$R" -o "$TMP/mixed-plots"
+is "$rc" 2 "plot --strict refuses the folder: exit 2"
 done_testing
