@@ -275,6 +275,15 @@ const char *bbt_resultset_run_dir(const bbt_resultset_t *rs, size_t i)
 	return rs->runs[i].dir;
 }
 
+const char *bbt_resultset_key(const bbt_resultset_t *rs, size_t i, size_t k, const char **value)
+{
+	const bbt_kvlist_t *kv = &rs->runs[i].keys;
+	if (k >= kv->n)
+		return NULL;
+	*value = kv->items[k].value;
+	return kv->items[k].key;
+}
+
 const char *bbt_resultset_value(const bbt_resultset_t *rs, size_t i, const char *key)
 {
 	const bbt_kvlist_t *kv = &rs->runs[i].keys;

@@ -45,6 +45,10 @@ int bbt_resultset_combine_keys(bbt_resultset_t *rs, const char *keys);
 /* The run's folder (holding trace.csv). */
 const char *bbt_resultset_run_dir(const bbt_resultset_t *rs, size_t i);
 
+/* Run i's k-th key as stored ("dim", "optimizer.lr", "run_id", ...), with
+ * its value in *value; NULL past the last. */
+const char *bbt_resultset_key(const bbt_resultset_t *rs, size_t i, size_t k, const char **value);
+
 /* A key's value for run i as text ("500", "cmaes", "0.1"); NULL when the
  * run has no such key. Setting names take '-' or '_'. */
 const char *bbt_resultset_value(const bbt_resultset_t *rs, size_t i, const char *key);

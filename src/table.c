@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "stats.h"
 #include "table.h"
 #include "util.h"
@@ -181,6 +182,136 @@ static int test_cell(const struct cell *c, const struct cell *b, double *p)
 	return rc;
 }
 
+/* ------------------------------------------------------------------ */
+/* What a cell may average: runs that differ in their seeds only */
+
+/* The seeds a cell averages over (with the --pair-by key). */
+static const char *const seed_keys[] = { "seed", "data-seed" };
+#define N_SEED_KEYS (sizeof seed_keys / sizeof seed_keys[0])
+
+/* Keys that are no setting of the experiment: the seeds, the run's name,
+ * and where it read and wrote its files. */
+static int is_seed_or_place(const struct tab *t, const char *key)
+{
+	static const char *const places[] = { "run_id", "out", "data-dir" };
+	for (size_t i = 0; i < N_SEED_KEYS; i++)
+		if (strcmp(key, seed_keys[i]) == 0)
+			return 1;
+	for (size_t i = 0; i < sizeof places / sizeof places[0]; i++)
+		if (strcmp(key, places[i]) == 0)
+			return 1;
+	return strcmp(key, t->p->pair_by) == 0;
+}
+
+/* Run i's value of a key exactly as stored (no '_' or bare-name lookup). */
+static const char *stored_value(const bbt_resultset_t *rs, size_t i, const char *key)
+{
+	const char *k, *v;
+	for (size_t n = 0; (k = bbt_resultset_key(rs, i, n, &v)) != NULL; n++)
+		if (strcmp(k, key) == 0)
+			return v;
+	return NULL;
+}
+
+static int same_cell(const struct tab *t, const bbt_resultset_t *rs, size_t i, size_t j)
+{
+	for (size_t k = 0; k < t->nrk; k++)
+		if (strcmp(value_or_dash(rs, i, t->rk[k]), value_or_dash(rs, j, t->rk[k])) != 0)
+			return 0;
+	return t->p->cols == NULL ||
+	       strcmp(value_or_dash(rs, i, t->p->cols), value_or_dash(rs, j, t->p->cols)) == 0;
+}
+
+#define MAX_DIFFERING 16
+
+/* Add to diff (borrowed names, each once) the settings in which runs i
+ * and j differ. */
+static void add_differing(const struct tab *t, const bbt_resultset_t *rs, size_t i, size_t j,
+                          const char **diff, size_t *nd)
+{
+	size_t runs[2] = { i, j };
+	for (size_t r = 0; r < 2; r++) {
+		const char *k, *v;
+		for (size_t n = 0; (k = bbt_resultset_key(rs, runs[r], n, &v)) != NULL; n++) {
+			const char *other = stored_value(rs, runs[1 - r], k);
+			if ((other != NULL && strcmp(other, v) == 0) || is_seed_or_place(t, k))
+				continue;
+			size_t d = 0;
+			while (d < *nd && strcmp(diff[d], k) != 0)
+				d++;
+			if (d == *nd && *nd < MAX_DIFFERING)
+				diff[(*nd)++] = k;
+		}
+	}
+}
+
+static int same_seeds(const struct tab *t, const bbt_resultset_t *rs, size_t i, size_t j)
+{
+	for (size_t k = 0; k < N_SEED_KEYS; k++)
+		if (strcmp(value_or_dash(rs, i, seed_keys[k]), value_or_dash(rs, j, seed_keys[k])) != 0)
+			return 0;
+	return strcmp(value_or_dash(rs, i, t->p->pair_by), value_or_dash(rs, j, t->p->pair_by)) == 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* A cell's mean ± std is over seeds: runs of one cell that differ in
+ * another setting split it, that setting becoming a row key (said on
+ * stderr; too many to show: refused, naming them). The same settings
+ * and seeds twice (a folder copied) are refused, naming both. */
+static int split_cells(struct tab *t, const bbt_resultset_t *rs, char *err, size_t errlen)
+{
+	size_t n = bbt_resultset_count(rs), nd = 0;
+	const char *diff[MAX_DIFFERING];
+	size_t *first = malloc((n ? n : 1) * sizeof *first), ncells = 0;
+	if (first == NULL)
+		return bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
+	/* A setting in which two runs of a cell differ is one in which one of
+	 * them differs from the cell's first run. */
+	for (size_t i = 0; i < n; i++) {
+		size_t c = 0;
+		while (c < ncells && !same_cell(t, rs, first[c], i))
+			c++;
+		if (c == ncells)
+			first[ncells++] = i;
+		else
+			add_differing(t, rs, i, first[c], diff, &nd);
+	}
+	free(first);
+	if (nd > 0) {
+		qsort(diff, nd, sizeof *diff, cmp_str);
+		char listed[512] = "";
+		for (size_t d = 0; d < nd; d++) {
+			size_t l = strlen(listed);
+			snprintf(listed + l, sizeof listed - l, "%s%s", d ? ", " : "", diff[d]);
+		}
+		if (t->nrk + nd > MAX_ROW_KEYS)
+			return bbt_error(err, errlen, BBT_EINVAL,
+			                 "the runs of one cell differ in %s%s besides their seeds: too "
+			                 "many to split the rows by (at most %d row keys); give --rows "
+			                 "and --cols that tell them apart, or a folder that holds fewer",
+			                 listed, nd == MAX_DIFFERING ? ", ..." : "", MAX_ROW_KEYS);
+		for (size_t d = 0; d < nd; d++)
+			t->rk[t->nrk++] = diff[d];
+		bbt_log(BBT_LOG_INFO, NULL,
+		        "table: the runs of one cell differ in %s besides their seeds: rows split by %s",
+		        listed, nd == 1 ? "it" : "them");
+	}
+	/* Now the runs of a cell differ in nothing but their seeds, so two
+	 * with the same seeds are one run twice. */
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < i; j++)
+			if (same_seeds(t, rs, i, j) && same_cell(t, rs, i, j))
+				return bbt_error(err, errlen, BBT_EINVAL,
+				                 "%s and %s: the same settings and seeds in one cell (one "
+				                 "run copied twice?); leave one out",
+				                 bbt_resultset_run_dir(rs, j), bbt_resultset_run_dir(rs, i));
+	return BBT_OK;
+}
+
 static int build(struct tab *t, const bbt_resultset_t *rs, char *err, size_t errlen)
 {
 	const struct bbt_table_params *p = t->p;
@@ -202,6 +333,9 @@ static int build(struct tab *t, const bbt_resultset_t *rs, char *err, size_t err
 	if (p->cols != NULL && !any_has(rs, p->cols))
 		return bbt_error(err, errlen, BBT_EINVAL,
 		                 "--cols: no run has a setting or option '%s'", p->cols);
+	int rc = split_cells(t, rs, err, errlen);
+	if (rc < 0)
+		return rc;
 
 	t->rows = malloc(n * sizeof *t->rows);
 	t->cols = malloc(n * sizeof *t->cols);
