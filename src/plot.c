@@ -33,7 +33,7 @@ static const char svg_terminal[] =
 struct bbt_plot_params bbt_plot_default_params(void)
 {
 	return (struct bbt_plot_params){ .out_dir = "plots", .by = "optimizer", .y = "train_loss",
-		                             .x = NULL, .metric = "test_acc", .points = 200,
+		                             .x = NULL, .metric = "test_metric", .points = 200,
 		                             .title = NULL };
 }
 
@@ -525,23 +525,6 @@ static int convergence(const bbt_resultset_t *rs, const struct bbt_plot_params *
 	return rc;
 }
 
-static const char *metric_label(const char *m)
-{
-	if (strcmp(m, "test_acc") == 0)
-		return "test accuracy (%)";
-	if (strcmp(m, "test_f1") == 0)
-		return "test F1 (%)";
-	if (strcmp(m, "test_metric") == 0)
-		return "test metric (%)";
-	if (strcmp(m, "dev_metric") == 0)
-		return "best dev metric (%)";
-	if (strcmp(m, "train_loss") == 0)
-		return "best training loss";
-	if (strcmp(m, "api_calls") == 0)
-		return "API calls";
-	return "wall time (s)";
-}
-
 static int metric_vs_key(const bbt_resultset_t *rs, const struct bbt_plot_params *p,
                          const char **groups, size_t ng, char **written, size_t cap,
                          size_t *nw, char *err, size_t errlen)
@@ -644,8 +627,8 @@ static int metric_vs_key(const bbt_resultset_t *rs, const struct bbt_plot_params
 			rc = bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
 	}
 	if (rc == BBT_OK) {
-		char *setup = setup_lines(p->x, metric_label(p->metric), "bottom right opaque", p->by,
-		                          extra.s, p->title);
+		char *setup = setup_lines(p->x, bbt_resultset_metric_label(rs, p->metric),
+		                          "bottom right opaque", p->by, extra.s, p->title);
 		rc = setup ? render(p->out_dir, name, setup, cmd.s, written, cap, nw, err, errlen)
 		           : bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
 		free(setup);

@@ -22,11 +22,16 @@
 static const char *const metric_names[N_METRICS] = {
 	"test_acc", "test_f1", "test_metric", "dev_metric", "train_loss", "api_calls", "wall_time",
 };
+static const char *const metric_labels[N_METRICS] = {
+	"test accuracy (%)", "test F1 (%)", "test metric (%): each task's own", "best dev metric (%)",
+	"best training loss", "API calls", "wall time (s)",
+};
 
 struct record {
 	char *dir;
 	bbt_kvlist_t keys;
 	double metric[N_METRICS];
+	char *task_metric;      /* the task's (paper's) metric: acc, f1, macro_f1; or NULL */
 };
 
 struct bbt_resultset {
@@ -63,6 +68,7 @@ void bbt_resultset_free(bbt_resultset_t *rs)
 		return;
 	for (size_t i = 0; i < rs->n; i++) {
 		free(rs->runs[i].dir);
+		free(rs->runs[i].task_metric);
 		bbt_kvlist_clear(&rs->runs[i].keys);
 	}
 	free(rs->runs);
@@ -159,6 +165,9 @@ static int add_run(bbt_resultset_t *rs, const char *path, int strict, char *err,
 	if (rc == BBT_OK && id != NULL && bbt_kvlist_set(&r->keys, "run_id", id, NULL) < 0)
 		rc = BBT_ENOMEM;
 	json_t *m = json_object_get(j, "metrics");
+	const char *task_metric = json_string_value(json_object_get(m, "metric"));
+	if (rc == BBT_OK && task_metric != NULL && (r->task_metric = bbt_strdup(task_metric)) == NULL)
+		rc = BBT_ENOMEM;
 	for (int i = 0; i < 5; i++)
 		r->metric[i] = num(json_object_get(m, metric_names[i]));
 	r->metric[5] = num(json_object_get(j, "api_calls"));
@@ -313,6 +322,28 @@ double bbt_resultset_metric(const bbt_resultset_t *rs, size_t i, const char *met
 {
 	int m = metric_index(metric);
 	return m < 0 ? NAN : rs->runs[i].metric[m];
+}
+
+const char *bbt_resultset_metric_label(const bbt_resultset_t *rs, const char *metric)
+{
+	int m = metric_index(metric);
+	if (m < 0)
+		return metric;
+	if (strcmp(metric, "test_metric") != 0)
+		return metric_labels[m];
+	/* Named after the task metric, when every run has the same one. */
+	static const char *const task_metrics[][2] = {
+		{ "acc", "test accuracy (%)" }, { "f1", "test F1 (%)" },
+		{ "macro_f1", "test macro-F1 (%)" },
+	};
+	const char *shared = rs->n > 0 ? rs->runs[0].task_metric : NULL;
+	for (size_t i = 1; shared != NULL && i < rs->n; i++)
+		if (rs->runs[i].task_metric == NULL || strcmp(rs->runs[i].task_metric, shared) != 0)
+			shared = NULL;
+	for (size_t t = 0; shared != NULL && t < sizeof task_metrics / sizeof task_metrics[0]; t++)
+		if (strcmp(task_metrics[t][0], shared) == 0)
+			return task_metrics[t][1];
+	return metric_labels[m];
 }
 
 int bbt_resultset_combine_keys(bbt_resultset_t *rs, const char *keys)

@@ -56,6 +56,9 @@ const char *bbt_resultset_value(const bbt_resultset_t *rs, size_t i, const char 
 /* Metrics: test_acc, test_f1, test_metric, dev_metric, train_loss,
  * api_calls, wall_time. NaN when the run has no value. */
 double bbt_resultset_metric(const bbt_resultset_t *rs, size_t i, const char *metric);
+/* Its words in a table header or on an axis ("test accuracy (%)"); for
+ * test_metric the task metric all the runs share, or "each task's own". */
+const char *bbt_resultset_metric_label(const bbt_resultset_t *rs, const char *metric);
 /* 1 for a known metric name. */
 int bbt_resultset_metric_known(const char *metric);
 /* 1 when larger is better (accuracy), 0 when smaller is (loss, cost). */

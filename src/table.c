@@ -19,7 +19,7 @@
 
 struct bbt_table_params bbt_table_default_params(void)
 {
-	return (struct bbt_table_params){ .rows = "optimizer", .cols = NULL, .metric = "test_acc",
+	return (struct bbt_table_params){ .rows = "optimizer", .cols = NULL, .metric = "test_metric",
 		                              .format = "md", .wilcoxon = 0, .alpha = 0.05,
 		                              .pair_by = "seed" };
 }
@@ -39,6 +39,7 @@ struct cell {
 
 struct tab {
 	const struct bbt_table_params *p;
+	const char *metric_label;      /* the metric in words, for headers and notes */
 	char *keybuf;                  /* the row keys, split in place */
 	const char *rk[MAX_ROW_KEYS];
 	size_t nrk;
@@ -419,20 +420,6 @@ static int build(struct tab *t, const bbt_resultset_t *rs, char *err, size_t err
 /* ------------------------------------------------------------------ */
 /* Output */
 
-static const char *metric_label(const char *m)
-{
-	static const char *const names[][2] = {
-		{ "test_acc", "test accuracy (%)" }, { "test_f1", "test F1 (%)" },
-		{ "test_metric", "test metric (%)" }, { "dev_metric", "best dev metric (%)" },
-		{ "train_loss", "best training loss" }, { "api_calls", "API calls" },
-		{ "wall_time", "wall time (s)" },
-	};
-	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-		if (strcmp(names[i][0], m) == 0)
-			return names[i][1];
-	return m;
-}
-
 static void number(const char *metric, double x, char *buf, size_t n)
 {
 	if (bbt_resultset_metric_is_fraction(metric))
@@ -477,7 +464,7 @@ static void footnote(const struct tab *t, int latex, char *buf, size_t n)
 	int off = snprintf(buf, n,
 	                   "%s: mean %s sample standard deviation over runs%s; best of each column "
 	                   "in bold.",
-	                   metric_label(p->metric), latex ? "$\\pm$" : "±",
+	                   t->metric_label, latex ? "$\\pm$" : "±",
 	                   t->counts_differ ? " (n: runs per cell)" : "");
 	if (p->wilcoxon && off > 0 && (size_t)off < n)
 		snprintf(buf + off, n - (size_t)off,
@@ -509,7 +496,7 @@ static void col_header(const struct tab *t, size_t ci, char *buf, size_t n)
 	if (t->p->cols)
 		snprintf(buf, n, "%s=%s", t->p->cols, t->cols[ci]);
 	else
-		snprintf(buf, n, "%s", metric_label(t->p->metric));
+		snprintf(buf, n, "%s", t->metric_label);
 }
 
 static void write_md(const struct tab *t, FILE *f)
@@ -567,7 +554,7 @@ static void write_latex(const struct tab *t, FILE *f)
 	}
 	for (size_t ci = 0; ci < t->ncols; ci++) {
 		fputs(" & ", f);
-		latex_escape(f, t->p->cols ? t->cols[ci] : metric_label(t->p->metric));
+		latex_escape(f, t->p->cols ? t->cols[ci] : t->metric_label);
 	}
 	fputs(" \\\\\n\\midrule\n", f);
 	for (size_t ri = 0; ri < t->nrows; ri++) {
@@ -693,7 +680,7 @@ int bbt_table_write(const bbt_resultset_t *rs, const struct bbt_table_params *p,
 	    strcmp(fmt, "json") != 0)
 		return bbt_error(err, errlen, BBT_EINVAL,
 		                 "--format '%s': expected md, latex, csv or json", fmt);
-	struct tab t = { .p = p };
+	struct tab t = { .p = p, .metric_label = bbt_resultset_metric_label(rs, p->metric) };
 	int rc = build(&t, rs, err, errlen);
 	if (rc == BBT_OK) {
 		if (strcmp(fmt, "md") == 0)

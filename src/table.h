@@ -32,7 +32,8 @@
 struct bbt_table_params {
 	const char *rows;     /* row keys, comma-separated ("optimizer" or "task,optimizer") */
 	const char *cols;     /* column key; NULL: a single column */
-	const char *metric;   /* test_acc | test_f1 | test_metric | dev_metric | train_loss | api_calls | wall_time */
+	const char *metric;   /* test_metric (each task's own, as its paper reports it) | test_acc
+	                       * | test_f1 | dev_metric | train_loss | api_calls | wall_time */
 	const char *format;   /* md | latex | csv | json */
 	int wilcoxon;         /* mark cells significantly different from the column's best */
 	double alpha;         /* significance threshold of that test */

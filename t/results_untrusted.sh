@@ -12,7 +12,7 @@ result() {
 	cat >"$R/$1/result.json" <<EOF
 {"status": "finished", "run_id": "$1",
  "settings": {"optimizer": $2, "dim": $3, "seed": 1, "task": "toy"},
- "metrics": {"test_acc": 0.75, "train_loss": 0.5, "dev_metric": 0.75},
+ "metrics": {"metric": "acc", "test_metric": 0.75, "test_acc": 0.75, "train_loss": 0.5, "dev_metric": 0.75},
  "api_calls": 3, "wall_time_s": 1.0}
 EOF
 	printf 'call,batch,loss,best_loss,dev_metric,wall_s\n1,1,0.9,0.9,,0.1\n2,1,0.8,0.8,0.5,0.2\n3,1,0.7,0.7,,0.3\n' \
@@ -27,7 +27,7 @@ result r3 '"it'"'"'s \"quoted\" \\ @macro"' '"b"'
 if command -v gnuplot >/dev/null 2>&1; then
 	run "$BBTBENCH" plot "$R" --x dim -o "$TMP/plots"
 	ok $rc "plot of hostile names exits 0"
-	[ -s "$TMP/plots/convergence.png" ] && [ -s "$TMP/plots/test_acc-vs-dim.png" ]
+	[ -s "$TMP/plots/convergence.png" ] && [ -s "$TMP/plots/test_metric-vs-dim.png" ]
 	ok $? "and draws both figures"
 	ls "$TMP" | grep -q pwned
 	ok $((1 - $?)) "no command in result.json ran (gnuplot)"
@@ -47,7 +47,7 @@ grep -q '^!' "$TMP/all"
 ok $((1 - $?)) "no line of the scripts or data begins with gnuplot's shell escape"
 cat "$TMP/fake/"*.gp | grep -v '^#' | sed "s/'[^']*'//g" | grep -q '`'
 ok $((1 - $?)) "no backquote from the data outside a single-quoted string of the scripts"
-[ -s "$TMP/fake/test_acc-vs-dim.gp" ] && ! grep -q '"x' "$TMP/fake/convergence.gp"
+[ -s "$TMP/fake/test_metric-vs-dim.gp" ] && ! grep -q '"x' "$TMP/fake/convergence.gp"
 ok $? "data strings are single-quoted in the script (no substitution there)"
 
 # A value of a trace that is not a number is reported where it is and left
@@ -72,7 +72,7 @@ run "$BBTBENCH" table "$R"
 ok $rc "table with a broken result.json exits 0"
 like "$err" "broken/result.json:1: .*left out" "the broken file is named, with the JSON error"
 like "$err" "1 unreadable result.json left out" "and counted"
-like "$out" "good .*\(n=2\)|good \| \*\*75" "the other runs are tabulated"
+like "$out" "good \\| [12] \\| \\*\\*75\\.00\\*\\*" "the other runs are tabulated (split by dim)"
 run "$BBTBENCH" table --strict "$R"
 is "$rc" 2 "table --strict refuses the folder: exit 2"
 like "$err" "broken/result.json:1: " "naming the file"

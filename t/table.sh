@@ -4,7 +4,7 @@
 # sign patterns): cells, bold best, daggers, counts, formats, LaTeX that
 # compiles.
 . "${top_srcdir:-.}/t/lib.sh"
-plan 42
+plan 44
 
 R="$TMP/results/exp"
 # result OPTIMIZER DIM SEED TEST_ACC [STATUS]
@@ -15,7 +15,8 @@ result() {
 {"status": "${5:-finished}", "run_id": "$1-d$2-s$3",
  "settings": {"optimizer": "$1", "dim": $2, "seed": $3, "task": "toy", "alpha": 1.0},
  "optimizer": {"options": {"lr": "0.1"}}, "backend": {"options": {"hidden": "16"}},
- "metrics": {"test_acc": $4, "test_f1": null, "train_loss": 0.5, "dev_metric": 0.75},
+ "metrics": {"metric": "acc", "test_metric": $4, "test_acc": $4, "test_f1": null,
+  "train_loss": 0.5, "dev_metric": 0.75},
  "api_calls": 400, "wall_time_s": 1.25}
 EOF
 }
@@ -109,6 +110,19 @@ else
 	skip "pdflatex not installed"
 fi
 
+# The default metric is each task's own, as its paper reports it: F1 for
+# MRPC, not its accuracy.
+for s in 1 2; do
+	mkdir -p "$TMP/mrpc/s$s"
+	cat >"$TMP/mrpc/s$s/result.json" <<EOF
+{"status": "finished", "run_id": "s$s", "settings": {"optimizer": "X", "seed": $s},
+ "metrics": {"metric": "f1", "test_metric": 0.8$s, "test_acc": 0.7$s, "test_f1": 0.8$s}}
+EOF
+done
+run "$BBTBENCH" table "$TMP/mrpc"
+like "$out" '^\| optimizer \| test F1 \(%\) \|$' "default metric: the task's, F1 for MRPC"
+like "$out" '\| X \| \*\*81\.50 ± 0\.71\*\* \|' "its values, not the accuracy"
+
 # A cell holds runs that differ only in their seeds: runs that differ in
 # another setting (here the budget) are split into rows by it, and said so.
 M="$TMP/mixed/exp"
@@ -118,7 +132,7 @@ mixed() {	# mixed SEED BUDGET TEST_ACC
 {"status": "finished", "run_id": "s$1-b$2",
  "settings": {"optimizer": "X", "seed": $1, "data-seed": -1, "budget": $2, "out": "$M"},
  "optimizer": {"options": {"lr": "0.1"}},
- "metrics": {"test_acc": $3}, "api_calls": $2, "wall_time_s": 1.0}
+ "metrics": {"metric": "acc", "test_metric": $3, "test_acc": $3}, "api_calls": $2}
 EOF
 }
 mixed 1 400 0.60; mixed 2 400 0.70; mixed 3 800 0.80; mixed 4 800 0.90
