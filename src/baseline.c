@@ -65,18 +65,19 @@ static int score_all(const struct bbt_scorer *sc, const bbt_encoded_t *enc, size
 
 /* Task metric of logits + b; also accuracy and F1 when asked. */
 static double metric_with(const float *logits, const bbt_encoded_t *enc, size_t L,
-                          const double *b, enum bbt_metric metric, double *acc, double *f1)
+                          const double *b, enum bbt_metric metric, int positive, double *acc,
+                          double *f1)
 {
 	size_t n = enc->n_seq;
 	float *tmp = malloc((n ? n : 1) * L * sizeof *tmp);
 	if (tmp == NULL)
 		return NAN;
 	bbt_calibrate_apply(logits, n, L, b, tmp);
-	double m = bbt_metric_eval(metric, tmp, n, L, enc->labels);
+	double m = bbt_metric_eval(metric, positive, tmp, n, L, enc->labels);
 	if (acc)
 		*acc = bbt_metric_accuracy(tmp, n, L, enc->labels);
 	if (f1)
-		*f1 = bbt_metric_f1(tmp, n, L, enc->labels);
+		*f1 = bbt_metric_f1(tmp, n, L, enc->labels, positive);
 	free(tmp);
 	return m;
 }
@@ -84,7 +85,7 @@ static double metric_with(const float *logits, const bbt_encoded_t *enc, size_t 
 int bbt_calibration_run(const struct bbt_scorer *sc, const bbt_encoded_t *train,
                         const bbt_encoded_t *dev, const bbt_encoded_t *test,
                         const bbt_encoded_t *cf, size_t L, enum bbt_metric metric,
-                        struct bbt_calibration *cal, char *err, size_t errlen)
+                        int positive, struct bbt_calibration *cal, char *err, size_t errlen)
 {
 	memset(cal, 0, sizeof *cal);
 	if (L > sizeof cal->offsets[0] / sizeof cal->offsets[0][0])
@@ -105,10 +106,10 @@ int bbt_calibration_run(const struct bbt_scorer *sc, const bbt_encoded_t *train,
 		cal->chosen = BBT_CALIBRATION_NONE;
 		for (int v = 0; v < BBT_CALIBRATION_VARIANTS; v++) {
 			const double *b = cal->offsets[v];
-			cal->train_metric[v] = metric_with(lt, train, L, b, metric, NULL, NULL);
-			cal->dev_metric[v] = metric_with(ld, dev, L, b, metric, NULL, NULL);
-			cal->test_metric[v] = metric_with(ls, test, L, b, metric, &cal->test_acc[v],
-			                                  &cal->test_f1[v]);
+			cal->train_metric[v] = metric_with(lt, train, L, b, metric, positive, NULL, NULL);
+			cal->dev_metric[v] = metric_with(ld, dev, L, b, metric, positive, NULL, NULL);
+			cal->test_metric[v] = metric_with(ls, test, L, b, metric, positive,
+			                                  &cal->test_acc[v], &cal->test_f1[v]);
 			if (cal->dev_metric[v] > cal->dev_metric[cal->chosen])
 				cal->chosen = (enum bbt_calibration_variant)v;
 		}

@@ -57,11 +57,11 @@ struct bbt_calibration {
 bbt_dataset_t *bbt_content_free_dataset(size_t n_fields, const char *mask_text);
 
 /* Score train, dev, test and the content-free inputs, compute both
- * corrections and pick one on dev. */
+ * corrections and pick one on dev; `positive` as in bbt_metric_f1. */
 int bbt_calibration_run(const struct bbt_scorer *scorer, const bbt_encoded_t *train,
                         const bbt_encoded_t *dev, const bbt_encoded_t *test,
                         const bbt_encoded_t *content_free, size_t n_labels,
-                        enum bbt_metric metric, struct bbt_calibration *cal,
+                        enum bbt_metric metric, int positive, struct bbt_calibration *cal,
                         char *err, size_t errlen);
 
 const char *bbt_calibration_variant_name(enum bbt_calibration_variant v);

@@ -206,11 +206,6 @@ static double f1_of(const float *logits, size_t n, size_t n_labels, const int *l
 	return 2.0 * (double)tp / (double)(2 * tp + fp + fn);
 }
 
-double bbt_metric_f1(const float *logits, size_t n, size_t n_labels, const int *labels)
-{
-	return f1_of(logits, n, n_labels, labels, 1);
-}
-
 double bbt_metric_macro_f1(const float *logits, size_t n, size_t n_labels, const int *labels)
 {
 	/* Over all n_labels labels, also those absent from gold and
@@ -224,25 +219,33 @@ double bbt_metric_macro_f1(const float *logits, size_t n, size_t n_labels, const
 	return s / (double)n_labels;
 }
 
-double bbt_metric_eval(enum bbt_metric metric, const float *logits, size_t n,
+double bbt_metric_f1(const float *logits, size_t n, size_t n_labels, const int *labels,
+                     int positive)
+{
+	if (positive == BBT_NO_POSITIVE)
+		return bbt_metric_macro_f1(logits, n, n_labels, labels);
+	return f1_of(logits, n, n_labels, labels, positive);
+}
+
+double bbt_metric_eval(enum bbt_metric metric, int positive, const float *logits, size_t n,
                        size_t n_labels, const int *labels)
 {
 	switch (metric) {
 	case BBT_METRIC_ACC: return bbt_metric_accuracy(logits, n, n_labels, labels);
-	case BBT_METRIC_F1: return bbt_metric_f1(logits, n, n_labels, labels);
+	case BBT_METRIC_F1: return bbt_metric_f1(logits, n, n_labels, labels, positive);
 	case BBT_METRIC_MACRO_F1: return bbt_metric_macro_f1(logits, n, n_labels, labels);
 	}
 	return NAN;
 }
 
-double bbt_loss_eval(enum bbt_loss loss, enum bbt_metric metric,
+double bbt_loss_eval(enum bbt_loss loss, enum bbt_metric metric, int positive,
                      const float *logits, size_t n, size_t n_labels,
                      const int *labels)
 {
 	switch (loss) {
 	case BBT_LOSS_CE: return bbt_loss_ce(logits, n, n_labels, labels);
 	case BBT_LOSS_HINGE: return bbt_loss_hinge(logits, n, n_labels, labels);
-	case BBT_LOSS_PERF: return -bbt_metric_eval(metric, logits, n, n_labels, labels);
+	case BBT_LOSS_PERF: return -bbt_metric_eval(metric, positive, logits, n, n_labels, labels);
 	}
 	return NAN;
 }

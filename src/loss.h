@@ -13,8 +13,11 @@
  *
  * Metrics (prediction = arg-max logit, the lowest index on ties):
  *   acc       fraction correct
- *   f1        binary F1 of label 1 (the positive class, MRPC's "paraphrase");
- *             0 when there are no true positives
+ *   f1        the F1 a task reports: that of its positive class (the label
+ *             index `positive`, as the task declares it: MRPC's
+ *             "equivalent"), or with BBT_NO_POSITIVE (three or more labels,
+ *             or a binary task that declares none) the macro-F1; a label's
+ *             F1 is 0 when it has no true positive
  *   macro_f1  unweighted mean over labels of each label's one-vs-rest F1
  *
  * Results are fractions in [0, 1]; the host prints percentages.
@@ -25,6 +28,8 @@
 #include <stddef.h>
 
 #define BBT_HINGE_MARGIN 2.0
+/* `positive` of a task that has no positive class: its F1 is the macro-F1. */
+#define BBT_NO_POSITIVE (-1)
 
 enum bbt_loss {
 	BBT_LOSS_CE = 1,
@@ -45,8 +50,9 @@ const char *bbt_loss_name(enum bbt_loss loss);
 enum bbt_metric bbt_metric_parse(const char *name);
 const char *bbt_metric_name(enum bbt_metric metric);
 
-/* The loss of one variant's logits; `metric` is used by perf only. */
-double bbt_loss_eval(enum bbt_loss loss, enum bbt_metric metric,
+/* The loss of one variant's logits; `metric` (and `positive`, for f1) is
+ * used by perf only. */
+double bbt_loss_eval(enum bbt_loss loss, enum bbt_metric metric, int positive,
                      const float *logits, size_t n, size_t n_labels,
                      const int *labels);
 
@@ -60,12 +66,13 @@ double bbt_loss_hinge(const float *logits, size_t n, size_t n_labels, const int 
 int bbt_loss_grad(enum bbt_loss loss, const float *logits, size_t n, size_t n_labels,
                   const int *labels, float *dlogits);
 
-/* The task metric of one variant's logits. */
-double bbt_metric_eval(enum bbt_metric metric, const float *logits, size_t n,
+/* The task metric of one variant's logits; `positive` as for f1. */
+double bbt_metric_eval(enum bbt_metric metric, int positive, const float *logits, size_t n,
                        size_t n_labels, const int *labels);
 
 double bbt_metric_accuracy(const float *logits, size_t n, size_t n_labels, const int *labels);
-double bbt_metric_f1(const float *logits, size_t n, size_t n_labels, const int *labels);
+double bbt_metric_f1(const float *logits, size_t n, size_t n_labels, const int *labels,
+                     int positive);
 double bbt_metric_macro_f1(const float *logits, size_t n, size_t n_labels, const int *labels);
 
 /* Arg-max of one row of L logits (lowest index on ties). */

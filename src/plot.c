@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "plot.h"
 #include "stats.h"
 #include "util.h"
@@ -32,7 +33,7 @@ static const char svg_terminal[] =
 struct bbt_plot_params bbt_plot_default_params(void)
 {
 	return (struct bbt_plot_params){ .out_dir = "plots", .by = "optimizer", .y = "train_loss",
-		                             .x = NULL, .metric = "test_acc", .points = 200,
+		                             .x = NULL, .metric = "test_metric", .points = 200,
 		                             .title = NULL };
 }
 
@@ -73,15 +74,54 @@ static const char *group_of(const bbt_resultset_t *rs, size_t i, const char *key
 	return v ? v : "-";
 }
 
-/* gnuplot string literal: double quotes, with " and \ escaped. */
+/* Every string that is data (a value read from a result.json, a key or
+ * title from the command line) reaches the .gp and .dat files only
+ * through write_text, because results folders come from other people and
+ * gnuplot runs what a script says: a line break would end the command and
+ * let the next line begin with `!` (a shell command), and a "double-quoted"
+ * string runs `backquoted` commands. So control characters become '?', and
+ * in the script every data string is single-quoted, where gnuplot expands
+ * nothing and only '' is special.
+ *
+ * within: '\'' inside a single-quoted gnuplot string ('' for a quote);
+ * '"' inside a quoted column of a data file, which cannot escape '"' (it
+ * becomes '\''); 0 elsewhere in a data file (its comments). */
+static void write_text(FILE *f, const char *s, char within)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c < 0x20 || c == 0x7f)
+			fputc('?', f);
+		else if (c == '\'' && within == '\'')
+			fputs("''", f);
+		else if (c == '"' && within == '"')
+			fputc('\'', f);
+		else
+			fputc(c, f);
+	}
+}
+
+/* A gnuplot string literal holding s as plain text. */
 static void gp_string(FILE *f, const char *s)
 {
+	fputc('\'', f);
+	write_text(f, s, '\'');
+	fputc('\'', f);
+}
+
+/* The literal of the file NAME.EXT (NAME holds the --x key). */
+static void gp_file(FILE *f, const char *name, const char *ext)
+{
+	fputc('\'', f);
+	write_text(f, name, '\'');
+	fprintf(f, ".%s'", ext);
+}
+
+/* A string column of a data file: xtic() labels. */
+static void dat_string(FILE *f, const char *s)
+{
 	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fputc('\\', f);
-		fputc(*s, f);
-	}
+	write_text(f, s, '"');
 	fputc('"', f);
 }
 
@@ -112,9 +152,46 @@ static int curve_per_step(enum curve c)
 	return c == CURVE_GRAD_COS || c == CURVE_GRAD_RATIO;
 }
 
+/* The columns of trace.csv (results.c writes it); the last three may be
+ * empty, the gradient checks' two are there only with --grad-check. */
+enum { T_CALL, T_BATCH, T_LOSS, T_BEST_LOSS, T_DEV, T_WALL, T_GRAD_COS, T_GRAD_RATIO, T_COLS };
+static const char *const trace_cols[T_COLS] = {
+	"call", "batch", "loss", "best_loss", "dev_metric", "wall_s", "grad_cos", "grad_norm_ratio",
+};
+
+/* Split a row at its commas, in place; the number of fields, or T_COLS + 1
+ * for too many. */
+static size_t split_row(char *line, char **field)
+{
+	size_t nf = 0;
+	for (char *c = line;; c++) {
+		if (nf == T_COLS)
+			return T_COLS + 1;
+		field[nf++] = c;
+		c += strcspn(c, ",");
+		if (*c == '\0')
+			return nf;
+		*c = '\0';
+	}
+}
+
+/* A number in a trace someone may have edited: reported with its place
+ * when it is not one (the caller leaves it out). */
+static int trace_number(const char *path, size_t lineno, char **field, size_t nf, size_t col,
+                        double *x)
+{
+	if (col < nf && bbt_parse_double(field[col], x) == 0)
+		return 0;
+	bbt_log(BBT_LOG_WARNING, NULL, "%s:%zu: %s: expected a number, got '%.40s'; left out", path,
+	        lineno, trace_cols[col], col < nf ? field[col] : "");
+	return -1;
+}
+
 /* v[k]: the curve's value after API call k + 1, or at step k + 1 for the
  * gradient checks (NaN where there is none: before the first dev
- * evaluation, a step the optimizer skipped). */
+ * evaluation, a step the optimizer skipped, a value that is not a number).
+ * Row k of the file is call k, so a row that cannot be read still takes
+ * its place. */
 static int read_trace(const char *run_dir, enum curve curve, double **out, size_t *n, char *err,
                       size_t errlen)
 {
@@ -126,39 +203,63 @@ static int read_trace(const char *run_dir, enum curve curve, double **out, size_
 		free(path);
 		return rc;
 	}
-	size_t cap = 1024, len = 0;
+	size_t cap = 1024, len = 0, lineno = 0;
 	double *v = malloc(cap * sizeof *v), cur = NAN;
 	char line[512];
 	int rc = v ? BBT_OK : bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
 	while (rc == BBT_OK && fgets(line, sizeof line, f) != NULL) {
-		if (line[0] < '0' || line[0] > '9')
+		lineno++;
+		size_t ll = strlen(line), nf = 0;
+		char *field[T_COLS];
+		if (ll > 0 && line[ll - 1] == '\n') {
+			line[--ll] = '\0';
+		} else if (!feof(f)) {
+			int c;
+			while ((c = fgetc(f)) != EOF && c != '\n')
+				;
+			ll = 0;  /* no field of ours is that long */
+		}
+		if (ll > 0 && line[ll - 1] == '\r')
+			line[--ll] = '\0';
+		if (lineno == 1)
 			continue;  /* the header */
-		/* call,batch,loss,best_loss,dev_metric,wall_s[,grad_cos,grad_norm_ratio];
-		 * the optional fields may be empty. */
-		const char *field[8] = { line };
-		size_t nf = 1;
-		for (char *c = line; *c && nf < 8; c++)
-			if (*c == ',')
-				field[nf++] = c + 1;
-		if (nf < 5)
-			continue;
+		if (ll > 0)
+			nf = split_row(line, field);
+		if (nf < T_WALL + 1 || nf > T_COLS) {
+			bbt_log(BBT_LOG_WARNING, NULL,
+			        "%s:%zu: expected %d to %d comma-separated fields (call, batch, loss, "
+			        "best_loss, dev_metric, wall_s, ...); left out", path, lineno,
+			        T_WALL + 1, T_COLS);
+			nf = 0;  /* no field: the row still takes its call's place */
+		}
 		size_t at = len;      /* where this row's value goes */
 		double x = NAN;
 		if (curve == CURVE_DEV) {
-			if (field[4][0] != ',' && field[4][0] != '\0') {
-				x = strtod(field[4], NULL);
+			if (nf > 0 && field[T_DEV][0] != '\0' &&
+			    trace_number(path, lineno, field, nf, T_DEV, &x) == 0)
 				cur = isnan(cur) || x > cur ? x : cur;
-			}
 			x = cur;
 		} else if (curve == CURVE_LOSS) {
-			x = strtod(field[3], NULL);
+			if (nf > 0 && trace_number(path, lineno, field, nf, T_BEST_LOSS, &x) < 0)
+				x = NAN;
 		} else {
-			size_t col = curve == CURVE_GRAD_COS ? 6 : 7;
-			unsigned long step = strtoul(field[1], NULL, 10);
-			if (nf <= col || field[col][0] == ',' || field[col][0] == '\n' || step == 0)
+			size_t col = curve == CURVE_GRAD_COS ? T_GRAD_COS : T_GRAD_RATIO;
+			if (nf <= col || field[col][0] == '\0')
 				continue;
-			x = strtod(field[col], NULL);
-			at = step - 1;
+			long step;
+			/* A step takes at least one call, so one row: a larger one
+			 * is not a step of this run (and would size the array). */
+			if (bbt_parse_long(field[T_BATCH], &step) != 0 || step < 1 ||
+			    (size_t)step > lineno) {
+				bbt_log(BBT_LOG_WARNING, NULL,
+				        "%s:%zu: %s: expected a step number from 1 to the row's, got "
+				        "'%.40s'; left out", path, lineno, trace_cols[T_BATCH],
+				        field[T_BATCH]);
+				continue;
+			}
+			if (trace_number(path, lineno, field, nf, col, &x) < 0)
+				continue;
+			at = (size_t)step - 1;
 		}
 		while (at >= cap) {
 			double *nv = realloc(v, 2 * cap * sizeof *nv);
@@ -219,6 +320,36 @@ static int run_gnuplot(const char *dir, const char *script, char *err, size_t er
 	return BBT_OK;
 }
 
+/* The settings before the plot command: axis labels, the key with its
+ * title, `extra` (lines of our own), the figure's title (NULL: none). The
+ * labels and titles may be data. NULL when out of memory. */
+static char *setup_lines(const char *xlabel, const char *ylabel, const char *key_at,
+                         const char *key_title, const char *extra, const char *title)
+{
+	char *s = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&s, &len);
+	if (f == NULL)
+		return NULL;
+	fputs("set xlabel ", f);
+	gp_string(f, xlabel);
+	fputs("\nset ylabel ", f);
+	gp_string(f, ylabel);
+	fprintf(f, "\nset grid lc rgb \"#d0d0d0\"\nset key %s noenhanced title ", key_at);
+	gp_string(f, key_title);
+	fprintf(f, "\n%s", extra);
+	if (title != NULL) {
+		fputs("set title ", f);
+		gp_string(f, title);
+		fputc('\n', f);
+	}
+	if (fclose(f) != 0) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
 /* Write NAME.gp around the plot command, then render it. */
 static int render(const char *dir, const char *name, const char *setup, const char *plot_cmd,
                   char **written, size_t cap, size_t *nw, char *err, size_t errlen)
@@ -231,12 +362,16 @@ static int render(const char *dir, const char *name, const char *setup, const ch
 		free(gp);
 		return rc;
 	}
-	fprintf(f,
-	        "# bbtbench plot: %s. Edit and re-run `gnuplot %s.gp` here to restyle.\n"
-	        "set encoding utf8\n%s",
-	        name, name, setup);
-	fprintf(f, "%sset output \"%s.png\"\n%s", png_terminal, name, plot_cmd);
-	fprintf(f, "%sset output \"%s.svg\"\nreplot\nunset output\n", svg_terminal, name);
+	fputs("# bbtbench plot: ", f);
+	write_text(f, name, 0);
+	fputs(". Edit and re-run `gnuplot ", f);
+	write_text(f, name, 0);
+	fputs(".gp` here to restyle.\n", f);
+	fprintf(f, "set encoding utf8\n%s%sset output ", setup, png_terminal);
+	gp_file(f, name, "png");
+	fprintf(f, "\n%s%sset output ", plot_cmd, svg_terminal);
+	gp_file(f, name, "svg");
+	fputs("\nreplot\nunset output\n", f);
 	int rc = fclose(f) == 0 ? BBT_OK : bbt_error(err, errlen, BBT_EIO, "%s: write error", gp);
 	free(gp);
 	char script[256];
@@ -306,8 +441,11 @@ static int convergence(const bbt_resultset_t *rs, const struct bbt_plot_params *
 		size_t written_points = 0, runs = 0;
 		for (size_t i = 0; i < nr; i++)
 			runs += strcmp(group_of(rs, i, p->by), groups[g]) == 0;
-		fprintf(dat, "# %s = %s (%zu runs): %s median q1 q3\n", p->by, groups[g], runs,
-		        per_step ? "step" : "calls");
+		fputs("# ", dat);
+		write_text(dat, p->by, 0);
+		fputs(" = ", dat);
+		write_text(dat, groups[g], 0);
+		fprintf(dat, " (%zu runs): %s median q1 q3\n", runs, per_step ? "step" : "calls");
 		size_t last = 0;
 		for (size_t k = 0; k < points; k++) {
 			size_t x = 1 + (size_t)llround((double)k * (double)(max_calls - 1) /
@@ -337,10 +475,12 @@ static int convergence(const bbt_resultset_t *rs, const struct bbt_plot_params *
 		if (written_points == 0)
 			continue;  /* gnuplot refuses an empty block; the group has no data */
 		const char *c = colours[g % N_COLOURS];
-		fprintf(cmd.f, "%s\"%s.dat\" index %zu using 1:3:4 with filledcurves "
-		               "lc rgb \"%s\" notitle, \\\n  \"%s.dat\" index %zu using 1:2 "
-		               "with lines lc rgb \"%s\" lw 2 title ",
-		        block ? ", \\\n  " : "plot ", name, g, c, name, g, c);
+		fputs(block ? ", \\\n  " : "plot ", cmd.f);
+		gp_file(cmd.f, name, "dat");
+		fprintf(cmd.f, " index %zu using 1:3:4 with filledcurves lc rgb \"%s\" notitle, "
+		               "\\\n  ", g, c);
+		gp_file(cmd.f, name, "dat");
+		fprintf(cmd.f, " index %zu using 1:2 with lines lc rgb \"%s\" lw 2 title ", g, c);
 		gp_string(cmd.f, groups[g]);
 		block++;
 	}
@@ -360,13 +500,16 @@ static int convergence(const bbt_resultset_t *rs, const struct bbt_plot_params *
 		rc = bbt_error(err, errlen, BBT_ENOTFOUND, "no %s in the runs' traces to plot",
 		               what[curve]);
 	if (rc == BBT_OK) {
-		char *setup = bbt_asprintf(
-			"set xlabel \"%s\"\nset ylabel \"%s (median, IQR)\"\n"
-			"set grid lc rgb \"#d0d0d0\"\nset key %s noenhanced title \"%s\"\n"
-			"set style fill transparent solid 0.2 noborder\nset xrange [0:%zu]\n%s%s%s",
-			per_step ? "optimizer step" : "API calls", ylabel[curve],
-			dev || curve == CURVE_GRAD_COS ? "bottom right" : "top right", p->by, max_calls,
-			p->title ? "set title \"" : "", p->title ? p->title : "", p->title ? "\"\n" : "");
+		char *ylab = bbt_asprintf("%s (median, IQR)", ylabel[curve]);
+		char *extra = bbt_asprintf("set style fill transparent solid 0.2 noborder\n"
+		                           "set xrange [0:%zu]\n", max_calls);
+		char *setup = ylab && extra
+			? setup_lines(per_step ? "optimizer step" : "API calls", ylab,
+			              dev || curve == CURVE_GRAD_COS ? "bottom right" : "top right",
+			              p->by, extra, p->title)
+			: NULL;
+		free(ylab);
+		free(extra);
 		rc = setup ? render(p->out_dir, name, setup, cmd.s, written, cap, nw, err,
 		                    errlen)
 		           : bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
@@ -380,23 +523,6 @@ static int convergence(const bbt_resultset_t *rs, const struct bbt_plot_params *
 	free(len);
 	free(col);
 	return rc;
-}
-
-static const char *metric_label(const char *m)
-{
-	if (strcmp(m, "test_acc") == 0)
-		return "test accuracy (%)";
-	if (strcmp(m, "test_f1") == 0)
-		return "test F1 (%)";
-	if (strcmp(m, "test_metric") == 0)
-		return "test metric (%)";
-	if (strcmp(m, "dev_metric") == 0)
-		return "best dev metric (%)";
-	if (strcmp(m, "train_loss") == 0)
-		return "best training loss";
-	if (strcmp(m, "api_calls") == 0)
-		return "API calls";
-	return "wall time (s)";
 }
 
 static int metric_vs_key(const bbt_resultset_t *rs, const struct bbt_plot_params *p,
@@ -432,7 +558,13 @@ static int metric_vs_key(const bbt_resultset_t *rs, const struct bbt_plot_params
 	size_t block = 0;
 	for (size_t g = 0; rc == BBT_OK && g < ng; g++) {
 		size_t pts = 0;
-		fprintf(dat, "# %s = %s: %s (or its position) mean std label\n", p->by, groups[g], p->x);
+		fputs("# ", dat);
+		write_text(dat, p->by, 0);
+		fputs(" = ", dat);
+		write_text(dat, groups[g], 0);
+		fputs(": ", dat);
+		write_text(dat, p->x, 0);
+		fputs(" (or its position) mean std label\n", dat);
 		for (size_t k = 0; k < nx; k++) {
 			size_t m = 0;
 			for (size_t i = 0; i < nr; i++) {
@@ -451,7 +583,7 @@ static int metric_vs_key(const bbt_resultset_t *rs, const struct bbt_plot_params
 			else
 				fprintf(dat, "%zu ", k);
 			fprintf(dat, "%.10g %.10g ", mean, isnan(sd) ? 0 : sd);
-			gp_string(dat, xs[k]);
+			dat_string(dat, xs[k]);
 			fputc('\n', dat);
 			pts++;
 		}
@@ -459,10 +591,10 @@ static int metric_vs_key(const bbt_resultset_t *rs, const struct bbt_plot_params
 		if (pts == 0)
 			continue;
 		const char *c = colours[g % N_COLOURS];
-		fprintf(cmd.f,
-		        "%s\"%s.dat\" index %zu using %s with yerrorlines lc rgb \"%s\" lw 2 pt 7 "
-		        "ps 1.5 title ",
-		        block ? ", \\\n  " : "plot ", name, g, numeric ? "1:2:3" : "1:2:3:xtic(4)", c);
+		fputs(block ? ", \\\n  " : "plot ", cmd.f);
+		gp_file(cmd.f, name, "dat");
+		fprintf(cmd.f, " index %zu using %s with yerrorlines lc rgb \"%s\" lw 2 pt 7 ps 1.5 "
+		               "title ", g, numeric ? "1:2:3" : "1:2:3:xtic(4)", c);
 		gp_string(cmd.f, groups[g]);
 		block++;
 	}
@@ -475,28 +607,34 @@ static int metric_vs_key(const bbt_resultset_t *rs, const struct bbt_plot_params
 	if (rc == BBT_OK && block == 0)
 		rc = bbt_error(err, errlen, BBT_ENOTFOUND, "no run has a %s to plot", p->metric);
 	/* A log axis shows d = 50 .. 1000 evenly; the values themselves are
-	 * the tics, and the axis ends at the data (plus the offsets), not at
-	 * gnuplot's next power of ten. */
-	char tics[1024] = "";
-	if (rc == BBT_OK && numeric) {
-		size_t off = (size_t)snprintf(tics, sizeof tics, "set xtics (");
-		for (size_t k = 0; k < nx && off < sizeof tics - 64; k++)
-			off += (size_t)snprintf(tics + off, sizeof tics - off, "%s%s", k ? ", " : "", xs[k]);
-		snprintf(tics + off, sizeof tics - off, ")\n");
+	 * the tics (numbers, as bbt_parse_double accepted them: no text), and
+	 * the axis ends at the data (plus the offsets), not at gnuplot's next
+	 * power of ten. */
+	struct buf extra = { 0 };
+	if (rc == BBT_OK && (extra.f = open_memstream(&extra.s, &extra.len)) == NULL)
+		rc = bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
+	if (rc == BBT_OK) {
+		fputs("set offsets graph 0.05, graph 0.05, graph 0.1, graph 0.1\n", extra.f);
+		if (logx)
+			fputs("set logscale x\nset autoscale xfix\n", extra.f);
+		if (numeric) {
+			fputs("set xtics (", extra.f);
+			for (size_t k = 0; k < nx; k++)
+				fprintf(extra.f, "%s%s", k ? ", " : "", xs[k]);
+			fputs(")\n", extra.f);
+		}
+		if (fclose(extra.f) != 0)
+			rc = bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
 	}
 	if (rc == BBT_OK) {
-		char *setup = bbt_asprintf(
-			"set xlabel \"%s\" noenhanced\nset ylabel \"%s\"\nset grid lc rgb \"#d0d0d0\"\n"
-			"set key bottom right opaque noenhanced title \"%s\"\nset offsets graph 0.05, graph 0.05, graph 0.1, "
-			"graph 0.1\n%s%s%s%s%s",
-			p->x, metric_label(p->metric), p->by,
-			logx ? "set logscale x\nset autoscale xfix\n" : "", tics,
-			p->title ? "set title \"" : "", p->title ? p->title : "", p->title ? "\"\n" : "");
+		char *setup = setup_lines(p->x, bbt_resultset_metric_label(rs, p->metric),
+		                          "bottom right opaque", p->by, extra.s, p->title);
 		rc = setup ? render(p->out_dir, name, setup, cmd.s, written, cap, nw, err, errlen)
 		           : bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
 		free(setup);
 	}
 	free(cmd.s);
+	free(extra.s);
 	free(datpath);
 	free(name);
 	free(xs);

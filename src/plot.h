@@ -29,7 +29,7 @@ struct bbt_plot_params {
 	const char *by;        /* group key: one line per value ["optimizer"] */
 	const char *y;         /* convergence: train_loss | dev_metric ["train_loss"] */
 	const char *x;         /* METRIC-vs-KEY: the key; NULL: no such figure */
-	const char *metric;    /* its metric ["test_acc"] */
+	const char *metric;    /* its metric ["test_metric": each task's own, as its paper] */
 	size_t points;         /* points per convergence curve [200] */
 	const char *title;     /* figure title; NULL: none (papers caption instead) */
 };

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "log.h"
 #include "options.h"
 #include "resultset.h"
 #include "util.h"
@@ -21,16 +22,21 @@
 static const char *const metric_names[N_METRICS] = {
 	"test_acc", "test_f1", "test_metric", "dev_metric", "train_loss", "api_calls", "wall_time",
 };
+static const char *const metric_labels[N_METRICS] = {
+	"test accuracy (%)", "test F1 (%)", "test metric (%): each task's own", "best dev metric (%)",
+	"best training loss", "API calls", "wall time (s)",
+};
 
 struct record {
 	char *dir;
 	bbt_kvlist_t keys;
 	double metric[N_METRICS];
+	char *task_metric;      /* the task's (paper's) metric: acc, f1, macro_f1; or NULL */
 };
 
 struct bbt_resultset {
 	struct record *runs;
-	size_t n, cap, unfinished;
+	size_t n, cap, unfinished, unreadable;
 };
 
 static int metric_index(const char *name)
@@ -62,6 +68,7 @@ void bbt_resultset_free(bbt_resultset_t *rs)
 		return;
 	for (size_t i = 0; i < rs->n; i++) {
 		free(rs->runs[i].dir);
+		free(rs->runs[i].task_metric);
 		bbt_kvlist_clear(&rs->runs[i].keys);
 	}
 	free(rs->runs);
@@ -110,12 +117,21 @@ static double num(json_t *v)
 	return json_is_number(v) ? json_number_value(v) : NAN;
 }
 
-static int add_run(bbt_resultset_t *rs, const char *path, char *err, size_t errlen)
+/* A result.json that is not JSON (a run's copy cut short, a hand edit) is
+ * an error with `strict`, else reported, counted and left out: one bad
+ * file in a folder of other people's runs must not hide all the others. */
+static int add_run(bbt_resultset_t *rs, const char *path, int strict, char *err, size_t errlen)
 {
 	json_error_t jerr;
 	json_t *j = json_load_file(path, 0, &jerr);
-	if (j == NULL)
+	if (j == NULL && strict)
 		return bbt_error(err, errlen, BBT_EFORMAT, "%s:%d: %s", path, jerr.line, jerr.text);
+	if (j == NULL) {
+		bbt_log(BBT_LOG_WARNING, NULL, "%s:%d: %s; left out (--strict refuses the folder)",
+		        path, jerr.line, jerr.text);
+		rs->unreadable++;
+		return BBT_OK;
+	}
 	const char *status = json_string_value(json_object_get(j, "status"));
 	if (status == NULL || strcmp(status, "finished") != 0) {
 		rs->unfinished++;
@@ -149,6 +165,9 @@ static int add_run(bbt_resultset_t *rs, const char *path, char *err, size_t errl
 	if (rc == BBT_OK && id != NULL && bbt_kvlist_set(&r->keys, "run_id", id, NULL) < 0)
 		rc = BBT_ENOMEM;
 	json_t *m = json_object_get(j, "metrics");
+	const char *task_metric = json_string_value(json_object_get(m, "metric"));
+	if (rc == BBT_OK && task_metric != NULL && (r->task_metric = bbt_strdup(task_metric)) == NULL)
+		rc = BBT_ENOMEM;
 	for (int i = 0; i < 5; i++)
 		r->metric[i] = num(json_object_get(m, metric_names[i]));
 	r->metric[5] = num(json_object_get(j, "api_calls"));
@@ -212,7 +231,8 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int bbt_resultset_load(const char *dir, bbt_resultset_t **out, char *err, size_t errlen)
+int bbt_resultset_load(const char *dir, int strict, bbt_resultset_t **out, char *err,
+                       size_t errlen)
 {
 	*out = NULL;
 	struct paths ps = { 0 };
@@ -223,14 +243,19 @@ int bbt_resultset_load(const char *dir, bbt_resultset_t **out, char *err, size_t
 	if (rc == BBT_OK)
 		qsort(ps.v, ps.n, sizeof *ps.v, cmp_str);
 	for (size_t i = 0; rc == BBT_OK && i < ps.n; i++)
-		rc = add_run(rs, ps.v[i], err, errlen);
+		rc = add_run(rs, ps.v[i], strict, err, errlen);
 	for (size_t i = 0; i < ps.n; i++)
 		free(ps.v[i]);
 	free(ps.v);
+	if (rc == BBT_OK && rs->unfinished > 0)
+		bbt_log(BBT_LOG_INFO, NULL, "%s: %zu unfinished runs left out", dir, rs->unfinished);
+	if (rc == BBT_OK && rs->unreadable > 0)
+		bbt_log(BBT_LOG_WARNING, NULL, "%s: %zu unreadable result.json left out", dir,
+		        rs->unreadable);
 	if (rc == BBT_OK && rs->n == 0)
 		rc = bbt_error(err, errlen, BBT_ENOTFOUND,
-		               "%s: no finished run (no result.json with \"status\": \"finished\")",
-		               dir);
+		               "%s: no finished run (no readable result.json with \"status\": "
+		               "\"finished\")", dir);
 	if (rc < 0) {
 		bbt_resultset_free(rs);
 		return rc;
@@ -249,9 +274,23 @@ size_t bbt_resultset_unfinished(const bbt_resultset_t *rs)
 	return rs->unfinished;
 }
 
+size_t bbt_resultset_unreadable(const bbt_resultset_t *rs)
+{
+	return rs->unreadable;
+}
+
 const char *bbt_resultset_run_dir(const bbt_resultset_t *rs, size_t i)
 {
 	return rs->runs[i].dir;
+}
+
+const char *bbt_resultset_key(const bbt_resultset_t *rs, size_t i, size_t k, const char **value)
+{
+	const bbt_kvlist_t *kv = &rs->runs[i].keys;
+	if (k >= kv->n)
+		return NULL;
+	*value = kv->items[k].value;
+	return kv->items[k].key;
 }
 
 const char *bbt_resultset_value(const bbt_resultset_t *rs, size_t i, const char *key)
@@ -283,6 +322,28 @@ double bbt_resultset_metric(const bbt_resultset_t *rs, size_t i, const char *met
 {
 	int m = metric_index(metric);
 	return m < 0 ? NAN : rs->runs[i].metric[m];
+}
+
+const char *bbt_resultset_metric_label(const bbt_resultset_t *rs, const char *metric)
+{
+	int m = metric_index(metric);
+	if (m < 0)
+		return metric;
+	if (strcmp(metric, "test_metric") != 0)
+		return metric_labels[m];
+	/* Named after the task metric, when every run has the same one. */
+	static const char *const task_metrics[][2] = {
+		{ "acc", "test accuracy (%)" }, { "f1", "test F1 (%)" },
+		{ "macro_f1", "test macro-F1 (%)" },
+	};
+	const char *shared = rs->n > 0 ? rs->runs[0].task_metric : NULL;
+	for (size_t i = 1; shared != NULL && i < rs->n; i++)
+		if (rs->runs[i].task_metric == NULL || strcmp(rs->runs[i].task_metric, shared) != 0)
+			shared = NULL;
+	for (size_t t = 0; shared != NULL && t < sizeof task_metrics / sizeof task_metrics[0]; t++)
+		if (strcmp(task_metrics[t][0], shared) == 0)
+			return task_metrics[t][1];
+	return metric_labels[m];
 }
 
 int bbt_resultset_combine_keys(bbt_resultset_t *rs, const char *keys)

@@ -25,14 +25,18 @@
 typedef struct bbt_resultset bbt_resultset_t;
 
 /* Read every finished run under dir, in path order. A result.json that is
- * not valid JSON is an error naming the file; a folder with no finished
- * run is BBT_ENOTFOUND. */
-int bbt_resultset_load(const char *dir, bbt_resultset_t **out, char *err, size_t errlen);
+ * not valid JSON is reported (file:line) and left out, or with `strict` an
+ * error naming it; the runs left out are counted on stderr. A folder with
+ * no finished run is BBT_ENOTFOUND. */
+int bbt_resultset_load(const char *dir, int strict, bbt_resultset_t **out, char *err,
+                       size_t errlen);
 void bbt_resultset_free(bbt_resultset_t *rs);
 
 size_t bbt_resultset_count(const bbt_resultset_t *rs);
-/* result.json files skipped because their run did not finish. */
+/* result.json files skipped because their run did not finish, or because
+ * they are not JSON. */
 size_t bbt_resultset_unfinished(const bbt_resultset_t *rs);
+size_t bbt_resultset_unreadable(const bbt_resultset_t *rs);
 /* A key "k1,k2,..." naming several settings: give every run a value
  * "k1=v1 k2=v2" under that key ("-" for a missing one), so one line of a
  * figure can stand for a combination (e.g. --by q,mu). BBT_ENOMEM or 0. */
@@ -41,6 +45,10 @@ int bbt_resultset_combine_keys(bbt_resultset_t *rs, const char *keys);
 /* The run's folder (holding trace.csv). */
 const char *bbt_resultset_run_dir(const bbt_resultset_t *rs, size_t i);
 
+/* Run i's k-th key as stored ("dim", "optimizer.lr", "run_id", ...), with
+ * its value in *value; NULL past the last. */
+const char *bbt_resultset_key(const bbt_resultset_t *rs, size_t i, size_t k, const char **value);
+
 /* A key's value for run i as text ("500", "cmaes", "0.1"); NULL when the
  * run has no such key. Setting names take '-' or '_'. */
 const char *bbt_resultset_value(const bbt_resultset_t *rs, size_t i, const char *key);
@@ -48,6 +56,9 @@ const char *bbt_resultset_value(const bbt_resultset_t *rs, size_t i, const char 
 /* Metrics: test_acc, test_f1, test_metric, dev_metric, train_loss,
  * api_calls, wall_time. NaN when the run has no value. */
 double bbt_resultset_metric(const bbt_resultset_t *rs, size_t i, const char *metric);
+/* Its words in a table header or on an axis ("test accuracy (%)"); for
+ * test_metric the task metric all the runs share, or "each task's own". */
+const char *bbt_resultset_metric_label(const bbt_resultset_t *rs, const char *metric);
 /* 1 for a known metric name. */
 int bbt_resultset_metric_known(const char *metric);
 /* 1 when larger is better (accuracy), 0 when smaller is (loss, cost). */

@@ -733,11 +733,12 @@ static int evaluate(struct run *r, int split, const double *z, double *metric, d
 	else
 		r->test_calls++;
 	if (rc == BBT_OK) {
-		*metric = bbt_metric_eval(r->task->metric, all, enc->n_seq, r->L, enc->labels);
+		*metric = bbt_metric_eval(r->task->metric, r->task->positive, all, enc->n_seq, r->L,
+		                          enc->labels);
 		if (acc)
 			*acc = bbt_metric_accuracy(all, enc->n_seq, r->L, enc->labels);
 		if (f1)
-			*f1 = bbt_metric_f1(all, enc->n_seq, r->L, enc->labels);
+			*f1 = bbt_metric_f1(all, enc->n_seq, r->L, enc->labels, r->task->positive);
 	}
 	free(all);
 	return rc;
@@ -806,7 +807,8 @@ static int loop(struct run *r, char *err, size_t errlen)
 		size_t written = 0;
 		for (size_t v = 0; v < m; v++) {
 			r->loss[v] = bbt_loss_eval(bbt_loss_parse(r->cfg->loss), r->task->metric,
-			                           r->logits + v * nt * r->L, nt, r->L, train->labels);
+			                           r->task->positive, r->logits + v * nt * r->L, nt, r->L,
+			                           train->labels);
 			r->calls++;
 			if (isnan(r->best_loss) || r->loss[v] < r->best_loss) {
 				r->best_loss = r->loss[v];
@@ -901,7 +903,7 @@ static int calibrate_scores(struct run *r, const double *z, char *err, size_t er
 	if (rc == BBT_OK)
 		rc = bbt_calibration_run(&sc, r->enc[SPLIT_TRAIN], r->enc[SPLIT_DEV],
 		                         r->enc[SPLIT_TEST], r->content_free, r->L, r->task->metric,
-		                         &r->cal, err, errlen);
+		                         r->task->positive, &r->cal, err, errlen);
 	r->calibrated = rc == BBT_OK;
 	return rc;
 }
@@ -942,8 +944,8 @@ static int run_baseline(struct run *r, double *test_metric, double *test_acc, do
 		return bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
 	int rc = score_split(r, train, NULL, lt, err, errlen);
 	if (rc == BBT_OK)
-		r->best_loss = bbt_loss_eval(bbt_loss_parse(r->cfg->loss), r->task->metric, lt,
-		                             train->n_seq, r->L, train->labels);
+		r->best_loss = bbt_loss_eval(bbt_loss_parse(r->cfg->loss), r->task->metric,
+		                             r->task->positive, lt, train->n_seq, r->L, train->labels);
 	free(lt);
 	r->stop_reason = "baseline";
 	if (rc == BBT_OK && strcmp(r->cfg->method, "calibrated") == 0) {
@@ -1094,6 +1096,11 @@ static json_t *result_json(struct run *r, const char *status, double test_metric
 	json_object_set_new(task, "file", json_string(r->task->path));
 	json_object_set_new(task, "template", json_string(r->task->template_text));
 	json_object_set_new(task, "metric", json_string(bbt_metric_name(r->task->metric)));
+	/* what test_f1 is: this label's F1, or (null) the macro-F1 */
+	json_object_set_new(task, "positive",
+	                    r->task->positive == BBT_NO_POSITIVE
+	                            ? json_null()
+	                            : json_string(r->task->label_words[r->task->positive]));
 	for (size_t l = 0; l < r->L; l++) {
 		json_array_append_new(words, json_string(r->task->label_words[l]));
 		json_array_append_new(ids, json_integer(r->label_ids[l]));

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "stats.h"
 #include "table.h"
 #include "util.h"
@@ -18,7 +19,7 @@
 
 struct bbt_table_params bbt_table_default_params(void)
 {
-	return (struct bbt_table_params){ .rows = "optimizer", .cols = NULL, .metric = "test_acc",
+	return (struct bbt_table_params){ .rows = "optimizer", .cols = NULL, .metric = "test_metric",
 		                              .format = "md", .wilcoxon = 0, .alpha = 0.05,
 		                              .pair_by = "seed" };
 }
@@ -38,6 +39,7 @@ struct cell {
 
 struct tab {
 	const struct bbt_table_params *p;
+	const char *metric_label;      /* the metric in words, for headers and notes */
 	char *keybuf;                  /* the row keys, split in place */
 	const char *rk[MAX_ROW_KEYS];
 	size_t nrk;
@@ -181,6 +183,136 @@ static int test_cell(const struct cell *c, const struct cell *b, double *p)
 	return rc;
 }
 
+/* ------------------------------------------------------------------ */
+/* What a cell may average: runs that differ in their seeds only */
+
+/* The seeds a cell averages over (with the --pair-by key). */
+static const char *const seed_keys[] = { "seed", "data-seed" };
+#define N_SEED_KEYS (sizeof seed_keys / sizeof seed_keys[0])
+
+/* Keys that are no setting of the experiment: the seeds, the run's name,
+ * and where it read and wrote its files. */
+static int is_seed_or_place(const struct tab *t, const char *key)
+{
+	static const char *const places[] = { "run_id", "out", "data-dir" };
+	for (size_t i = 0; i < N_SEED_KEYS; i++)
+		if (strcmp(key, seed_keys[i]) == 0)
+			return 1;
+	for (size_t i = 0; i < sizeof places / sizeof places[0]; i++)
+		if (strcmp(key, places[i]) == 0)
+			return 1;
+	return strcmp(key, t->p->pair_by) == 0;
+}
+
+/* Run i's value of a key exactly as stored (no '_' or bare-name lookup). */
+static const char *stored_value(const bbt_resultset_t *rs, size_t i, const char *key)
+{
+	const char *k, *v;
+	for (size_t n = 0; (k = bbt_resultset_key(rs, i, n, &v)) != NULL; n++)
+		if (strcmp(k, key) == 0)
+			return v;
+	return NULL;
+}
+
+static int same_cell(const struct tab *t, const bbt_resultset_t *rs, size_t i, size_t j)
+{
+	for (size_t k = 0; k < t->nrk; k++)
+		if (strcmp(value_or_dash(rs, i, t->rk[k]), value_or_dash(rs, j, t->rk[k])) != 0)
+			return 0;
+	return t->p->cols == NULL ||
+	       strcmp(value_or_dash(rs, i, t->p->cols), value_or_dash(rs, j, t->p->cols)) == 0;
+}
+
+#define MAX_DIFFERING 16
+
+/* Add to diff (borrowed names, each once) the settings in which runs i
+ * and j differ. */
+static void add_differing(const struct tab *t, const bbt_resultset_t *rs, size_t i, size_t j,
+                          const char **diff, size_t *nd)
+{
+	size_t runs[2] = { i, j };
+	for (size_t r = 0; r < 2; r++) {
+		const char *k, *v;
+		for (size_t n = 0; (k = bbt_resultset_key(rs, runs[r], n, &v)) != NULL; n++) {
+			const char *other = stored_value(rs, runs[1 - r], k);
+			if ((other != NULL && strcmp(other, v) == 0) || is_seed_or_place(t, k))
+				continue;
+			size_t d = 0;
+			while (d < *nd && strcmp(diff[d], k) != 0)
+				d++;
+			if (d == *nd && *nd < MAX_DIFFERING)
+				diff[(*nd)++] = k;
+		}
+	}
+}
+
+static int same_seeds(const struct tab *t, const bbt_resultset_t *rs, size_t i, size_t j)
+{
+	for (size_t k = 0; k < N_SEED_KEYS; k++)
+		if (strcmp(value_or_dash(rs, i, seed_keys[k]), value_or_dash(rs, j, seed_keys[k])) != 0)
+			return 0;
+	return strcmp(value_or_dash(rs, i, t->p->pair_by), value_or_dash(rs, j, t->p->pair_by)) == 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* A cell's mean ± std is over seeds: runs of one cell that differ in
+ * another setting split it, that setting becoming a row key (said on
+ * stderr; too many to show: refused, naming them). The same settings
+ * and seeds twice (a folder copied) are refused, naming both. */
+static int split_cells(struct tab *t, const bbt_resultset_t *rs, char *err, size_t errlen)
+{
+	size_t n = bbt_resultset_count(rs), nd = 0;
+	const char *diff[MAX_DIFFERING];
+	size_t *first = malloc((n ? n : 1) * sizeof *first), ncells = 0;
+	if (first == NULL)
+		return bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
+	/* A setting in which two runs of a cell differ is one in which one of
+	 * them differs from the cell's first run. */
+	for (size_t i = 0; i < n; i++) {
+		size_t c = 0;
+		while (c < ncells && !same_cell(t, rs, first[c], i))
+			c++;
+		if (c == ncells)
+			first[ncells++] = i;
+		else
+			add_differing(t, rs, i, first[c], diff, &nd);
+	}
+	free(first);
+	if (nd > 0) {
+		qsort(diff, nd, sizeof *diff, cmp_str);
+		char listed[512] = "";
+		for (size_t d = 0; d < nd; d++) {
+			size_t l = strlen(listed);
+			snprintf(listed + l, sizeof listed - l, "%s%s", d ? ", " : "", diff[d]);
+		}
+		if (t->nrk + nd > MAX_ROW_KEYS)
+			return bbt_error(err, errlen, BBT_EINVAL,
+			                 "the runs of one cell differ in %s%s besides their seeds: too "
+			                 "many to split the rows by (at most %d row keys); give --rows "
+			                 "and --cols that tell them apart, or a folder that holds fewer",
+			                 listed, nd == MAX_DIFFERING ? ", ..." : "", MAX_ROW_KEYS);
+		for (size_t d = 0; d < nd; d++)
+			t->rk[t->nrk++] = diff[d];
+		bbt_log(BBT_LOG_INFO, NULL,
+		        "table: the runs of one cell differ in %s besides their seeds: rows split by %s",
+		        listed, nd == 1 ? "it" : "them");
+	}
+	/* Now the runs of a cell differ in nothing but their seeds, so two
+	 * with the same seeds are one run twice. */
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < i; j++)
+			if (same_seeds(t, rs, i, j) && same_cell(t, rs, i, j))
+				return bbt_error(err, errlen, BBT_EINVAL,
+				                 "%s and %s: the same settings and seeds in one cell (one "
+				                 "run copied twice?); leave one out",
+				                 bbt_resultset_run_dir(rs, j), bbt_resultset_run_dir(rs, i));
+	return BBT_OK;
+}
+
 static int build(struct tab *t, const bbt_resultset_t *rs, char *err, size_t errlen)
 {
 	const struct bbt_table_params *p = t->p;
@@ -202,6 +334,9 @@ static int build(struct tab *t, const bbt_resultset_t *rs, char *err, size_t err
 	if (p->cols != NULL && !any_has(rs, p->cols))
 		return bbt_error(err, errlen, BBT_EINVAL,
 		                 "--cols: no run has a setting or option '%s'", p->cols);
+	int rc = split_cells(t, rs, err, errlen);
+	if (rc < 0)
+		return rc;
 
 	t->rows = malloc(n * sizeof *t->rows);
 	t->cols = malloc(n * sizeof *t->cols);
@@ -285,20 +420,6 @@ static int build(struct tab *t, const bbt_resultset_t *rs, char *err, size_t err
 /* ------------------------------------------------------------------ */
 /* Output */
 
-static const char *metric_label(const char *m)
-{
-	static const char *const names[][2] = {
-		{ "test_acc", "test accuracy (%)" }, { "test_f1", "test F1 (%)" },
-		{ "test_metric", "test metric (%)" }, { "dev_metric", "best dev metric (%)" },
-		{ "train_loss", "best training loss" }, { "api_calls", "API calls" },
-		{ "wall_time", "wall time (s)" },
-	};
-	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-		if (strcmp(names[i][0], m) == 0)
-			return names[i][1];
-	return m;
-}
-
 static void number(const char *metric, double x, char *buf, size_t n)
 {
 	if (bbt_resultset_metric_is_fraction(metric))
@@ -343,7 +464,7 @@ static void footnote(const struct tab *t, int latex, char *buf, size_t n)
 	int off = snprintf(buf, n,
 	                   "%s: mean %s sample standard deviation over runs%s; best of each column "
 	                   "in bold.",
-	                   metric_label(p->metric), latex ? "$\\pm$" : "±",
+	                   t->metric_label, latex ? "$\\pm$" : "±",
 	                   t->counts_differ ? " (n: runs per cell)" : "");
 	if (p->wilcoxon && off > 0 && (size_t)off < n)
 		snprintf(buf + off, n - (size_t)off,
@@ -375,7 +496,7 @@ static void col_header(const struct tab *t, size_t ci, char *buf, size_t n)
 	if (t->p->cols)
 		snprintf(buf, n, "%s=%s", t->p->cols, t->cols[ci]);
 	else
-		snprintf(buf, n, "%s", metric_label(t->p->metric));
+		snprintf(buf, n, "%s", t->metric_label);
 }
 
 static void write_md(const struct tab *t, FILE *f)
@@ -433,7 +554,7 @@ static void write_latex(const struct tab *t, FILE *f)
 	}
 	for (size_t ci = 0; ci < t->ncols; ci++) {
 		fputs(" & ", f);
-		latex_escape(f, t->p->cols ? t->cols[ci] : metric_label(t->p->metric));
+		latex_escape(f, t->p->cols ? t->cols[ci] : t->metric_label);
 	}
 	fputs(" \\\\\n\\midrule\n", f);
 	for (size_t ri = 0; ri < t->nrows; ri++) {
@@ -559,7 +680,7 @@ int bbt_table_write(const bbt_resultset_t *rs, const struct bbt_table_params *p,
 	    strcmp(fmt, "json") != 0)
 		return bbt_error(err, errlen, BBT_EINVAL,
 		                 "--format '%s': expected md, latex, csv or json", fmt);
-	struct tab t = { .p = p };
+	struct tab t = { .p = p, .metric_label = bbt_resultset_metric_label(rs, p->metric) };
 	int rc = build(&t, rs, err, errlen);
 	if (rc == BBT_OK) {
 		if (strcmp(fmt, "md") == 0)

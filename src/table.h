@@ -10,9 +10,12 @@
  *     | zo-adam   | 80.10 ± 2.20 †   | 83.40 ± 1.10     |
  *
  * A cell is the mean ± sample standard deviation (n - 1) over the runs
- * that share its row and column values (the seeds, and any setting that is
- * neither a row nor a column key); "(n=K)" follows every cell when the
- * cells hold different numbers of runs. The best cell of each column is in
+ * that share its row and column values and differ only in their seeds
+ * ("seed", "data-seed", the --pair-by key; where a run was written does not
+ * count): runs that differ in another setting or option split the cell,
+ * that key becoming one more row key (said on stderr), and a run repeated
+ * in a cell is an error naming both folders. "(n=K)" follows every cell
+ * when the cells hold different numbers of runs. The best cell of each column is in
  * bold (highest accuracy, F1, dev metric; lowest loss, calls, time). With
  * the Wilcoxon test, a cell whose runs, paired with the best cell's by
  * seed, differ significantly (two-sided, exact for n <= 25; see stats.h) is
@@ -29,7 +32,8 @@
 struct bbt_table_params {
 	const char *rows;     /* row keys, comma-separated ("optimizer" or "task,optimizer") */
 	const char *cols;     /* column key; NULL: a single column */
-	const char *metric;   /* test_acc | test_f1 | test_metric | dev_metric | train_loss | api_calls | wall_time */
+	const char *metric;   /* test_metric (each task's own, as its paper reports it) | test_acc
+	                       * | test_f1 | dev_metric | train_loss | api_calls | wall_time */
 	const char *format;   /* md | latex | csv | json */
 	int wilcoxon;         /* mark cells significantly different from the column's best */
 	double alpha;         /* significance threshold of that test */

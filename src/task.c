@@ -517,14 +517,38 @@ static int check_template(struct ctx *c, const bbt_task_t *t, int line)
 	return BBT_OK;
 }
 
-enum { K_NAME, K_DESCRIPTION, K_METRIC, K_FIELDS, K_TEMPLATE, K_LABELS, K_TRAIN, K_DEV,
-       K_TEST, K_KSHOT, K_GENERATOR, K_COUNT };
+enum { K_NAME, K_DESCRIPTION, K_METRIC, K_FIELDS, K_TEMPLATE, K_LABELS, K_POSITIVE, K_TRAIN,
+       K_DEV, K_TEST, K_KSHOT, K_GENERATOR, K_COUNT };
 static const char *const top_keys[K_COUNT] = {
-	"name", "description", "metric", "fields", "template", "labels", "train", "dev",
+	"name", "description", "metric", "fields", "template", "labels", "positive", "train", "dev",
 	"test", "kshot", "generator",
 };
-static const char top_keys_list[] =
-	"name, description, metric, fields, template, labels, train, dev, test, kshot, generator";
+static const char top_keys_list[] = "name, description, metric, fields, template, labels, "
+                                    "positive, train, dev, test, kshot, generator";
+
+/* `positive: VALUE`: the label (by its value) whose F1 a binary task
+ * reports. */
+static int parse_positive(struct ctx *c, bbt_task_t *t, yaml_node_t *n, char **values)
+{
+	char *v;
+	int rc = text_dup(c, n, "positive", &v);
+	if (rc < 0)
+		return rc;
+	if (t->n_labels != 2)
+		rc = bbt_error(c->err, c->errlen, BBT_EFORMAT,
+		               "%s:%d: positive: only a task of 2 labels has a positive class, this "
+		               "one has %zu (its F1 is the macro-F1)",
+		               c->path, line_of(n), t->n_labels);
+	for (size_t i = 0; rc == 0 && i < t->n_labels && t->positive == BBT_NO_POSITIVE; i++)
+		if (strcmp(values[i], v) == 0)
+			t->positive = (int)i;
+	if (rc == 0 && t->positive == BBT_NO_POSITIVE)
+		rc = bbt_error(c->err, c->errlen, BBT_EFORMAT,
+		               "%s:%d: positive: \"%s\" is not a label value (expected \"%s\" or "
+		               "\"%s\")", c->path, line_of(n), v, values[0], values[1]);
+	free(v);
+	return rc;
+}
 
 static int parse_task(struct ctx *c, bbt_task_t *t)
 {
@@ -623,11 +647,19 @@ static int parse_task(struct ctx *c, bbt_task_t *t)
 
 	char **values = NULL;
 	rc = parse_labels(c, t, val[K_LABELS], &values);
+	t->positive = BBT_NO_POSITIVE;
 	if (rc == 0 && t->metric == BBT_METRIC_F1 && t->n_labels != 2)
 		rc = bbt_error(c->err, c->errlen, BBT_EFORMAT,
-		               "%s:%d: metric: f1 is the binary F1 of label 1 and needs exactly 2 "
+		               "%s:%d: metric: f1 is the F1 of a positive class and needs exactly 2 "
 		               "labels, this task has %zu (use macro_f1)", c->path,
 		               line_of(val[K_METRIC]), t->n_labels);
+	if (rc == 0 && val[K_POSITIVE] != NULL)
+		rc = parse_positive(c, t, val[K_POSITIVE], values);
+	if (rc == 0 && t->metric == BBT_METRIC_F1 && t->positive == BBT_NO_POSITIVE)
+		rc = bbt_error(c->err, c->errlen, BBT_EFORMAT,
+		               "%s:%d: metric: f1 is the F1 of the positive class: expected "
+		               "positive: VALUE naming one of the labels", c->path,
+		               line_of(val[K_METRIC]));
 
 	static const int src_keys[] = { K_TRAIN, K_DEV, K_TEST, K_KSHOT };
 	struct bbt_source **slots[] = { &t->train, &t->dev, &t->test, &t->kshot };

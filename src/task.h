@@ -9,12 +9,13 @@
  *
  *     name: sst2
  *     description: SST-2 binary sentiment (GLUE)
- *     metric: acc                     # acc | f1 | macro_f1
+ *     metric: acc                     # the paper's: acc | f1 | macro_f1
  *     fields: [sentence]
  *     template: "{sentence} . It was {mask} ."
  *     labels:                         # label order = logit order
  *       - {value: "0", word: bad}
  *       - {value: "1", word: great}
+ *     positive: "1"                   # binary: the class test_f1 is the F1 of
  *     train:
  *       file: SST-2/train.tsv
  *       format: tsv                   # tsv | tsv-quoted | csv | jsonl
@@ -75,7 +76,9 @@ struct bbt_task {
 	char *name;
 	char *description;
 	char *path;                /* the YAML file it was read from */
-	enum bbt_metric metric;
+	enum bbt_metric metric;    /* the paper's metric: test_metric, dev selection, perf */
+	int positive;              /* a binary task's positive class (label index), whose F1
+	                            * test_f1 is; BBT_NO_POSITIVE: test_f1 is the macro-F1 */
 	size_t n_fields;
 	char **fields;             /* field names used by the template */
 	char *template_text;       /* e.g. "{sentence} . It was {mask} ." */

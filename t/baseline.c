@@ -78,7 +78,8 @@ int main(void)
 	              *cfe = fake_split(3, 1);
 	struct bbt_scorer sc = { biased, NULL };
 	struct bbt_calibration cal;
-	is_int(bbt_calibration_run(&sc, tr, dv, te, cfe, 2, BBT_METRIC_ACC, &cal, err, sizeof err),
+	is_int(bbt_calibration_run(&sc, tr, dv, te, cfe, 2, BBT_METRIC_ACC, BBT_NO_POSITIVE, &cal,
+	                           err, sizeof err),
 	       BBT_OK, "calibration runs");
 	is_double(cal.test_metric[BBT_CALIBRATION_NONE], 0.5, 0, "raw scores: 50%%");
 	is_double(cal.offsets[BBT_CALIBRATION_CONTEXTUAL][1] - cal.offsets[BBT_CALIBRATION_CONTEXTUAL][0],

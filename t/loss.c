@@ -14,7 +14,7 @@
 
 int main(void)
 {
-	plan(55);
+	plan(61);
 
 	/* --- names --- */
 	is_int(bbt_loss_parse("ce"), BBT_LOSS_CE, "parse ce");
@@ -93,32 +93,45 @@ int main(void)
 		const float l[] = { 1, 1, 0, 0, 2, 1, 0, 3 };
 		const int y[] = { 0, 1, 0, 1 };
 		is_double(bbt_metric_accuracy(l, 4, 2, y), 0.75, TOL, "accuracy with ties");
-		is_double(bbt_loss_eval(BBT_LOSS_PERF, BBT_METRIC_ACC, l, 4, 2, y), -0.75, TOL,
-		          "perf with acc is -accuracy");
-		is_double(bbt_metric_eval(BBT_METRIC_ACC, l, 4, 2, y), 0.75, TOL, "metric_eval acc");
+		is_double(bbt_loss_eval(BBT_LOSS_PERF, BBT_METRIC_ACC, BBT_NO_POSITIVE, l, 4, 2, y),
+		          -0.75, TOL, "perf with acc is -accuracy");
+		is_double(bbt_metric_eval(BBT_METRIC_ACC, BBT_NO_POSITIVE, l, 4, 2, y), 0.75, TOL,
+		          "metric_eval acc");
 	}
 
-	/* --- binary F1 of label 1 ---
+	/* --- binary F1 of the positive class, label 1 here ---
 	 * gold 1 1 0 0 1, predicted 1 0 1 0 1: tp 2, fp 1, fn 1, F1 = 4/6. */
 	{
 		const float l[] = { 0, 1, 1, 0, 0, 1, 1, 0, 0, 1 };
 		const int y[] = { 1, 1, 0, 0, 1 };
-		is_double(bbt_metric_f1(l, 5, 2, y), 4.0 / 6.0, TOL, "F1 tp=2 fp=1 fn=1");
-		is_double(bbt_loss_eval(BBT_LOSS_PERF, BBT_METRIC_F1, l, 5, 2, y), -4.0 / 6.0, TOL,
+		is_double(bbt_metric_f1(l, 5, 2, y, 1), 4.0 / 6.0, TOL, "F1 tp=2 fp=1 fn=1");
+		is_double(bbt_loss_eval(BBT_LOSS_PERF, BBT_METRIC_F1, 1, l, 5, 2, y), -4.0 / 6.0, TOL,
 		          "perf with f1 is -F1");
 		/* Nothing positive in gold or predictions: 0, not 0/0. */
 		const float neg[] = { 1, 0, 1, 0 };
 		const int y00[] = { 0, 0 }, y11[] = { 1, 1 };
-		double f = bbt_metric_f1(neg, 2, 2, y00);
+		double f = bbt_metric_f1(neg, 2, 2, y00, 1);
 		ok(f == 0.0, "F1 with no positives at all is 0 (not NaN)");
-		is_double(bbt_metric_f1(neg, 2, 2, y11), 0.0, TOL, "F1 with no predicted positive is 0");
+		is_double(bbt_metric_f1(neg, 2, 2, y11, 1), 0.0, TOL, "F1 with no predicted positive is 0");
 		const float pos[] = { 0, 1, 0, 1 };
-		is_double(bbt_metric_f1(pos, 2, 2, y00), 0.0, TOL, "F1 with no gold positive is 0");
-		is_double(bbt_metric_f1(pos, 2, 2, y11), 1.0, TOL, "F1 perfect is 1");
+		is_double(bbt_metric_f1(pos, 2, 2, y00, 1), 0.0, TOL, "F1 with no gold positive is 0");
+		is_double(bbt_metric_f1(pos, 2, 2, y11, 1), 1.0, TOL, "F1 perfect is 1");
 		/* A tie [0.5, 0.5] predicts 0, so a positive there is a miss. */
 		const float tie[] = { 0.5f, 0.5f, 0, 1 };
 		const int yt[] = { 1, 1 };
-		is_double(bbt_metric_f1(tie, 2, 2, yt), 2.0 / 3.0, TOL, "F1: a tie predicts label 0");
+		is_double(bbt_metric_f1(tie, 2, 2, yt, 1), 2.0 / 3.0, TOL, "F1: a tie predicts label 0");
+	}
+
+	/* --- binary F1 of a positive class at label 0 (the same data as above):
+	 * label 0: tp 1, fp 1, fn 1 -> 2/4; not label 1's 4/6. */
+	{
+		const float l[] = { 0, 1, 1, 0, 0, 1, 1, 0, 0, 1 };
+		const int y[] = { 1, 1, 0, 0, 1 };
+		is_double(bbt_metric_f1(l, 5, 2, y, 0), 0.5, TOL, "F1 of a positive class at label 0");
+		is_double(bbt_metric_eval(BBT_METRIC_F1, 0, l, 5, 2, y), 0.5, TOL,
+		          "metric_eval f1 takes the positive class");
+		is_double(bbt_loss_eval(BBT_LOSS_PERF, BBT_METRIC_F1, 0, l, 5, 2, y), -0.5, TOL,
+		          "perf with f1 is minus the positive class's F1");
 	}
 
 	/* --- macro-F1, 3 labels ---
@@ -131,8 +144,12 @@ int main(void)
 		const float l[] = { 1, 0, 0,  0, 1, 0,  0, 1, 0,  0, 1, 0,  0, 0, 1,  1, 0, 0 };
 		const int y[] = { 0, 0, 1, 1, 2, 2 };
 		is_double(bbt_metric_macro_f1(l, 6, 3, y), 59.0 / 90.0, TOL, "macro-F1 3 labels");
-		is_double(bbt_loss_eval(BBT_LOSS_PERF, BBT_METRIC_MACRO_F1, l, 6, 3, y), -59.0 / 90.0,
-		          TOL, "perf with macro_f1");
+		/* Three labels have no positive class: the F1 reported is the macro-F1,
+		 * not label 1's 4/5. */
+		is_double(bbt_metric_f1(l, 6, 3, y, BBT_NO_POSITIVE), 59.0 / 90.0, TOL,
+		          "F1 of 3 labels without a positive class is the macro-F1");
+		is_double(bbt_loss_eval(BBT_LOSS_PERF, BBT_METRIC_MACRO_F1, BBT_NO_POSITIVE, l, 6, 3, y),
+		          -59.0 / 90.0, TOL, "perf with macro_f1");
 		/* A label absent from gold and predictions counts 0. */
 		const float p[] = { 1, 0, 0, 0, 1, 0 };
 		const int yp[] = { 0, 1 };
@@ -141,15 +158,27 @@ int main(void)
 		is_double(bbt_metric_accuracy(l, 6, 3, y), 4.0 / 6.0, TOL, "accuracy 3 labels");
 	}
 
+	/* --- four labels (AG News): gold 0 1 2 3 0 1 2 3, predicted
+	 * 0 1 2 0 0 2 2 3: F1 4/5, 2/3, 4/5, 2/3, macro 11/15; label 1's
+	 * ("Sports") 2/3 is not the task's F1. */
+	{
+		const float l[] = { 1, 0, 0, 0,  0, 1, 0, 0,  0, 0, 1, 0,  1, 0, 0, 0,
+		                    1, 0, 0, 0,  0, 0, 1, 0,  0, 0, 1, 0,  0, 0, 0, 1 };
+		const int y[] = { 0, 1, 2, 3, 0, 1, 2, 3 };
+		is_double(bbt_metric_macro_f1(l, 8, 4, y), 11.0 / 15.0, TOL, "macro-F1 4 labels");
+		is_double(bbt_metric_f1(l, 8, 4, y, BBT_NO_POSITIVE), 11.0 / 15.0, TOL,
+		          "F1 of 4 labels without a positive class is the macro-F1");
+	}
+
 	/* --- dispatch and degenerate input --- */
 	{
 		const float l[] = { 1, 2, 0.5f, 0, 0, 3 };
 		const int y[] = { 0, 2 };
-		is_double(bbt_loss_eval(BBT_LOSS_CE, BBT_METRIC_ACC, l, 2, 3, y),
+		is_double(bbt_loss_eval(BBT_LOSS_CE, BBT_METRIC_ACC, BBT_NO_POSITIVE, l, 2, 3, y),
 		          bbt_loss_ce(l, 2, 3, y), 0.0, "loss_eval ce");
-		is_double(bbt_loss_eval(BBT_LOSS_HINGE, BBT_METRIC_ACC, l, 2, 3, y),
+		is_double(bbt_loss_eval(BBT_LOSS_HINGE, BBT_METRIC_ACC, BBT_NO_POSITIVE, l, 2, 3, y),
 		          bbt_loss_hinge(l, 2, 3, y), 0.0, "loss_eval hinge");
-		ok(isnan(bbt_loss_eval(0, BBT_METRIC_ACC, l, 2, 3, y)), "unknown loss is NaN");
+		ok(isnan(bbt_loss_eval(0, BBT_METRIC_ACC, BBT_NO_POSITIVE, l, 2, 3, y)), "unknown loss is NaN");
 		const int bad[] = { 0, 3 };
 		ok(isnan(bbt_loss_ce(l, 2, 3, bad)) && isnan(bbt_loss_hinge(l, 2, 3, bad)),
 		   "a label out of range makes the loss NaN");
@@ -173,9 +202,9 @@ int main(void)
 			for (size_t k = 0; k < 6; k++) {
 				float keep = l[k];
 				l[k] = (float)(keep + h);
-				double up = bbt_loss_eval(which[w], BBT_METRIC_ACC, l, 2, 3, y);
+				double up = bbt_loss_eval(which[w], BBT_METRIC_ACC, BBT_NO_POSITIVE, l, 2, 3, y);
 				l[k] = (float)(keep - h);
-				double down = bbt_loss_eval(which[w], BBT_METRIC_ACC, l, 2, 3, y);
+				double down = bbt_loss_eval(which[w], BBT_METRIC_ACC, BBT_NO_POSITIVE, l, 2, 3, y);
 				l[k] = keep;
 				double fd = (up - down) / (2 * h), e = fabs(fd - g[k]);
 				worst = e > worst ? e : worst;

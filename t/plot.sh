@@ -31,14 +31,14 @@ is "$(printf '%s\n' "$out" | wc -l)" 4 "four figures listed"
 P="$TMP/r/small/plots"
 is_png "$P/convergence.png" && is_svg "$P/convergence.svg"
 ok $? "convergence.png and .svg: non-empty, the right formats"
-is_png "$P/test_acc-vs-dim.png" && is_svg "$P/test_acc-vs-dim.svg"
-ok $? "test_acc-vs-dim.png and .svg"
+is_png "$P/test_metric-vs-dim.png" && is_svg "$P/test_metric-vs-dim.svg"
+ok $? "test_metric-vs-dim.png and .svg"
 # median and quartiles: 10 runs, 5 per distribution, at 200 points at most
 awk '!/^#/ && NF == 4 && !($3 <= $2 && $2 <= $4) { bad = 1 } END { exit bad }' \
 	"$P/convergence.dat"
 ok $? "q1 <= median <= q3 at every point"
 is "$(grep -c '^#' "$P/convergence.dat")" 2 "one curve per distribution"
-like "$(cat "$P/convergence.gp")" 'set ylabel "best training loss' "labelled axes"
+like "$(cat "$P/convergence.gp")" "set ylabel 'best training loss" "labelled axes"
 
 run "$BBTBENCH" plot "$TMP/r/small" -y dev_metric --by seed --x optimizer.distribution \
 	-m dev_metric -o "$TMP/p2"

@@ -4,7 +4,7 @@
 # sign patterns): cells, bold best, daggers, counts, formats, LaTeX that
 # compiles.
 . "${top_srcdir:-.}/t/lib.sh"
-plan 35
+plan 44
 
 R="$TMP/results/exp"
 # result OPTIMIZER DIM SEED TEST_ACC [STATUS]
@@ -15,7 +15,8 @@ result() {
 {"status": "${5:-finished}", "run_id": "$1-d$2-s$3",
  "settings": {"optimizer": "$1", "dim": $2, "seed": $3, "task": "toy", "alpha": 1.0},
  "optimizer": {"options": {"lr": "0.1"}}, "backend": {"options": {"hidden": "16"}},
- "metrics": {"test_acc": $4, "test_f1": null, "train_loss": 0.5, "dev_metric": 0.75},
+ "metrics": {"metric": "acc", "test_metric": $4, "test_acc": $4, "test_f1": null,
+  "train_loss": 0.5, "dev_metric": 0.75},
  "api_calls": 400, "wall_time_s": 1.25}
 EOF
 }
@@ -77,11 +78,13 @@ run "$BBTBENCH" table "$TMP/results" --rows optimizer,seed --cols dim --metric t
 like "$(line 'A | 1')" '^\| A \| 1 \| \*\*0\.5000\*\* \| \*\*0\.5000\*\* \|$' \
 	"two row keys; one run per cell: no std; ties all bold"
 run "$BBTBENCH" table "$TMP/results" --rows lr --metric api_calls
-like "$out" '\| 0\.1 \| \*\*400 ± 0\*\* \|' "a bare plugin option name as row key; api_calls"
+like "$out" '\| 0\.1 \| 50 \| A \| \*\*400 ± 0\*\* \(n=6\) \|' \
+	"a bare plugin option name as row key; api_calls; rows split by dim and optimizer"
 run "$BBTBENCH" table "$TMP/results/exp" --metric wall_time
-like "$out" '\| A \| \*\*1\.2 ± 0\.0\*\* \(n=12\) \|' "default rows: optimizer; one folder down works too"
+like "$out" '\| A \| 50 \| \*\*1\.2 ± 0\.0\*\* \(n=6\) \|' \
+	"default rows: optimizer (split by dim); one folder down works too"
 run "$BBTBENCH" table "$TMP/results" --metric test_f1
-like "$out" '\| A \| – \|' "a metric the runs lack: an empty cell"
+like "$out" '\| A \| 50 \| – \|' "a metric the runs lack: an empty cell"
 
 run "$BBTBENCH" table "$TMP/results" --rows nosuchkey
 is "$rc" 2 "unknown row key: exit 2"
@@ -106,6 +109,44 @@ else
 	skip "pdflatex not installed"
 	skip "pdflatex not installed"
 fi
+
+# The default metric is each task's own, as its paper reports it: F1 for
+# MRPC, not its accuracy.
+for s in 1 2; do
+	mkdir -p "$TMP/mrpc/s$s"
+	cat >"$TMP/mrpc/s$s/result.json" <<EOF
+{"status": "finished", "run_id": "s$s", "settings": {"optimizer": "X", "seed": $s},
+ "metrics": {"metric": "f1", "test_metric": 0.8$s, "test_acc": 0.7$s, "test_f1": 0.8$s}}
+EOF
+done
+run "$BBTBENCH" table "$TMP/mrpc"
+like "$out" '^\| optimizer \| test F1 \(%\) \|$' "default metric: the task's, F1 for MRPC"
+like "$out" '\| X \| \*\*81\.50 ± 0\.71\*\* \|' "its values, not the accuracy"
+
+# A cell holds runs that differ only in their seeds: runs that differ in
+# another setting (here the budget) are split into rows by it, and said so.
+M="$TMP/mixed/exp"
+mixed() {	# mixed SEED BUDGET TEST_ACC
+	mkdir -p "$M/s$1-b$2"
+	cat >"$M/s$1-b$2/result.json" <<EOF
+{"status": "finished", "run_id": "s$1-b$2",
+ "settings": {"optimizer": "X", "seed": $1, "data-seed": -1, "budget": $2, "out": "$M"},
+ "optimizer": {"options": {"lr": "0.1"}},
+ "metrics": {"metric": "acc", "test_metric": $3, "test_acc": $3}, "api_calls": $2}
+EOF
+}
+mixed 1 400 0.60; mixed 2 400 0.70; mixed 3 800 0.80; mixed 4 800 0.90
+run "$BBTBENCH" table "$TMP/mixed"
+ok $rc "runs that differ in a setting: table exits 0"
+like "$out" '^\| optimizer \| budget \| test accuracy \(%\) \|$' "split into rows by that setting"
+like "$out" '\| X \| 400 \| 65\.00 ± 7\.07 \|' "the budget 400 runs in one cell"
+like "$out" '\| X \| 800 \| \*\*85\.00 ± 7\.07\*\* \|' "the budget 800 runs in another"
+like "$err" "differ in budget besides their seeds" "the differing setting is named"
+# The same run twice in a cell (a copied folder) is not two seeds.
+cp -r "$M/s1-b400" "$M/copy"
+run "$BBTBENCH" table "$TMP/mixed"
+is "$rc" 2 "the same settings and seeds twice in a cell: exit 2"
+like "$err" "copy.* and .*s1-b400.*: the same settings and seeds" "both runs named"
 
 # Every command of this family documents itself.
 for cmd in grid table plot; do

@@ -158,6 +158,7 @@ static void test_contents(const char *top)
 	ok(t != NULL, "mrpc loads");
 	if (t != NULL) {
 		is_int(t->metric, BBT_METRIC_F1, "mrpc: metric f1");
+		is_int(t->positive, 1, "mrpc: the positive class is \"1\" (equivalent), label 1");
 		is_string(t->label_words[0], "No", "mrpc: label 0 (not paraphrase) -> No");
 		is_string(t->label_words[1], "Yes", "mrpc: label 1 (paraphrase) -> Yes");
 		is_string(t->train->label.parts[0].name, "Quality", "mrpc: label column Quality");
@@ -247,6 +248,7 @@ static void test_good_minimal(void)
 		is_int(t->test->header, 1, "tsv: header defaults to true");
 		is_int(t->test->line, 8, "source line is where it is declared");
 		is_string(t->path, p, "task remembers its path");
+		is_int(t->positive, BBT_NO_POSITIVE, "no positive: key: no positive class");
 	}
 	bbt_task_free(t);
 
@@ -299,6 +301,18 @@ static void test_bad(void)
 	        "labels: [{value: a, word: A}, {value: b, word: B}, {value: c, word: C}]\n"
 	        "test: {file: x, format: tsv, columns: {sentence: 0, label: 1}}\n",
 	        2, "needs exactly 2", "f1 with three labels");
+	bad_str("posmulti.yaml",
+	        "name: t\nmetric: macro_f1\nfields: [sentence]\ntemplate: \"{sentence} {mask}\"\n"
+	        "labels: [{value: a, word: A}, {value: b, word: B}, {value: c, word: C}]\n"
+	        "positive: b\ngenerator: toy\n",
+	        6, "only a task of 2 labels has a positive class", "positive with three labels");
+	bad_str("posvalue.yaml", GOOD_HEAD "positive: great\n", 12,
+	        "positive: \"great\" is not a label value (expected \"0\" or \"1\")",
+	        "positive names a word, not a value");
+	bad_str("f1nopos.yaml",
+	        "name: t\nmetric: f1\nfields: [sentence]\ntemplate: \"{sentence} {mask}\"\n"
+	        "labels: [{value: a, word: A}, {value: b, word: B}]\ngenerator: toy\n",
+	        2, "expected positive: VALUE", "f1 without a positive class");
 
 	/* Truncated in the middle of a flow mapping. */
 	const char *full = GOOD_HEAD;
