@@ -3,7 +3,7 @@
 # and `table` read their result.json and trace.csv as data, never as code,
 # and report (then skip) what they cannot read.
 . "${top_srcdir:-.}/t/lib.sh"
-plan 17
+plan 18
 
 R="$TMP/results"
 # result DIR OPTIMIZER_JSON DIM_JSON: a finished run with a short trace
@@ -57,12 +57,14 @@ R="$TMP/mixed"
 result g1 '"good"' 1
 result g2 '"good"' 2
 result b1 '"badtrace"' 1
-printf 'call,batch,loss,best_loss,dev_metric,wall_s\n1,1,0.9,0.9,,0.1\n2,1,0.8,abc,,0.2\n3,1,0.7,0.7,,0.3\n' \
+printf 'call,batch,loss,best_loss,dev_metric,wall_s\n1,1,0.9,0.9,,0.1\n2,1,0.8,abc,,0.2\n3,1,0.7,\033]0;x\007,,0.3\n' \
 	>"$R/b1/trace.csv"
 BBTBENCH_GNUPLOT="$TMP/fakeplot" run "$BBTBENCH" plot "$R" -o "$TMP/mixed-plots"
 ok $rc "plot with an unparsable trace value exits 0"
 like "$err" "b1/trace.csv:3: best_loss: expected a number, got 'abc'" \
 	"the value is reported as file:line with the field"
+like "$err" "b1/trace.csv:4: best_loss: expected a number, got '\?\]0;x\?'" \
+	"a value's terminal escape sequence reaches stderr defused"
 sed -n '/badtrace/,/^$/p' "$TMP/mixed-plots/convergence.dat" | grep -q '^2 '
 ok $((1 - $?)) "and left out of the curve, not drawn as 0"
 
