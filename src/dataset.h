@@ -39,7 +39,13 @@ struct bbt_dataset {
 
 typedef struct bbt_dataset bbt_dataset_t;
 
-/* Read `path` (already joined with the data dir) as source `src` of `task`. */
+/* The longest line (or quoted multi-line record) a reader accepts, in
+ * bytes: the real data sets' longest example is a few KB, and a file
+ * without line ends must not be read into memory whole. */
+#define BBT_DATASET_MAX_LINE (1L << 20)
+
+/* Read `path` (already joined with the data dir) as source `src` of `task`.
+ * Only regular files are read: a FIFO or a device is refused (BBT_EIO). */
 int bbt_dataset_read(const bbt_task_t *task, const struct bbt_source *src,
                      const char *path, bbt_dataset_t **out, char *err, size_t errlen);
 

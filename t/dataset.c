@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "dataset.h"
@@ -327,6 +328,59 @@ static void test_bad(void)
 	bbt_task_free(t);
 }
 
+/* Inputs that are not data files must be refused at once, not read
+ * forever: a FIFO with no writer, an endless device, a line without end. */
+static void test_not_files(void)
+{
+	bbt_task_t *t = make_task("[sentence]", LABELS01, GLUE_SST);
+	bbt_dataset_t *ds = NULL;
+	char err[BBT_ERRLEN];
+
+	const char *fifo = tmp_path("fifo.tsv");
+	if (mkfifo(fifo, 0600) == 0) {
+		int rc = bbt_dataset_read(t, t->test, fifo, &ds, err, sizeof err);
+		ok(rc == BBT_EIO && ds == NULL, "a FIFO is refused, not waited on");
+		like(err, "fifo.tsv: not a regular file", "FIFO: message names the file and why");
+	} else {
+		skip(2, "mkfifo failed");
+	}
+	int rc = bbt_dataset_read(t, t->test, "/dev/zero", &ds, err, sizeof err);
+	ok(rc == BBT_EIO && ds == NULL, "/dev/zero is refused, not read without end");
+	like(err, "/dev/zero: not a regular file (expected GLUE TSV",
+	     "/dev/zero: message names the file and the expected format");
+
+	/* A line longer than any example of the real data sets (their longest
+	 * is a few KB): refused before it is all in memory. */
+	size_t long_len = (size_t)BBT_DATASET_MAX_LINE + 10;
+	char *text = malloc(long_len + 32);
+	if (text != NULL) {
+		int head = snprintf(text, 32, "sentence\tlabel\n");
+		memset(text + head, 'x', long_len);
+		memcpy(text + head + long_len, "\t1\n", 4);
+		bad(t, "longline.tsv", text, (size_t)head + long_len + 4, BBT_EFORMAT, 2,
+		    "line longer than", "an over-long line");
+		free(text);
+	} else {
+		skip(3, "out of memory");
+	}
+
+	/* Messages carry the whole path and the reason, however deep the
+	 * data folder is. */
+	char deep[1200];
+	int n = snprintf(deep, sizeof deep, "%s", tmpdir);
+	for (int i = 0; i < 9; i++)
+		n += snprintf(deep + n, sizeof deep - (size_t)n, "/%0100d", i);
+	snprintf(deep + n, sizeof deep - (size_t)n, "/train.tsv");
+	rc = bbt_dataset_read(t, t->test, deep, &ds, err, sizeof err);
+	char want[1400];
+	snprintf(want, sizeof want,
+	         "%s: no such file (expected GLUE TSV with a header naming sentence, label)", deep);
+	ok(rc == BBT_ENOTFOUND, "a missing file under a %zu-byte path is BBT_ENOTFOUND",
+	   strlen(deep));
+	is_string(err, want, "long path: the message keeps the reason and the expected format");
+	bbt_task_free(t);
+}
+
 static void test_subset(void)
 {
 	bbt_task_t *t = make_task("[sentence]", LABELS01, GLUE_SST);
@@ -398,6 +452,7 @@ int main(void)
 	test_csv();
 	test_snli_kshot();
 	test_bad();
+	test_not_files();
 	test_subset();
 	test_toy();
 	for (int i = 0; i < n_tmp; i++)
