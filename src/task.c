@@ -674,6 +674,42 @@ static size_t line_at(const char *s, size_t off)
 	return line;
 }
 
+/* libyaml's scanner looks at every open flow level on each token, so the
+ * document loader takes a minute over a value nested 100,000 deep. The
+ * event stream shows the depth as it grows: stop at BBT_TASK_MAX_DEPTH.
+ * Syntax errors are left to the loader, which reports them in full. */
+static int check_depth(const char *path, const char *data, size_t len, char *err,
+                       size_t errlen)
+{
+	yaml_parser_t parser;
+	if (!yaml_parser_initialize(&parser))
+		return bbt_error(err, errlen, BBT_ENOMEM, "%s: out of memory", path);
+	yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
+	int depth = 0, rc = BBT_OK;
+	for (;;) {
+		yaml_event_t ev;
+		if (!yaml_parser_parse(&parser, &ev))
+			break;
+		yaml_event_type_t type = ev.type;
+		size_t line = ev.start_mark.line + 1;
+		yaml_event_delete(&ev);
+		if (type == YAML_STREAM_END_EVENT)
+			break;
+		if (type == YAML_SEQUENCE_START_EVENT || type == YAML_MAPPING_START_EVENT) {
+			if (++depth > BBT_TASK_MAX_DEPTH) {
+				rc = bbt_error(err, errlen, BBT_EFORMAT,
+				               "%s:%zu: nested deeper than %d levels, expected a task "
+				               "mapping (4 levels)", path, line, BBT_TASK_MAX_DEPTH);
+				break;
+			}
+		} else if (type == YAML_SEQUENCE_END_EVENT || type == YAML_MAPPING_END_EVENT) {
+			depth--;
+		}
+	}
+	yaml_parser_delete(&parser);
+	return rc;
+}
+
 int bbt_task_load(const char *path, bbt_task_t **task, char *err, size_t errlen)
 {
 	*task = NULL;
@@ -689,6 +725,14 @@ int bbt_task_load(const char *path, bbt_task_t **task, char *err, size_t errlen)
 	if (S_ISDIR(st.st_mode))
 		return bbt_error(err, errlen, BBT_EIO, "%s: is a directory (expected a task YAML file)",
 		                 path);
+	/* A FIFO would block in open(2), a device never end. */
+	if (!S_ISREG(st.st_mode))
+		return bbt_error(err, errlen, BBT_EIO,
+		                 "%s: not a regular file (expected a task YAML file)", path);
+	if (st.st_size > BBT_TASK_MAX_BYTES)
+		return bbt_error(err, errlen, BBT_EFORMAT,
+		                 "%s:1: %lld bytes, expected a task file of at most %d bytes", path,
+		                 (long long)st.st_size, BBT_TASK_MAX_BYTES);
 	int rc = bbt_file_read(path, &data, &len, err, errlen);
 	if (rc < 0)
 		return rc;
@@ -697,6 +741,11 @@ int bbt_task_load(const char *path, bbt_task_t **task, char *err, size_t errlen)
 		rc = bbt_error(err, errlen, BBT_EFORMAT,
 		               "%s:%zu: invalid UTF-8 byte 0x%02x, expected UTF-8 text", path,
 		               line_at(data, bad), (unsigned char)data[bad]);
+		free(data);
+		return rc;
+	}
+
+	if ((rc = check_depth(path, data, len, err, errlen)) < 0) {
 		free(data);
 		return rc;
 	}

@@ -90,6 +90,12 @@ struct bbt_task {
 
 typedef struct bbt_task bbt_task_t;
 
+/* A task file is a page of YAML: larger files, and values nested deeper
+ * than BBT_TASK_MAX_DEPTH (a task needs 4 levels), are refused before
+ * they are parsed. */
+#define BBT_TASK_MAX_BYTES (64 * 1024)
+#define BBT_TASK_MAX_DEPTH 32
+
 /* Parse a task YAML file. Errors name the file and line ("tasks/rte.yaml:12:
  * labels: expected a list of {value, word}"). */
 int bbt_task_load(const char *path, bbt_task_t **task, char *err, size_t errlen);
