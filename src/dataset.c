@@ -582,7 +582,7 @@ static int column_value(struct reader *r, size_t c, size_t part0, const char **o
 	return 0;
 }
 
-/* Label text -> label index; -2 for the unlabelled marker "-". */
+/* Label text -> label index; -2 for the task's unlabelled marker. */
 static int label_index(struct reader *r, const char *value, size_t line, int *label)
 {
 	/* Tolerate spaces around a label: they never distinguish two labels. */
@@ -598,8 +598,8 @@ static int label_index(struct reader *r, const char *value, size_t line, int *la
 			return 0;
 		}
 	}
-	if (len == 1 && value[0] == '-') {
-		/* SNLI: no majority among the annotators, not a label. */
+	const char *skip = r->task->unlabelled;
+	if (skip != NULL && strlen(skip) == len && memcmp(skip, value, len) == 0) {
 		*label = -2;
 		return 0;
 	}
@@ -819,8 +819,8 @@ int bbt_dataset_read(const bbt_task_t *task, const struct bbt_source *src,
 	if (rc == 0 && ds->n == 0) {
 		if (ds->skipped > 0)
 			rc = bbt_error(err, errlen, BBT_EFORMAT,
-			               "%s: no labelled examples (%zu rows marked \"-\")", path,
-			               ds->skipped);
+			               "%s: no labelled examples (%zu rows marked \"%s\")", path,
+			               ds->skipped, task->unlabelled);
 		else if (!r.any)
 			rc = bbt_error(err, errlen, BBT_EFORMAT, "%s:1: empty file, expected %s", path,
 			               expect);

@@ -12,9 +12,9 @@
  *     data/RTE/train.tsv:17: label "maybe" is not one of entailment, not_entailment
  *
  * Non-UTF-8 bytes, a missing column, an empty file, a label outside the
- * task's label set: each an error (BBT_EFORMAT), never a crash. Rows the
- * data set itself marks as unlabelled (SNLI's gold_label "-") are skipped
- * and counted in `skipped`.
+ * task's label set: each an error (BBT_EFORMAT), never a crash. Rows
+ * whose label is the task's `unlabelled` value (SNLI's gold_label "-")
+ * are skipped and counted in `skipped`.
  */
 #ifndef BBT_DATASET_H
 #define BBT_DATASET_H
@@ -34,7 +34,7 @@ struct bbt_dataset {
 	size_t n_fields;
 	size_t n;
 	struct bbt_example *ex;
-	size_t skipped;    /* unlabelled rows skipped (SNLI "-") */
+	size_t skipped;    /* rows skipped as unlabelled (task->unlabelled) */
 };
 
 typedef struct bbt_dataset bbt_dataset_t;
@@ -75,8 +75,9 @@ struct bbt_splits_params {
 };
 
 struct bbt_splits {
-	bbt_dataset_t *train;          /* k per label */
-	bbt_dataset_t *dev;            /* k per label */
+	bbt_dataset_t *train;          /* k per label; its `skipped` counts the whole
+	                                  file the shots came from */
+	bbt_dataset_t *dev;            /* k per label; host-sampled: skipped 0 */
 	bbt_dataset_t *test;           /* the full evaluation file, else k-shot test.tsv */
 	char *train_from;              /* file the shots were taken from */
 	char *test_from;               /* file the test set was read from */

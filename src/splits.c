@@ -156,6 +156,8 @@ static int sample_into(const bbt_task_t *task, const bbt_dataset_t *full, size_t
 	out->dev = bbt_dataset_subset(full, di, nd);
 	if (out->train == NULL || out->dev == NULL)
 		rc = bbt_error(err, errlen, BBT_ENOMEM, "%s: out of memory", full->path);
+	else
+		out->train->skipped = full->skipped;  /* counted once, with the file */
 done:
 	free(counts);
 	free(ti);

@@ -517,14 +517,33 @@ static int check_template(struct ctx *c, const bbt_task_t *t, int line)
 	return BBT_OK;
 }
 
-enum { K_NAME, K_DESCRIPTION, K_METRIC, K_FIELDS, K_TEMPLATE, K_LABELS, K_TRAIN, K_DEV,
-       K_TEST, K_KSHOT, K_GENERATOR, K_COUNT };
+/* The value that marks a row as unlabelled in this task's files. It may
+ * not also be a label's value in any of them. */
+static int parse_unlabelled(struct ctx *c, bbt_task_t *t, yaml_node_t *n)
+{
+	int rc = text_dup(c, n, "unlabelled", &t->unlabelled);
+	if (rc < 0)
+		return rc;
+	const struct bbt_source *sources[] = { t->train, t->dev, t->test, t->kshot };
+	for (size_t s = 0; s < sizeof sources / sizeof sources[0]; s++)
+		for (size_t i = 0; sources[s] != NULL && i < t->n_labels; i++)
+			if (strcmp(sources[s]->label_values[i], t->unlabelled) == 0)
+				return bbt_error(c->err, c->errlen, BBT_EFORMAT,
+				                 "%s:%d: unlabelled: \"%s\" is the value of label %s, "
+				                 "expected a value no label has", c->path, line_of(n),
+				                 t->unlabelled, t->label_words[i]);
+	return BBT_OK;
+}
+
+enum { K_NAME, K_DESCRIPTION, K_METRIC, K_FIELDS, K_TEMPLATE, K_LABELS, K_UNLABELLED,
+       K_TRAIN, K_DEV, K_TEST, K_KSHOT, K_GENERATOR, K_COUNT };
 static const char *const top_keys[K_COUNT] = {
-	"name", "description", "metric", "fields", "template", "labels", "train", "dev",
-	"test", "kshot", "generator",
+	"name", "description", "metric", "fields", "template", "labels", "unlabelled", "train",
+	"dev", "test", "kshot", "generator",
 };
 static const char top_keys_list[] =
-	"name, description, metric, fields, template, labels, train, dev, test, kshot, generator";
+	"name, description, metric, fields, template, labels, unlabelled, train, dev, test, kshot, "
+	"generator";
 
 static int parse_task(struct ctx *c, bbt_task_t *t)
 {
@@ -637,6 +656,9 @@ static int parse_task(struct ctx *c, bbt_task_t *t)
 			                  val[src_keys[i]], values, slots[i]);
 	free_strv(values, t->n_labels);
 	if (rc < 0)
+		return rc;
+
+	if (val[K_UNLABELLED] != NULL && (rc = parse_unlabelled(c, t, val[K_UNLABELLED])) < 0)
 		return rc;
 
 	if (val[K_GENERATOR] != NULL) {
@@ -811,6 +833,7 @@ void bbt_task_free(bbt_task_t *t)
 	free(t->template_text);
 	free_strv(t->label_words, t->n_labels);
 	free(t->generator);
+	free(t->unlabelled);
 	free(t);
 }
 

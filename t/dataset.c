@@ -47,12 +47,14 @@ static const char *write_str(const char *name, const char *text)
 }
 
 /* A task with `fields` and `labels` whose test source is `source` (the
- * YAML body of the source mapping, indented by two). */
-static bbt_task_t *make_task(const char *fields, const char *labels, const char *source)
+ * YAML body of the source mapping, indented by two), and the top-level
+ * lines `extra`. */
+static bbt_task_t *make_task_with(const char *extra, const char *fields, const char *labels,
+                                  const char *source)
 {
 	char *yaml = bbt_asprintf("name: t\nmetric: acc\nfields: %s\n"
-	                          "template: \"{mask}\"\nlabels: %s\ntest:\n%s",
-	                          fields, labels, source);
+	                          "template: \"{mask}\"\nlabels: %s\n%stest:\n%s",
+	                          fields, labels, extra, source);
 	const char *p = write_str("task.yaml", yaml);
 	free(yaml);
 	bbt_task_t *t = NULL;
@@ -60,6 +62,11 @@ static bbt_task_t *make_task(const char *fields, const char *labels, const char 
 	if (bbt_task_load(p, &t, err, sizeof err) < 0)
 		diag("task: %s", err);
 	return t;
+}
+
+static bbt_task_t *make_task(const char *fields, const char *labels, const char *source)
+{
+	return make_task_with("", fields, labels, source);
 }
 
 static const char *const LABELS01 = "[{value: \"0\", word: bad}, {value: \"1\", word: great}]";
@@ -252,7 +259,7 @@ static void test_snli_kshot(void)
 	bbt_dataset_free(ds);
 	bbt_task_free(t);
 
-	t = make_task("[sentence1, sentence2]",
+	t = make_task_with("unlabelled: \"-\"\n", "[sentence1, sentence2]",
 	              "[{value: entailment, word: \"Yes\"}, {value: neutral, word: Maybe},"
 	              " {value: contradiction, word: \"No\"}]",
 	              "  file: x\n  format: jsonl\n"
@@ -284,7 +291,29 @@ static void test_snli_kshot(void)
 	BAD(t, "numtext.jsonl", "{\"gold_label\": \"neutral\", \"sentence1\": 3, \"sentence2\": \"b\"}\n",
 	    BBT_EFORMAT, 1, "expected a string", "JSONL: number as text");
 	BAD(t, "allskip.jsonl", "{\"gold_label\": \"-\", \"sentence1\": \"a\", \"sentence2\": \"b\"}\n",
-	    BBT_EFORMAT, 0, "no labelled examples", "JSONL: only \"-\" rows");
+	    BBT_EFORMAT, 0, "no labelled examples (1 rows marked \"-\")", "JSONL: only \"-\" rows");
+	bbt_task_free(t);
+}
+
+/* Only a task that declares an unlabelled marker skips rows: elsewhere
+ * "-" is a label outside the set, like any other. */
+static void test_unlabelled(void)
+{
+	bbt_task_t *t = make_task("[sentence]", LABELS01, GLUE_SST);
+	BAD(t, "dash.tsv", "sentence\tlabel\ngood\t1\nwho knows\t-\n", BBT_EFORMAT, 3,
+	    "label \"-\" is not one of 0, 1", "\"-\" in a task without unlabelled:");
+	bbt_task_free(t);
+
+	t = make_task_with("unlabelled: \"?\"\n", "[sentence]", LABELS01, GLUE_SST);
+	bbt_dataset_t *ds;
+	char err[BBT_ERRLEN];
+	int rc = READ_STR(t, "mark.tsv", "sentence\tlabel\ngood\t1\nwho\t?\nbad\t0\nhm\t ? \n",
+	                  &ds, err);
+	ok(rc == 0 && ds != NULL && ds->n == 2 && ds->skipped == 2,
+	   "unlabelled: \"?\": its rows are skipped and counted (%s)", rc ? err : "ok");
+	bbt_dataset_free(ds);
+	BAD(t, "dash2.tsv", "sentence\tlabel\ngood\t1\nx\t-\n", BBT_EFORMAT, 3,
+	    "label \"-\" is not one of 0, 1", "another task's marker is no marker here:");
 	bbt_task_free(t);
 }
 
@@ -451,6 +480,7 @@ int main(void)
 	test_quoted();
 	test_csv();
 	test_snli_kshot();
+	test_unlabelled();
 	test_bad();
 	test_not_files();
 	test_subset();

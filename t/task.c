@@ -454,6 +454,21 @@ static void test_prefixes(const char *top)
 	   "every prefix of agnews.yaml loads or fails with a file:line message");
 }
 
+/* unlabelled: names a value no label has; snli declares "-", sst2 nothing. */
+static void test_unlabelled(const char *top)
+{
+	bad_str("unlab.yaml", GOOD_HEAD "unlabelled: \"0\"\n", 12,
+	        "unlabelled: \"0\" is the value of label bad", "unlabelled: a label's value");
+	bad_str("unlab2.yaml", GOOD_HEAD "unlabelled: [a]\n", 12, "unlabelled: expected a single value",
+	        "unlabelled: a list");
+	bbt_task_t *snli = load_shipped(top, "snli"), *sst2 = load_shipped(top, "sst2");
+	ok(snli != NULL && snli->unlabelled != NULL && strcmp(snli->unlabelled, "-") == 0,
+	   "snli.yaml: rows labelled \"-\" are unlabelled");
+	ok(sst2 != NULL && sst2->unlabelled == NULL, "sst2.yaml: no unlabelled marker");
+	bbt_task_free(snli);
+	bbt_task_free(sst2);
+}
+
 /* Inputs that would keep the loader busy without end are refused at
  * once: a FIFO, a file far larger than any task, deep nesting (libyaml
  * checks every open level on each token: quadratic in the depth). */
@@ -516,6 +531,7 @@ int main(void)
 	test_bad();
 	test_prefixes(top);
 	test_hostile();
+	test_unlabelled(top);
 
 	cleanup();
 	return done_testing();
