@@ -82,11 +82,13 @@ struct bbt_splits {
 	char *train_from;              /* file the shots were taken from */
 	char *test_from;               /* file the test set was read from */
 	int sampled;                   /* 1: host-sampled from the full train file */
+	size_t n_pool;                 /* host-sampled: labelled rows of that file */
 };
 
 struct bbt_splits_params bbt_splits_default_params(void);
 
-/* Build the three splits of a run. With the full train file (host-sampled):
+/* Build the three splits of a run; this decides whether a task's data is
+ * usable, for `run` and `tasks` alike. With the full train file (host-sampled):
  * shuffle its indices with RandomState(data_seed).shuffle, walk them in
  * order, give the first k of each label to train and the next k to dev, as
  * the BBT code does. Missing files: BBT_ENOTFOUND naming every file looked
