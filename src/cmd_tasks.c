@@ -21,9 +21,9 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 	        "Usage: bbtbench tasks [--data-dir DIR] [--k-shot K]\n"
-	        "For every task: the full files found under the data folder (with their\n"
-	        "row counts), the published k-shot seeds, where the test set comes from,\n"
-	        "and what is missing where.\n\n"
+	        "For every task: whether `bbtbench run` finds its data (with --data-dir\n"
+	        "and --k-shot as given, the default data seed), the files it reads with\n"
+	        "their row counts, the published k-shot seeds, or why it is not ready.\n\n"
 	        "      --data-dir DIR   data folder (default $BBTBENCH_DATA, else data)\n"
 	        "      --k-shot K       shots per class of the k-shot folders to list [16]\n"
 	        "  -h, --help           this help\n");
@@ -35,25 +35,25 @@ static int exists(const char *path)
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-/* "FILE (N rows)" or "FILE: the reader's error", for one full data file.
- * Returns 1 when the file was read. */
-static int describe_file(const bbt_task_t *task, const struct bbt_source *src,
-                         const char *data_dir, char *out, size_t n)
+/* `path` as the task file names it: relative to the data folder. */
+static const char *in_data_dir(const char *path, const char *data_dir)
 {
-	char *path = bbt_path_join(data_dir, src->file);
-	bbt_dataset_t *ds = NULL;
-	char err[BBT_ERRLEN];
-	int rc = path ? bbt_dataset_read(task, src, path, &ds, err, sizeof err) : BBT_ENOMEM;
-	if (rc == BBT_OK && ds->skipped > 0)
-		snprintf(out, n, "%s (%zu rows; %zu unlabelled skipped)", src->file, ds->n,
-		         ds->skipped);
-	else if (rc == BBT_OK)
-		snprintf(out, n, "%s (%zu rows)", src->file, ds->n);
-	else
-		snprintf(out, n, "%s", err);   /* names the path and the expected format */
-	bbt_dataset_free(ds);
-	free(path);
-	return rc == BBT_OK;
+	size_t n = strlen(data_dir);
+	while (n > 0 && data_dir[n - 1] == '/')
+		n--;
+	if (n > 0 && strncmp(path, data_dir, n) == 0 && path[n] == '/')
+		return path + n + 1;
+	return path;
+}
+
+/* "FILE (N rows)" or "FILE (N rows; M unlabelled skipped)". */
+static void print_rows(const char *label, const char *what, const char *file, size_t n,
+                       size_t skipped)
+{
+	printf("  %-7s %s%s (%zu rows", label, what, file, n);
+	if (skipped > 0)
+		printf("; %zu unlabelled skipped", skipped);
+	printf(")\n");
 }
 
 /* Seeds of <dir>/<k>-<seed>/ folders holding train.tsv and dev.tsv, as
@@ -107,46 +107,52 @@ static int report_task(const bbt_task_t *t, const char *data_dir, size_t k)
 		printf("%-9s ready\n  data    built in (generator %s)\n\n", t->name, t->generator);
 		return 1;
 	}
-	char train[BBT_ERRLEN] = "", test[BBT_ERRLEN] = "", kshot[BBT_ERRLEN] = "";
-	int has_train = t->train && describe_file(t, t->train, data_dir, train, sizeof train);
-	int has_test = t->test && describe_file(t, t->test, data_dir, test, sizeof test);
-	size_t n_seeds = 0, with_test = 0;
-	char seeds[512] = "";
+	char kshot[BBT_ERRLEN] = "";
 	if (t->kshot != NULL) {
 		char *dir = bbt_path_join(data_dir, t->kshot->file);
-		n_seeds = dir ? kshot_seeds(dir, k, seeds, sizeof seeds, &with_test) : 0;
-		if (n_seeds > 0)
+		size_t with_test = 0;
+		char seeds[512] = "";
+		if (dir != NULL && kshot_seeds(dir, k, seeds, sizeof seeds, &with_test) > 0)
 			snprintf(kshot, sizeof kshot, "%s: %zu-shot seeds %s", t->kshot->file, k, seeds);
 		else
 			snprintf(kshot, sizeof kshot, "%s: no %zu-<seed>/ folders with train.tsv and dev.tsv",
 			         t->kshot->file, k);
 		free(dir);
 	}
-	int shots = has_train || n_seeds > 0;
-	int tests = has_test || with_test > 0;
-	printf("%-9s %s", t->name, shots && tests ? "ready" : "not ready:");
-	if (!shots)
-		printf(" no training data");
-	if (!tests)
-		printf("%s no test set", shots ? "" : ";");
-	printf("\n");
-	if (has_train)
-		printf("  shots   sampled from %s\n", train);
-	else if (t->train)
-		printf("  train   %s\n", train);
+
+	/* Ready means that `run` with this data folder and k finds its data:
+	 * the verdict is that of the loader `run` uses, reading the same files. */
+	struct bbt_splits_params p = bbt_splits_default_params();
+	p.data_dir = data_dir;
+	p.k = k;
+	struct bbt_splits s;
+	char err[BBT_ERRLEN];
+	int ready = bbt_splits_load(t, &p, &s, err, sizeof err) == BBT_OK;
+	if (!ready) {
+		printf("%-9s not ready: %s\n", t->name, err);
+		if (t->kshot)
+			printf("  k-shot  %s\n", kshot);
+		printf("\n");
+		return 0;
+	}
+	printf("%-9s ready\n", t->name);
+	if (s.sampled) {
+		print_rows("shots", "sampled from ", in_data_dir(s.train_from, data_dir), s.n_pool,
+		           s.train->skipped);
+	} else {
+		printf("  shots   %s and dev.tsv (data seed %lu)\n", in_data_dir(s.train_from, data_dir),
+		       (unsigned long)p.data_seed);
+		char *full = t->train ? bbt_path_join(data_dir, t->train->file) : NULL;
+		if (full != NULL && !exists(full))
+			printf("  train   %s: not found, so not sampled from\n", t->train->file);
+		free(full);
+	}
 	if (t->kshot)
 		printf("  k-shot  %s\n", kshot);
-	if (has_test)
-		printf("  test    %s\n", test);
-	else if (with_test > 0)
-		printf("  test    test.tsv of the k-shot folders (%s missing)\n",
-		       t->test ? t->test->file : "no full test file declared");
-	else
-		printf("  test    %s; no test.tsv in %s/%zu-<seed>/\n",
-		       t->test ? test : "no full test file declared",
-		       t->kshot ? t->kshot->file : "(no k-shot folder)", k);
+	print_rows("test", "", in_data_dir(s.test_from, data_dir), s.test->n, s.test->skipped);
 	printf("\n");
-	return shots && tests;
+	bbt_splits_free(&s);
+	return 1;
 }
 
 int bbt_cmd_tasks(int argc, char **argv)

@@ -21,10 +21,12 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "dataset.h"
 #include "util.h"
@@ -220,7 +222,7 @@ struct reader {
 	char *err;
 	size_t errlen;
 
-	char *line;          /* getline buffer */
+	char *line;          /* the current physical line */
 	size_t line_cap;
 	size_t lineno;       /* physical lines read so far */
 
@@ -262,20 +264,34 @@ static int grow(char **buf, size_t *cap, size_t need)
 }
 
 /* The next physical line, checked, into r->line (with its line end).
- * Returns its length, 0 at end of file, or a negative status. */
+ * Returns its length, 0 at end of file, or a negative status. Unlike
+ * getline(3) it stops at BBT_DATASET_MAX_LINE bytes, so that a file
+ * without line ends cannot fill the memory. */
 static long next_line(struct reader *r)
 {
+	size_t n = 0;
+	int c = EOF;
 	errno = 0;
-	ssize_t n = getline(&r->line, &r->line_cap, r->f);
-	if (n < 0) {
-		if (ferror(r->f))
-			return bbt_error(r->err, r->errlen, BBT_EIO, "%s:%zu: read error: %s",
-			                 r->path, r->lineno + 1, strerror(errno));
-		return 0;
+	while (n <= (size_t)BBT_DATASET_MAX_LINE && (c = getc_unlocked(r->f)) != EOF) {
+		if (grow(&r->line, &r->line_cap, n + 2) != 0)
+			return reader_oom(r);
+		r->line[n++] = (char)c;
+		if (c == '\n')
+			break;
 	}
+	if (n > (size_t)BBT_DATASET_MAX_LINE)
+		return bbt_error(r->err, r->errlen, BBT_EFORMAT,
+		                 "%s:%zu: line longer than %ld bytes, expected one example per line",
+		                 r->path, r->lineno + 1, BBT_DATASET_MAX_LINE);
+	if (c == EOF && ferror(r->f))
+		return bbt_error(r->err, r->errlen, BBT_EIO, "%s:%zu: read error: %s",
+		                 r->path, r->lineno + 1, strerror(errno));
+	if (n == 0)
+		return 0;
+	r->line[n] = '\0';
 	r->lineno++;
 	char *s = r->line;
-	size_t len = (size_t)n;
+	size_t len = n;
 	if (r->lineno == 1 && len >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) {
 		/* GLUE's MRPC files (and Microsoft's) start with a BOM. */
 		memmove(s, s + 3, len - 3 + 1);
@@ -365,6 +381,10 @@ static int next_record(struct reader *r)
 				return bbt_error(r->err, r->errlen, BBT_EFORMAT,
 				                 "%s:%zu: quoted field not closed before the end of the "
 				                 "file, expected a closing '\"'", r->path, r->rec_line);
+			if (r->rec_len + (size_t)n > (size_t)BBT_DATASET_MAX_LINE)
+				return bbt_error(r->err, r->errlen, BBT_EFORMAT,
+				                 "%s:%zu: quoted field longer than %ld bytes, expected a "
+				                 "closing '\"'", r->path, r->rec_line, BBT_DATASET_MAX_LINE);
 			if (grow(&r->rec, &r->rec_cap, r->rec_len + (size_t)n + 1) != 0)
 				return reader_oom(r);
 			memcpy(r->rec + r->rec_len, r->line, (size_t)n + 1);
@@ -562,7 +582,7 @@ static int column_value(struct reader *r, size_t c, size_t part0, const char **o
 	return 0;
 }
 
-/* Label text -> label index; -2 for the unlabelled marker "-". */
+/* Label text -> label index; -2 for the task's unlabelled marker. */
 static int label_index(struct reader *r, const char *value, size_t line, int *label)
 {
 	/* Tolerate spaces around a label: they never distinguish two labels. */
@@ -578,8 +598,8 @@ static int label_index(struct reader *r, const char *value, size_t line, int *la
 			return 0;
 		}
 	}
-	if (len == 1 && value[0] == '-') {
-		/* SNLI: no majority among the annotators, not a label. */
+	const char *skip = r->task->unlabelled;
+	if (skip != NULL && strlen(skip) == len && memcmp(skip, value, len) == 0) {
 		*label = -2;
 		return 0;
 	}
@@ -756,20 +776,27 @@ int bbt_dataset_read(const bbt_task_t *task, const struct bbt_source *src,
 	char expect[320];
 	describe_source(task, src, expect, sizeof expect);
 
-	struct stat st;
-	if (stat(path, &st) != 0) {
+	/* Opened without blocking and checked on the descriptor: a FIFO would
+	 * wait for a writer in open(2), a device never ends. */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
 		if (errno == ENOENT || errno == ENOTDIR)
 			return bbt_error(err, errlen, BBT_ENOTFOUND, "%s: no such file (expected %s)",
 			                 path, expect);
 		return bbt_error(err, errlen, BBT_EIO, "%s: %s (expected %s)", path, strerror(errno),
 		                 expect);
 	}
-	if (S_ISDIR(st.st_mode))
-		return bbt_error(err, errlen, BBT_EIO, "%s: is a directory (expected %s)", path, expect);
-	FILE *f = fopen(path, "rb");
-	if (f == NULL)
-		return bbt_error(err, errlen, BBT_EIO, "%s: %s (expected %s)", path, strerror(errno),
-		                 expect);
+	struct stat st;
+	const char *not_file = fstat(fd, &st) != 0 ? strerror(errno)
+	                     : S_ISDIR(st.st_mode) ? "is a directory"
+	                     : !S_ISREG(st.st_mode) ? "not a regular file" : NULL;
+	FILE *f = not_file == NULL ? fdopen(fd, "rb") : NULL;
+	if (f == NULL) {
+		int rc = bbt_error(err, errlen, BBT_EIO, "%s: %s (expected %s)", path,
+		                   not_file ? not_file : strerror(errno), expect);
+		close(fd);
+		return rc;
+	}
 
 	struct reader r;
 	memset(&r, 0, sizeof r);
@@ -792,8 +819,8 @@ int bbt_dataset_read(const bbt_task_t *task, const struct bbt_source *src,
 	if (rc == 0 && ds->n == 0) {
 		if (ds->skipped > 0)
 			rc = bbt_error(err, errlen, BBT_EFORMAT,
-			               "%s: no labelled examples (%zu rows marked \"-\")", path,
-			               ds->skipped);
+			               "%s: no labelled examples (%zu rows marked \"%s\")", path,
+			               ds->skipped, task->unlabelled);
 		else if (!r.any)
 			rc = bbt_error(err, errlen, BBT_EFORMAT, "%s:1: empty file, expected %s", path,
 			               expect);

@@ -12,9 +12,9 @@
  *     data/RTE/train.tsv:17: label "maybe" is not one of entailment, not_entailment
  *
  * Non-UTF-8 bytes, a missing column, an empty file, a label outside the
- * task's label set: each an error (BBT_EFORMAT), never a crash. Rows the
- * data set itself marks as unlabelled (SNLI's gold_label "-") are skipped
- * and counted in `skipped`.
+ * task's label set: each an error (BBT_EFORMAT), never a crash. Rows
+ * whose label is the task's `unlabelled` value (SNLI's gold_label "-")
+ * are skipped and counted in `skipped`.
  */
 #ifndef BBT_DATASET_H
 #define BBT_DATASET_H
@@ -34,12 +34,18 @@ struct bbt_dataset {
 	size_t n_fields;
 	size_t n;
 	struct bbt_example *ex;
-	size_t skipped;    /* unlabelled rows skipped (SNLI "-") */
+	size_t skipped;    /* rows skipped as unlabelled (task->unlabelled) */
 };
 
 typedef struct bbt_dataset bbt_dataset_t;
 
-/* Read `path` (already joined with the data dir) as source `src` of `task`. */
+/* The longest line (or quoted multi-line record) a reader accepts, in
+ * bytes: the real data sets' longest example is a few KB, and a file
+ * without line ends must not be read into memory whole. */
+#define BBT_DATASET_MAX_LINE (1L << 20)
+
+/* Read `path` (already joined with the data dir) as source `src` of `task`.
+ * Only regular files are read: a FIFO or a device is refused (BBT_EIO). */
 int bbt_dataset_read(const bbt_task_t *task, const struct bbt_source *src,
                      const char *path, bbt_dataset_t **out, char *err, size_t errlen);
 
@@ -69,17 +75,20 @@ struct bbt_splits_params {
 };
 
 struct bbt_splits {
-	bbt_dataset_t *train;          /* k per label */
-	bbt_dataset_t *dev;            /* k per label */
+	bbt_dataset_t *train;          /* k per label; its `skipped` counts the whole
+	                                  file the shots came from */
+	bbt_dataset_t *dev;            /* k per label; host-sampled: skipped 0 */
 	bbt_dataset_t *test;           /* the full evaluation file, else k-shot test.tsv */
 	char *train_from;              /* file the shots were taken from */
 	char *test_from;               /* file the test set was read from */
 	int sampled;                   /* 1: host-sampled from the full train file */
+	size_t n_pool;                 /* host-sampled: labelled rows of that file */
 };
 
 struct bbt_splits_params bbt_splits_default_params(void);
 
-/* Build the three splits of a run. With the full train file (host-sampled):
+/* Build the three splits of a run; this decides whether a task's data is
+ * usable, for `run` and `tasks` alike. With the full train file (host-sampled):
  * shuffle its indices with RandomState(data_seed).shuffle, walk them in
  * order, give the first k of each label to train and the next k to dev, as
  * the BBT code does. Missing files: BBT_ENOTFOUND naming every file looked

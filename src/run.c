@@ -1109,7 +1109,8 @@ static json_t *result_json(struct run *r, const char *status, double test_metric
 	json_object_set_new(task, "label_ids", ids);
 	json_object_set_new(j, "task", task);
 
-	json_t *data = json_object(), *trunc = json_object();
+	json_t *data = json_object(), *trunc = json_object(), *unlabelled = json_object();
+	const bbt_dataset_t *split_ds[N_SPLITS] = { r->splits.train, r->splits.dev, r->splits.test };
 	json_object_set_new(data, "train_from", json_string(r->splits.train_from));
 	json_object_set_new(data, "test_from", json_string(r->splits.test_from));
 	json_object_set_new(data, "host_sampled", json_boolean(r->splits.sampled));
@@ -1119,8 +1120,11 @@ static json_t *result_json(struct run *r, const char *status, double test_metric
 		json_object_set_new(data, key, json_integer((json_int_t)r->enc[s]->n_seq));
 		json_object_set_new(trunc, split_names[s],
 		                    json_integer((json_int_t)r->enc[s]->n_truncated));
+		json_object_set_new(unlabelled, split_names[s],
+		                    json_integer((json_int_t)split_ds[s]->skipped));
 	}
 	json_object_set_new(data, "truncated", trunc);
+	json_object_set_new(data, "unlabelled_skipped", unlabelled);
 	json_object_set_new(j, "data", data);
 
 	json_t *proj = r->tuned && !r->discrete ? json_object() : NULL;

@@ -156,6 +156,8 @@ static int sample_into(const bbt_task_t *task, const bbt_dataset_t *full, size_t
 	out->dev = bbt_dataset_subset(full, di, nd);
 	if (out->train == NULL || out->dev == NULL)
 		rc = bbt_error(err, errlen, BBT_ENOMEM, "%s: out of memory", full->path);
+	else
+		out->train->skipped = full->skipped;  /* counted once, with the file */
 done:
 	free(counts);
 	free(ti);
@@ -172,6 +174,7 @@ static int toy_splits(const bbt_task_t *task, const struct bbt_splits_params *p,
 	if (full == NULL)
 		return bbt_error(err, errlen, BBT_ENOMEM, "<toy>: out of memory");
 	int rc = sample_into(task, full, p->k, p->data_seed, out, err, errlen);
+	out->n_pool = full->n;
 	bbt_dataset_free(full);
 	if (rc < 0)
 		return rc;
@@ -303,6 +306,7 @@ int bbt_splits_load(const bbt_task_t *task, const struct bbt_splits_params *para
 			goto fail;
 		if ((rc = sample_into(task, full, params->k, params->data_seed, out, err, errlen)) < 0)
 			goto fail;
+		out->n_pool = full->n;
 		bbt_dataset_free(full);
 		full = NULL;
 		out->train_from = full_train;

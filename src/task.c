@@ -517,14 +517,14 @@ static int check_template(struct ctx *c, const bbt_task_t *t, int line)
 	return BBT_OK;
 }
 
-enum { K_NAME, K_DESCRIPTION, K_METRIC, K_FIELDS, K_TEMPLATE, K_LABELS, K_POSITIVE, K_TRAIN,
-       K_DEV, K_TEST, K_KSHOT, K_GENERATOR, K_COUNT };
+enum { K_NAME, K_DESCRIPTION, K_METRIC, K_FIELDS, K_TEMPLATE, K_LABELS, K_POSITIVE,
+       K_UNLABELLED, K_TRAIN, K_DEV, K_TEST, K_KSHOT, K_GENERATOR, K_COUNT };
 static const char *const top_keys[K_COUNT] = {
-	"name", "description", "metric", "fields", "template", "labels", "positive", "train", "dev",
-	"test", "kshot", "generator",
+	"name", "description", "metric", "fields", "template", "labels", "positive", "unlabelled",
+	"train", "dev", "test", "kshot", "generator",
 };
 static const char top_keys_list[] = "name, description, metric, fields, template, labels, "
-                                    "positive, train, dev, test, kshot, generator";
+                                    "positive, unlabelled, train, dev, test, kshot, generator";
 
 /* `positive: VALUE`: the label (by its value) whose F1 a binary task
  * reports. */
@@ -548,6 +548,24 @@ static int parse_positive(struct ctx *c, bbt_task_t *t, yaml_node_t *n, char **v
 		               "\"%s\")", c->path, line_of(n), v, values[0], values[1]);
 	free(v);
 	return rc;
+}
+
+/* The value that marks a row as unlabelled in this task's files. It may
+ * not also be a label's value in any of them. */
+static int parse_unlabelled(struct ctx *c, bbt_task_t *t, yaml_node_t *n)
+{
+	int rc = text_dup(c, n, "unlabelled", &t->unlabelled);
+	if (rc < 0)
+		return rc;
+	const struct bbt_source *sources[] = { t->train, t->dev, t->test, t->kshot };
+	for (size_t s = 0; s < sizeof sources / sizeof sources[0]; s++)
+		for (size_t i = 0; sources[s] != NULL && i < t->n_labels; i++)
+			if (strcmp(sources[s]->label_values[i], t->unlabelled) == 0)
+				return bbt_error(c->err, c->errlen, BBT_EFORMAT,
+				                 "%s:%d: unlabelled: \"%s\" is the value of label %s, "
+				                 "expected a value no label has", c->path, line_of(n),
+				                 t->unlabelled, t->label_words[i]);
+	return BBT_OK;
 }
 
 static int parse_task(struct ctx *c, bbt_task_t *t)
@@ -671,6 +689,9 @@ static int parse_task(struct ctx *c, bbt_task_t *t)
 	if (rc < 0)
 		return rc;
 
+	if (val[K_UNLABELLED] != NULL && (rc = parse_unlabelled(c, t, val[K_UNLABELLED])) < 0)
+		return rc;
+
 	if (val[K_GENERATOR] != NULL) {
 		if ((rc = text_dup(c, val[K_GENERATOR], "generator", &t->generator)) < 0)
 			return rc;
@@ -706,6 +727,42 @@ static size_t line_at(const char *s, size_t off)
 	return line;
 }
 
+/* libyaml's scanner looks at every open flow level on each token, so the
+ * document loader takes a minute over a value nested 100,000 deep. The
+ * event stream shows the depth as it grows: stop at BBT_TASK_MAX_DEPTH.
+ * Syntax errors are left to the loader, which reports them in full. */
+static int check_depth(const char *path, const char *data, size_t len, char *err,
+                       size_t errlen)
+{
+	yaml_parser_t parser;
+	if (!yaml_parser_initialize(&parser))
+		return bbt_error(err, errlen, BBT_ENOMEM, "%s: out of memory", path);
+	yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
+	int depth = 0, rc = BBT_OK;
+	for (;;) {
+		yaml_event_t ev;
+		if (!yaml_parser_parse(&parser, &ev))
+			break;
+		yaml_event_type_t type = ev.type;
+		size_t line = ev.start_mark.line + 1;
+		yaml_event_delete(&ev);
+		if (type == YAML_STREAM_END_EVENT)
+			break;
+		if (type == YAML_SEQUENCE_START_EVENT || type == YAML_MAPPING_START_EVENT) {
+			if (++depth > BBT_TASK_MAX_DEPTH) {
+				rc = bbt_error(err, errlen, BBT_EFORMAT,
+				               "%s:%zu: nested deeper than %d levels, expected a task "
+				               "mapping (4 levels)", path, line, BBT_TASK_MAX_DEPTH);
+				break;
+			}
+		} else if (type == YAML_SEQUENCE_END_EVENT || type == YAML_MAPPING_END_EVENT) {
+			depth--;
+		}
+	}
+	yaml_parser_delete(&parser);
+	return rc;
+}
+
 int bbt_task_load(const char *path, bbt_task_t **task, char *err, size_t errlen)
 {
 	*task = NULL;
@@ -721,6 +778,14 @@ int bbt_task_load(const char *path, bbt_task_t **task, char *err, size_t errlen)
 	if (S_ISDIR(st.st_mode))
 		return bbt_error(err, errlen, BBT_EIO, "%s: is a directory (expected a task YAML file)",
 		                 path);
+	/* A FIFO would block in open(2), a device never end. */
+	if (!S_ISREG(st.st_mode))
+		return bbt_error(err, errlen, BBT_EIO,
+		                 "%s: not a regular file (expected a task YAML file)", path);
+	if (st.st_size > BBT_TASK_MAX_BYTES)
+		return bbt_error(err, errlen, BBT_EFORMAT,
+		                 "%s:1: %lld bytes, expected a task file of at most %d bytes", path,
+		                 (long long)st.st_size, BBT_TASK_MAX_BYTES);
 	int rc = bbt_file_read(path, &data, &len, err, errlen);
 	if (rc < 0)
 		return rc;
@@ -729,6 +794,11 @@ int bbt_task_load(const char *path, bbt_task_t **task, char *err, size_t errlen)
 		rc = bbt_error(err, errlen, BBT_EFORMAT,
 		               "%s:%zu: invalid UTF-8 byte 0x%02x, expected UTF-8 text", path,
 		               line_at(data, bad), (unsigned char)data[bad]);
+		free(data);
+		return rc;
+	}
+
+	if ((rc = check_depth(path, data, len, err, errlen)) < 0) {
 		free(data);
 		return rc;
 	}
@@ -794,6 +864,7 @@ void bbt_task_free(bbt_task_t *t)
 	free(t->template_text);
 	free_strv(t->label_words, t->n_labels);
 	free(t->generator);
+	free(t->unlabelled);
 	free(t);
 }
 

@@ -35,7 +35,9 @@
  * Column specs: a header name (or JSON key), a 0-based column index, a
  * negative index counting from the end (-1: last column), or a list of
  * these whose values are joined with one space (AG News: title + " " +
- * description). `label_values: [...]` in a source overrides the labels'
+ * description). `unlabelled: "-"` names the label value that marks a row
+ * without a label (SNLI's gold_label "-": no annotator majority); such
+ * rows are skipped and counted. Without it every row needs a label. `label_values: [...]` in a source overrides the labels'
  * `value`s for that file (0-based k-shot files of 1-based data sets).
  * Instead of files, `generator: toy` makes the data in memory (demo task).
  */
@@ -89,9 +91,16 @@ struct bbt_task {
 	struct bbt_source *test;
 	struct bbt_source *kshot;
 	char *generator;           /* "toy" for built-in data, else NULL */
+	char *unlabelled;          /* label value of rows to skip (SNLI "-"), else NULL */
 };
 
 typedef struct bbt_task bbt_task_t;
+
+/* A task file is a page of YAML: larger files, and values nested deeper
+ * than BBT_TASK_MAX_DEPTH (a task needs 4 levels), are refused before
+ * they are parsed. */
+#define BBT_TASK_MAX_BYTES (64 * 1024)
+#define BBT_TASK_MAX_DEPTH 32
 
 /* Parse a task YAML file. Errors name the file and line ("tasks/rte.yaml:12:
  * labels: expected a list of {value, word}"). */

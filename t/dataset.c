@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "dataset.h"
@@ -46,12 +47,14 @@ static const char *write_str(const char *name, const char *text)
 }
 
 /* A task with `fields` and `labels` whose test source is `source` (the
- * YAML body of the source mapping, indented by two). */
-static bbt_task_t *make_task(const char *fields, const char *labels, const char *source)
+ * YAML body of the source mapping, indented by two), and the top-level
+ * lines `extra`. */
+static bbt_task_t *make_task_with(const char *extra, const char *fields, const char *labels,
+                                  const char *source)
 {
 	char *yaml = bbt_asprintf("name: t\nmetric: acc\nfields: %s\n"
-	                          "template: \"{mask}\"\nlabels: %s\ntest:\n%s",
-	                          fields, labels, source);
+	                          "template: \"{mask}\"\nlabels: %s\n%stest:\n%s",
+	                          fields, labels, extra, source);
 	const char *p = write_str("task.yaml", yaml);
 	free(yaml);
 	bbt_task_t *t = NULL;
@@ -59,6 +62,11 @@ static bbt_task_t *make_task(const char *fields, const char *labels, const char 
 	if (bbt_task_load(p, &t, err, sizeof err) < 0)
 		diag("task: %s", err);
 	return t;
+}
+
+static bbt_task_t *make_task(const char *fields, const char *labels, const char *source)
+{
+	return make_task_with("", fields, labels, source);
 }
 
 static const char *const LABELS01 = "[{value: \"0\", word: bad}, {value: \"1\", word: great}]";
@@ -251,7 +259,7 @@ static void test_snli_kshot(void)
 	bbt_dataset_free(ds);
 	bbt_task_free(t);
 
-	t = make_task("[sentence1, sentence2]",
+	t = make_task_with("unlabelled: \"-\"\n", "[sentence1, sentence2]",
 	              "[{value: entailment, word: \"Yes\"}, {value: neutral, word: Maybe},"
 	              " {value: contradiction, word: \"No\"}]",
 	              "  file: x\n  format: jsonl\n"
@@ -283,7 +291,29 @@ static void test_snli_kshot(void)
 	BAD(t, "numtext.jsonl", "{\"gold_label\": \"neutral\", \"sentence1\": 3, \"sentence2\": \"b\"}\n",
 	    BBT_EFORMAT, 1, "expected a string", "JSONL: number as text");
 	BAD(t, "allskip.jsonl", "{\"gold_label\": \"-\", \"sentence1\": \"a\", \"sentence2\": \"b\"}\n",
-	    BBT_EFORMAT, 0, "no labelled examples", "JSONL: only \"-\" rows");
+	    BBT_EFORMAT, 0, "no labelled examples (1 rows marked \"-\")", "JSONL: only \"-\" rows");
+	bbt_task_free(t);
+}
+
+/* Only a task that declares an unlabelled marker skips rows: elsewhere
+ * "-" is a label outside the set, like any other. */
+static void test_unlabelled(void)
+{
+	bbt_task_t *t = make_task("[sentence]", LABELS01, GLUE_SST);
+	BAD(t, "dash.tsv", "sentence\tlabel\ngood\t1\nwho knows\t-\n", BBT_EFORMAT, 3,
+	    "label \"-\" is not one of 0, 1", "\"-\" in a task without unlabelled:");
+	bbt_task_free(t);
+
+	t = make_task_with("unlabelled: \"?\"\n", "[sentence]", LABELS01, GLUE_SST);
+	bbt_dataset_t *ds;
+	char err[BBT_ERRLEN];
+	int rc = READ_STR(t, "mark.tsv", "sentence\tlabel\ngood\t1\nwho\t?\nbad\t0\nhm\t ? \n",
+	                  &ds, err);
+	ok(rc == 0 && ds != NULL && ds->n == 2 && ds->skipped == 2,
+	   "unlabelled: \"?\": its rows are skipped and counted (%s)", rc ? err : "ok");
+	bbt_dataset_free(ds);
+	BAD(t, "dash2.tsv", "sentence\tlabel\ngood\t1\nx\t-\n", BBT_EFORMAT, 3,
+	    "label \"-\" is not one of 0, 1", "another task's marker is no marker here:");
 	bbt_task_free(t);
 }
 
@@ -324,6 +354,59 @@ static void test_bad(void)
 	rc = bbt_dataset_read(t, t->test, tmp_path("none.tsv"), &ds, err, sizeof err);
 	like(err, "expected quoted TSV (pandas) with a header; text in column 3, label in the last "
 	     "column", "missing file: describes columns by position");
+	bbt_task_free(t);
+}
+
+/* Inputs that are not data files must be refused at once, not read
+ * forever: a FIFO with no writer, an endless device, a line without end. */
+static void test_not_files(void)
+{
+	bbt_task_t *t = make_task("[sentence]", LABELS01, GLUE_SST);
+	bbt_dataset_t *ds = NULL;
+	char err[BBT_ERRLEN];
+
+	const char *fifo = tmp_path("fifo.tsv");
+	if (mkfifo(fifo, 0600) == 0) {
+		int rc = bbt_dataset_read(t, t->test, fifo, &ds, err, sizeof err);
+		ok(rc == BBT_EIO && ds == NULL, "a FIFO is refused, not waited on");
+		like(err, "fifo.tsv: not a regular file", "FIFO: message names the file and why");
+	} else {
+		skip(2, "mkfifo failed");
+	}
+	int rc = bbt_dataset_read(t, t->test, "/dev/zero", &ds, err, sizeof err);
+	ok(rc == BBT_EIO && ds == NULL, "/dev/zero is refused, not read without end");
+	like(err, "/dev/zero: not a regular file (expected GLUE TSV",
+	     "/dev/zero: message names the file and the expected format");
+
+	/* A line longer than any example of the real data sets (their longest
+	 * is a few KB): refused before it is all in memory. */
+	size_t long_len = (size_t)BBT_DATASET_MAX_LINE + 10;
+	char *text = malloc(long_len + 32);
+	if (text != NULL) {
+		int head = snprintf(text, 32, "sentence\tlabel\n");
+		memset(text + head, 'x', long_len);
+		memcpy(text + head + long_len, "\t1\n", 4);
+		bad(t, "longline.tsv", text, (size_t)head + long_len + 4, BBT_EFORMAT, 2,
+		    "line longer than", "an over-long line");
+		free(text);
+	} else {
+		skip(3, "out of memory");
+	}
+
+	/* Messages carry the whole path and the reason, however deep the
+	 * data folder is. */
+	char deep[1200];
+	int n = snprintf(deep, sizeof deep, "%s", tmpdir);
+	for (int i = 0; i < 9; i++)
+		n += snprintf(deep + n, sizeof deep - (size_t)n, "/%0100d", i);
+	snprintf(deep + n, sizeof deep - (size_t)n, "/train.tsv");
+	rc = bbt_dataset_read(t, t->test, deep, &ds, err, sizeof err);
+	char want[1400];
+	snprintf(want, sizeof want,
+	         "%s: no such file (expected GLUE TSV with a header naming sentence, label)", deep);
+	ok(rc == BBT_ENOTFOUND, "a missing file under a %zu-byte path is BBT_ENOTFOUND",
+	   strlen(deep));
+	is_string(err, want, "long path: the message keeps the reason and the expected format");
 	bbt_task_free(t);
 }
 
@@ -397,7 +480,9 @@ int main(void)
 	test_quoted();
 	test_csv();
 	test_snli_kshot();
+	test_unlabelled();
 	test_bad();
+	test_not_files();
 	test_subset();
 	test_toy();
 	for (int i = 0; i < n_tmp; i++)

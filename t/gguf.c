@@ -58,9 +58,79 @@ static unsigned walk(const bbt_gguf_t *g)
 	return sum;
 }
 
+/* A GGUF v3 buffer of n tensors (or, with keys, n u32 metadata keys) with
+ * distinct names, but for the last one when `dup` is set, which repeats
+ * the first. */
+static unsigned char *many_names(size_t n, int keys, int dup, size_t *len)
+{
+	size_t cap = 24 + n * 48 + 64, pos = 0;
+	unsigned char *b = calloc(1, cap);
+	if (b == NULL)
+		return NULL;
+#define PUT(v, bytes) do { uint64_t v_ = (v); for (int k_ = 0; k_ < (bytes); k_++) \
+		b[pos++] = (unsigned char)(v_ >> (8 * k_)); } while (0)
+	PUT(0x46554747u, 4);
+	PUT(3, 4);
+	PUT(keys ? 0 : n, 8);
+	PUT(keys ? n : 0, 8);
+	for (size_t i = 0; i < n; i++) {
+		char name[16];
+		int nl = snprintf(name, sizeof name, "t.%07zu", dup && i == n - 1 ? (size_t)0 : i);
+		PUT((uint64_t)nl, 8);
+		memcpy(b + pos, name, (size_t)nl);
+		pos += (size_t)nl;
+		if (keys) {
+			PUT(BBT_GGUF_UINT32, 4);
+			PUT(i, 4);
+		} else {
+			PUT(1, 4);              /* n_dims */
+			PUT(8, 8);              /* ne[0] */
+			PUT(BBT_GGML_F32, 4);
+			PUT(0, 8);              /* offset: all share the data */
+		}
+	}
+#undef PUT
+	pos = (pos + 31) / 32 * 32 + 32;   /* aligned data section */
+	*len = pos;
+	return b;
+}
+
+/* Names must be unique; checking that may not take time quadratic in
+ * their number (a 100,000-tensor header took 19 s). The alarm is far
+ * above what the check needs and far below what a quadratic one takes. */
+static void test_many_names(void)
+{
+	const size_t n = 400000;
+	char err[BBT_ERRLEN];
+	alarm(120);
+	for (int keys = 0; keys <= 1; keys++) {
+		const char *what = keys ? "metadata keys" : "tensors";
+		for (int dup = 0; dup <= 1; dup++) {
+			size_t len;
+			unsigned char *b = many_names(n, keys, dup, &len);
+			if (b == NULL) {
+				skip(1, "out of memory");
+				continue;
+			}
+			bbt_gguf_t *g = NULL;
+			err[0] = '\0';
+			int rc = bbt_gguf_open_buffer(b, len, "many", &g, err, sizeof err);
+			if (dup)
+				ok(rc == BBT_EFORMAT && strstr(err, "\"t.0000000\" appears twice") != NULL,
+				   "%zu %s, one name twice: refused (%s)", n, what, err);
+			else
+				ok(rc == BBT_OK && g != NULL, "%zu distinct %s: accepted%s%s", n, what,
+				   rc ? ": " : "", rc ? err : "");
+			bbt_gguf_free(g);
+			free(b);
+		}
+	}
+	alarm(0);
+}
+
 int main(void)
 {
-	plan(34);
+	plan(38);
 	char err[BBT_ERRLEN];
 	char path[] = "/tmp/bbt-gguf-XXXXXX";
 	int fd = mkstemp(path);
@@ -231,5 +301,6 @@ int main(void)
 	   "missing file is BBT_EIO");
 	free(data);
 	unlink(path);
+	test_many_names();
 	return done_testing();
 }

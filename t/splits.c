@@ -606,6 +606,44 @@ static void test_real(const char *top, const char *data)
 	}
 }
 
+/* Rows the task marks unlabelled are counted per split: for host-sampled
+ * shots, the whole train file's count goes with train (dev shares the
+ * file); the test count is the evaluation file's. */
+static void test_unlabelled(void)
+{
+	make_dir("udata");
+	char rows[2048] = "sentence\tlabel\n";
+	for (int i = 0; i < 24; i++) {
+		size_t l = strlen(rows);
+		snprintf(rows + l, sizeof rows - l, "row %d\t%s\n", i, i % 4 == 3 ? "-" : i % 2 ? "1" : "0");
+	}
+	write_str("udata/train.tsv", rows);
+	write_str("udata/test.tsv", "sentence\tlabel\na\t1\nb\t-\nc\t0\nd\t-\ne\t-\n");
+	char *y = bbt_asprintf("%sunlabelled: \"-\"\n"
+	                       "train: {file: train.tsv, format: tsv, columns: {sentence: sentence, label: label}}\n"
+	                       "test: {file: test.tsv, format: tsv, columns: {sentence: sentence, label: label}}\n",
+	                       FAKE_TASK_HEAD);
+	bbt_task_t *t = load(write_str("unlabelled.yaml", y));
+	free(y);
+	char data_dir[400], err[BBT_ERRLEN] = "";
+	snprintf(data_dir, sizeof data_dir, "%s/udata", tmpdir);
+	struct bbt_splits_params prm = bbt_splits_default_params();
+	prm.data_dir = data_dir;
+	prm.k = 2;
+	struct bbt_splits s;
+	int rc = t ? bbt_splits_load(t, &prm, &s, err, sizeof err) : BBT_EINVAL;
+	if (!ok(rc == 0, "a task with unlabelled rows loads"))
+		diag("%s", err);
+	if (rc == 0) {
+		is_int((long long)s.train->skipped, 6, "train: the 6 unlabelled rows of the train file");
+		is_int((long long)s.dev->skipped, 0, "dev: drawn from the same file, not counted twice");
+		is_int((long long)s.test->skipped, 3, "test: the 3 unlabelled rows of the test file");
+		is_int((long long)s.test->n, 2, "test: 2 labelled rows");
+		bbt_splits_free(&s);
+	}
+	bbt_task_free(t);
+}
+
 int main(void)
 {
 	const char *top = getenv("top_srcdir");
@@ -617,6 +655,7 @@ int main(void)
 	test_sampler_numpy();
 	test_sampler_props();
 	test_sources();
+	test_unlabelled();
 	test_toy();
 
 	char data[1200];

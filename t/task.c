@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "task.h"
@@ -467,6 +468,68 @@ static void test_prefixes(const char *top)
 	   "every prefix of agnews.yaml loads or fails with a file:line message");
 }
 
+/* unlabelled: names a value no label has; snli declares "-", sst2 nothing. */
+static void test_unlabelled(const char *top)
+{
+	bad_str("unlab.yaml", GOOD_HEAD "unlabelled: \"0\"\n", 12,
+	        "unlabelled: \"0\" is the value of label bad", "unlabelled: a label's value");
+	bad_str("unlab2.yaml", GOOD_HEAD "unlabelled: [a]\n", 12, "unlabelled: expected a single value",
+	        "unlabelled: a list");
+	bbt_task_t *snli = load_shipped(top, "snli"), *sst2 = load_shipped(top, "sst2");
+	ok(snli != NULL && snli->unlabelled != NULL && strcmp(snli->unlabelled, "-") == 0,
+	   "snli.yaml: rows labelled \"-\" are unlabelled");
+	ok(sst2 != NULL && sst2->unlabelled == NULL, "sst2.yaml: no unlabelled marker");
+	bbt_task_free(snli);
+	bbt_task_free(sst2);
+}
+
+/* Inputs that would keep the loader busy without end are refused at
+ * once: a FIFO, a file far larger than any task, deep nesting (libyaml
+ * checks every open level on each token: quadratic in the depth). */
+static void test_hostile(void)
+{
+	/* As deep as a file within the size limit can be. */
+	size_t depth = ((size_t)BBT_TASK_MAX_BYTES - 16) / 2;
+	char *deep = malloc(2 * depth + 16);
+	if (deep != NULL) {
+		size_t n = (size_t)sprintf(deep, "name: ");
+		memset(deep + n, '[', depth);
+		memset(deep + n + depth, ']', depth);
+		deep[n + 2 * depth] = '\n';
+		bad("deep.yaml", deep, n + 2 * depth + 1, BBT_EFORMAT, 1, "nested deeper than",
+		    "a value nested 32,000 deep");
+		free(deep);
+	} else {
+		skip(3, "out of memory");
+	}
+
+	size_t big_len = 2 * (size_t)BBT_TASK_MAX_BYTES;
+	char *big = malloc(big_len);
+	if (big != NULL) {
+		memset(big, '#', big_len);
+		for (size_t i = 63; i < big_len; i += 64)
+			big[i] = '\n';
+		bad("big.yaml", big, big_len, BBT_EFORMAT, 1, "expected a task file of at most",
+		    "a file larger than any task");
+		free(big);
+	} else {
+		skip(3, "out of memory");
+	}
+
+	char fifo[300];
+	snprintf(fifo, sizeof fifo, "%s/fifo.yaml", tmpdir);
+	if (mkfifo(fifo, 0600) == 0) {
+		char err[BBT_ERRLEN] = "";
+		bbt_task_t *t = (bbt_task_t *)1;
+		int rc = bbt_task_load(fifo, &t, err, sizeof err);
+		ok(rc == BBT_EIO && t == NULL, "a FIFO is refused, not waited on");
+		like(err, "fifo.yaml: not a regular file", "FIFO: message says why");
+		unlink(fifo);
+	} else {
+		skip(2, "mkfifo failed");
+	}
+}
+
 int main(void)
 {
 	const char *top = getenv("top_srcdir");
@@ -481,6 +544,8 @@ int main(void)
 	test_good_minimal();
 	test_bad();
 	test_prefixes(top);
+	test_hostile();
+	test_unlabelled(top);
 
 	cleanup();
 	return done_testing();

@@ -33,8 +33,9 @@ enum bbt_status {
 };
 
 /* Message-buffer size that every caller in the host uses; plugins may rely
- * on at least this much room. */
-#define BBT_ERRLEN 512
+ * on at least this much room. Room for a PATH_MAX path and the reason
+ * after it: a message cut short loses the reason, which comes last. */
+#define BBT_ERRLEN 4096
 
 #ifdef __cplusplus
 }
