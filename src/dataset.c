@@ -819,8 +819,8 @@ int bbt_dataset_read(const bbt_task_t *task, const struct bbt_source *src,
 	if (rc == 0 && ds->n == 0) {
 		if (ds->skipped > 0)
 			rc = bbt_error(err, errlen, BBT_EFORMAT,
-			               "%s: no labelled examples (%zu rows marked \"%s\")", path,
-			               ds->skipped, task->unlabelled);
+			               "%s: no labelled examples (%zu %s marked \"%s\")", path,
+			               ds->skipped, ds->skipped == 1 ? "row" : "rows", task->unlabelled);
 		else if (!r.any)
 			rc = bbt_error(err, errlen, BBT_EFORMAT, "%s:1: empty file, expected %s", path,
 			               expect);

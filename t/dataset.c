@@ -291,7 +291,7 @@ static void test_snli_kshot(void)
 	BAD(t, "numtext.jsonl", "{\"gold_label\": \"neutral\", \"sentence1\": 3, \"sentence2\": \"b\"}\n",
 	    BBT_EFORMAT, 1, "expected a string", "JSONL: number as text");
 	BAD(t, "allskip.jsonl", "{\"gold_label\": \"-\", \"sentence1\": \"a\", \"sentence2\": \"b\"}\n",
-	    BBT_EFORMAT, 0, "no labelled examples (1 rows marked \"-\")", "JSONL: only \"-\" rows");
+	    BBT_EFORMAT, 0, "no labelled examples (1 row marked \"-\")", "JSONL: only \"-\" rows");
 	bbt_task_free(t);
 }
 
