@@ -79,6 +79,16 @@ char *bbt_strndup(const char *s, size_t n)
 	return d;
 }
 
+char *bbt_trim(char *s)
+{
+	while (isspace((unsigned char)*s))
+		s++;
+	char *e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
 char *bbt_asprintf(const char *fmt, ...)
 {
 	va_list ap;

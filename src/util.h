@@ -31,6 +31,8 @@ void bbt_error_prefix(char *err, size_t errlen, const char *fmt, ...) BBT_PRINTF
 /* malloc'ed copies; NULL on out of memory (or when s is NULL). */
 char *bbt_strdup(const char *s);
 char *bbt_strndup(const char *s, size_t n);
+/* s without leading and trailing white space: trailing cut in place. */
+char *bbt_trim(char *s);
 /* malloc'ed printf; NULL on out of memory. */
 char *bbt_asprintf(const char *fmt, ...) BBT_PRINTF(1, 2);
 
