@@ -162,6 +162,16 @@ const char *bbt_config_origin(const struct bbt_config *cfg, const char *key)
 	return k ? cfg->origin[k - run_keys] : NULL;
 }
 
+void bbt_config_error_origin(const struct bbt_config *cfg, const char *key, char *err,
+                             size_t errlen)
+{
+	/* File origins are "FILE:LINE"; the others are words ("command line"). */
+	const char *origin = bbt_config_origin(cfg, key);
+	const char *colon = origin ? strrchr(origin, ':') : NULL;
+	if (colon != NULL && colon[1] != '\0' && strspn(colon + 1, "0123456789") == strlen(colon + 1))
+		bbt_error_prefix(err, errlen, "%s", origin);
+}
+
 int bbt_config_init(struct bbt_config *cfg)
 {
 	memset(cfg, 0, sizeof *cfg);

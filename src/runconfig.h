@@ -88,6 +88,11 @@ int bbt_config_set(struct bbt_config *cfg, const char *key, const char *value,
  * NULL for a key that is not a run setting. */
 const char *bbt_config_origin(const struct bbt_config *cfg, const char *key);
 
+/* When setting `key` came from a file, prefix err with its FILE:LINE, so
+ * that a name found nowhere (a task, a plugin) points at the line to fix. */
+void bbt_config_error_origin(const struct bbt_config *cfg, const char *key, char *err,
+                             size_t errlen);
+
 /* Record a plugin option from the command line ("-O key=value" text). */
 int bbt_config_add_cli_option(struct bbt_config *cfg, const char *assignment,
                               char *err, size_t errlen);

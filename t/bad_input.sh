@@ -3,7 +3,7 @@
 # naming the file, the line or field and what was expected; exit 2; and
 # earlier results left exactly as they were.
 . "${top_srcdir:-.}/t/lib.sh"
-plan 24
+plan 28
 
 mkdir -p "$TMP/data/mini"
 printf 'sentence\tlabel\n' >"$TMP/data/mini/head"
@@ -95,6 +95,14 @@ expect "a key before the first [section]" "pre.ini:2: 'budget' is outside any se
 printf '[run]\nbudget = 5\ntask = toy\nbudget = 7\n' >"$TMP/dup.ini"
 run "$BBTBENCH" --config "$TMP/dup.ini" --out "$TMP/res" --quiet
 expect "a key set twice" "dup.ini:4: 'budget' is set twice in \\[run\\] \\(first on line 2\\)"
+
+printf '[run]\ntask = nosuch\n' >"$TMP/task.ini"
+run "$BBTBENCH" --config "$TMP/task.ini" --out "$TMP/res" --quiet
+expect "an unknown task in an INI file" "task.ini:2: task \"nosuch\" not found"
+
+printf '[run]\noptimizer = nosuch\n' >"$TMP/opt.ini"
+run "$BBTBENCH" --config "$TMP/opt.ini" --out "$TMP/res" --quiet
+expect "an unknown plugin in an INI file" "opt.ini:2: no optimizer plugin named 'nosuch'"
 
 run "$BBTBENCH" --task toy --backend synthetic -O backend.hiden=3 --out "$TMP/res" --quiet
 expect "unknown plugin option" "unknown option 'hiden'.*known options: hidden"

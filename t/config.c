@@ -30,7 +30,7 @@ static const struct bbt_option_spec be_spec[] = {
 
 int main(void)
 {
-	plan(43);
+	plan(45);
 	if (mkdtemp(dir) == NULL)
 		skip_all("cannot make a temporary folder");
 	unsetenv("BBTBENCH_DATA");
@@ -151,7 +151,16 @@ int main(void)
 	   strcmp(cfg.model, "x#y") == 0,
 	   "quoted values keep ';' and '#'; comments after a value are dropped (%s)", err);
 	is_string(bbt_config_origin(&cfg, "dim"), "default", "a setting nobody gave: default");
+	snprintf(err, sizeof err, "task \"a;b\" not found");
+	bbt_config_error_origin(&cfg, "task", err, sizeof err);
+	snprintf(want, sizeof want, "%s:2: task \"a;b\" not found", ini);
+	is_string(err, want, "a name from a file that leads nowhere: the message names FILE:LINE");
 	free(ini);
+	bbt_config_set(&cfg, "task", "b", "command line", NULL, 0);
+	snprintf(err, sizeof err, "task \"b\" not found");
+	bbt_config_error_origin(&cfg, "task", err, sizeof err);
+	is_string(err, "task \"b\" not found", "from the command line: the message as it was");
+
 	bbt_config_release(&cfg);
 
 	rmdir(dir);
