@@ -466,6 +466,11 @@ int bbt_grid_load(const char *path, bbt_grid_t **out, char *err, size_t errlen)
 		}
 		if (!g->optimizer || !g->backend || !g->method || !g->experiment)
 			rc = bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
+		else if (!bbt_name_is_plain(g->experiment))
+			rc = bbt_error(err, errlen, BBT_EINVAL,
+			               "%s: the experiment is named after the file, and '%s' is not "
+			               BBT_PLAIN_WORD "; rename the file or set [run] experiment = NAME",
+			               path, g->experiment);
 	}
 	if (rc == BBT_OK)
 		rc = parse_grid_section(g, err, errlen);

@@ -12,7 +12,9 @@
 #include "runconfig.h"
 #include "util.h"
 
-enum key_type { KEY_STRING, KEY_CHOICE, KEY_INT, KEY_DOUBLE };
+/* KEY_NAME: a string that becomes a folder of a results path, so a plain
+ * word (bbt_name_is_plain), or empty for the setting's fallback. */
+enum key_type { KEY_STRING, KEY_NAME, KEY_CHOICE, KEY_INT, KEY_DOUBLE };
 
 struct run_key {
 	const char *name;
@@ -80,8 +82,8 @@ static const struct run_key run_keys[] = {
 	  "--method icl: demonstrations per class, drawn from the train shots" },
 	{ "out", KEY_STRING, FIELD(out), "results", NULL, 0, 0, "DIR",
 	  "results root: runs go to DIR/EXPERIMENT/RUN-ID/" },
-	{ "experiment", KEY_STRING, FIELD(experiment), "", NULL, 0, 0, "NAME",
-	  "experiment folder under --out (default: the task's name)" },
+	{ "experiment", KEY_NAME, FIELD(experiment), "", NULL, 0, 0, "NAME",
+	  "experiment folder under --out (default: the task's name); " BBT_PLAIN_WORD },
 };
 
 #define N_KEYS (sizeof run_keys / sizeof run_keys[0])
@@ -124,7 +126,13 @@ int bbt_config_set(struct bbt_config *cfg, const char *key, const char *value,
 			return bbt_error(err, errlen, BBT_EINVAL, "%s: %s '%s': expected one of %s",
 			                 origin, k->name, value, k->choices);
 		/* fall through */
+	case KEY_NAME:
 	case KEY_STRING: {
+		if (k->type == KEY_NAME && value[0] != '\0' && !bbt_name_is_plain(value))
+			return bbt_error(err, errlen, BBT_EINVAL,
+			                 "%s: %s '%s': expected " BBT_PLAIN_WORD
+			                 ", as it names a folder under --out",
+			                 origin, k->name, value);
 		char *copy = bbt_strdup(value);
 		if (copy == NULL)
 			return bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
@@ -196,7 +204,8 @@ int bbt_config_init(struct bbt_config *cfg)
 void bbt_config_release(struct bbt_config *cfg)
 {
 	for (size_t i = 0; i < N_KEYS; i++) {
-		if (run_keys[i].type == KEY_STRING || run_keys[i].type == KEY_CHOICE)
+		if (run_keys[i].type == KEY_STRING || run_keys[i].type == KEY_NAME ||
+		    run_keys[i].type == KEY_CHOICE)
 			free(*str_field(cfg, &run_keys[i]));
 		if (cfg->origin != NULL)
 			free(cfg->origin[i]);
@@ -497,6 +506,7 @@ static void value_text(const struct bbt_config *cfg, const struct run_key *k, ch
 {
 	switch (k->type) {
 	case KEY_STRING:
+	case KEY_NAME:
 	case KEY_CHOICE:
 		snprintf(buf, n, "%s", cstr_field(cfg, k));
 		break;
@@ -529,6 +539,7 @@ json_t *bbt_config_to_json(const struct bbt_config *cfg)
 		json_t *v = NULL;
 		switch (k->type) {
 		case KEY_STRING:
+		case KEY_NAME:
 		case KEY_CHOICE: v = json_string(cstr_field(cfg, k)); break;
 		case KEY_INT: v = json_integer(*(const long *)p); break;
 		case KEY_DOUBLE: v = json_real(*(const double *)p); break;

@@ -315,6 +315,16 @@ int bbt_choice_valid(const char *choices, const char *value)
 	return 0;
 }
 
+int bbt_name_is_plain(const char *name)
+{
+	if (name[0] == '\0' || name[0] == '.')
+		return 0;
+	for (const char *s = name; *s != '\0'; s++)
+		if (!isalnum((unsigned char)*s) && *s != '.' && *s != '_' && *s != '-')
+			return 0;
+	return 1;
+}
+
 unsigned long long bbt_hash64(const void *data, size_t len, unsigned long long h)
 {
 	const unsigned char *p = data;

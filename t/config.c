@@ -30,7 +30,7 @@ static const struct bbt_option_spec be_spec[] = {
 
 int main(void)
 {
-	plan(45);
+	plan(54);
 	if (mkdtemp(dir) == NULL)
 		skip_all("cannot make a temporary folder");
 	unsetenv("BBTBENCH_DATA");
@@ -161,6 +161,18 @@ int main(void)
 	bbt_config_error_origin(&cfg, "task", err, sizeof err);
 	is_string(err, "task \"b\" not found", "from the command line: the message as it was");
 
+	/* Names that become folders under --out: plain words only. */
+	const char *bad_names[] = { "/", "..", "../..", ".", ".hidden", "a/b", "a b", "tab\there" };
+	for (size_t i = 0; i < sizeof bad_names / sizeof bad_names[0]; i++) {
+		int rc = bbt_config_set(&cfg, "experiment", bad_names[i], "command line", err,
+		                        sizeof err);
+		ok(rc == BBT_EINVAL && strstr(err, "expected a plain word") != NULL,
+		   "experiment '%s' refused: %s", bad_names[i], err);
+	}
+	ok(bbt_config_set(&cfg, "experiment", "abl-1.v2_X", "command line", err, sizeof err) ==
+	           BBT_OK &&
+	       bbt_config_set(&cfg, "experiment", "", "command line", err, sizeof err) == BBT_OK,
+	   "a plain word, or empty (the task's name), is accepted");
 	bbt_config_release(&cfg);
 
 	rmdir(dir);
