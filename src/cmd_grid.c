@@ -34,7 +34,8 @@ static void grid_usage(FILE *f)
 	        "  -v, --verbose          debug messages\n"
 	        "  -h, --help             this help\n\n"
 	        "Runs go to OUT/EXPERIMENT/RUN-ID/, EXPERIMENT being [run] experiment or the file's\n"
-	        "name. Running the same grid again resumes it: finished runs are skipped,\n"
+	        "name, " BBT_PLAIN_WORD ".\n"
+	        "Running the same grid again resumes it: finished runs are skipped,\n"
 	        "interrupted ones redone. Shards of one grid may write into one shared folder.\n"
 	        "Example: bbtbench grid --jobs 2 ablations/synthetic/cmaes-vs-adam.ini\n");
 }

@@ -91,16 +91,6 @@ void bbt_grid_free(bbt_grid_t *g)
 /* ------------------------------------------------------------------ */
 /* Parsing [grid] */
 
-static char *trim(char *s)
-{
-	while (isspace((unsigned char)*s))
-		s++;
-	char *e = s + strlen(s);
-	while (e > s && isspace((unsigned char)e[-1]))
-		*--e = '\0';
-	return s;
-}
-
 /* The run-settings table's name for `name` ('_' or '-', any case), or NULL. */
 static const char *run_key_name(const char *name)
 {
@@ -185,7 +175,7 @@ static int add_key(bbt_grid_t *g, const char *name, const char *list, size_t lin
 		rc = bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
 	for (char *save = NULL, *tok = copy ? strtok_r(copy, ",", &save) : NULL;
 	     rc == BBT_OK && tok != NULL; tok = strtok_r(NULL, ",", &save)) {
-		char *v = trim(tok);
+		char *v = bbt_trim(tok);
 		if (*v == '\0') {
 			rc = bbt_error(err, errlen, BBT_EINVAL, "%s:%zu: %s: an empty value in the list",
 			               path, line, name);
@@ -292,65 +282,49 @@ struct pending_exclude {
 	size_t line;
 };
 
-/* Read the [grid] section from the file text. iniparser is not used for
- * it: it keeps one value per key (exclude is repeatable) and no line
- * numbers. Same syntax as iniparser's: ';' and '#' start comments. */
-static int parse_grid_section(bbt_grid_t *g, char *text, char *err, size_t errlen)
+struct grid_scan {
+	bbt_grid_t *g;
+	int seen_grid;
+	struct pending_exclude *pe;   /* exclude lines, parsed once every key is known */
+	size_t npe;
+};
+
+/* One line of the file: [grid] is read here (exclude may repeat), the
+ * other sections by bbt_config_load_ini_except. */
+static int grid_line(const struct bbt_ini_line *l, void *ctx, char *err, size_t errlen)
 {
-	struct pending_exclude *pe = NULL;
-	size_t npe = 0, line = 0;
-	int in_grid = 0, seen_grid = 0, rc = BBT_OK;
-	for (char *save = NULL, *p = text; rc == BBT_OK && p != NULL; p = save) {
-		char *nl = strchr(p, '\n');
-		if (nl != NULL)
-			*nl = '\0';
-		save = nl ? nl + 1 : NULL;
-		line++;
-		char *s = trim(p);
-		if (*s == '\0' || *s == ';' || *s == '#')
-			continue;
-		if (*s == '[') {
-			char *close = strchr(s, ']');
-			in_grid = close != NULL && (size_t)(close - s - 1) == 4 &&
-			          strncasecmp(s + 1, "grid", 4) == 0;
-			seen_grid |= in_grid;
-			continue;
-		}
-		if (!in_grid)
-			continue;
-		char *eq = strchr(s, '=');
-		if (eq == NULL) {
-			rc = bbt_error(err, errlen, BBT_EFORMAT,
-			               "%s:%zu: expected KEY = VALUE, VALUE, ... in [grid]", g->path, line);
-			break;
-		}
-		*eq = '\0';
-		char *key = trim(s), *value = eq + 1;
-		value[strcspn(value, ";#")] = '\0';
-		value = trim(value);
-		if (strcasecmp(key, "exclude") == 0) {
-			struct pending_exclude *n = realloc(pe, (npe + 1) * sizeof *n);
-			if (n == NULL || (n[npe].text = bbt_strdup(value)) == NULL) {
-				pe = n ? n : pe;
-				rc = bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
-				break;
-			}
-			pe = n;
-			pe[npe++].line = line;
-			continue;
-		}
-		rc = add_key(g, key, value, line, err, errlen);
-	}
-	if (rc == BBT_OK && !seen_grid)
+	struct grid_scan *gs = ctx;
+	if (strcmp(l->section, "grid") != 0)
+		return BBT_OK;
+	gs->seen_grid = 1;
+	if (l->key == NULL)
+		return BBT_OK;
+	if (strcasecmp(l->key, "exclude") != 0)
+		return add_key(gs->g, l->key, l->value, l->line, err, errlen);
+	struct pending_exclude *n = realloc(gs->pe, (gs->npe + 1) * sizeof *n);
+	if (n == NULL)
+		return bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
+	gs->pe = n;
+	if ((n[gs->npe].text = bbt_strdup(l->value)) == NULL)
+		return bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
+	n[gs->npe++].line = l->line;
+	return BBT_OK;
+}
+
+static int parse_grid_section(bbt_grid_t *g, char *err, size_t errlen)
+{
+	struct grid_scan gs = { .g = g };
+	int rc = bbt_ini_scan_file(g->path, grid_line, &gs, err, errlen);
+	if (rc == BBT_OK && !gs.seen_grid)
 		rc = bbt_error(err, errlen, BBT_EINVAL,
 		               "%s: no [grid] section (a grid file lists the values to vary there)",
 		               g->path);
-	for (size_t i = 0; i < npe; i++) {
+	for (size_t i = 0; i < gs.npe; i++) {
 		if (rc == BBT_OK)
-			rc = add_exclude(g, pe[i].text, pe[i].line, err, errlen);
-		free(pe[i].text);
+			rc = add_exclude(g, gs.pe[i].text, gs.pe[i].line, err, errlen);
+		free(gs.pe[i].text);
 	}
-	free(pe);
+	free(gs.pe);
 	return rc;
 }
 
@@ -492,14 +466,14 @@ int bbt_grid_load(const char *path, bbt_grid_t **out, char *err, size_t errlen)
 		}
 		if (!g->optimizer || !g->backend || !g->method || !g->experiment)
 			rc = bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
+		else if (!bbt_name_is_plain(g->experiment))
+			rc = bbt_error(err, errlen, BBT_EINVAL,
+			               "%s: the experiment is named after the file, and '%s' is not "
+			               BBT_PLAIN_WORD "; rename the file or set [run] experiment = NAME",
+			               path, g->experiment);
 	}
-	char *text = NULL;
-	size_t len;
 	if (rc == BBT_OK)
-		rc = bbt_file_read(path, &text, &len, err, errlen);
-	if (rc == BBT_OK)
-		rc = parse_grid_section(g, text, err, errlen);
-	free(text);
+		rc = parse_grid_section(g, err, errlen);
 	bbt_config_release(&fixed);
 	if (rc == BBT_OK)
 		rc = expand(g, err, errlen);

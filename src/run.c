@@ -193,6 +193,8 @@ static int load_task(struct run *r, char *err, size_t errlen)
 	size_t nd = bbt_task_dirs(dirs, 20);
 	char *path = NULL;
 	int rc = bbt_task_find(r->cfg->task, dirs, nd, &path, err, errlen);
+	if (rc < 0)
+		bbt_config_error_origin(r->cfg, "task", err, errlen);
 	if (rc == BBT_OK)
 		rc = bbt_task_load(path, &r->task, err, errlen);
 	free(path);
@@ -220,8 +222,10 @@ static int prepare_plugin(struct run *r, struct plugin_use *u, enum bbt_plugin_k
                           bbt_registry_t *reg, uint32_t seed, char *err, size_t errlen)
 {
 	u->entry = bbt_registry_find(reg, kind, name, err, errlen);
-	if (u->entry == NULL)
+	if (u->entry == NULL) {
+		bbt_config_error_origin(r->cfg, bbt_plugin_kind_name(kind), err, errlen);
 		return BBT_ENOTFOUND;
+	}
 	int rc = bbt_config_plugin_options(r->cfg, kind, name, u->entry->desc->options,
 	                                   other_spec, &u->given, err, errlen);
 	if (rc == BBT_OK)

@@ -4,8 +4,6 @@
 #include "config.h"
 
 #include <ctype.h>
-#include <iniparser.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +12,9 @@
 #include "runconfig.h"
 #include "util.h"
 
-enum key_type { KEY_STRING, KEY_CHOICE, KEY_INT, KEY_DOUBLE };
+/* KEY_NAME: a string that becomes a folder of a results path, so a plain
+ * word (bbt_name_is_plain), or empty for the setting's fallback. */
+enum key_type { KEY_STRING, KEY_NAME, KEY_CHOICE, KEY_INT, KEY_DOUBLE };
 
 struct run_key {
 	const char *name;
@@ -82,8 +82,8 @@ static const struct run_key run_keys[] = {
 	  "--method icl: demonstrations per class, drawn from the train shots" },
 	{ "out", KEY_STRING, FIELD(out), "results", NULL, 0, 0, "DIR",
 	  "results root: runs go to DIR/EXPERIMENT/RUN-ID/" },
-	{ "experiment", KEY_STRING, FIELD(experiment), "", NULL, 0, 0, "NAME",
-	  "experiment folder under --out (default: the task's name)" },
+	{ "experiment", KEY_NAME, FIELD(experiment), "", NULL, 0, 0, "NAME",
+	  "experiment folder under --out (default: the task's name); " BBT_PLAIN_WORD },
 };
 
 #define N_KEYS (sizeof run_keys / sizeof run_keys[0])
@@ -126,7 +126,13 @@ int bbt_config_set(struct bbt_config *cfg, const char *key, const char *value,
 			return bbt_error(err, errlen, BBT_EINVAL, "%s: %s '%s': expected one of %s",
 			                 origin, k->name, value, k->choices);
 		/* fall through */
+	case KEY_NAME:
 	case KEY_STRING: {
+		if (k->type == KEY_NAME && value[0] != '\0' && !bbt_name_is_plain(value))
+			return bbt_error(err, errlen, BBT_EINVAL,
+			                 "%s: %s '%s': expected " BBT_PLAIN_WORD
+			                 ", as it names a folder under --out",
+			                 origin, k->name, value);
 		char *copy = bbt_strdup(value);
 		if (copy == NULL)
 			return bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
@@ -158,6 +164,22 @@ int bbt_config_set(struct bbt_config *cfg, const char *key, const char *value,
 	return BBT_OK;
 }
 
+const char *bbt_config_origin(const struct bbt_config *cfg, const char *key)
+{
+	const struct run_key *k = key_find(key);
+	return k ? cfg->origin[k - run_keys] : NULL;
+}
+
+void bbt_config_error_origin(const struct bbt_config *cfg, const char *key, char *err,
+                             size_t errlen)
+{
+	/* File origins are "FILE:LINE"; the others are words ("command line"). */
+	const char *origin = bbt_config_origin(cfg, key);
+	const char *colon = origin ? strrchr(origin, ':') : NULL;
+	if (colon != NULL && colon[1] != '\0' && strspn(colon + 1, "0123456789") == strlen(colon + 1))
+		bbt_error_prefix(err, errlen, "%s", origin);
+}
+
 int bbt_config_init(struct bbt_config *cfg)
 {
 	memset(cfg, 0, sizeof *cfg);
@@ -182,7 +204,8 @@ int bbt_config_init(struct bbt_config *cfg)
 void bbt_config_release(struct bbt_config *cfg)
 {
 	for (size_t i = 0; i < N_KEYS; i++) {
-		if (run_keys[i].type == KEY_STRING || run_keys[i].type == KEY_CHOICE)
+		if (run_keys[i].type == KEY_STRING || run_keys[i].type == KEY_NAME ||
+		    run_keys[i].type == KEY_CHOICE)
 			free(*str_field(cfg, &run_keys[i]));
 		if (cfg->origin != NULL)
 			free(cfg->origin[i]);
@@ -289,85 +312,113 @@ int bbt_config_plugin_options(const struct bbt_config *cfg, enum bbt_plugin_kind
 /* ------------------------------------------------------------------ */
 /* INI files */
 
-/* iniparser reports through a callback without a context pointer, so its
- * last message is kept here; INI files are read on one thread only. */
-static char ini_message[BBT_ERRLEN];
-
-static int ini_error_callback(const char *fmt, ...)
+/* Where a value or a line ends: ';' and '#' start a comment. */
+static int at_comment_or_end(const char *s)
 {
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(ini_message, sizeof ini_message, fmt, ap);
-	va_end(ap);
-	return n;
+	return *s == '\0' || *s == ';' || *s == '#';
 }
 
-/* The line of the file text on which `key` is set inside [section], or,
- * with key NULL, the line of the [section] header itself; 0 if not found.
- * iniparser keeps no line numbers, and messages should have them. */
-static size_t ini_line_of(const char *text, const char *section, const char *key)
+/* "[NAME]", a comment allowed after it; *name lowercased, inside s. */
+static int scan_section(const char *path, size_t line, char *s, char **name, char *err,
+                        size_t errlen)
 {
-	size_t line = 0, slen = strlen(section), klen = key ? strlen(key) : 0;
-	int in_section = 0;
-	for (const char *p = text; *p != '\0';) {
-		line++;
-		const char *end = strchr(p, '\n');
-		size_t len = end ? (size_t)(end - p) : strlen(p);
-		const char *s = p;
-		while (s < p + len && isspace((unsigned char)*s))
-			s++;
+	char *close = strchr(s, ']');
+	if (close == NULL || !at_comment_or_end(bbt_trim(close + 1)))
+		return bbt_error(err, errlen, BBT_EFORMAT,
+		                 "%s:%zu: '%s': expected ']' at the end of a section line", path, line,
+		                 s);
+	*close = '\0';
+	char *n = bbt_trim(s + 1);
+	if (*n == '\0')
+		return bbt_error(err, errlen, BBT_EFORMAT,
+		                 "%s:%zu: a section needs a name between '[' and ']'", path, line);
+	for (char *c = n; *c != '\0'; c++)
+		*c = (char)tolower((unsigned char)*c);
+	*name = n;
+	return BBT_OK;
+}
+
+/* "KEY = VALUE": a quoted value ('...' or "...") keeps ';' and '#', an
+ * unquoted one ends at a comment. */
+static int scan_assignment(const char *path, size_t line, char *s, const char **key,
+                           const char **value, char *err, size_t errlen)
+{
+	char *eq = strchr(s, '=');
+	if (eq == NULL || eq == s)
+		return bbt_error(err, errlen, BBT_EFORMAT,
+		                 "%s:%zu: '%s': expected [SECTION] or KEY = VALUE", path, line, s);
+	*eq = '\0';
+	*key = bbt_trim(s);
+	char *v = bbt_trim(eq + 1);
+	if (*v == '"' || *v == '\'') {
+		char *close = strchr(v + 1, *v);
+		if (close == NULL || !at_comment_or_end(bbt_trim(close + 1)))
+			return bbt_error(err, errlen, BBT_EFORMAT,
+			                 "%s:%zu: %s: a value that starts with %c must end with it "
+			                 "(only a comment may follow)",
+			                 path, line, *key, *v);
+		*close = '\0';
+		v++;
+	} else {
+		v[strcspn(v, ";#")] = '\0';
+		v = bbt_trim(v);
+	}
+	*value = v;
+	return BBT_OK;
+}
+
+int bbt_ini_scan_file(const char *path, bbt_ini_line_fn *each, void *ctx, char *err,
+                      size_t errlen)
+{
+	char *text;
+	size_t len;
+	int rc = bbt_file_read(path, &text, &len, err, errlen);
+	if (rc < 0)
+		return rc;
+	size_t bad;
+	const char *nul = memchr(text, '\0', len);
+	if (!bbt_utf8_valid(text, len, &bad) || nul != NULL) {
+		if (nul != NULL && (size_t)(nul - text) < bad)
+			bad = (size_t)(nul - text);
+		size_t line = 1;
+		for (size_t i = 0; i < bad && i < len; i++)
+			line += text[i] == '\n';
+		free(text);
+		return bbt_error(err, errlen, BBT_EFORMAT, "%s:%zu: not UTF-8 text", path, line);
+	}
+
+	/* Some editors start UTF-8 with a byte-order mark; it is not text. */
+	char *p = text;
+	if (len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
+		p += 3;
+	struct bbt_ini_line l = { 0 };
+	char *section = NULL;  /* points into text, which lives until the end */
+	while (rc == BBT_OK && p != NULL) {
+		char *nl = strchr(p, '\n');
+		if (nl != NULL)
+			*nl = '\0';
+		char *s = bbt_trim(p);
+		p = nl ? nl + 1 : NULL;
+		l.line++;
+		if (at_comment_or_end(s))
+			continue;
 		if (*s == '[') {
-			in_section = (size_t)(p + len - s) > slen + 1 &&
-			             strncasecmp(s + 1, section, slen) == 0 && s[slen + 1] == ']';
-			if (in_section && key == NULL)
-				return line;
-		} else if (in_section && key != NULL && strncasecmp(s, key, klen) == 0) {
-			const char *after = s + klen;
-			while (after < p + len && (*after == ' ' || *after == '\t'))
-				after++;
-			if (*after == '=' || *after == ':')
-				return line;
-		}
-		p = end ? end + 1 : p + len;
-	}
-	return 0;
-}
-
-static int load_section(struct bbt_config *cfg, dictionary *ini, const char *path,
-                        const char *text, const char *sec, char *err, size_t errlen)
-{
-	int nkeys = iniparser_getsecnkeys(ini, sec);
-	if (nkeys <= 0)
-		return BBT_OK;
-	const char **keys = calloc((size_t)nkeys, sizeof *keys);
-	if (keys == NULL)
-		return bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
-	iniparser_getseckeys(ini, sec, keys);
-
-	int is_run = strcmp(sec, "run") == 0;
-	int rc = BBT_OK;
-	for (int i = 0; i < nkeys && rc == BBT_OK; i++) {
-		const char *full = keys[i];           /* "section:key" */
-		const char *key = full + strlen(sec) + 1;
-		const char *value = iniparser_getstring(ini, full, "");
-		char origin[BBT_ERRLEN];
-		snprintf(origin, sizeof origin, "%s:%zu", path, ini_line_of(text, sec, key));
-		if (is_run) {
-			rc = bbt_config_set(cfg, key, value, origin, err, errlen);
-			if (rc == BBT_ENOTFOUND)
-				bbt_error(err, errlen, BBT_EINVAL,
-				          "%s: [run] has no setting '%s' (see `bbtbench --help`)", origin,
-				          key);
+			rc = scan_section(path, l.line, s, &section, err, errlen);
+			l.key = l.value = NULL;
 		} else {
-			char *qualified = bbt_asprintf("%s.%s", sec, key);
-			if (qualified == NULL ||
-			    bbt_kvlist_set(&cfg->ini_plugin_opts, qualified, value, origin) < 0)
-				rc = bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
-			free(qualified);
+			rc = scan_assignment(path, l.line, s, &l.key, &l.value, err, errlen);
+			if (rc == BBT_OK && section == NULL)
+				rc = bbt_error(err, errlen, BBT_EFORMAT,
+				               "%s:%zu: '%s' is outside any section (run settings go under "
+				               "[run])",
+				               path, l.line, l.key);
 		}
+		l.section = section;
+		if (rc == BBT_OK)
+			rc = each(&l, ctx, err, errlen);
 	}
-	free(keys);
-	return rc < 0 ? (rc == BBT_ENOTFOUND ? BBT_EINVAL : rc) : BBT_OK;
+	free(text);
+	return rc;
 }
 
 static int section_known(const char *sec)
@@ -378,6 +429,61 @@ static int section_known(const char *sec)
 	       (strncmp(sec, "backend.", 8) == 0 && sec[8] != '\0' && !strchr(sec + 8, '.'));
 }
 
+struct ini_load {
+	struct bbt_config *cfg;
+	const char *path;
+	const char *skip;     /* a section the caller reads itself, or NULL */
+	bbt_kvlist_t seen;    /* "section.key" -> the number of the line that set it */
+};
+
+static int load_line(const struct bbt_ini_line *l, void *ctx, char *err, size_t errlen)
+{
+	struct ini_load *ld = ctx;
+	if (ld->skip != NULL && strcmp(l->section, ld->skip) == 0)
+		return BBT_OK;
+	if (l->key == NULL)
+		return section_known(l->section)
+		           ? BBT_OK
+		           : bbt_error(err, errlen, BBT_EINVAL,
+		                       "%s:%zu: unknown section [%s] (expected [run], [optimizer], "
+		                       "[optimizer.NAME], [backend] or [backend.NAME])",
+		                       ld->path, l->line, l->section);
+
+	char origin[BBT_ERRLEN];
+	snprintf(origin, sizeof origin, "%s:%zu", ld->path, l->line);
+	int is_run = strcmp(l->section, "run") == 0;
+	const struct run_key *rk = is_run ? key_find(l->key) : NULL;
+	if (is_run && rk == NULL)
+		return bbt_error(err, errlen, BBT_EINVAL,
+		                 "%s: [run] has no setting '%s' (see `bbtbench --help`)", origin,
+		                 l->key);
+	/* Run settings by their table name (k_shot is k-shot), plugin options
+	 * without case, as "section.key": the name a setting is known by. */
+	char *qualified = bbt_asprintf("%s.%s", l->section, rk ? rk->name : l->key);
+	if (qualified == NULL)
+		return bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
+	for (char *c = qualified; *c != '\0'; c++)
+		*c = (char)tolower((unsigned char)*c);
+
+	/* A key set twice is a mistake that one of the two lines hides:
+	 * refuse it, as [grid] does. */
+	int rc = BBT_OK;
+	const struct bbt_kv *first = bbt_kvlist_get(&ld->seen, qualified);
+	char line_text[32];
+	snprintf(line_text, sizeof line_text, "%zu", l->line);
+	if (first != NULL)
+		rc = bbt_error(err, errlen, BBT_EINVAL, "%s: '%s' is set twice in [%s] (first on line %s)",
+		               origin, l->key, l->section, first->value);
+	else if (bbt_kvlist_set(&ld->seen, qualified, line_text, origin) < 0)
+		rc = bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
+	else if (is_run)
+		rc = bbt_config_set(ld->cfg, rk->name, l->value, origin, err, errlen);
+	else if (bbt_kvlist_set(&ld->cfg->ini_plugin_opts, qualified, l->value, origin) < 0)
+		rc = bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
+	free(qualified);
+	return rc;
+}
+
 int bbt_config_load_ini(struct bbt_config *cfg, const char *path, char *err, size_t errlen)
 {
 	return bbt_config_load_ini_except(cfg, path, NULL, err, errlen);
@@ -386,63 +492,9 @@ int bbt_config_load_ini(struct bbt_config *cfg, const char *path, char *err, siz
 int bbt_config_load_ini_except(struct bbt_config *cfg, const char *path, const char *skip,
                                char *err, size_t errlen)
 {
-	char *text;
-	size_t len;
-	int rc = bbt_file_read(path, &text, &len, err, errlen);
-	if (rc < 0)
-		return rc;
-	size_t bad;
-	if (!bbt_utf8_valid(text, len, &bad) || memchr(text, '\0', len) != NULL) {
-		size_t line = 1;
-		for (size_t i = 0; i < bad && i < len; i++)
-			line += text[i] == '\n';
-		free(text);
-		return bbt_error(err, errlen, BBT_EFORMAT, "%s:%zu: not UTF-8 text", path, line);
-	}
-
-	ini_message[0] = '\0';
-	iniparser_set_error_callback(ini_error_callback);
-	dictionary *ini = iniparser_load(path);
-	iniparser_set_error_callback(NULL);
-	if (ini == NULL) {
-		int line = 0;
-		const char *at = strstr(ini_message, "(");
-		if (at != NULL)
-			sscanf(at, "(%d)", &line);
-		const char *what = strstr(ini_message, "-> ");
-		char snippet[128] = "";
-		if (what != NULL) {
-			snprintf(snippet, sizeof snippet, "%s", what + 3);
-			snippet[strcspn(snippet, "\n")] = '\0';
-		}
-		free(text);
-		return bbt_error(err, errlen, BBT_EFORMAT,
-		                 "%s:%d: INI syntax error: '%s' (expected [section] or key = value)",
-		                 path, line, snippet);
-	}
-
-	rc = BBT_OK;
-	int nsec = iniparser_getnsec(ini);
-	for (int s = 0; s < nsec && rc == BBT_OK; s++) {
-		const char *sec = iniparser_getsecname(ini, s);
-		if (skip != NULL && strcasecmp(sec, skip) == 0)
-			continue;  /* the caller reads this section itself */
-		if (!section_known(sec)) {
-			size_t line = ini_line_of(text, sec, NULL);
-			rc = bbt_error(err, errlen, BBT_EINVAL,
-			               "%s:%zu: unknown section [%s] (expected [run], [optimizer], "
-			               "[optimizer.NAME], [backend] or [backend.NAME])",
-			               path, line, sec);
-			break;
-		}
-		rc = load_section(cfg, ini, path, text, sec, err, errlen);
-	}
-	/* Keys before any section land in iniparser's unnamed section. */
-	if (rc == BBT_OK && iniparser_getsecnkeys(ini, "") > 0)
-		rc = bbt_error(err, errlen, BBT_EINVAL,
-		               "%s: settings before the first [section]; put them under [run]", path);
-	iniparser_freedict(ini);
-	free(text);
+	struct ini_load ld = { .cfg = cfg, .path = path, .skip = skip };
+	int rc = bbt_ini_scan_file(path, load_line, &ld, err, errlen);
+	bbt_kvlist_clear(&ld.seen);
 	return rc;
 }
 
@@ -454,6 +506,7 @@ static void value_text(const struct bbt_config *cfg, const struct run_key *k, ch
 {
 	switch (k->type) {
 	case KEY_STRING:
+	case KEY_NAME:
 	case KEY_CHOICE:
 		snprintf(buf, n, "%s", cstr_field(cfg, k));
 		break;
@@ -486,6 +539,7 @@ json_t *bbt_config_to_json(const struct bbt_config *cfg)
 		json_t *v = NULL;
 		switch (k->type) {
 		case KEY_STRING:
+		case KEY_NAME:
 		case KEY_CHOICE: v = json_string(cstr_field(cfg, k)); break;
 		case KEY_INT: v = json_integer(*(const long *)p); break;
 		case KEY_DOUBLE: v = json_real(*(const double *)p); break;

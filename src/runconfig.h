@@ -7,7 +7,7 @@
  * command-line options (--NAME VALUE), the --help text, config.ini and
  * result.json, so a setting is declared in one place.
  *
- * INI layout (iniparser):
+ * INI layout:
  *
  *     [run]                 run settings, same names as the long options
  *     task = sst2
@@ -16,6 +16,13 @@
  *     [optimizer.cmaes]     options that apply only when cmaes runs
  *     [backend]             options of the backend
  *     [backend.synthetic]
+ *
+ * INI syntax (bbt_ini_scan_file, also for grid files): UTF-8, an optional
+ * byte-order mark, LF or CRLF lines of any length; ';' or '#' starts a
+ * comment, at the start of a line or after a value; [SECTION] names are
+ * caseless; KEY = VALUE, the value trimmed, quoted ('...' or "...") to keep
+ * a ';' or '#'. Every key is inside a section, and a key is set once per
+ * section name.
  *
  * Plugin options on the command line: -O optimizer.KEY=V, -O backend.KEY=V,
  * or -O KEY=V for a key exactly one of the two selected plugins declares.
@@ -77,9 +84,36 @@ void bbt_config_release(struct bbt_config *cfg);
 int bbt_config_set(struct bbt_config *cfg, const char *key, const char *value,
                    const char *origin, char *err, size_t errlen);
 
+/* Where setting `key` came from ("default", "command line", "FILE:LINE");
+ * NULL for a key that is not a run setting. */
+const char *bbt_config_origin(const struct bbt_config *cfg, const char *key);
+
+/* When setting `key` came from a file, prefix err with its FILE:LINE, so
+ * that a name found nowhere (a task, a plugin) points at the line to fix. */
+void bbt_config_error_origin(const struct bbt_config *cfg, const char *key, char *err,
+                             size_t errlen);
+
 /* Record a plugin option from the command line ("-O key=value" text). */
 int bbt_config_add_cli_option(struct bbt_config *cfg, const char *assignment,
                               char *err, size_t errlen);
+
+/* One line of an INI file that says something: a [section] header (key and
+ * value NULL) or a KEY = VALUE inside a section. */
+struct bbt_ini_line {
+	const char *section;   /* the current section's name, lowercased */
+	const char *key;       /* as written, trimmed */
+	const char *value;     /* trimmed, unquoted, comment dropped */
+	size_t line;           /* 1-based */
+};
+
+/* Called for each such line in file order; a status other than BBT_OK
+ * stops the scan and is returned by it. */
+typedef int bbt_ini_line_fn(const struct bbt_ini_line *l, void *ctx, char *err, size_t errlen);
+
+/* Read the INI file at path and call each() per line. Errors name FILE:LINE:
+ * not UTF-8, a malformed line, a key outside any section (BBT_EFORMAT). */
+int bbt_ini_scan_file(const char *path, bbt_ini_line_fn *each, void *ctx, char *err,
+                      size_t errlen);
 
 /* Read an INI file into cfg. Errors name the file and line. */
 int bbt_config_load_ini(struct bbt_config *cfg, const char *path, char *err, size_t errlen);

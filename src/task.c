@@ -611,14 +611,14 @@ static int parse_task(struct ctx *c, bbt_task_t *t)
 			                 top_keys[required[i]]);
 
 	int rc;
-	/* The name ends up in result paths and tables: keep it a plain word. */
+	/* The name is a folder of result paths (the experiment by default) and
+	 * part of every run id: a plain word, never "..". */
 	if ((rc = text_dup(c, val[K_NAME], "name", &t->name)) < 0)
 		return rc;
-	for (const char *s = t->name; *s; s++)
-		if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-' && *s != '.')
-			return bbt_error(c->err, c->errlen, BBT_EFORMAT,
-			                 "%s:%d: name: expected letters, digits, '_', '-' or '.', "
-			                 "got \"%s\"", c->path, line_of(val[K_NAME]), t->name);
+	if (!bbt_name_is_plain(t->name))
+		return bbt_error(c->err, c->errlen, BBT_EFORMAT,
+		                 "%s:%d: name: expected " BBT_PLAIN_WORD ", got \"%s\"", c->path,
+		                 line_of(val[K_NAME]), t->name);
 	if (val[K_DESCRIPTION] != NULL &&
 	    (rc = scalar_dup(c, val[K_DESCRIPTION], "description", &t->description)) < 0)
 		return rc;

@@ -79,6 +79,16 @@ char *bbt_strndup(const char *s, size_t n)
 	return d;
 }
 
+char *bbt_trim(char *s)
+{
+	while (isspace((unsigned char)*s))
+		s++;
+	char *e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
 char *bbt_asprintf(const char *fmt, ...)
 {
 	va_list ap;
@@ -303,6 +313,16 @@ int bbt_choice_valid(const char *choices, const char *value)
 		p = bar ? bar + 1 : NULL;
 	}
 	return 0;
+}
+
+int bbt_name_is_plain(const char *name)
+{
+	if (name[0] == '\0' || name[0] == '.')
+		return 0;
+	for (const char *s = name; *s != '\0'; s++)
+		if (!isalnum((unsigned char)*s) && *s != '.' && *s != '_' && *s != '-')
+			return 0;
+	return 1;
 }
 
 unsigned long long bbt_hash64(const void *data, size_t len, unsigned long long h)

@@ -31,6 +31,8 @@ void bbt_error_prefix(char *err, size_t errlen, const char *fmt, ...) BBT_PRINTF
 /* malloc'ed copies; NULL on out of memory (or when s is NULL). */
 char *bbt_strdup(const char *s);
 char *bbt_strndup(const char *s, size_t n);
+/* s without leading and trailing white space: trailing cut in place. */
+char *bbt_trim(char *s);
 /* malloc'ed printf; NULL on out of memory. */
 char *bbt_asprintf(const char *fmt, ...) BBT_PRINTF(1, 2);
 
@@ -61,6 +63,13 @@ int bbt_parse_bool(const char *s, int *out);
 
 /* 1 if value is one of the '|'-separated words of choices ("ce|hinge|perf"). */
 int bbt_choice_valid(const char *choices, const char *value);
+
+/* 1 if name may be one folder of a results path (an experiment, a task):
+ * letters, digits, '.', '_' and '-', not starting with '.', so that it can
+ * never be "..", hidden, absolute or split by a '/'. BBT_PLAIN_WORD says
+ * so in messages and --help. */
+int bbt_name_is_plain(const char *name);
+#define BBT_PLAIN_WORD "a plain word (letters, digits, '.', '_', '-'; not starting with '.')"
 
 /* 64-bit FNV-1a hash of a byte string. */
 unsigned long long bbt_hash64(const void *data, size_t len, unsigned long long h);

@@ -3,7 +3,7 @@
 # naming the file, the line or field and what was expected; exit 2; and
 # earlier results left exactly as they were.
 . "${top_srcdir:-.}/t/lib.sh"
-plan 20
+plan 30
 
 mkdir -p "$TMP/data/mini"
 printf 'sentence\tlabel\n' >"$TMP/data/mini/head"
@@ -87,6 +87,28 @@ expect "malformed YAML" "broken.yaml:[0-9]+"
 printf '[run]\nbudget = lots\n' >"$TMP/bad.ini"
 run "$BBTBENCH" --config "$TMP/bad.ini" --out "$TMP/res" --quiet
 expect "bad INI value" "bad.ini:2: budget 'lots': expected an integer"
+
+printf '; budget first\nbudget = 5\n[run]\ntask = toy\n' >"$TMP/pre.ini"
+run "$BBTBENCH" --config "$TMP/pre.ini" --out "$TMP/res" --quiet
+expect "a key before the first [section]" "pre.ini:2: 'budget' is outside any section"
+
+printf '[run]\nbudget = 5\ntask = toy\nbudget = 7\n' >"$TMP/dup.ini"
+run "$BBTBENCH" --config "$TMP/dup.ini" --out "$TMP/res" --quiet
+expect "a key set twice" "dup.ini:4: 'budget' is set twice in \\[run\\] \\(first on line 2\\)"
+
+printf '[run]\ntask = nosuch\n' >"$TMP/task.ini"
+run "$BBTBENCH" --config "$TMP/task.ini" --out "$TMP/res" --quiet
+expect "an unknown task in an INI file" "task.ini:2: task \"nosuch\" not found"
+
+printf '[run]\noptimizer = nosuch\n' >"$TMP/opt.ini"
+run "$BBTBENCH" --config "$TMP/opt.ini" --out "$TMP/res" --quiet
+expect "an unknown plugin in an INI file" "opt.ini:2: no optimizer plugin named 'nosuch'"
+
+# A task's name is a folder under --out: ".." would write beside it.
+sed 's/^name: mini$/name: ../' "$TMP/mini.yaml" >"$TMP/dotdot.yaml"
+run "$BBTBENCH" --optimizer random --backend synthetic --task "$TMP/dotdot.yaml" \
+	--data-dir "$TMP/data" --k-shot 2 --dim 8 --prompt-len 4 --budget 40 --out "$TMP/res" --quiet
+expect "task name '..'" "dotdot.yaml:1: name: expected a plain word"
 
 run "$BBTBENCH" --task toy --backend synthetic -O backend.hiden=3 --out "$TMP/res" --quiet
 expect "unknown plugin option" "unknown option 'hiden'.*known options: hidden"

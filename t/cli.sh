@@ -2,7 +2,7 @@
 # t/cli.sh - the command line: help for every command, version, list,
 # exit codes, INI precedence, a plugin dropped in without rebuilding.
 . "${top_srcdir:-.}/t/lib.sh"
-plan 36
+plan 44
 
 run "$BBTBENCH" --help
 ok $rc "--help exits 0"
@@ -59,4 +59,17 @@ ok $rc "run from an INI file"
 like "$out" '"budget": 30' "the command line beats the INI file"
 like "$out" '"dim": 12' "the INI file beats the default"
 like "$out" '"distribution": "normal"' "[optimizer] options reach the optimizer"
+
+# The experiment is one folder under --out, never a way out of it.
+run "$BBTBENCH" run --help
+like "$out" "--experiment NAME .*a plain word \\(letters, digits" "--help says what a name may be"
+# (An absolute path inside $TMP: a bbtbench without the check would write there, not in /.)
+mkdir "$TMP/x"
+for exp in "$TMP/x/abs" ../.. .hidden; do
+	run "$BBTBENCH" --optimizer random --task toy --dim 4 --prompt-len 2 --budget 8 \
+		--out "$TMP/x/a/b" --experiment "$exp" --quiet
+	is "$rc" 2 "--experiment '$exp': exit 2"
+	like "$err" "experiment '$exp': expected a plain word" "--experiment '$exp': says why"
+done
+is "$(ls -A "$TMP/x")" "" "and nothing was written"
 done_testing

@@ -44,7 +44,7 @@ static void expect_error(const char *text, const char *msg, const char *what)
 
 int main(void)
 {
-	plan(29);
+	plan(36);
 	if (mkdtemp(dir) == NULL)
 		skip_all("no temporary folder");
 
@@ -135,6 +135,36 @@ int main(void)
 	             "every combination is excluded", "nothing left");
 	expect_error("[grid]\nfoo.bar = 1\n", "a plugin option is optimizer.KEY",
 	             "bad plugin prefix");
+
+	expect_error("[grid]\nseed = 1\n[run]\nexperiment = ../up\n",
+	             "g.ini:4: experiment '../up': expected a plain word", "[run] experiment: a plain word");
+	expect_error("[grid]\nseed = 1\n[run]\nbudget = 5\nbudget = 6\n",
+	             "g.ini:5: 'budget' is set twice in [run] (first on line 4)",
+	             "a key set twice in a fixed section");
+	const char *odd_names[] = { "my grid.ini", "..ini" };
+	for (size_t i = 0; i < 2; i++) {
+		const char *path = write_file(odd_names[i], "[grid]\nseed = 1\n");
+		rc = bbt_grid_load(path, &g, err, sizeof err);
+		ok(rc == BBT_EINVAL && strstr(err, "not a plain word") != NULL &&
+		           strstr(err, "rename the file or set [run] experiment") != NULL,
+		   "experiment from the file name '%s' refused: %s", odd_names[i], err);
+		bbt_grid_free(g);
+		unlink(path);
+	}
+	rc = load("seed = 1\n[grid]\ndim = 1\n", &g, err, sizeof err);
+	ok(rc == BBT_EFORMAT && strstr(err, "g.ini:1: 'seed' is outside any section") != NULL,
+	   "a key before the first section: %s", err);
+	rc = load("\xef\xbb\xbf[grid]\nseed = 1, 2\n", &g, err, sizeof err);
+	ok(rc == BBT_OK && bbt_grid_count(g) == 2, "a byte-order mark is skipped (%s)", err);
+	bbt_grid_free(g);
+	char longgrid[4096] = "[grid]\ndim = 1";
+	for (int d = 2; d <= 500; d++)
+		snprintf(longgrid + strlen(longgrid), sizeof longgrid - strlen(longgrid), ",%d", d);
+	strcat(longgrid, "\n");
+	rc = load(longgrid, &g, err, sizeof err);
+	ok(rc == BBT_OK && bbt_grid_count(g) == 500, "a line of %zu bytes is read whole (%s)",
+	   strlen(longgrid), err);
+	bbt_grid_free(g);
 
 	unlink(write_file("g.ini", ""));
 	unlink(write_file("m.ini", ""));
