@@ -97,6 +97,11 @@ int bbt_cmd_plot(int argc, char **argv)
 		bbt_log(BBT_LOG_ERROR, NULL, "plot: expected one results folder; see bbtbench plot --help");
 		return BBT_EXIT_USAGE;
 	}
+	/* The key names the figure's files, so it may not lead out of -o. */
+	if (p.x != NULL && !bbt_name_is_plain(p.x)) {
+		bbt_log(BBT_LOG_ERROR, NULL, "plot: --x '%s': expected %s", p.x, BBT_PLAIN_WORD);
+		return BBT_EXIT_USAGE;
+	}
 	char err[BBT_ERRLEN], *dir = NULL, *written[8];
 	size_t nw = 0;
 	bbt_resultset_t *rs = NULL;

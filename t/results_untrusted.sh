@@ -3,7 +3,7 @@
 # and `table` read their result.json and trace.csv as data, never as code,
 # and report (then skip) what they cannot read.
 . "${top_srcdir:-.}/t/lib.sh"
-plan 18
+plan 19
 
 R="$TMP/results"
 # result DIR OPTIMIZER_JSON DIM_JSON: a finished run with a short trace
@@ -82,4 +82,12 @@ BBTBENCH_GNUPLOT="$TMP/fakeplot" run "$BBTBENCH" plot "$R" -o "$TMP/mixed-plots"
 ok $rc "plot with a broken result.json exits 0"
 BBTBENCH_GNUPLOT="$TMP/fakeplot" run "$BBTBENCH" plot --strict "$R" -o "$TMP/mixed-plots"
 is "$rc" 2 "plot --strict refuses the folder: exit 2"
+
+# A key that a results folder holds names the figure's files: --x ../KEY
+# would write beside the plots folder, not in it.
+R="$TMP/keyed"
+result k1 '"cmaes"' 1
+sed -i 's/"seed": 1,/"seed": 1, "..\/up": 3,/' "$R/k1/result.json"
+BBTBENCH_GNUPLOT="$TMP/fakeplot" run "$BBTBENCH" plot "$R" --x ../up -o "$TMP/keyed-plots"
+is "$rc" 2 "plot --x with a key that is not a plain word: exit 2"
 done_testing
