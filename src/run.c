@@ -1374,8 +1374,11 @@ int bbt_run(const struct bbt_config *cfg, bbt_registry_t *reg, const struct bbt_
 
 	/* From here on the run folder is written. */
 	rc = bbt_rundir_open(r.run_dir, r.grad_check, &r.rd, err, errlen);
-	if (rc == BBT_OK)
-		rc = write_config(&r, err, errlen);
+	if (rc != BBT_OK) {   /* BBT_RUNDIR_LOCKED too: another process runs it */
+		run_release(&r);
+		return rc;
+	}
+	rc = write_config(&r, err, errlen);
 	if (rc == BBT_OK && r.discrete)
 		rc = write_vocab(&r, err, errlen);
 	if (r.discrete)
