@@ -15,7 +15,7 @@
  * renamed; the trace is written as trace.csv.part (flushed after each batch,
  * so a killed run leaves a valid partial trace) and renamed at the end. An
  * interrupted run (Ctrl-C) renames its partial trace and writes result.json
- * with "status": "interrupted". An
+ * with "status": "interrupted", a failed one with "status": "failed". An
  * earlier run's trace.csv and result.json (a rerun under --force) stay in
  * place until the new ones replace them at the end, so a rerun killed
  * part-way leaves the earlier run as it was.

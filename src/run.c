@@ -545,18 +545,36 @@ static void prompt_batch(struct run *r, const bbt_encoded_t *enc, size_t first, 
 	r->tokens += nv * (enc->offset[first + n] - enc->offset[first] + n * b->prompt_len);
 }
 
+/* A model that computes NaN or infinity (NaN weights, a broken norm) gives
+ * NaN losses that no optimizer can rank and a test accuracy of chance: the
+ * run fails at the first such logit instead of "finishing". */
+static int check_logits(const struct run *r, const float *logits, size_t n, char *err,
+                        size_t errlen)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!isfinite(logits[i]))
+			return bbt_error(err, errlen, BBT_EINTERNAL,
+			                 "backend %s: the model computes a non-finite logit (%g) after "
+			                 "%zu API calls: check its weights and norm epsilon",
+			                 r->be.entry->desc->name, (double)logits[i], r->calls);
+	return BBT_OK;
+}
+
 static int score(struct run *r, const bbt_encoded_t *enc, size_t first, size_t n,
                  const double *z, size_t nv, float *logits, char *err, size_t errlen)
 {
-	if (r->discrete && z != NULL)
-		return score_discrete(r, enc, first, n, z, nv, logits, err, errlen);
-	struct bbt_batch b;
-	prompt_batch(r, enc, first, n, z, nv, &b);
-	int rc = r->be.entry->desc->backend->score(r->be.state, &b, z ? r->prompts : NULL,
-	                                           z ? nv : 1, logits, err, errlen);
-	if (rc < 0)
-		bbt_error_prefix(err, errlen, "backend %s", r->be.entry->desc->name);
-	return rc;
+	int rc;
+	if (r->discrete && z != NULL) {
+		rc = score_discrete(r, enc, first, n, z, nv, logits, err, errlen);
+	} else {
+		struct bbt_batch b;
+		prompt_batch(r, enc, first, n, z, nv, &b);
+		rc = r->be.entry->desc->backend->score(r->be.state, &b, z ? r->prompts : NULL,
+		                                       z ? nv : 1, logits, err, errlen);
+		if (rc < 0)
+			bbt_error_prefix(err, errlen, "backend %s", r->be.entry->desc->name);
+	}
+	return rc < 0 ? rc : check_logits(r, logits, (z ? nv : 1) * n * r->L, err, errlen);
 }
 
 /* The host's loss for the backend's gradient: dL/dlogits of each variant
@@ -592,7 +610,7 @@ static int score_grad(struct run *r, const double *z, size_t nv, char *err, size
 		return rc;
 	}
 	bbt_subspace_pullback(r->sub, r->grad_p, nv, r->grad_z);
-	return BBT_OK;
+	return check_logits(r, r->logits, nv * train->n_seq * r->L, err, errlen);
 }
 
 /* --grad-check: the optimizer's last estimate against the true gradient at
@@ -1416,6 +1434,16 @@ int bbt_run(const struct bbt_config *cfg, bbt_registry_t *reg, const struct bbt_
 			rc = bbt_error(err, errlen, BBT_EINTR,
 			               "interrupted after %zu calls; partial results in %s", r.calls,
 			               r.run_dir);
+	} else {
+		/* Say in the folder that this run failed, and why: its partial
+		 * trace is kept, and a table never mistakes it for a result. The
+		 * error reported is the first one, not a failure to record it. */
+		json_t *res = result_json(&r, "failed", NAN, NAN, NAN, wall);
+		if (res != NULL) {
+			json_object_set_new(res, "error", json_string(err));
+			bbt_rundir_finish(r.rd, res, NULL, 0);
+		}
+		json_decref(res);
 	}
 	run_release(&r);
 	return rc;
