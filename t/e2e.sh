@@ -3,7 +3,7 @@
 # run writes a complete result folder, twice identically, and Ctrl-C
 # leaves a valid partial trace and no corrupt files.
 . "${top_srcdir:-.}/t/lib.sh"
-plan 13
+plan 16
 
 demo() {
 	"$BBTBENCH" --optimizer random --backend synthetic --task toy --budget 200 --seed 1 \
@@ -46,4 +46,21 @@ dir3=$(ls -d "$TMP"/c/toy/*/)
 like "$(cat "$dir3/result.json")" '"status": "interrupted"' "result.json says interrupted"
 awk -F, 'NR > 1 && NF != 6 { bad = 1 } END { exit bad || NR < 2 }' "$dir3/trace.csv"
 ok $? "the partial trace is complete CSV, row by row"
+
+# Scoring a large test set (SNLI's is 9,842 rows) shows progress, so the
+# run does not look hung; --quiet silences it.
+mkdir -p "$TMP/data/SST-2"
+awk 'BEGIN { print "sentence\tlabel"; for (i = 0; i < 3000; i++)
+	printf "%s movie number %d\t%d\n", i % 2 ? "a great" : "a bad", i, i % 2 }' \
+	>"$TMP/data/SST-2/dev.tsv"
+head -n 201 "$TMP/data/SST-2/dev.tsv" >"$TMP/data/SST-2/train.tsv"
+big() {
+	"$BBTBENCH" --method manual --backend synthetic --task sst2 --data-dir "$TMP/data" \
+		--out "$TMP/big" --force "$@"
+}
+run big
+ok $rc "a manual baseline on a 3,000-row test set"
+like "$err" "scoring test: [0-9]+/3000 examples" "shows its progress through the test set"
+run big --quiet
+is "$err" "" "--quiet: no progress"
 done_testing
