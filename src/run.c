@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <cblas.h>
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
@@ -1017,6 +1018,34 @@ static json_t *num_or_null(double v)
 	return isfinite(v) ? json_real(v) : json_null();
 }
 
+/* The BLAS that ran: OpenBLAS chooses its kernels for the CPU at run time
+ * (OPENBLAS_CORETYPE overrides it), and other kernels or thread counts
+ * change the last bits of every GEMM, so "the same build" is not enough to
+ * promise bit-identical results; this is the rest of it. */
+static json_t *blas_json(void)
+{
+	json_t *b = json_object();
+#ifdef HAVE_OPENBLAS_GET_CONFIG
+	json_object_set_new(b, "library", json_string("OpenBLAS"));
+	json_object_set_new(b, "config", json_string(openblas_get_config()));
+#else
+	json_object_set_new(b, "library", json_string("cblas"));
+	json_object_set_new(b, "config", json_null());
+#endif
+#ifdef HAVE_OPENBLAS_GET_CORENAME
+	json_object_set_new(b, "core", json_string(openblas_get_corename()));
+#else
+	json_object_set_new(b, "core", json_null());
+#endif
+#ifdef HAVE_OPENBLAS_GET_NUM_THREADS
+	json_object_set_new(b, "threads", json_integer(openblas_get_num_threads()));
+#else
+	json_object_set_new(b, "threads", json_null());
+#endif
+	json_object_set_new(b, "cpus_online", json_integer(sysconf(_SC_NPROCESSORS_ONLN)));
+	return b;
+}
+
 /* Discrete runs: the candidate vocabulary, one line per candidate, so a
  * prompt's indices in the trace and result.json can be read back. */
 static int write_vocab(struct run *r, char *err, size_t errlen)
@@ -1217,6 +1246,7 @@ static json_t *result_json(struct run *r, const char *status, double test_metric
 			json_object_set_new(st, stats[i].name, num_or_null(stats[i].value));
 	}
 	json_object_set_new(j, "optimizer_state", st);
+	json_object_set_new(j, "blas", blas_json());
 	json_object_set_new(j, "wall_time_s", json_real(wall));
 	return j;
 }

@@ -3,7 +3,7 @@
 # run writes a complete result folder, twice identically, and Ctrl-C
 # leaves a valid partial trace and no corrupt files.
 . "${top_srcdir:-.}/t/lib.sh"
-plan 16
+plan 19
 
 demo() {
 	"$BBTBENCH" --optimizer random --backend synthetic --task toy --budget 200 --seed 1 \
@@ -32,6 +32,12 @@ sed -n '/"metrics"/,/}/p' "$dir/result.json" >"$TMP/m1"
 sed -n '/"metrics"/,/}/p' "$dir2/result.json" >"$TMP/m2"
 [ -s "$TMP/m1" ] && cmp -s "$TMP/m1" "$TMP/m2"
 ok $? "second run: identical result.json metrics"
+# What "the same build" must also hold for bit-for-bit results: the BLAS
+# kernels OpenBLAS picked for this CPU, and the thread counts.
+blas=$(sed -n '/"blas"/,/}/p' "$dir/result.json")
+like "$blas" '"config": "OpenBLAS [0-9.]+' "result.json records the BLAS library and version"
+like "$blas" '"core": "[A-Za-z0-9]+"' "and the kernels' core name"
+like "$blas" '"threads": [1-9]' "and its thread count"
 
 # Interrupt a long run: it saves what it has and says so.
 "$BBTBENCH" --optimizer random --backend synthetic --task toy --budget 100000000 \
