@@ -15,7 +15,7 @@ run_bg() {
 		--popsize 20 --quiet --out "$o" --experiment e "$@" >"$TMP/bg.out" 2>"$TMP/bg.err" &
 	bg=$!
 	i=0
-	while ! ls "$o"/e/*/trace.csv.part >/dev/null 2>&1 && [ $i -lt 200 ]; do
+	while ! ls "$o"/e/*/trace.csv.part >/dev/null 2>&1 && [ $i -lt 600 ]; do
 		sleep 0.05
 		i=$((i + 1))
 	done
