@@ -14,6 +14,7 @@
 #include "log.h"
 #include "options.h"
 #include "registry.h"
+#include "results.h"
 #include "run.h"
 #include "runconfig.h"
 #include "task.h"
@@ -260,7 +261,7 @@ int bbt_cmd_run(int argc, char **argv)
 				print_summary(&summary);
 		}
 	}
-	if (rc < 0)
+	if (rc != BBT_OK)   /* an error, or BBT_RUNDIR_LOCKED: another process runs it */
 		bbt_log(BBT_LOG_ERROR, NULL, "%s", err);
 	bbt_registry_free(reg);
 	bbt_config_release(&cfg);

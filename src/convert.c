@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <math.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -205,6 +206,23 @@ static int cfg_int(struct conv *c, const char *key, uint64_t *out, long long def
 		                 "%s/config.json: \"%s\" must be a positive integer", c->dir, key);
 	*out = (uint64_t)json_integer_value(v);
 	return BBT_OK;
+}
+
+/* layer_norm_eps: HF's 1e-12 when absent, else a number that is positive
+ * as the f32 GGUF stores it. A string, null or [] once silently became
+ * 1e-12; a zero or negative one makes every norm NaN. */
+static int cfg_eps(struct conv *c, double *eps)
+{
+	json_t *v = json_object_get(c->config, "layer_norm_eps");
+	*eps = v != NULL ? json_number_value(v) : 1e-12;
+	if (v == NULL || (json_is_number(v) && (float)*eps > 0 && isfinite((float)*eps)))
+		return BBT_OK;
+	char *text = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+	int rc = bbt_error(c->err, c->errlen, BBT_EFORMAT,
+	                   "%s/config.json: \"layer_norm_eps\" must be a positive number, not %s",
+	                   c->dir, text ? text : "this");
+	free(text);
+	return rc;
 }
 
 /* Add HF tensor `hf` (shape `want`, PyTorch order, n_dims entries) as
@@ -655,10 +673,9 @@ int bbt_convert_hf(const char *dir, const char *out, const struct bbt_convert_pa
 		               " heads", dir, c.H, c.heads);
 		goto done;
 	}
-	double eps = 1e-12;
-	json_t *e = json_object_get(c.config, "layer_norm_eps");
-	if (json_is_number(e))
-		eps = json_number_value(e);
+	double eps;
+	if ((rc = cfg_eps(&c, &eps)) < 0)
+		goto done;
 	/* RoBERTa numbers positions from padding_idx + 1 (HF's
 	 * create_position_ids_from_input_ids): rows below it are never used. */
 	uint64_t pos_offset = 0;
@@ -846,11 +863,9 @@ int bbt_cmd_convert(int argc, char **argv)
 		p.log = NULL;
 	char err[BBT_ERRLEN];
 	int rc = bbt_convert_hf(argv[optind], out, &p, err, sizeof err);
-	if (rc < 0) {
+	if (rc < 0)   /* a malformed model folder is bad input (2), an unreadable one a failure (1) */
 		bbt_log(BBT_LOG_ERROR, NULL, "convert: %s", err);
-		return BBT_EXIT_FAILED;
-	}
-	return BBT_EXIT_OK;
+	return bbt_exit_code(rc);
 }
 
 static void info_usage(FILE *f)

@@ -21,6 +21,7 @@
 
 #include "grid.h"
 #include "log.h"
+#include "results.h"
 #include "run.h"
 #include "util.h"
 
@@ -611,6 +612,10 @@ static int run_one(const bbt_grid_t *g, size_t index, bbt_registry_t *reg,
 	bbt_config_release(&cfg);
 	if (rc == BBT_EINTR)
 		return W_INTERRUPTED;
+	if (rc == BBT_RUNDIR_LOCKED) {   /* another process (another grid) runs it */
+		bbt_log(BBT_LOG_INFO, NULL, "grid run %zu skipped: %s", index, err);
+		return W_SKIPPED;
+	}
 	if (rc < 0) {
 		bbt_error_prefix(err, errlen, "grid run %zu", index);
 		bbt_log(BBT_LOG_ERROR, NULL, "%s", err);

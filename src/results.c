@@ -4,9 +4,11 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "results.h"
@@ -17,6 +19,7 @@ struct bbt_rundir {
 	char *trace_part;   /* trace.csv.part */
 	FILE *trace;
 	int grad_columns;   /* the --grad-check columns */
+	int lock_fd;        /* .lock, flock'ed while this process writes the folder */
 };
 
 enum bbt_rundir_state bbt_rundir_state(const char *path)
@@ -47,6 +50,38 @@ enum bbt_rundir_state bbt_rundir_state(const char *path)
 	return BBT_RUNDIR_ABSENT;
 }
 
+/* Take the folder's lock, or say which process holds it. The lock is an
+ * flock on .lock, so the kernel drops it when its holder dies, however it
+ * dies; the file holds the holder's pid for the message. */
+static int lock_folder(bbt_rundir_t *rd, char *err, size_t errlen)
+{
+	char *path = bbt_path_join(rd->path, ".lock");
+	if (path == NULL)
+		return bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
+	rd->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	int locked = rd->lock_fd >= 0 && flock(rd->lock_fd, LOCK_EX | LOCK_NB) == 0;
+	int rc = BBT_OK;
+	if (!locked && (rd->lock_fd < 0 || errno != EWOULDBLOCK)) {
+		rc = bbt_error(err, errlen, BBT_EIO, "%s: %s", path, strerror(errno));
+	} else if (!locked) {
+		char pid[24] = "";
+		ssize_t n = pread(rd->lock_fd, pid, sizeof pid - 1, 0);
+		if (n > 0 && pid[n - 1] == '\n')
+			pid[n - 1] = '\0';
+		else
+			snprintf(pid, sizeof pid, "unknown");   /* its holder is still writing it */
+		rc = bbt_error(err, errlen, BBT_RUNDIR_LOCKED, "%s: run in progress (pid %s)",
+		               rd->path, pid);
+	} else {
+		char pid[24];
+		int len = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+		if (ftruncate(rd->lock_fd, 0) != 0 || pwrite(rd->lock_fd, pid, (size_t)len, 0) != len)
+			rc = bbt_error(err, errlen, BBT_EIO, "%s: %s", path, strerror(errno));
+	}
+	free(path);
+	return rc;
+}
+
 int bbt_rundir_open(const char *path, int grad_columns, bbt_rundir_t **out, char *err,
                     size_t errlen)
 {
@@ -55,19 +90,20 @@ int bbt_rundir_open(const char *path, int grad_columns, bbt_rundir_t **out, char
 	if (rc < 0)
 		return rc;
 	bbt_rundir_t *rd = calloc(1, sizeof *rd);
+	if (rd != NULL)
+		rd->lock_fd = -1;
 	if (rd == NULL || (rd->path = bbt_strdup(path)) == NULL ||
 	    (rd->trace_part = bbt_path_join(path, "trace.csv.part")) == NULL) {
 		bbt_rundir_free(rd);
 		return bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
 	}
-	/* What an incomplete earlier attempt left is stale: the run starts over. */
-	static const char *const stale[] = { "result.json", "trace.csv" };
-	for (size_t i = 0; i < sizeof stale / sizeof stale[0]; i++) {
-		char *p = bbt_path_join(path, stale[i]);
-		if (p != NULL)
-			unlink(p);
-		free(p);
+	if ((rc = lock_folder(rd, err, errlen)) != BBT_OK) {
+		bbt_rundir_free(rd);
+		return rc;
 	}
+	/* What an earlier run left (a finished run's result.json and trace.csv
+	 * under --force, an interrupted one's) stays until bbt_rundir_finish
+	 * replaces it: a run killed before then loses nothing that was there. */
 	rd->trace = fopen(rd->trace_part, "w");
 	if (rd->trace == NULL) {
 		rc = bbt_error(err, errlen, BBT_EIO, "%s: %s", rd->trace_part, strerror(errno));
@@ -167,6 +203,8 @@ void bbt_rundir_free(bbt_rundir_t *rd)
 		return;
 	if (rd->trace != NULL)
 		fclose(rd->trace);
+	if (rd->lock_fd >= 0)
+		close(rd->lock_fd);   /* releases the lock */
 	free(rd->trace_part);
 	free(rd->path);
 	free(rd);

@@ -9,12 +9,16 @@
  *     result.json   settings, seeds, final train/dev/test metrics, API calls,
  *                   wall time, versions; written last, so its presence with
  *                   "status": "finished" marks a finished run
+ *     .lock         flock'ed by the process writing the folder; holds its pid
  *
  * Nothing is ever half-written: files are written under a temporary name and
  * renamed; the trace is written as trace.csv.part (flushed after each batch,
  * so a killed run leaves a valid partial trace) and renamed at the end. An
  * interrupted run (Ctrl-C) renames its partial trace and writes result.json
- * with "status": "interrupted".
+ * with "status": "interrupted", a failed one with "status": "failed". An
+ * earlier run's trace.csv and result.json (a rerun under --force) stay in
+ * place until the new ones replace them at the end, so a rerun killed
+ * part-way leaves the earlier run as it was.
  */
 #ifndef BBT_RESULTS_H
 #define BBT_RESULTS_H
@@ -30,10 +34,15 @@ enum bbt_rundir_state {
 
 enum bbt_rundir_state bbt_rundir_state(const char *path);
 
+/* bbt_rundir_open's answer when another process holds the folder: not an
+ * error of this run (a grid skips the run), but nothing was written. */
+#define BBT_RUNDIR_LOCKED 2
+
 typedef struct bbt_rundir bbt_rundir_t;
 
-/* Create (or reuse) the folder, drop what an earlier incomplete run left,
- * and start trace.csv.part; grad_columns adds the --grad-check columns. */
+/* Create (or reuse) the folder, lock it (BBT_RUNDIR_LOCKED and "PATH: run
+ * in progress (pid N)" when another process has it), and start
+ * trace.csv.part; grad_columns adds the --grad-check columns. */
 int bbt_rundir_open(const char *path, int grad_columns, bbt_rundir_t **out, char *err,
                     size_t errlen);
 const char *bbt_rundir_path(const bbt_rundir_t *rd);

@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <cblas.h>
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
@@ -549,18 +550,36 @@ static void prompt_batch(struct run *r, const bbt_encoded_t *enc, size_t first, 
 	r->tokens += nv * (enc->offset[first + n] - enc->offset[first] + n * b->prompt_len);
 }
 
+/* A model that computes NaN or infinity (NaN weights, a broken norm) gives
+ * NaN losses that no optimizer can rank and a test accuracy of chance: the
+ * run fails at the first such logit instead of "finishing". */
+static int check_logits(const struct run *r, const float *logits, size_t n, char *err,
+                        size_t errlen)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!isfinite(logits[i]))
+			return bbt_error(err, errlen, BBT_EINTERNAL,
+			                 "backend %s: the model computes a non-finite logit (%g) after "
+			                 "%zu API calls: check its weights and norm epsilon",
+			                 r->be.entry->desc->name, (double)logits[i], r->calls);
+	return BBT_OK;
+}
+
 static int score(struct run *r, const bbt_encoded_t *enc, size_t first, size_t n,
                  const double *z, size_t nv, float *logits, char *err, size_t errlen)
 {
-	if (r->discrete && z != NULL)
-		return score_discrete(r, enc, first, n, z, nv, logits, err, errlen);
-	struct bbt_batch b;
-	prompt_batch(r, enc, first, n, z, nv, &b);
-	int rc = r->be.entry->desc->backend->score(r->be.state, &b, z ? r->prompts : NULL,
-	                                           z ? nv : 1, logits, err, errlen);
-	if (rc < 0)
-		bbt_error_prefix(err, errlen, "backend %s", r->be.entry->desc->name);
-	return rc;
+	int rc;
+	if (r->discrete && z != NULL) {
+		rc = score_discrete(r, enc, first, n, z, nv, logits, err, errlen);
+	} else {
+		struct bbt_batch b;
+		prompt_batch(r, enc, first, n, z, nv, &b);
+		rc = r->be.entry->desc->backend->score(r->be.state, &b, z ? r->prompts : NULL,
+		                                       z ? nv : 1, logits, err, errlen);
+		if (rc < 0)
+			bbt_error_prefix(err, errlen, "backend %s", r->be.entry->desc->name);
+	}
+	return rc < 0 ? rc : check_logits(r, logits, (z ? nv : 1) * n * r->L, err, errlen);
 }
 
 /* The host's loss for the backend's gradient: dL/dlogits of each variant
@@ -596,7 +615,7 @@ static int score_grad(struct run *r, const double *z, size_t nv, char *err, size
 		return rc;
 	}
 	bbt_subspace_pullback(r->sub, r->grad_p, nv, r->grad_z);
-	return BBT_OK;
+	return check_logits(r, r->logits, nv * train->n_seq * r->L, err, errlen);
 }
 
 /* --grad-check: the optimizer's last estimate against the true gradient at
@@ -711,14 +730,23 @@ static int score_discrete(struct run *r, const bbt_encoded_t *enc, size_t first,
 }
 
 /* Logits [n_seq][L] of a whole encoded split under one z (or none), in
- * chunks that bound the backend's memory. */
+ * chunks that bound the backend's memory. A split of several chunks (a
+ * full test set: SNLI's 9,842 rows take minutes) shows its progress, so
+ * the run does not look hung. */
 static int score_split(struct run *r, const bbt_encoded_t *enc, const double *z, float *out,
                        char *err, size_t errlen)
 {
+	const char *name = "content-free";   /* calibration's inputs, the one other set */
+	for (int s = 0; s < N_SPLITS; s++)
+		if (enc == r->enc[s])
+			name = split_names[s];
 	int rc = BBT_OK;
 	for (size_t first = 0; rc == BBT_OK && first < enc->n_seq; first += EVAL_CHUNK) {
 		size_t n = enc->n_seq - first < EVAL_CHUNK ? enc->n_seq - first : EVAL_CHUNK;
 		rc = score(r, enc, first, n, z, 1, out + first * r->L, err, errlen);
+		if (rc == BBT_OK && enc->n_seq > EVAL_CHUNK && first + n < enc->n_seq)
+			bbt_progress(0, "%s: scoring %s: %zu/%zu examples | %.1fs", r->run_id, name,
+			             first + n, enc->n_seq, bbt_now() - r->t0);
 	}
 	return rc;
 }
@@ -996,6 +1024,34 @@ static json_t *num_or_null(double v)
 	return isfinite(v) ? json_real(v) : json_null();
 }
 
+/* The BLAS that ran: OpenBLAS chooses its kernels for the CPU at run time
+ * (OPENBLAS_CORETYPE overrides it), and other kernels or thread counts
+ * change the last bits of every GEMM, so "the same build" is not enough to
+ * promise bit-identical results; this is the rest of it. */
+static json_t *blas_json(void)
+{
+	json_t *b = json_object();
+#ifdef HAVE_OPENBLAS_GET_CONFIG
+	json_object_set_new(b, "library", json_string("OpenBLAS"));
+	json_object_set_new(b, "config", json_string(openblas_get_config()));
+#else
+	json_object_set_new(b, "library", json_string("cblas"));
+	json_object_set_new(b, "config", json_null());
+#endif
+#ifdef HAVE_OPENBLAS_GET_CORENAME
+	json_object_set_new(b, "core", json_string(openblas_get_corename()));
+#else
+	json_object_set_new(b, "core", json_null());
+#endif
+#ifdef HAVE_OPENBLAS_GET_NUM_THREADS
+	json_object_set_new(b, "threads", json_integer(openblas_get_num_threads()));
+#else
+	json_object_set_new(b, "threads", json_null());
+#endif
+	json_object_set_new(b, "cpus_online", json_integer(sysconf(_SC_NPROCESSORS_ONLN)));
+	return b;
+}
+
 /* Discrete runs: the candidate vocabulary, one line per candidate, so a
  * prompt's indices in the trace and result.json can be read back. */
 static int write_vocab(struct run *r, char *err, size_t errlen)
@@ -1205,6 +1261,7 @@ static json_t *result_json(struct run *r, const char *status, double test_metric
 			json_object_set_new(st, stats[i].name, num_or_null(stats[i].value));
 	}
 	json_object_set_new(j, "optimizer_state", st);
+	json_object_set_new(j, "blas", blas_json());
 	json_object_set_new(j, "wall_time_s", json_real(wall));
 	return j;
 }
@@ -1389,8 +1446,11 @@ int bbt_run(const struct bbt_config *cfg, bbt_registry_t *reg, const struct bbt_
 
 	/* From here on the run folder is written. */
 	rc = bbt_rundir_open(r.run_dir, r.grad_check, &r.rd, err, errlen);
-	if (rc == BBT_OK)
-		rc = write_config(&r, err, errlen);
+	if (rc != BBT_OK) {   /* BBT_RUNDIR_LOCKED too: another process runs it */
+		run_release(&r);
+		return rc;
+	}
+	rc = write_config(&r, err, errlen);
 	if (rc == BBT_OK && r.discrete)
 		rc = write_vocab(&r, err, errlen);
 	if (r.discrete)
@@ -1428,6 +1488,16 @@ int bbt_run(const struct bbt_config *cfg, bbt_registry_t *reg, const struct bbt_
 			rc = bbt_error(err, errlen, BBT_EINTR,
 			               "interrupted after %zu calls; partial results in %s", r.calls,
 			               r.run_dir);
+	} else {
+		/* Say in the folder that this run failed, and why: its partial
+		 * trace is kept, and a table never mistakes it for a result. The
+		 * error reported is the first one, not a failure to record it. */
+		json_t *res = result_json(&r, "failed", NAN, NAN, NAN, wall);
+		if (res != NULL) {
+			json_object_set_new(res, "error", json_string(err));
+			bbt_rundir_finish(r.rd, res, NULL, 0);
+		}
+		json_decref(res);
 	}
 	run_release(&r);
 	return rc;

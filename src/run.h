@@ -40,9 +40,11 @@ struct bbt_run_flags {
 };
 
 /* Run (or, when the same settings already finished, report) one run.
- * Returns 0, BBT_EINTR when interrupted (results kept), or a negative
+ * Returns 0, BBT_EINTR when interrupted (results kept), BBT_RUNDIR_LOCKED
+ * when another process is running it (nothing touched), or a negative
  * status: BBT_EINVAL/BBT_ENOTFOUND/BBT_EFORMAT for bad settings or input
- * (exit code 2), others for failures (exit code 1). */
+ * (exit code 2), others for failures (exit code 1; a failure once the run
+ * has started writes result.json with "status": "failed" and its "error"). */
 int bbt_run(const struct bbt_config *cfg, bbt_registry_t *reg, const struct bbt_run_flags *flags,
             struct bbt_run_summary *summary, char *err, size_t errlen);
 

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "gguf.h"
@@ -316,6 +317,18 @@ int main(void)
 	free(cfg);
 	rc = convert(dir, 0, "{not json", NULL, NULL, 0, NULL, msg, sizeof msg);
 	ok(rc != 0 && strstr(msg, "config.json:1"), "malformed config.json refused with its line");
+	/* a layer_norm_eps that is not a positive number, once silently 1e-12 */
+	static const char *const bad_eps[] = { "\"1e-12\"", "null", "[]", "0", "-1e-5" };
+	for (size_t i = 0; i < sizeof bad_eps / sizeof bad_eps[0]; i++) {
+		char *c = bbt_strdup(bert_config), *e = strstr(c, "1e-12");
+		char *bad = bbt_asprintf("%.*s%s%s", (int)(e - c), c, bad_eps[i], e + 5);
+		rc = convert(dir, 0, bad, NULL, NULL, 0, NULL, msg, sizeof msg);
+		ok(WIFEXITED(rc) && WEXITSTATUS(rc) == 2 &&
+		   strstr(msg, "config.json: \"layer_norm_eps\" must be a positive number, not "),
+		   "layer_norm_eps %s refused (exit 2), naming the field: %s", bad_eps[i], msg);
+		free(bad);
+		free(c);
+	}
 
 	char *cmd = bbt_asprintf("rm -rf '%s'", dir);
 	if (system(cmd) != 0)

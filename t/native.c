@@ -636,6 +636,16 @@ int main(void)
 	rc = be_open(&b, path, NULL, 0, 1, err);
 	ok(rc == BBT_ENOTSUP, "an unknown architecture is refused");
 	like(err, "\"mamba\" is not supported", "and named");
+	/* an epsilon that is not a positive number makes every norm NaN */
+	const double bad_eps[] = { NAN, -1e-5, INFINITY };
+	for (size_t i = 0; i < sizeof bad_eps / sizeof bad_eps[0]; i++) {
+		struct damage eps = { .eps = bad_eps[i] };
+		tiny_write(&t, path, &eps);
+		rc = be_open(&b, path, NULL, 0, 1, err);
+		ok(rc == BBT_EFORMAT && b.st == NULL, "layer_norm_epsilon %g is refused", bad_eps[i]);
+		like(err, "bert.attention.layer_norm_epsilon is", "and named");
+		like(err, "not a positive number", "and says what was expected");
+	}
 	rc = be_open(&b, "/nonexistent.gguf", NULL, 0, 1, err);
 	ok(rc == BBT_EIO, "a missing file is BBT_EIO");
 	rc = be_open(&b, NULL, NULL, 0, 1, err);

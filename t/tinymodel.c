@@ -120,6 +120,16 @@ static int add_t(bbt_gguf_writer_t *w, const struct damage *d, const char *name,
 {
 	if (d->drop && strcmp(d->drop, name) == 0)
 		return 0;
+	if (d->nan_in && strcmp(d->nan_in, name) == 0) {
+		size_t n = (size_t)(in * (out ? out : 1));
+		float *nan = malloc(n * sizeof *nan);
+		if (nan == NULL)
+			return BBT_ENOMEM;
+		keep[(*nk)++] = nan;
+		for (size_t i = 0; i < n; i++)
+			nan[i] = NAN;
+		data = nan;
+	}
 	uint64_t ne[2] = { in, out };
 	uint32_t nd = out ? 2 : 1;
 	int reshaped = d->reshape && strcmp(d->reshape, name) == 0;
@@ -172,7 +182,7 @@ int tiny_write(const struct tiny *t, const char *path, const struct damage *d)
 	U32("attention.head_count", HEADS);
 #undef U32
 	snprintf(key, sizeof key, "%s.attention.layer_norm_epsilon", arch);
-	bbt_gguf_writer_set_f32(w, key, 1e-12f);
+	bbt_gguf_writer_set_f32(w, key, d->eps != 0 ? (float)d->eps : 1e-12f);
 	if (d->roberta) {
 		snprintf(key, sizeof key, "%s.position_offset", arch);
 		bbt_gguf_writer_set_u32(w, key, POS_OFF);

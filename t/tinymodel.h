@@ -41,7 +41,8 @@ struct tiny {
 	int n_all;
 };
 
-/* Which tensor to leave out or misshape, for the bad-model tests. */
+/* Which tensor to leave out, misshape or fill with NaN, for the bad-model
+ * tests. */
 struct damage {
 	const char *drop;      /* tensor name not written */
 	const char *reshape;   /* tensor written with ne[0] = H + 1 */
@@ -49,6 +50,8 @@ struct damage {
 	uint32_t mtype;        /* matrices as this type (0: f32; f16, q8_0, q4_0) */
 	int roundtrip;         /* matrices quantized to mtype and back, written as f32 */
 	int roberta;           /* RoBERTa: BPE vocabulary, positions offset by 2 */
+	double eps;            /* layer_norm_epsilon written (0: 1e-12) */
+	const char *nan_in;    /* tensor written with every value NaN */
 };
 
 /* Random weights (the same on every run of a program). */

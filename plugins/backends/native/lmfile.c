@@ -46,6 +46,20 @@ static int opt_f32(const bbt_gguf_t *g, const char *arch, const char *suffix, fl
 	return rc;
 }
 
+/* The norms' epsilon (optional, `fallback` when absent): a NaN, zero or
+ * negative one makes every normalised row NaN, and the run would score
+ * nothing but NaN. */
+static int norm_eps(const bbt_gguf_t *g, const char *arch, const char *suffix, float fallback,
+                    float *eps, const char *path, char *err, size_t errlen)
+{
+	*eps = fallback;
+	int rc = opt_f32(g, arch, suffix, eps, err, errlen);
+	if (rc == BBT_OK && !(*eps > 0 && isfinite(*eps)))
+		rc = bbt_error(err, errlen, BBT_EFORMAT, "%s: metadata %s.%s is %g, not a positive number",
+		               path, arch, suffix, (double)*eps);
+	return rc;
+}
+
 /* GPT-2 and Llama as llama.cpp writes them. */
 static int decoder_hparams(struct nat_hparams *hp, const bbt_gguf_t *g, const char *path,
                            char *err, size_t errlen)
@@ -62,9 +76,9 @@ static int decoder_hparams(struct nat_hparams *hp, const bbt_gguf_t *g, const ch
 		return bbt_error(err, errlen, BBT_EFORMAT,
 		                 "%s: hidden %zu, %zu heads, %zu key/value heads do not divide", path, hp->H,
 		                 hp->heads, hp->kv_heads);
-	hp->eps = 1e-5f;
-	if ((rc = opt_f32(g, arch, llama ? "attention.layer_norm_rms_epsilon"
-	                                 : "attention.layer_norm_epsilon", &hp->eps, err, errlen)) < 0)
+	if ((rc = norm_eps(g, arch, llama ? "attention.layer_norm_rms_epsilon"
+	                                  : "attention.layer_norm_epsilon", 1e-5f, &hp->eps, path,
+	                   err, errlen)) < 0)
 		return rc;
 	if (llama) {
 		size_t dh = hp->H / hp->heads;
@@ -99,8 +113,8 @@ static int encoder_hparams(struct nat_hparams *hp, const bbt_gguf_t *g, const ch
 	if (bbt_gguf_find_kv(g, key) >= 0 && (rc = bbt_gguf_get_u32(g, key, &off, err, errlen)) < 0)
 		return rc;
 	hp->pos_offset = off;
-	hp->eps = 1e-12f;
-	if ((rc = opt_f32(g, arch, "attention.layer_norm_epsilon", &hp->eps, err, errlen)) < 0)
+	if ((rc = norm_eps(g, arch, "attention.layer_norm_epsilon", 1e-12f, &hp->eps, path, err,
+	                   errlen)) < 0)
 		return rc;
 	if (hp->H % hp->heads != 0)
 		return bbt_error(err, errlen, BBT_EFORMAT, "%s: hidden size %zu is not a multiple of %zu heads",
