@@ -91,6 +91,7 @@ struct run {
 
 	/* baselines */
 	int tuned;            /* method tune: an optimizer searches a prompt */
+	int redoes_finished;  /* --force over a finished run, kept unless this one finishes */
 	bbt_encoded_t *content_free;
 	struct bbt_icl icl;
 	struct bbt_calibration cal;
@@ -1401,8 +1402,11 @@ static int prepare(struct run *r, bbt_registry_t *reg, const struct bbt_run_flag
 	}
 	if (rc == BBT_OK)
 		rc = make_run_id(r, err, errlen);
-	if (rc == BBT_OK && !flags->force && bbt_rundir_state(r->run_dir) == BBT_RUNDIR_FINISHED)
-		return BBT_STOP;
+	if (rc == BBT_OK) {
+		r->redoes_finished = bbt_rundir_state(r->run_dir) == BBT_RUNDIR_FINISHED;
+		if (r->redoes_finished && !flags->force)
+			return BBT_STOP;
+	}
 	if (rc == BBT_OK)
 		rc = load_splits(r, err, errlen);
 	if (rc == BBT_OK)
@@ -1476,7 +1480,16 @@ int bbt_run(const struct bbt_config *cfg, bbt_registry_t *reg, const struct bbt_
 		rc = run_baseline(&r, &test_metric, &test_acc, &test_f1, err, errlen);
 	}
 	double wall = bbt_now() - r.t0;
-	if (rc == BBT_OK) {
+	if ((rc != BBT_OK || was_interrupted) && r.redoes_finished) {
+		/* A rerun that did not finish replaces nothing: the finished
+		 * result stays, and this one's partial trace beside it. */
+		bbt_log(BBT_LOG_WARNING, NULL, "%s: the rerun did not finish; the earlier finished "
+		        "result is kept (this rerun's trace: trace.csv.part)", r.run_dir);
+		if (rc == BBT_OK) {
+			fill_summary(&r, summary, "interrupted", NAN, NAN, wall);
+			rc = bbt_error(err, errlen, BBT_EINTR, "interrupted after %zu calls", r.calls);
+		}
+	} else if (rc == BBT_OK) {
 		progress(&r, 1);
 		const char *status = was_interrupted ? "interrupted" : "finished";
 		json_t *res = result_json(&r, status, test_metric, test_acc, test_f1, wall);

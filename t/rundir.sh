@@ -4,7 +4,7 @@
 # killed with SIGKILL leaves them intact), and a run folder in use by one
 # process is refused to a second one and skipped by a grid.
 . "${top_srcdir:-.}/t/lib.sh"
-plan 12
+plan 15
 
 # run_bg OUT BUDGET [ARGS]: a run in the background, $bg its pid, once its
 # trace has begun (the run is under way, its folder locked).
@@ -41,6 +41,17 @@ cmp -s "$dir/trace.csv" "$TMP/trace.before"
 ok $? "--force rerun killed with SIGKILL: trace.csv intact"
 run demo
 like "$out" "already finished" "the folder still counts as finished"
+
+# A --force rerun stopped by Ctrl-C (or one that fails) replaces nothing:
+# the finished result stays, and the rerun says so.
+rm -f "$dir/trace.csv.part"   # the killed rerun's, which run_bg waits for
+run_bg "$TMP/f" 10000 --force
+kill -INT $bg
+wait $bg
+is $? 1 "--force rerun interrupted: exit 1"
+cmp -s "$dir/result.json" "$TMP/result.before" && cmp -s "$dir/trace.csv" "$TMP/trace.before"
+ok $? "--force rerun interrupted: the finished result.json and trace.csv are kept"
+like "$(cat "$TMP/bg.err")" "earlier finished result is kept" "and the rerun says so"
 
 # A completed --force rerun replaces both files.
 sed -i 's/"status": "finished",/"status": "finished", "old": true,/' "$dir/result.json"
