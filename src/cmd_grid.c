@@ -157,7 +157,7 @@ int bbt_cmd_grid(int argc, char **argv)
 		bbt_grid_free(g);
 		return BBT_EXIT_FAILED;
 	}
-	bbt_registry_scan(reg);
+	bbt_registry_warn_problems(reg);
 
 	struct bbt_grid_summary s;
 	rc = bbt_grid_run(g, reg, &p, &s, err, sizeof err);

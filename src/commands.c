@@ -70,6 +70,7 @@ static int common_option(struct common *c, int opt, const char *arg)
 	return 0;
 }
 
+/* The plugin loader over the search path; nothing is opened yet. */
 static bbt_registry_t *open_registry(const struct common *c)
 {
 	bbt_registry_t *reg = bbt_registry_alloc();
@@ -78,7 +79,6 @@ static bbt_registry_t *open_registry(const struct common *c)
 		bbt_registry_free(reg);
 		return NULL;
 	}
-	bbt_registry_scan(reg);
 	return reg;
 }
 
@@ -246,8 +246,7 @@ int bbt_cmd_run(int argc, char **argv)
 	bbt_registry_t *reg = NULL;
 	if (rc == BBT_OK && (reg = open_registry(&common)) == NULL)
 		rc = bbt_error(err, sizeof err, BBT_ENOMEM, "cannot set up the plugin loader");
-	for (size_t i = 0; rc == BBT_OK && i < bbt_registry_problem_count(reg); i++)
-		bbt_log(BBT_LOG_DEBUG, NULL, "skipped: %s", bbt_registry_problem(reg, i));
+	bbt_registry_warn_problems(reg);
 
 	struct bbt_run_summary summary;
 	if (rc == BBT_OK) {
@@ -323,6 +322,9 @@ static void list_plugins(const bbt_registry_t *reg, int with_options)
 			       (unsigned)d->abi_major, (unsigned)d->abi_minor,
 			       d->description ? d->description : "");
 			printf("  %-9s  %-12s %s (%s)\n", "", "", e->path, e->dir_origin);
+			if (!e->named_for_lookup)
+				printf("  %-9s  %-12s only `list` sees it: a run opens files named "
+				       "%s_NAME.so\n", "", "", bbt_plugin_kind_name(d->kind));
 			const char *caps = capabilities(d);
 			if (caps != NULL)
 				printf("  %-9s  %-12s %s\n", "", "", caps);
@@ -406,6 +408,7 @@ int bbt_cmd_list(int argc, char **argv)
 	bbt_registry_t *reg = open_registry(&common);
 	if (reg == NULL)
 		return BBT_EXIT_FAILED;
+	bbt_registry_scan(reg);
 	list_plugins(reg, with_options);
 	list_tasks();
 	bbt_registry_free(reg);

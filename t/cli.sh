@@ -2,7 +2,7 @@
 # t/cli.sh - the command line: help for every command, version, list,
 # exit codes, INI precedence, a plugin dropped in without rebuilding.
 . "${top_srcdir:-.}/t/lib.sh"
-plan 36
+plan 47
 
 run "$BBTBENCH" --help
 ok $rc "--help exits 0"
@@ -31,15 +31,64 @@ like "$out" "optimizer +random +ABI 1\\.[0-9]+" "list shows random with its ABI"
 like "$out" "plugins/optimizers/random/optimizer_random.la \\(build tree\\)" "and its path"
 like "$out" "toy +Synthetic review sentiment" "list shows the tasks"
 
-# A module dropped into a plugin folder: listed and usable, no rebuild.
+# A module dropped into a plugin folder under its KIND_NAME file name:
+# listed and usable, no rebuild.
 mkdir -p "$TMP/plugins"
-cp "$top_builddir/t/plugins/.libs/extra.so" "$TMP/plugins/"
+cp "$top_builddir/t/plugins/.libs/extra.so" "$TMP/plugins/optimizer_extra.so"
 BBTBENCH_PLUGIN_PATH="$TMP/plugins" run "$BBTBENCH" list
 like "$out" "optimizer +extra +ABI" "dropped-in plugin appears in list"
 BBTBENCH_PLUGIN_PATH="$TMP/plugins" run "$BBTBENCH" --optimizer extra --backend synthetic \
 	--task toy --dim 10 --prompt-len 4 --popsize 4 --budget 100 --out "$TMP/res" --quiet
 ok $rc "and runs"
 like "$out" "tolfun after 12 API calls" "its stop reason ends the run (3 rounds of 4)"
+
+# A run opens only the plugins it uses: the constructor of a module
+# dropped beside them (under any name) must not run; `list` opens all.
+mkdir -p "$TMP/drop"
+cp "$top_builddir/t/plugins/.libs/marker.so" "$TMP/drop/marker.so"
+cp "$top_builddir/t/plugins/.libs/marker.so" "$TMP/drop/optimizer_marker.so"
+export BBT_TEST_MARKER="$TMP/marker"
+run "$BBTBENCH" --plugin-dir "$TMP/drop" --optimizer random --backend synthetic --task toy \
+	--dim 5 --prompt-len 4 --budget 20 --out "$TMP/res" --quiet
+ok $rc "a run with other modules in its plugin folder"
+test ! -e "$TMP/marker"
+ok $? "the run did not load the modules it does not use"
+cat >"$TMP/g.ini" <<INI
+[grid]
+seed = 1, 2
+[run]
+optimizer = random
+backend = synthetic
+task = toy
+dim = 5
+prompt-len = 4
+budget = 20
+INI
+run "$BBTBENCH" grid -q --plugin-dir "$TMP/drop" --out "$TMP/res" "$TMP/g.ini"
+ok $rc "a grid with other modules in its plugin folder"
+test ! -e "$TMP/marker"
+ok $? "the grid did not load the modules it does not use"
+run "$BBTBENCH" list --plugin-dir "$TMP/drop"
+test -e "$TMP/marker"
+ok $? "list opens every module"
+like "$out" "optimizer_marker.so: not a bbtbench plugin" "and reports the one that is no plugin"
+unset BBT_TEST_MARKER
+
+# Code that others can replace is refused, as ssh refuses such keys.
+chmod o+w "$TMP/plugins"
+run "$BBTBENCH" --plugin-dir "$TMP/plugins" --optimizer extra --backend synthetic --task toy \
+	--dim 5 --prompt-len 4 --budget 20 --out "$TMP/res" --quiet
+is "$rc" 2 "a world-writable plugin folder: exit 2"
+like "$err" "$TMP/plugins.*refused.*writable by others.*chmod go-w" "with a line that says why"
+chmod o-w "$TMP/plugins"
+chmod g+w "$TMP/plugins/optimizer_extra.so"
+run "$BBTBENCH" --plugin-dir "$TMP/plugins" --optimizer extra --backend synthetic --task toy \
+	--dim 5 --prompt-len 4 --budget 20 --out "$TMP/res" --quiet
+is "$rc" 2 "a group-writable plugin file: exit 2"
+like "$err" "optimizer_extra.so: refused.*writable by others" "with a line that says why"
+run "$BBTBENCH" list --plugin-dir "$TMP/plugins"
+like "$out" "optimizer_extra.so: refused" "list reports the refused file too"
+chmod g-w "$TMP/plugins/optimizer_extra.so"
 
 # INI file, then the command line on top.
 cat >"$TMP/exp.ini" <<INI
