@@ -142,7 +142,7 @@ int bbt_cmd_grid(int argc, char **argv)
 	int rc = bbt_grid_load(path, &g, err, sizeof err);
 	if (rc < 0) {
 		bbt_log(BBT_LOG_ERROR, NULL, "%s", err);
-		return bbt_exit_code(rc);
+		return bbt_exit_code_input(rc);
 	}
 	if (list) {
 		list_combinations(g, &p);

@@ -36,6 +36,11 @@ int bbt_exit_code(int status)
 	}
 }
 
+int bbt_exit_code_input(int status)
+{
+	return status == BBT_EIO ? BBT_EXIT_USAGE : bbt_exit_code(status);
+}
+
 /* Options every plugin-using command takes. */
 struct common {
 	const char *plugin_dirs[16];
@@ -232,9 +237,9 @@ int bbt_cmd_run(int argc, char **argv)
 
 	/* Defaults, then the INI file, then the command line. */
 	struct bbt_config cfg;
-	int rc = bbt_config_init(&cfg);
+	int rc = bbt_config_init(&cfg), config_rc = BBT_OK;
 	if (rc == BBT_OK && config_file != NULL)
-		rc = bbt_config_load_ini(&cfg, config_file, err, sizeof err);
+		rc = config_rc = bbt_config_load_ini(&cfg, config_file, err, sizeof err);
 	for (size_t i = 0; rc == BBT_OK && i < cli.n; i++)
 		rc = bbt_config_set(&cfg, cli.items[i].key, cli.items[i].value, "command line", err,
 		                    sizeof err);
@@ -263,7 +268,7 @@ int bbt_cmd_run(int argc, char **argv)
 		bbt_log(BBT_LOG_ERROR, NULL, "%s", err);
 	bbt_registry_free(reg);
 	bbt_config_release(&cfg);
-	return bbt_exit_code(rc);
+	return config_rc < 0 ? bbt_exit_code_input(rc) : bbt_exit_code(rc);
 }
 
 /* ------------------------------------------------------------------ */

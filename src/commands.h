@@ -30,5 +30,8 @@ int bbt_cmd_info(int argc, char **argv);     /* convert.c */
 
 /* Exit status for a bbtbench status code. */
 int bbt_exit_code(int status);
+/* The same for loading a file the user named on the command line: one that
+ * cannot be read is theirs to fix, a usage error (2), not a failed run. */
+int bbt_exit_code_input(int status);
 
 #endif /* BBT_COMMANDS_H */
