@@ -127,8 +127,7 @@ int bbt_cmd_grid(int argc, char **argv)
 			        argv[optind - 1]);
 			return BBT_EXIT_USAGE;
 		default:
-			bbt_log(BBT_LOG_ERROR, NULL, "grid: unknown option '%s'; see bbtbench grid --help",
-			        argv[optind - 1]);
+			bbt_log_unknown_option("grid", argv[optind - 1], longopts);
 			return BBT_EXIT_USAGE;
 		}
 	}

@@ -16,6 +16,7 @@
 #include "registry.h"
 #include "run.h"
 #include "runconfig.h"
+#include "suggest.h"
 #include "task.h"
 #include "util.h"
 
@@ -39,6 +40,29 @@ int bbt_exit_code(int status)
 int bbt_exit_code_input(int status)
 {
 	return status == BBT_EIO ? BBT_EXIT_USAGE : bbt_exit_code(status);
+}
+
+void bbt_log_unknown_option(const char *command, const char *arg, const struct option *longopts)
+{
+	const char *names[128];
+	size_t n = 0;
+	while (n < sizeof names / sizeof names[0] && longopts[n].name != NULL) {
+		names[n] = longopts[n].name;
+		n++;
+	}
+	char typed[64] = "";
+	if (strncmp(arg, "--", 2) == 0)   /* "--optimzer=cmaes": optimzer */
+		snprintf(typed, sizeof typed, "%.*s", (int)strcspn(arg + 2, "="), arg + 2);
+	const char *guess = typed[0] ? bbt_suggest(typed, names, n) : NULL;
+	const char *prefix = command ? command : "", *colon = command ? ": " : "";
+	const char *space = command ? " " : "";
+	if (guess != NULL)
+		bbt_log(BBT_LOG_ERROR, NULL,
+		        "%s%sunknown option '%s'; did you mean '--%s'? (see bbtbench %s%s--help)",
+		        prefix, colon, arg, guess, prefix, space);
+	else
+		bbt_log(BBT_LOG_ERROR, NULL, "%s%sunknown option '%s'; see bbtbench %s%s--help",
+		        prefix, colon, arg, prefix, space);
 }
 
 /* Options every plugin-using command takes. */
@@ -218,8 +242,7 @@ int bbt_cmd_run(int argc, char **argv)
 			status = BBT_EXIT_USAGE;
 			break;
 		default:
-			bbt_log(BBT_LOG_ERROR, NULL, "unknown option '%s'; see bbtbench --help",
-			        argv[optind - 1]);
+			bbt_log_unknown_option(NULL, argv[optind - 1], longopts);
 			status = BBT_EXIT_USAGE;
 		}
 	}
@@ -401,8 +424,7 @@ int bbt_cmd_list(int argc, char **argv)
 			list_usage(stdout);
 			return BBT_EXIT_OK;
 		} else {
-			bbt_log(BBT_LOG_ERROR, NULL, "list: unknown option '%s'; see bbtbench list --help",
-			        argv[optind - 1]);
+			bbt_log_unknown_option("list", argv[optind - 1], longopts);
 			return BBT_EXIT_USAGE;
 		}
 	}

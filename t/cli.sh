@@ -2,7 +2,7 @@
 # t/cli.sh - the command line: help for every command, version, list,
 # exit codes, INI precedence, a plugin dropped in without rebuilding.
 . "${top_srcdir:-.}/t/lib.sh"
-plan 47
+plan 57
 
 run "$BBTBENCH" --help
 ok $rc "--help exits 0"
@@ -24,6 +24,30 @@ like "$err" "unknown command 'frobnicate'" "and says which"
 run "$BBTBENCH" --budgte 5
 is "$rc" 2 "unknown option: exit 2"
 like "$err" "unknown option '--budgte'" "and names it"
+
+# A mistyped name gets the nearest one: options, plugins, tasks.
+run "$BBTBENCH" --optimzer cmaes
+is "$rc" 2 "mistyped option: exit 2"
+like "$err" "unknown option '--optimzer'; did you mean '--optimizer'\\?" "and the option meant"
+run "$BBTBENCH" grid --jbos 2 x.ini
+like "$err" "unknown option '--jbos'; did you mean '--jobs'\\?" "grid's options too"
+run "$BBTBENCH" list --optoins
+like "$err" "unknown option '--optoins'; did you mean '--options'\\?" "list's options too"
+for typo in cmaess CMAES zo_adam; do
+	run "$BBTBENCH" --optimizer $typo --backend synthetic --task toy --out "$TMP/res" --quiet
+	like "$rc $err" "^2 .*no optimizer plugin named '$typo'; did you mean '(cmaes|zo-adam)'\\?" \
+		"--optimizer $typo: exit 2, did you mean"
+done
+run "$BBTBENCH" --backend synthetic --task sst-2 --out "$TMP/res" --quiet
+like "$rc $err" "^2 .*task \"sst-2\" not found.*did you mean 'sst2'\\?" "--task sst-2: did you mean"
+like "$err" "tasks: .*rte.*toy" "and the tasks there are"
+if "$BBTBENCH" list | grep -Eq "backend +ggml"; then
+	skip "this build has the ggml backend"
+else
+	run "$BBTBENCH" --backend ggml --task toy --out "$TMP/res" --quiet
+	like "$rc $err" "^2 .*backend plugin named 'ggml': this build has none, configure skipped it \\(.*README" \
+		"--backend ggml without ggml: not built, why, and where to read"
+fi
 
 run "$BBTBENCH" list
 ok $rc "list exits 0"
