@@ -2,9 +2,10 @@
 # t/readme.sh - the README's one-line set-up works where a newcomer runs it:
 # as root in a bare Debian container (no sudo there), on a machine that never
 # ran apt-get update, and with the packages .ci/run installs. apt-get and
-# sudo are stand-ins that only log their arguments.
+# sudo are stand-ins that only log their arguments. And every BBTBENCH_*
+# variable the program reads is documented, in the README and in --help.
 . "${top_srcdir:-.}/t/lib.sh"
-plan 4
+plan $((4 + 2 * $(cat "$top_srcdir"/src/*.c | grep -o 'getenv("BBTBENCH_[A-Z_]*")' | sort -u | wc -l)))
 
 line=$(grep -m1 'apt-get install' "$top_srcdir/README.md" | sed 's/^ *//')
 setup=${line%% && autoreconf*}
@@ -28,4 +29,12 @@ packages() { tr -s ' \t\\' '\n' | grep -v -e '^-' -e '^$' -e 'apt-get' -e '^inst
 ci=$(awk '/apt-get install/ { f = 1 } f { print } f && !/\\$/ { exit }' "$top_srcdir/.ci/run" | packages)
 readme=$(printf '%s\n' "$setup" | sed 's/.*apt-get install//' | packages)
 is "$readme" "$ci" "the same packages as .ci/run"
+
+vars=$(cat "$top_srcdir"/src/*.c | grep -o 'getenv("BBTBENCH_[A-Z_]*")' | sed 's/getenv("\(.*\)")/\1/' | sort -u)
+help=$("$BBTBENCH" --help)
+for v in $vars; do
+	grep -q "\`$v\`" "$top_srcdir/README.md"
+	ok $? "the README documents $v"
+	like "$help" "^  $v " "bbtbench --help documents $v"
+done
 done_testing
