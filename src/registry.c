@@ -392,8 +392,9 @@ static void scan_dir(bbt_registry_t *reg, const struct search_dir *dir, const ch
 	}
 	for (int i = 0; i < n; i++) {
 		const char *name = names[i]->d_name;
-		int take = strncmp(name, prefix, strlen(prefix)) == 0 && ends_with(name, ".la");
-		if (!take && strncmp(name, prefix, strlen(prefix)) == 0 && ends_with(name, ".so")) {
+		int wanted = strncmp(name, prefix, strlen(prefix)) == 0;
+		int take = wanted && ends_with(name, ".la");
+		if (wanted && !take && ends_with(name, ".so")) {
 			char *lapath = bbt_asprintf("%s/%.*s.la", dir->path, (int)strlen(name) - 3, name);
 			take = lapath != NULL && access(lapath, F_OK) != 0;
 			free(lapath);

@@ -2,7 +2,7 @@
 # t/cli.sh - the command line: help for every command, version, list,
 # exit codes, INI precedence, a plugin dropped in without rebuilding.
 . "${top_srcdir:-.}/t/lib.sh"
-plan 57
+plan 58
 
 run "$BBTBENCH" --help
 ok $rc "--help exits 0"
@@ -92,10 +92,13 @@ run "$BBTBENCH" grid -q --plugin-dir "$TMP/drop" --out "$TMP/res" "$TMP/g.ini"
 ok $rc "a grid with other modules in its plugin folder"
 test ! -e "$TMP/marker"
 ok $? "the grid did not load the modules it does not use"
+cp "$top_builddir/t/plugins/.libs/extra.so" "$TMP/drop/extra.so"
 run "$BBTBENCH" list --plugin-dir "$TMP/drop"
 test -e "$TMP/marker"
 ok $? "list opens every module"
 like "$out" "optimizer_marker.so: not a bbtbench plugin" "and reports the one that is no plugin"
+like "$out" "only \`list\` sees it: a run opens files named optimizer_NAME.so" \
+	"and flags a plugin a run would not find under its file name"
 unset BBT_TEST_MARKER
 
 # Code that others can replace is refused, as ssh refuses such keys.
