@@ -8,8 +8,10 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <grp.h>
 #include <limits.h>
 #include <ltdl.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -98,16 +100,35 @@ static void add_problem(bbt_registry_t *reg, const char *msg)
 		reg->n_problems++;
 }
 
+/* Whether a file's group is its owner's own: a user private group (the
+ * owner's primary group, of the owner's name, with no other members), as
+ * Debian and Ubuntu give every user with umask 002. Writable by that group
+ * is writable by the owner alone; Debian's OpenSSH makes the same
+ * exception. */
+static int owners_private_group(const struct stat *st)
+{
+	const struct passwd *pw = getpwuid(st->st_uid);
+	const struct group *gr = getgrgid(st->st_gid);
+	if (pw == NULL || gr == NULL || pw->pw_gid != st->st_gid ||
+	    strcmp(pw->pw_name, gr->gr_name) != 0)
+		return 0;
+	for (char *const *member = gr->gr_mem; *member != NULL; member++)
+		if (strcmp(*member, pw->pw_name) != 0)
+			return 0;
+	return 1;
+}
+
 /* Code that someone other than the caller (or root) can replace is not
  * loaded, as ssh will not use such a key: the file or folder must not be
- * group- or world-writable and must belong to the caller or root. */
+ * world-writable, nor group-writable unless the group is the owner's
+ * private one, and must belong to the caller or root. */
 static int check_private(const char *path, const char *what, char *err, size_t errlen)
 {
 	struct stat st;
 	if (stat(path, &st) != 0)
 		return bbt_error(err, errlen, BBT_EIO, "%s: cannot read %s: %s", path, what,
 		                 strerror(errno));
-	if (st.st_mode & (S_IWGRP | S_IWOTH))
+	if ((st.st_mode & S_IWOTH) || ((st.st_mode & S_IWGRP) && !owners_private_group(&st)))
 		return bbt_error(err, errlen, BBT_EINVAL,
 		                 "%s: refused: this plugin %s is writable by others (mode %04o), "
 		                 "so anyone could plant code in it; chmod go-w %s",

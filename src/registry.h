@@ -23,9 +23,10 @@
  *   - bbt_registry_scan (`bbtbench list`) opens every *.la (or *.so
  *     without a .la beside it) of every folder; a plugin whose file is
  *     not named for it is listed, flagged (named_for_lookup = 0).
- *   - As ssh does with its keys, a folder or module file that is group- or
- *     world-writable, or owned by someone other than the caller or root,
- *     is refused: a folder when it is added (a problem, and the folder is
+ *   - As ssh does with its keys, a folder or module file that is world-
+ *     writable, group-writable (unless the group is the owner's private
+ *     one, as umask 002 leaves a build tree on Debian), or owned by someone
+ *     other than the caller or root, is refused: a folder when it is added (a problem, and the folder is
  *     not searched), a file when it would be opened (for .la files also
  *     the .libs/ folder and the .so libltdl takes).
  *

@@ -108,14 +108,19 @@ run "$BBTBENCH" --plugin-dir "$TMP/plugins" --optimizer extra --backend syntheti
 is "$rc" 2 "a world-writable plugin folder: exit 2"
 like "$err" "$TMP/plugins.*refused.*writable by others.*chmod go-w" "with a line that says why"
 chmod o-w "$TMP/plugins"
-chmod g+w "$TMP/plugins/optimizer_extra.so"
-run "$BBTBENCH" --plugin-dir "$TMP/plugins" --optimizer extra --backend synthetic --task toy \
-	--dim 5 --prompt-len 4 --budget 20 --out "$TMP/res" --quiet
-is "$rc" 2 "a group-writable plugin file: exit 2"
-like "$err" "optimizer_extra.so: refused.*writable by others" "with a line that says why"
-run "$BBTBENCH" list --plugin-dir "$TMP/plugins"
-like "$out" "optimizer_extra.so: refused" "list reports the refused file too"
-chmod g-w "$TMP/plugins/optimizer_extra.so"
+# group-writable by a group that is not the owner's own (nogroup)
+if chgrp 65534 "$TMP/plugins/optimizer_extra.so" 2>/dev/null; then
+	chmod g+w "$TMP/plugins/optimizer_extra.so"
+	run "$BBTBENCH" --plugin-dir "$TMP/plugins" --optimizer extra --backend synthetic \
+		--task toy --dim 5 --prompt-len 4 --budget 20 --out "$TMP/res" --quiet
+	is "$rc" 2 "a plugin file writable by another group: exit 2"
+	like "$err" "optimizer_extra.so: refused.*writable by others" "with a line that says why"
+	run "$BBTBENCH" list --plugin-dir "$TMP/plugins"
+	like "$out" "optimizer_extra.so: refused" "list reports the refused file too"
+	chmod g-w "$TMP/plugins/optimizer_extra.so"
+else
+	for i in 1 2 3; do skip "cannot give a file to group 65534 here"; done
+fi
 
 # INI file, then the command line on top.
 cat >"$TMP/exp.ini" <<INI
