@@ -9,6 +9,7 @@
 
 #include "catalog.h"
 #include "run.h"
+#include "suggest.h"
 #include "util.h"
 
 static int yaml_file(const struct dirent *d)
@@ -94,4 +95,30 @@ void bbt_catalog_free(bbt_catalog_t *cat)
 	free(cat->tasks);
 	free(cat->bad);
 	free(cat);
+}
+
+void bbt_catalog_explain_missing(const char *name, char *err, size_t errlen)
+{
+	bbt_catalog_t *cat = bbt_catalog_load();
+	const char **names = cat != NULL ? calloc(cat->n + 1, sizeof *names) : NULL;
+	if (names == NULL || err == NULL) {
+		free(names);
+		bbt_catalog_free(cat);
+		return;
+	}
+	for (size_t i = 0; i < cat->n; i++)
+		names[i] = cat->tasks[i]->name;
+	const char *guess = bbt_suggest(name, names, cat->n);
+	size_t len = strlen(err);
+	if (guess != NULL && len < errlen) {
+		snprintf(err + len, errlen - len, "; did you mean '%s'?", guess);
+		len += strlen(err + len);
+	}
+	for (size_t i = 0; i < cat->n && len < errlen; i++) {
+		snprintf(err + len, errlen - len, "%s%s%s", i ? ", " : " (tasks: ", names[i],
+		         i + 1 == cat->n ? ")" : "");
+		len += strlen(err + len);
+	}
+	free(names);
+	bbt_catalog_free(cat);
 }

@@ -21,4 +21,8 @@ typedef struct bbt_catalog bbt_catalog_t;
 bbt_catalog_t *bbt_catalog_load(void);
 void bbt_catalog_free(bbt_catalog_t *cat);
 
+/* After a "task not found" message in err: append the nearest task name
+ * and every task there is ("; did you mean 'sst2'? (tasks: agnews, ...)"). */
+void bbt_catalog_explain_missing(const char *name, char *err, size_t errlen);
+
 #endif /* BBT_CATALOG_H */

@@ -128,8 +128,7 @@ int bbt_cmd_grid(int argc, char **argv)
 			        argv[optind - 1]);
 			return BBT_EXIT_USAGE;
 		default:
-			bbt_log(BBT_LOG_ERROR, NULL, "grid: unknown option '%s'; see bbtbench grid --help",
-			        argv[optind - 1]);
+			bbt_log_unknown_option("grid", argv[optind - 1], longopts);
 			return BBT_EXIT_USAGE;
 		}
 	}
@@ -143,7 +142,7 @@ int bbt_cmd_grid(int argc, char **argv)
 	int rc = bbt_grid_load(path, &g, err, sizeof err);
 	if (rc < 0) {
 		bbt_log(BBT_LOG_ERROR, NULL, "%s", err);
-		return bbt_exit_code(rc);
+		return bbt_exit_code_input(rc);
 	}
 	if (list) {
 		list_combinations(g, &p);
@@ -158,7 +157,7 @@ int bbt_cmd_grid(int argc, char **argv)
 		bbt_grid_free(g);
 		return BBT_EXIT_FAILED;
 	}
-	bbt_registry_scan(reg);
+	bbt_registry_warn_problems(reg);
 
 	struct bbt_grid_summary s;
 	rc = bbt_grid_run(g, reg, &p, &s, err, sizeof err);

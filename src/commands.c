@@ -17,6 +17,7 @@
 #include "results.h"
 #include "run.h"
 #include "runconfig.h"
+#include "suggest.h"
 #include "task.h"
 #include "util.h"
 
@@ -35,6 +36,34 @@ int bbt_exit_code(int status)
 	default:
 		return BBT_EXIT_FAILED;
 	}
+}
+
+int bbt_exit_code_input(int status)
+{
+	return status == BBT_EIO ? BBT_EXIT_USAGE : bbt_exit_code(status);
+}
+
+void bbt_log_unknown_option(const char *command, const char *arg, const struct option *longopts)
+{
+	const char *names[128];
+	size_t n = 0;
+	while (n < sizeof names / sizeof names[0] && longopts[n].name != NULL) {
+		names[n] = longopts[n].name;
+		n++;
+	}
+	char typed[64] = "";
+	if (strncmp(arg, "--", 2) == 0)   /* "--optimzer=cmaes": optimzer */
+		snprintf(typed, sizeof typed, "%.*s", (int)strcspn(arg + 2, "="), arg + 2);
+	const char *guess = typed[0] ? bbt_suggest(typed, names, n) : NULL;
+	const char *prefix = command ? command : "", *colon = command ? ": " : "";
+	const char *space = command ? " " : "";
+	if (guess != NULL)
+		bbt_log(BBT_LOG_ERROR, NULL,
+		        "%s%sunknown option '%s'; did you mean '--%s'? (see bbtbench %s%s--help)",
+		        prefix, colon, arg, guess, prefix, space);
+	else
+		bbt_log(BBT_LOG_ERROR, NULL, "%s%sunknown option '%s'; see bbtbench %s%s--help",
+		        prefix, colon, arg, prefix, space);
 }
 
 /* Options every plugin-using command takes. */
@@ -71,6 +100,7 @@ static int common_option(struct common *c, int opt, const char *arg)
 	return 0;
 }
 
+/* The plugin loader over the search path; nothing is opened yet. */
 static bbt_registry_t *open_registry(const struct common *c)
 {
 	bbt_registry_t *reg = bbt_registry_alloc();
@@ -79,7 +109,6 @@ static bbt_registry_t *open_registry(const struct common *c)
 		bbt_registry_free(reg);
 		return NULL;
 	}
-	bbt_registry_scan(reg);
 	return reg;
 }
 
@@ -214,8 +243,7 @@ int bbt_cmd_run(int argc, char **argv)
 			status = BBT_EXIT_USAGE;
 			break;
 		default:
-			bbt_log(BBT_LOG_ERROR, NULL, "unknown option '%s'; see bbtbench --help",
-			        argv[optind - 1]);
+			bbt_log_unknown_option(NULL, argv[optind - 1], longopts);
 			status = BBT_EXIT_USAGE;
 		}
 	}
@@ -233,9 +261,9 @@ int bbt_cmd_run(int argc, char **argv)
 
 	/* Defaults, then the INI file, then the command line. */
 	struct bbt_config cfg;
-	int rc = bbt_config_init(&cfg);
+	int rc = bbt_config_init(&cfg), config_rc = BBT_OK;
 	if (rc == BBT_OK && config_file != NULL)
-		rc = bbt_config_load_ini(&cfg, config_file, err, sizeof err);
+		rc = config_rc = bbt_config_load_ini(&cfg, config_file, err, sizeof err);
 	for (size_t i = 0; rc == BBT_OK && i < cli.n; i++)
 		rc = bbt_config_set(&cfg, cli.items[i].key, cli.items[i].value, "command line", err,
 		                    sizeof err);
@@ -247,8 +275,7 @@ int bbt_cmd_run(int argc, char **argv)
 	bbt_registry_t *reg = NULL;
 	if (rc == BBT_OK && (reg = open_registry(&common)) == NULL)
 		rc = bbt_error(err, sizeof err, BBT_ENOMEM, "cannot set up the plugin loader");
-	for (size_t i = 0; rc == BBT_OK && i < bbt_registry_problem_count(reg); i++)
-		bbt_log(BBT_LOG_DEBUG, NULL, "skipped: %s", bbt_registry_problem(reg, i));
+	bbt_registry_warn_problems(reg);
 
 	struct bbt_run_summary summary;
 	if (rc == BBT_OK) {
@@ -265,7 +292,7 @@ int bbt_cmd_run(int argc, char **argv)
 		bbt_log(BBT_LOG_ERROR, NULL, "%s", err);
 	bbt_registry_free(reg);
 	bbt_config_release(&cfg);
-	return bbt_exit_code(rc);
+	return config_rc < 0 ? bbt_exit_code_input(rc) : bbt_exit_code(rc);
 }
 
 /* ------------------------------------------------------------------ */
@@ -324,6 +351,9 @@ static void list_plugins(const bbt_registry_t *reg, int with_options)
 			       (unsigned)d->abi_major, (unsigned)d->abi_minor,
 			       d->description ? d->description : "");
 			printf("  %-9s  %-12s %s (%s)\n", "", "", e->path, e->dir_origin);
+			if (!e->named_for_lookup)
+				printf("  %-9s  %-12s only `list` sees it: a run opens files named "
+				       "%s_NAME.so\n", "", "", bbt_plugin_kind_name(d->kind));
 			const char *caps = capabilities(d);
 			if (caps != NULL)
 				printf("  %-9s  %-12s %s\n", "", "", caps);
@@ -395,8 +425,7 @@ int bbt_cmd_list(int argc, char **argv)
 			list_usage(stdout);
 			return BBT_EXIT_OK;
 		} else {
-			bbt_log(BBT_LOG_ERROR, NULL, "list: unknown option '%s'; see bbtbench list --help",
-			        argv[optind - 1]);
+			bbt_log_unknown_option("list", argv[optind - 1], longopts);
 			return BBT_EXIT_USAGE;
 		}
 	}
@@ -407,6 +436,7 @@ int bbt_cmd_list(int argc, char **argv)
 	bbt_registry_t *reg = open_registry(&common);
 	if (reg == NULL)
 		return BBT_EXIT_FAILED;
+	bbt_registry_scan(reg);
 	list_plugins(reg, with_options);
 	list_tasks();
 	bbt_registry_free(reg);

@@ -28,7 +28,17 @@ int bbt_cmd_plot(int argc, char **argv);     /* cmd_plot.c */
 int bbt_cmd_convert(int argc, char **argv);  /* convert.c */
 int bbt_cmd_info(int argc, char **argv);     /* convert.c */
 
+struct option;
+
+/* Log that getopt_long refused arg, an argument of command (NULL for run,
+ * the default command), with the nearest of longopts' names: "grid:
+ * unknown option '--jbos'; did you mean '--jobs'? see bbtbench grid --help". */
+void bbt_log_unknown_option(const char *command, const char *arg, const struct option *longopts);
+
 /* Exit status for a bbtbench status code. */
 int bbt_exit_code(int status);
+/* The same for loading a file the user named on the command line: one that
+ * cannot be read is theirs to fix, a usage error (2), not a failed run. */
+int bbt_exit_code_input(int status);
 
 #endif /* BBT_COMMANDS_H */

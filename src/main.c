@@ -57,6 +57,12 @@ static void usage(FILE *f)
 	        "  bbtbench --optimizer random --backend synthetic --task toy --budget 400\n\n"
 	        "  -h, --help      this help (`bbtbench run --help` lists every run option)\n"
 	        "      --version   print the version\n\n"
+	        "Environment:\n"
+	        "  BBTBENCH_DATA         the default --data-dir\n"
+	        "  BBTBENCH_TASKS_PATH   task folders (NAME.yaml each), colon-separated, searched\n"
+	        "                        before the built-in tasks\n"
+	        "  BBTBENCH_PLUGIN_PATH  plugin folders, colon-separated, searched after --plugin-dir\n"
+	        "  BBTBENCH_GNUPLOT      the gnuplot program `bbtbench plot` runs [gnuplot]\n\n"
 	        "Exit status: 0 success, 1 the run failed, 2 usage or configuration error.\n");
 }
 

@@ -9,15 +9,35 @@
  *      program lives in the build tree (so nothing needs installing)
  *   4. the installed pkglibdir
  *
- * Every *.la (or a *.so without a .la beside it) in those folders is opened
- * and must export BBT_PLUGIN_SYMBOL with a matching ABI major. A module
- * that fails is recorded as a problem ("FILE: not a bbtbench plugin (no
- * symbol bbt_plugin)") and skipped: `bbtbench list` shows problems, and
- * a run fails only if the plugin it asked for is missing.
+ * Opening a module runs its code (its constructors), so nothing is opened
+ * that is not needed:
+ *
+ *   - A plugin's file is named for it: KIND_NAME.la or KIND_NAME.so, with
+ *     '-' written '_' (backend_native.la, optimizer_zo_adam.la for zo-adam),
+ *     as Makefile.am names the project's modules. bbt_registry_find opens
+ *     only that file, in the first folder that has one; there is no
+ *     fallback to opening other files, so a module dropped into a plugin
+ *     folder under another name never runs during a run or a grid. Only
+ *     when no folder has the file does find open the other KIND_* files,
+ *     to learn their names for a "did you mean" (the run fails anyway).
+ *   - bbt_registry_scan (`bbtbench list`) opens every *.la (or *.so
+ *     without a .la beside it) of every folder; a plugin whose file is
+ *     not named for it is listed, flagged (named_for_lookup = 0).
+ *   - As ssh does with its keys, a folder or module file that is world-
+ *     writable, group-writable (unless the group is the owner's private
+ *     one, as umask 002 leaves a build tree on Debian), or owned by someone
+ *     other than the caller or root, is refused: a folder when it is added (a problem, and the folder is
+ *     not searched), a file when it would be opened (for .la files also
+ *     the .libs/ folder and the .so libltdl takes).
+ *
+ * A module must export BBT_PLUGIN_SYMBOL with a matching ABI major. One
+ * found while scanning that fails is recorded as a problem ("FILE: not a
+ * bbtbench plugin (no symbol bbt_plugin)") and skipped: `bbtbench list`
+ * shows problems. The file named for a plugin that a run asks for is
+ * fatal when it fails: find returns NULL with its message.
  *
  *     bbt_registry_t *reg = bbt_registry_alloc();
  *     bbt_registry_add_default_dirs(reg, plugin_dirs, n);
- *     bbt_registry_scan(reg);
  *     const struct bbt_plugin_entry *e =
  *         bbt_registry_find(reg, BBT_PLUGIN_OPTIMIZER, "cmaes", err, sizeof err);
  *     ...
@@ -33,6 +53,7 @@ struct bbt_plugin_entry {
 	const struct bbt_plugin *desc;
 	char *path;              /* the module file */
 	char *dir_origin;        /* which search-path entry found it ("--plugin-dir", ...) */
+	int named_for_lookup;    /* the file is KIND_NAME.la/.so, so bbt_registry_find opens it */
 };
 
 typedef struct bbt_registry bbt_registry_t;
@@ -41,17 +62,18 @@ typedef struct bbt_registry bbt_registry_t;
 bbt_registry_t *bbt_registry_alloc(void);
 void bbt_registry_free(bbt_registry_t *reg);
 
-/* Append a folder to the search path. */
+/* Append a folder to the search path; one that cannot be read, or that
+ * others can write, is recorded as a problem and not searched. */
 int bbt_registry_add_dir(bbt_registry_t *reg, const char *dir, const char *origin);
 /* The standard order above, after the given --plugin-dir folders. */
 int bbt_registry_add_default_dirs(bbt_registry_t *reg, const char *const *plugin_dirs, size_t n);
 
-/* Open every module in the search path. Returns the number of problems
- * recorded (not an error: see bbt_registry_problem). */
+/* Open every module in the search path (for `bbtbench list`). Returns the
+ * number of problems recorded (not an error: see bbt_registry_problem). */
 size_t bbt_registry_scan(bbt_registry_t *reg);
 
-/* Open one module file. BBT_EABI / BBT_EFORMAT / BBT_EINVAL (name taken)
- * with a one-line message naming the file. */
+/* Open one module file. BBT_EABI / BBT_EFORMAT / BBT_EINVAL (name taken,
+ * or writable by others) / BBT_EIO with a one-line message naming the file. */
 int bbt_registry_load(bbt_registry_t *reg, const char *path, const char *origin,
                       char *err, size_t errlen);
 
@@ -59,14 +81,18 @@ size_t bbt_registry_count(const bbt_registry_t *reg);
 const struct bbt_plugin_entry *bbt_registry_entry(const bbt_registry_t *reg, size_t i);
 size_t bbt_registry_problem_count(const bbt_registry_t *reg);
 const char *bbt_registry_problem(const bbt_registry_t *reg, size_t i);
+/* Log every problem recorded so far as a warning: called before a run
+ * opens anything, these are the folders refused or unreadable. NULL: no-op. */
+void bbt_registry_warn_problems(const bbt_registry_t *reg);
 size_t bbt_registry_dir_count(const bbt_registry_t *reg);
 const char *bbt_registry_dir(const bbt_registry_t *reg, size_t i);
 
-/* The plugin of that kind and name; BBT_ENOTFOUND lists what was found
- * and where it looked. */
-const struct bbt_plugin_entry *bbt_registry_find(const bbt_registry_t *reg,
-                                                 enum bbt_plugin_kind kind, const char *name,
-                                                 char *err, size_t errlen);
+/* The plugin of that kind and name, opening its file when it is not open
+ * yet (see above). NULL with the message in err: the file named for it
+ * failed to load, or none was found (the message then says why configure
+ * skipped it, or offers the nearest name and lists those found). */
+const struct bbt_plugin_entry *bbt_registry_find(bbt_registry_t *reg, enum bbt_plugin_kind kind,
+                                                 const char *name, char *err, size_t errlen);
 
 const char *bbt_plugin_kind_name(enum bbt_plugin_kind kind);
 

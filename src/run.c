@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "baseline.h"
+#include "catalog.h"
 #include "dataset.h"
 #include "host.h"
 #include "log.h"
@@ -195,6 +196,8 @@ static int load_task(struct run *r, char *err, size_t errlen)
 	size_t nd = bbt_task_dirs(dirs, 20);
 	char *path = NULL;
 	int rc = bbt_task_find(r->cfg->task, dirs, nd, &path, err, errlen);
+	if (rc == BBT_ENOTFOUND)
+		bbt_catalog_explain_missing(r->cfg->task, err, errlen);
 	if (rc < 0)
 		bbt_config_error_origin(r->cfg, "task", err, errlen);
 	if (rc == BBT_OK)

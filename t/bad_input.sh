@@ -3,7 +3,7 @@
 # naming the file, the line or field and what was expected; exit 2; and
 # earlier results left exactly as they were.
 . "${top_srcdir:-.}/t/lib.sh"
-plan 30
+plan 34
 
 mkdir -p "$TMP/data/mini"
 printf 'sentence\tlabel\n' >"$TMP/data/mini/head"
@@ -112,6 +112,12 @@ expect "task name '..'" "dotdot.yaml:1: name: expected a plain word"
 
 run "$BBTBENCH" --task toy --backend synthetic -O backend.hiden=3 --out "$TMP/res" --quiet
 expect "unknown plugin option" "unknown option 'hiden'.*known options: hidden"
+
+run "$BBTBENCH" grid "$TMP/missing.ini"
+expect "missing grid file" "missing.ini: No such file"
+
+run "$BBTBENCH" --config "$TMP/missing.ini" --out "$TMP/res" --quiet
+expect "missing INI file" "missing.ini: No such file"
 
 sum_after=$(find "$TMP/res" -type f -exec md5sum {} + | sort)
 is "$sum_after" "$sum_before" "earlier results are untouched by every failed run"

@@ -646,6 +646,11 @@ int main(void)
 		like(err, "bert.attention.layer_norm_epsilon is", "and named");
 		like(err, "not a positive number", "and says what was expected");
 	}
+	struct damage q8 = { .mtype = BBT_GGML_Q8_0 };
+	tiny_write(&t, path, &q8);
+	rc = be_open(&b, path, NULL, 0, 1, err);
+	ok(rc == BBT_ENOTSUP, "Q8_0 weights are refused");
+	like(err, "--backend ggml", "and the message points to the backend that runs them");
 	rc = be_open(&b, "/nonexistent.gguf", NULL, 0, 1, err);
 	ok(rc == BBT_EIO, "a missing file is BBT_EIO");
 	rc = be_open(&b, NULL, NULL, 0, 1, err);

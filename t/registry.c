@@ -1,11 +1,16 @@
 /*
  * t/registry.c - plugin discovery order, ABI refusal, modules that are not
- * plugins, duplicate names, drop-in modules.
+ * plugins, duplicate names, drop-in modules; a run opens only the file
+ * named for the plugin it asks for; folders and files others can write are
+ * refused; a missing name gets a suggestion or configure's reason.
  */
 #include "config.h"
 
+#include <grp.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "registry.h"
@@ -14,11 +19,12 @@
 
 static char dir[] = "/tmp/bbt-registry-XXXXXX";
 
-/* Copy a freshly built test module's .so into the temporary folder. */
-static int copy_module(const char *builddir, const char *name)
+/* Copy a freshly built test module's .so into folder `to` as AS.so. */
+static int copy_module_as(const char *builddir, const char *name, const char *to,
+                          const char *as)
 {
 	char *src = bbt_asprintf("%s/t/plugins/.libs/%s.so", builddir, name);
-	char *dst = bbt_asprintf("%s/%s.so", dir, name);
+	char *dst = bbt_asprintf("%s/%s.so", to, as);
 	char *data = NULL;
 	size_t len;
 	int rc = bbt_file_read(src, &data, &len, NULL, 0);
@@ -28,6 +34,11 @@ static int copy_module(const char *builddir, const char *name)
 	free(src);
 	free(dst);
 	return rc;
+}
+
+static int copy_module(const char *builddir, const char *name)
+{
+	return copy_module_as(builddir, name, dir, name);
 }
 
 static int has_problem(const bbt_registry_t *reg, const char *a, const char *b)
@@ -47,7 +58,7 @@ int main(void)
 		skip_all("top_builddir is not set (run through make check)");
 	if (mkdtemp(dir) == NULL)
 		skip_all("cannot make a temporary folder");
-	plan(17);
+	plan(36);
 	unsetenv("BBTBENCH_PLUGIN_PATH");
 	char err[BBT_ERRLEN];
 
@@ -68,8 +79,17 @@ int main(void)
 	ok(bbt_registry_find(reg, BBT_PLUGIN_OPTIMIZER, "cmaes-x", err, sizeof err) == NULL,
 	   "unknown name not found");
 	/* Other optimizers may sort before random in the list. */
-	ok(strstr(err, "no optimizer plugin named 'cmaes-x' (found: ") != NULL &&
-	   strstr(err, "random") != NULL, "message lists what was found (%s)", err);
+	ok(strstr(err, "no optimizer plugin named 'cmaes-x'; did you mean 'cmaes'? (found: ") !=
+	           NULL && strstr(err, "random") != NULL,
+	   "message suggests the nearest name and lists what was found (%s)", err);
+	ok(bbt_registry_find(reg, BBT_PLUGIN_OPTIMIZER, "CMAES", err, sizeof err) == NULL &&
+	           strstr(err, "did you mean 'cmaes'?") != NULL,
+	   "names are exact; another case is a suggestion (%s)", err);
+	ok(bbt_registry_find(reg, BBT_PLUGIN_OPTIMIZER, "zo_adam", err, sizeof err) == NULL &&
+	           strstr(err, "did you mean 'zo-adam'?") != NULL,
+	   "'_' for '-' is a suggestion (%s)", err);
+	ok(bbt_registry_find(reg, BBT_PLUGIN_OPTIMIZER, "../random/optimizer_random", err,
+	                     sizeof err) == NULL, "a name is never a path");
 	is_int((long long)bbt_registry_problem_count(reg), 0, "no problems in the build tree");
 
 	/* Loading the real random a second time: a duplicate name. */
@@ -115,12 +135,112 @@ int main(void)
 	   "BBTBENCH_PLUGIN_PATH folders are searched");
 	bbt_registry_free(reg);
 
+	unsetenv("BBTBENCH_PLUGIN_PATH");
+
 	static const char *const names[] = { "bad_abi", "not_plugin", "dup_random", "extra" };
 	for (size_t i = 0; i < 4; i++) {
 		char *p = bbt_asprintf("%s/%s.so", dir, names[i]);
 		unlink(p);
 		free(p);
 	}
+
+	/* Lookup by file name: a folder holding the plugin asked for, another
+	 * plugin, and a module whose constructor leaves a marker, once under
+	 * a plugin's file name and once under another name. */
+	char *marker = bbt_asprintf("%s/marker", dir);
+	setenv("BBT_TEST_MARKER", marker, 1);
+	ok(copy_module_as(builddir, "dup_random", dir, "optimizer_random") == 0 &&
+	   copy_module_as(builddir, "extra", dir, "optimizer_extra") == 0 &&
+	   copy_module_as(builddir, "marker", dir, "optimizer_marker") == 0 &&
+	   copy_module_as(builddir, "marker", dir, "marker") == 0,
+	   "plugin folder: optimizer_random.so, optimizer_extra.so, two markers");
+	reg = bbt_registry_alloc();
+	bbt_registry_add_default_dirs(reg, dirs, 1);
+	e = bbt_registry_find(reg, BBT_PLUGIN_OPTIMIZER, "random", err, sizeof err);
+	ok(e != NULL && strstr(e->path, "/optimizer_random.so") != NULL && e->named_for_lookup,
+	   "find opens the file named for the plugin, first folder first");
+	ok(bbt_registry_find(reg, BBT_PLUGIN_BACKEND, "synthetic", err, sizeof err) != NULL,
+	   "and the next folders for another name");
+	is_int((long long)bbt_registry_count(reg), 2, "only the two modules asked for are open");
+	ok(access(marker, F_OK) != 0, "no other module's code ran");
+	ok(bbt_registry_find(reg, BBT_PLUGIN_OPTIMIZER, "random", err, sizeof err) == e,
+	   "a second find reuses the open module");
+	ok(bbt_registry_find(reg, BBT_PLUGIN_OPTIMIZER, "nonesuch", err, sizeof err) == NULL &&
+	           strstr(err, "extra") != NULL,
+	   "a missing name lists the optimizer_* plugins (%s)", err);
+	bbt_registry_free(reg);
+	reg = bbt_registry_alloc();
+	bbt_registry_add_default_dirs(reg, dirs, 1);
+	bbt_registry_scan(reg);
+	ok(access(marker, F_OK) == 0, "a scan (bbtbench list) opens every module");
+	e = bbt_registry_find(reg, BBT_PLUGIN_OPTIMIZER, "extra", err, sizeof err);
+	ok(e != NULL && e->named_for_lookup, "a plugin under its own file name is findable");
+	bbt_registry_free(reg);
+	unlink(marker);
+
+	/* Code others can replace is refused: the folder, then a file. */
+	chmod(dir, 0777);
+	reg = bbt_registry_alloc();
+	bbt_registry_add_default_dirs(reg, dirs, 1);
+	ok(has_problem(reg, dir, "refused: this plugin folder is writable by others (mode 0777)"),
+	   "a world-writable folder is refused when it is added");
+	e = bbt_registry_find(reg, BBT_PLUGIN_OPTIMIZER, "random", err, sizeof err);
+	ok(e != NULL && strstr(e->path, dir) == NULL, "and not searched");
+	bbt_registry_free(reg);
+	chmod(dir, 0700);
+	char *extra = bbt_asprintf("%s/optimizer_extra.so", dir);
+	chmod(extra, 0664);
+	if (chown(extra, (uid_t)-1, 65534) != 0) {   /* nogroup: not the owner's own group */
+		skip(2, "cannot give a file to group 65534 here");
+	} else {
+		reg = bbt_registry_alloc();
+		bbt_registry_add_default_dirs(reg, dirs, 1);
+		ok(bbt_registry_find(reg, BBT_PLUGIN_OPTIMIZER, "extra", err, sizeof err) == NULL,
+		   "a module file writable by another group is not opened");
+		like(err, "optimizer_extra.so: refused: this plugin file is writable by others",
+		     "the message names the file and why");
+		bbt_registry_free(reg);
+	}
+	/* The owner's private group (umask 002 on Debian) is the owner. */
+	const struct passwd *me = getpwuid(geteuid());
+	const struct group *mine = me ? getgrgid(me->pw_gid) : NULL;
+	if (mine == NULL || strcmp(mine->gr_name, me->pw_name) != 0 || mine->gr_mem[0] != NULL ||
+	    chown(extra, (uid_t)-1, me->pw_gid) != 0) {
+		skip(1, "no user private group here");
+	} else {
+		reg = bbt_registry_alloc();
+		bbt_registry_add_default_dirs(reg, dirs, 1);
+		ok(bbt_registry_find(reg, BBT_PLUGIN_OPTIMIZER, "extra", err, sizeof err) != NULL,
+		   "a module file writable by the owner's private group is opened (%s)", err);
+		bbt_registry_free(reg);
+	}
+	free(extra);
+
+	/* A plugin configure left out says so, with configure's reason. */
+	const char *skipped = BBT_SKIPPED_PLUGINS;
+	if (skipped[0] == '\0') {
+		skip(2, "configure skipped no plugin in this build");
+	} else {
+		char kind[32], name[64];
+		sscanf(skipped, "%31s %63[^:]", kind, name);
+		reg = bbt_registry_alloc();
+		bbt_registry_add_default_dirs(reg, NULL, 0);
+		bbt_registry_find(reg, strcmp(kind, "backend") == 0 ? BBT_PLUGIN_BACKEND
+		                                                    : BBT_PLUGIN_OPTIMIZER,
+		                  name, err, sizeof err);
+		like(err, "this build has none, configure skipped it (", "a skipped plugin says why");
+		like(err, "README.md", "and where to read how to build it");
+		bbt_registry_free(reg);
+	}
+
+	static const char *const lookup[] = { "optimizer_random", "optimizer_extra",
+	                                      "optimizer_marker", "marker" };
+	for (size_t i = 0; i < 4; i++) {
+		char *p = bbt_asprintf("%s/%s.so", dir, lookup[i]);
+		unlink(p);
+		free(p);
+	}
+	free(marker);
 	rmdir(dir);
 	return done_testing();
 }

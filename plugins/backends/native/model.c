@@ -58,7 +58,8 @@ static int tensor(struct nat_model *m, const bbt_gguf_t *g, const char *path, co
 	if (t->type != BBT_GGML_F32 && t->type != BBT_GGML_F16 && t->type != BBT_GGML_BF16)
 		return bbt_error(err, errlen, BBT_ENOTSUP,
 		                 "%s: tensor %s is %s; the native backend computes with f32, f16 and "
-		                 "bf16 weights", path, name, bbt_ggml_type_name(t->type));
+		                 "bf16 weights (quantized files run with --backend ggml)", path, name,
+		                 bbt_ggml_type_name(t->type));
 	float *f = own(m, n * sizeof *f);
 	if (f == NULL)
 		return bbt_error(err, errlen, BBT_ENOMEM, "out of memory loading %s", name);
