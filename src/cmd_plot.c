@@ -88,8 +88,7 @@ int bbt_cmd_plot(int argc, char **argv)
 			        argv[optind - 1]);
 			return BBT_EXIT_USAGE;
 		default:
-			bbt_log(BBT_LOG_ERROR, NULL, "plot: unknown option '%s'; see bbtbench plot --help",
-			        argv[optind - 1]);
+			bbt_log_unknown_option("plot", argv[optind - 1], longopts);
 			return BBT_EXIT_USAGE;
 		}
 	}

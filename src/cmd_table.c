@@ -85,8 +85,7 @@ int bbt_cmd_table(int argc, char **argv)
 			        argv[optind - 1]);
 			return BBT_EXIT_USAGE;
 		default:
-			bbt_log(BBT_LOG_ERROR, NULL,
-			        "table: unknown option '%s'; see bbtbench table --help", argv[optind - 1]);
+			bbt_log_unknown_option("table", argv[optind - 1], longopts);
 			return BBT_EXIT_USAGE;
 		}
 	}

@@ -189,8 +189,7 @@ int bbt_cmd_tasks(int argc, char **argv)
 			bbt_log(BBT_LOG_ERROR, NULL, "tasks: %s needs a value", argv[optind - 1]);
 			return BBT_EXIT_USAGE;
 		default:
-			bbt_log(BBT_LOG_ERROR, NULL, "tasks: unknown option '%s'; see bbtbench tasks --help",
-			        argv[optind - 1]);
+			bbt_log_unknown_option("tasks", argv[optind - 1], longopts);
 			return BBT_EXIT_USAGE;
 		}
 	}

@@ -2,7 +2,7 @@
 # t/cli.sh - the command line: help for every command, version, list,
 # exit codes, INI precedence, a plugin dropped in without rebuilding.
 . "${top_srcdir:-.}/t/lib.sh"
-plan 66
+plan 69
 
 run "$BBTBENCH" --help
 ok $rc "--help exits 0"
@@ -31,6 +31,12 @@ is "$rc" 2 "mistyped option: exit 2"
 like "$err" "unknown option '--optimzer'; did you mean '--optimizer'\\?" "and the option meant"
 run "$BBTBENCH" grid --jbos 2 x.ini
 like "$err" "unknown option '--jbos'; did you mean '--jobs'\\?" "grid's options too"
+run "$BBTBENCH" table --stirct x
+like "$err" "unknown option '--stirct'; did you mean '--strict'\\?" "table's options too"
+run "$BBTBENCH" plot --tilte x x
+like "$err" "unknown option '--tilte'; did you mean '--title'\\?" "plot's options too"
+run "$BBTBENCH" tasks --data-dri x
+like "$err" "unknown option '--data-dri'; did you mean '--data-dir'\\?" "tasks' options too"
 run "$BBTBENCH" list --optoins
 like "$err" "unknown option '--optoins'; did you mean '--options'\\?" "list's options too"
 for typo in cmaess CMAES zo_adam; do
