@@ -132,3 +132,14 @@ void bbt_blas_warn_fallback(const struct bbt_blas *blas)
 	        "OPENBLAS_CORETYPE=%s in the environment",
 	        blas->core, blas->suggested_core);
 }
+
+void bbt_blas_print_header(FILE *f)
+{
+	struct bbt_blas blas;
+	char line[512];
+	bbt_blas_query(&blas);
+	bbt_blas_describe(&blas, line, sizeof line);
+	fprintf(f, "BLAS: %s\n", line);
+	fflush(f);   /* before the warning on stderr, when both go to one file */
+	bbt_blas_warn_fallback(&blas);
+}

@@ -32,6 +32,7 @@ extern "C" {
 #endif
 
 #include <stddef.h>
+#include <stdio.h>
 
 /* The instruction-set features that decide which OpenBLAS core fits. */
 struct bbt_cpu_features {
@@ -75,6 +76,10 @@ void bbt_blas_describe(const struct bbt_blas *blas, char *buf, size_t len);
  * are). Said at most once per process, and a grid says it before forking
  * its workers, so they inherit having said it. */
 void bbt_blas_warn_fallback(const struct bbt_blas *blas);
+
+/* For the benchmarks' headers: "BLAS: <description>" on `f`, then the
+ * warning above when there is one. */
+void bbt_blas_print_header(FILE *f);
 
 #ifdef __cplusplus
 }

@@ -380,14 +380,6 @@ static void list_plugins(const bbt_registry_t *reg, int with_options)
 		printf("  %s\n", bbt_registry_dir(reg, i));
 }
 
-static void list_blas(void)
-{
-	struct bbt_blas blas;
-	char line[512];
-	bbt_blas_query(&blas);
-	bbt_blas_describe(&blas, line, sizeof line);
-	printf("\nBLAS: %s\n", line);
-}
 
 static void list_tasks(void)
 {
@@ -452,7 +444,8 @@ int bbt_cmd_list(int argc, char **argv)
 	bbt_registry_scan(reg);
 	list_plugins(reg, with_options);
 	list_tasks();
-	list_blas();
+	putchar('\n');
+	bbt_blas_print_header(stdout);
 	bbt_registry_free(reg);
 	return BBT_EXIT_OK;
 }
