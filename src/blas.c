@@ -6,7 +6,6 @@
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <strings.h>
 
 #include <cblas.h>
@@ -107,12 +106,11 @@ void bbt_blas_query(struct bbt_blas *blas)
 void bbt_blas_describe(const struct bbt_blas *blas, char *buf, size_t len)
 {
 	char core[96] = "", threads[32] = "";
-	if (blas->core != NULL)
-		snprintf(core, sizeof core, ", core %s%s%s", blas->core,
-		         blas->suggested_core ? " (a fallback: set OPENBLAS_CORETYPE=" : "",
-		         blas->suggested_core ? blas->suggested_core : "");
 	if (blas->suggested_core != NULL)
-		snprintf(core + strlen(core), sizeof core - strlen(core), ")");
+		snprintf(core, sizeof core, ", core %s (a fallback: set OPENBLAS_CORETYPE=%s)",
+		         blas->core, blas->suggested_core);
+	else if (blas->core != NULL)
+		snprintf(core, sizeof core, ", core %s", blas->core);
 	if (blas->threads > 0)
 		snprintf(threads, sizeof threads, ", %d thread%s", blas->threads,
 		         blas->threads == 1 ? "" : "s");
@@ -127,9 +125,8 @@ void bbt_blas_warn_fallback(const struct bbt_blas *blas)
 		return;
 	said = 1;
 	bbt_log(BBT_LOG_WARNING, NULL,
-	        "OpenBLAS runs its %s kernels, far older than this CPU (it does not know the "
-	        "model), so every matrix product is several times slower; set "
-	        "OPENBLAS_CORETYPE=%s in the environment",
+	        "OpenBLAS runs its %s kernels, far older than this CPU, so every matrix "
+	        "product is several times slower; set OPENBLAS_CORETYPE=%s in the environment",
 	        blas->core, blas->suggested_core);
 }
 
