@@ -77,7 +77,7 @@ void bbt_blas_describe(const struct bbt_blas *blas, char *buf, size_t len);
  * its workers, so they inherit having said it. */
 void bbt_blas_warn_fallback(const struct bbt_blas *blas);
 
-/* For the benchmarks' headers: "BLAS: <description>" on `f`, then the
+/* For `list` and the benchmarks' headers: "BLAS: <description>" on `f`, then the
  * warning above when there is one. */
 void bbt_blas_print_header(FILE *f);
 
