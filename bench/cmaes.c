@@ -27,6 +27,7 @@
 #include <bbtbench/plugin.h>
 
 #include "../plugins/optimizers/cmaes/cma_common.h"
+#include "../src/blas.h"
 #include "../t/plugin_host.h"
 #include "../t/testfun.h"
 
@@ -46,11 +47,11 @@ static int create_sep(const bbt_host_t *h, const struct bbt_optimizer_params *p,
 
 static const struct bbt_optimizer_ops full_ops = {
 	create_full, bbt_cma_ask, bbt_cma_tell, bbt_cma_recommend, bbt_cma_stop_reason,
-	bbt_cma_stats, bbt_cma_free,
+	bbt_cma_stats, bbt_cma_free, NULL,   /* CMA-ES has no gradient estimate */
 };
 static const struct bbt_optimizer_ops sep_ops = {
 	create_sep, bbt_cma_ask, bbt_cma_tell, bbt_cma_recommend, bbt_cma_stop_reason,
-	bbt_cma_stats, bbt_cma_free,
+	bbt_cma_stats, bbt_cma_free, NULL,   /* CMA-ES has no gradient estimate */
 };
 static const struct bbt_plugin plugins[2] = {
 	{ .abi_major = BBT_ABI_MAJOR, .kind = BBT_PLUGIN_OPTIMIZER, .name = "cmaes",
@@ -121,6 +122,7 @@ int main(int argc, char **argv)
 
 	printf("CMA-ES CPU time per generation (ask + tell, no objective), lambda = 20, "
 	       "1 OpenBLAS thread\n");
+	bbt_blas_print_header(stdout);
 	printf("%-9s %6s %12s %10s\n", "plugin", "d", "ms/gen", "gens");
 	const size_t dims[] = { 100, 500, 1000 };
 	for (int p = 0; p < 2; p++) {

@@ -20,6 +20,7 @@
 #include <bbtbench/plugin.h>
 
 #include "basemodel.h"
+#include "blas.h"
 #include "gguf.h"
 #include "util.h"
 
@@ -113,6 +114,7 @@ int main(int argc, char **argv)
 
 	printf("native vs ggml, RoBERTa-base shape (L=%d, H=%d, heads=%d, FFN=%d), batch %d x (%d tokens "
 	       "+ %d prompt), %ld threads each\n", L, H, HEADS, FF, B, T, P, threads);
+	bbt_blas_print_header(stdout);
 	printf("%-5s %16s %16s %16s %10s %10s\n", "V", "native tokens/s", "ggml f32", "ggml q8_0",
 	       "f32/nat", "q8_0/nat");
 	int nv_list[8] = { 1, 20 }, nnv = 2;

@@ -27,6 +27,7 @@
 #include <bbtbench/plugin.h>
 
 #include "basemodel.h"
+#include "blas.h"
 #include "gguf.h"
 #include "util.h"
 
@@ -184,6 +185,7 @@ int main(int argc, char **argv)
 	                 2.0 * H * H + 4.0 * H;
 	printf("native backend, RoBERTa-base shape (L=%d, H=%d, heads=%d, FFN=%d), batch %d x (%d tokens "
 	       "+ %d prompt), OpenBLAS threads %d\n", L, H, HEADS, FF, B, T, P, threads);
+	bbt_blas_print_header(stdout);
 	int nv_list[8] = { 1, 20 }, nnv = 2;
 	if (argc > 1) {
 		nnv = 0;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "blas.h"
 #include "commands.h"
 #include "grid.h"
 #include "log.h"
@@ -158,6 +159,10 @@ int bbt_cmd_grid(int argc, char **argv)
 		return BBT_EXIT_FAILED;
 	}
 	bbt_registry_warn_problems(reg);
+	/* Before the workers fork: they inherit having said it. */
+	struct bbt_blas blas;
+	bbt_blas_query(&blas);
+	bbt_blas_warn_fallback(&blas);
 
 	struct bbt_grid_summary s;
 	rc = bbt_grid_run(g, reg, &p, &s, err, sizeof err);

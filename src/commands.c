@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "blas.h"
 #include "catalog.h"
 #include "commands.h"
 #include "log.h"
@@ -279,6 +280,9 @@ int bbt_cmd_run(int argc, char **argv)
 
 	struct bbt_run_summary summary;
 	if (rc == BBT_OK) {
+		struct bbt_blas blas;
+		bbt_blas_query(&blas);
+		bbt_blas_warn_fallback(&blas);
 		bbt_run_install_signals();
 		rc = bbt_run(&cfg, reg, &flags, &summary, err, sizeof err);
 		if (rc == BBT_OK || rc == BBT_EINTR) {
@@ -303,7 +307,7 @@ static void list_usage(FILE *f)
 	fprintf(f,
 	        "Usage: bbtbench list [--options] [--plugin-dir DIR]...\n"
 	        "List the plugins found (kind, name, ABI, file), any module that was skipped\n"
-	        "and why, and the tasks.\n\n"
+	        "and why, the tasks, and the BLAS in use.\n\n"
 	        "      --options          also list each plugin's options and defaults\n"
 	        "      --plugin-dir DIR   look for plugins in DIR first (repeatable)\n"
 	        "  -h, --help             this help\n");
@@ -376,6 +380,7 @@ static void list_plugins(const bbt_registry_t *reg, int with_options)
 		printf("  %s\n", bbt_registry_dir(reg, i));
 }
 
+
 static void list_tasks(void)
 {
 	bbt_catalog_t *cat = bbt_catalog_load();
@@ -439,6 +444,8 @@ int bbt_cmd_list(int argc, char **argv)
 	bbt_registry_scan(reg);
 	list_plugins(reg, with_options);
 	list_tasks();
+	putchar('\n');
+	bbt_blas_print_header(stdout);
 	bbt_registry_free(reg);
 	return BBT_EXIT_OK;
 }

@@ -21,7 +21,7 @@ static int cmd_version(int argc, char **argv);
 
 static const struct bbt_command commands[] = {
 	{ "run", bbt_cmd_run, "tune a prompt (the default when the first argument is an option)" },
-	{ "list", bbt_cmd_list, "list plugins (paths, ABI versions), skipped modules and tasks" },
+	{ "list", bbt_cmd_list, "list plugins (paths, ABI versions), skipped modules, tasks and the BLAS" },
 	{ "tasks", bbt_cmd_tasks, "what data each task finds under --data-dir, and what is missing" },
 	{ "grid", bbt_cmd_grid, "run or resume a grid of runs from an INI file (--jobs, --shard)" },
 	{ "table", bbt_cmd_table, "a paper table of finished runs: mean ± std over seeds, tests" },
@@ -62,7 +62,9 @@ static void usage(FILE *f)
 	        "  BBTBENCH_TASKS_PATH   task folders (NAME.yaml each), colon-separated, searched\n"
 	        "                        before the built-in tasks\n"
 	        "  BBTBENCH_PLUGIN_PATH  plugin folders, colon-separated, searched after --plugin-dir\n"
-	        "  BBTBENCH_GNUPLOT      the gnuplot program `bbtbench plot` runs [gnuplot]\n\n"
+	        "  BBTBENCH_GNUPLOT      the gnuplot program `bbtbench plot` runs [gnuplot]\n"
+	        "  BBTBENCH_TEST_BLAS_CORE  a test hook: report this OpenBLAS core on an AVX-512\n"
+	        "                        CPU (the kernels that run do not change)\n\n"
 	        "Exit status: 0 success, 1 the run failed, 2 usage or configuration error.\n");
 }
 

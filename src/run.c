@@ -3,7 +3,6 @@
  */
 #include "config.h"
 
-#include <cblas.h>
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
@@ -12,6 +11,7 @@
 #include <unistd.h>
 
 #include "baseline.h"
+#include "blas.h"
 #include "catalog.h"
 #include "dataset.h"
 #include "host.h"
@@ -1034,24 +1034,17 @@ static json_t *num_or_null(double v)
  * promise bit-identical results; this is the rest of it. */
 static json_t *blas_json(void)
 {
+	struct bbt_blas blas;
+	bbt_blas_query(&blas);
 	json_t *b = json_object();
-#ifdef HAVE_OPENBLAS_GET_CONFIG
-	json_object_set_new(b, "library", json_string("OpenBLAS"));
-	json_object_set_new(b, "config", json_string(openblas_get_config()));
-#else
-	json_object_set_new(b, "library", json_string("cblas"));
-	json_object_set_new(b, "config", json_null());
-#endif
-#ifdef HAVE_OPENBLAS_GET_CORENAME
-	json_object_set_new(b, "core", json_string(openblas_get_corename()));
-#else
-	json_object_set_new(b, "core", json_null());
-#endif
-#ifdef HAVE_OPENBLAS_GET_NUM_THREADS
-	json_object_set_new(b, "threads", json_integer(openblas_get_num_threads()));
-#else
-	json_object_set_new(b, "threads", json_null());
-#endif
+	json_object_set_new(b, "library", json_string(blas.library));
+	json_object_set_new(b, "config", blas.config ? json_string(blas.config) : json_null());
+	json_object_set_new(b, "core", blas.core ? json_string(blas.core) : json_null());
+	json_object_set_new(b, "threads", blas.threads > 0 ? json_integer(blas.threads) : json_null());
+	/* Set when the core is a fallback far older than the CPU: the run's
+	 * timings are then several times what this CPU can do. */
+	json_object_set_new(b, "suggested_coretype",
+	                    blas.suggested_core ? json_string(blas.suggested_core) : json_null());
 	json_object_set_new(b, "cpus_online", json_integer(sysconf(_SC_NPROCESSORS_ONLN)));
 	return b;
 }
