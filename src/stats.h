@@ -1,6 +1,7 @@
 /*
  * stats.h - the statistics of results tables and plots: mean and sample
- * standard deviation, quantiles, and the Wilcoxon signed-rank test.
+ * standard deviation, quantiles, and the Wilcoxon signed-rank test, on
+ * GSL's statistics, sorting and normal distribution.
  *
  * Wilcoxon signed-rank test of paired differences d_i (x_i - y_i):
  *   - zero differences are dropped (Wilcoxon's original convention;
@@ -14,7 +15,8 @@
  *     (mid-)ranks, counted by dynamic programming on doubled ranks (which
  *     are integers), so it stays exact with ties;
  *   - beyond that, the normal approximation with the tie correction of the
- *     variance and a continuity correction of 1/2;
+ *     variance and a continuity correction of 1/2 (GSL's normal tail; the
+ *     formula and its textbook in stats.c);
  *   - two-sided: p = min(1, 2 min(P(T+ <= t), P(T+ >= t))).
  * Example: d = 1, 2, 3, 4, 5 gives T+ = 15, P(T+ >= 15) = 1/32, p = 0.0625,
  * the smallest p five pairs can give: with five seeds nothing is

@@ -1,6 +1,7 @@
 /*
  * t/stats.c - mean/std, quantiles and the Wilcoxon signed-rank test
- * against values computed by hand (by enumerating the 2^n sign patterns).
+ * against values computed by hand (by enumerating the 2^n sign patterns)
+ * and by an independent Python script (see below).
  */
 #include "config.h"
 
@@ -18,7 +19,7 @@ static double wilcoxon(const double *d, size_t n, size_t *used, int *exact)
 
 int main(void)
 {
-	plan(21);
+	plan(27);
 	double mean, sd;
 	const double x[] = { 0.80, 0.82, 0.84, 0.86, 0.88, 0.90 };
 	bbt_stats_mean_std(x, 6, &mean, &sd);
@@ -64,17 +65,43 @@ int main(void)
 	const double d8[] = { -1, 1 };
 	is_double(wilcoxon(d8, 2, &used, &exact), 1, 0, "p capped at 1");
 
-	/* Beyond 25 pairs: normal approximation; 30 positive differences give
-	 * z = (465 - 232.5 - 0.5) / sqrt(2363.75). */
+	/* Reference values below come from an independent Python 3 script
+	 * (the standard library only; scipy was not installed): mid-ranks by
+	 * sorting, the exact distribution of T+ over Fraction mid-ranks (for
+	 * n = 12 also by brute force over the 4096 sign patterns), and the
+	 * normal approximation from statistics.NormalDist with the tie and
+	 * continuity corrections of Hollander, Wolfe & Chicken, sec. 3.1. */
+	const double d12[] = { 3, -1, 4, -1.5, 5, 9, -2, 6, 5.5, 3.5, -5.8, 9.7 };
+	is_double(wilcoxon(d12, 12, &used, &exact), 131.0 / 2048, 1e-15,
+	          "n=12, mixed signs: exact p = 131/2048 (Python, brute force)");
+	/* 25 pairs, twelve pairs of tied magnitudes, every third negative. */
+	const double d25[] = { -1, 1, 2, -2, 3, 3, -4, 4, 5, -5, 6, 6, -7, 7, 8, -8, 9, 9,
+		                   -10, 10, 11, -11, 12, 12, -13 };
+	is_double(wilcoxon(d25, 25, &used, &exact), 1916121.0 / 8388608, 1e-15,
+	          "n=25 with ties: exact p = 1916121/8388608 (Python, Fractions)");
+	ok(used == 25 && exact, "25 pairs: still exact");
+	/* All 25 positive: 2 / 2^25. */
 	double big[30];
 	for (int i = 0; i < 30; i++)
 		big[i] = i + 1;
+	is_double(wilcoxon(big, 25, &used, &exact), 2.0 / 33554432.0, 1e-20,
+	          "25 pairs, all positive: p = 2/2^25");
+	/* Beyond 25 pairs: the normal approximation. */
 	double p = wilcoxon(big, 30, &used, &exact);
 	ok(!exact, "30 pairs: normal approximation");
-	is_double(p, erfc((465 - 232.5 - 0.5) / sqrt(2363.75) / sqrt(2.0)), 1e-12,
-	          "with continuity correction");
-	/* At the exact limit, all positive: 2 / 2^25. */
-	p = wilcoxon(big, 25, &used, &exact);
-	is_double(p, 2.0 / 33554432.0, 1e-20, "25 pairs, still exact");
+	is_double(p, 1.825371456321001e-06, 1e-9 * p, "30 positive: p (Python NormalDist)");
+	double d26[26];
+	for (int i = 0; i < 26; i++)
+		d26[i] = i == 0 || i == 4 ? -(i + 1) : i + 1;
+	p = wilcoxon(d26, 26, &used, &exact);
+	ok(used == 26 && !exact, "26 pairs: the first approximated");
+	is_double(p, 1.768651436773183e-05, 1e-9 * p, "26 pairs, two negative (Python NormalDist)");
+	/* 40 pairs in tied triples 1,1,1, 2,2,2, ..., every fourth negative:
+	 * without the tie correction p would be 0.004863. */
+	double d40[40];
+	for (int i = 0; i < 40; i++)
+		d40[i] = (i % 4 == 1 ? -1 : 1) * (double)(i / 3 + 1);
+	p = wilcoxon(d40, 40, &used, &exact);
+	is_double(p, 0.004838303669616462, 1e-9 * p, "40 pairs in tied triples (Python NormalDist)");
 	return done_testing();
 }
