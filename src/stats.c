@@ -27,6 +27,22 @@ double bbt_stats_quantile_sorted(const double *x, size_t n, double q)
 	return n ? gsl_stats_quantile_from_sorted_data(x, 1, n, q) : NAN;
 }
 
+/* Two-sided p of T+ = t among n ranks by the large-sample approximation
+ * of Hollander, Wolfe & Chicken, Nonparametric Statistical Methods, 3rd ed.
+ * (Wiley, 2014), sec. 3.1, "Large-Sample Approximation" and "Ties":
+ *   E[T+] = n(n+1)/4,
+ *   Var[T+] = [n(n+1)(2n+1) - 1/2 sum_j (t_j - 1) t_j (t_j + 1)] / 24
+ * (tie_term is that sum, t_j the size of tie group j), T+ moved 1/2
+ * towards its mean before standardising (the continuity correction, as
+ * R's wilcox.test(correct = TRUE)); p = 2 Q(z). Q cannot fail. */
+static double normal_p(double n, double t, double tie_term)
+{
+	double mean = n * (n + 1) / 4;
+	double var = (n * (n + 1) * (2 * n + 1) - tie_term / 2) / 24;
+	double z = (fabs(t - mean) - 0.5) / sqrt(var);
+	return 2 * gsl_cdf_ugaussian_Q(z > 0 ? z : 0);
+}
+
 int bbt_stats_wilcoxon(const double *d, size_t n, double *p, size_t *n_used, int *exact)
 {
 	size_t cap = n ? n : 1;
@@ -94,19 +110,7 @@ int bbt_stats_wilcoxon(const double *d, size_t n, double *p, size_t *n_used, int
 		}
 		pv = 2 * fmin(lower, upper) / all;
 	} else {
-		/* The large-sample approximation of Hollander, Wolfe & Chicken,
-		 * Nonparametric Statistical Methods, 3rd ed. (Wiley, 2014), sec.
-		 * 3.1, "Large-Sample Approximation" and "Ties":
-		 *   E[T+] = n(n+1)/4,
-		 *   Var[T+] = [n(n+1)(2n+1) - 1/2 sum_j (t_j - 1) t_j (t_j + 1)] / 24
-		 * (t_j the size of tie group j), T+ moved 1/2 towards its mean
-		 * before standardising (the continuity correction, as R's
-		 * wilcox.test(correct = TRUE)); p = 2 Q(z). Q cannot fail. */
-		double dm = (double)m;
-		double mean = dm * (dm + 1) / 4;
-		double var = (dm * (dm + 1) * (2 * dm + 1) - tie_term / 2) / 24;
-		double z = (fabs((double)t2 / 2 - mean) - 0.5) / sqrt(var);
-		pv = 2 * gsl_cdf_ugaussian_Q(z > 0 ? z : 0);
+		pv = normal_p((double)m, (double)t2 / 2, tie_term);
 	}
 	*p = pv > 1 ? 1 : pv;
 out:
@@ -115,4 +119,14 @@ out:
 	free(r2);
 	free(count);
 	return rc;
+}
+
+double bbt_stats_wilcoxon_min_p(size_t n)
+{
+	if (n < 2)
+		return 1;
+	if (n <= BBT_WILCOXON_EXACT_MAX)
+		return ldexp(1.0, 1 - (int)n);  /* all positive, or all negative */
+	double dn = (double)n;
+	return normal_p(dn, dn * (dn + 1) / 2, dn * dn * dn - dn);
 }

@@ -42,4 +42,9 @@ double bbt_stats_quantile_sorted(const double *x, size_t n, double q);
  * exact distribution was used. 0 or BBT_ENOMEM. */
 int bbt_stats_wilcoxon(const double *d, size_t n, double *p, size_t *n_used, int *exact);
 
+/* The smallest p that test can give with n non-zero differences, whatever
+ * their values: all of one sign, and beyond BBT_WILCOXON_EXACT_MAX all
+ * tied (the tie correction shrinks the variance most). 1 when n < 2. */
+double bbt_stats_wilcoxon_min_p(size_t n);
+
 #endif /* BBT_STATS_H */

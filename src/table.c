@@ -49,6 +49,10 @@ struct tab {
 	size_t ncols;
 	struct cell *cells;            /* nrows x ncols */
 	int counts_differ;
+	/* The cells tested, their fewest and most non-zero differences and
+	 * the smallest p they could give (1 when none was tested). */
+	size_t tested, min_pairs, max_pairs;
+	double min_possible_p;
 };
 
 static const char *value_or_dash(const bbt_resultset_t *rs, size_t i, const char *key)
@@ -153,8 +157,9 @@ static size_t by_pair(const struct cell *c, const char **keys, double *vals)
 	return n;
 }
 
-/* Two-sided paired test of cell c against the best cell b. */
-static int test_cell(const struct cell *c, const struct cell *b, double *p)
+/* Two-sided paired test of cell c against the best cell b: *p (NaN when
+ * they share no pairing key) and the non-zero differences it used. */
+static int test_cell(const struct cell *c, const struct cell *b, double *p, size_t *n_used)
 {
 	size_t cap = c->n + b->n + 1;
 	const char **kc = malloc(cap * sizeof *kc), **kb = malloc(cap * sizeof *kb);
@@ -169,11 +174,11 @@ static int test_cell(const struct cell *c, const struct cell *b, double *p)
 			for (size_t j = 0; j < nb; j++)
 				if (strcmp(kc[i], kb[j]) == 0)
 					d[nd++] = vc[i] - vb[j];
-		size_t used;
 		int exact;
 		*p = NAN;
+		*n_used = 0;
 		if (nd > 0)
-			rc = bbt_stats_wilcoxon(d, nd, p, &used, &exact);
+			rc = bbt_stats_wilcoxon(d, nd, p, n_used, &exact);
 	}
 	free(kc);
 	free(kb);
@@ -409,9 +414,17 @@ static int build(struct tab *t, const bbt_resultset_t *rs, char *err, size_t err
 			struct cell *c = &t->cells[ri * t->ncols + ci];
 			if (c->n == 0 || c->best)
 				continue;
-			if (test_cell(c, &t->cells[best_ri * t->ncols + ci], &c->p) < 0)
+			size_t used;
+			if (test_cell(c, &t->cells[best_ri * t->ncols + ci], &c->p, &used) < 0)
 				return bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
 			c->sig = !isnan(c->p) && c->p < p->alpha;
+			if (isnan(c->p))
+				continue;
+			if (t->tested++ == 0 || used < t->min_pairs)
+				t->min_pairs = used;
+			if (used > t->max_pairs)
+				t->max_pairs = used;
+			t->min_possible_p = fmin(t->min_possible_p, bbt_stats_wilcoxon_min_p(used));
 		}
 	}
 	return BBT_OK;
@@ -474,6 +487,20 @@ static void footnote(const struct tab *t, int latex, char *buf, size_t n)
 		         latex ? "$^\\dagger$" : "†", latex ? "$" : "", p->alpha, latex ? "$" : "",
 		         p->pair_by, latex ? "$\\le$" : "≤",
 		         BBT_WILCOXON_EXACT_MAX);
+	/* A mark that cannot fire (two seeds: p >= 0.5) would read as "no
+	 * difference found"; say that the test could not find one. */
+	if (!p->wilcoxon || t->tested == 0 || t->min_possible_p < p->alpha)
+		return;
+	size_t len = strlen(buf);
+	char pairs[64];
+	if (t->min_pairs == t->max_pairs)
+		snprintf(pairs, sizeof pairs, "%zu", t->max_pairs);
+	else
+		snprintf(pairs, sizeof pairs, "%zu to %zu", t->min_pairs, t->max_pairs);
+	const char *math = latex ? "$" : "";
+	snprintf(buf + len, n - len,
+	         " With %s pairs the smallest possible %sp%s is %g, so no cell can reach %sp < %g%s.",
+	         pairs, math, math, t->min_possible_p, math, p->alpha, math);
 }
 
 static void latex_escape(FILE *f, const char *s)
@@ -680,7 +707,8 @@ int bbt_table_write(const bbt_resultset_t *rs, const struct bbt_table_params *p,
 	    strcmp(fmt, "json") != 0)
 		return bbt_error(err, errlen, BBT_EINVAL,
 		                 "--format '%s': expected md, latex, csv or json", fmt);
-	struct tab t = { .p = p, .metric_label = bbt_resultset_metric_label(rs, p->metric) };
+	struct tab t = { .p = p, .metric_label = bbt_resultset_metric_label(rs, p->metric),
+		             .min_possible_p = 1 };
 	int rc = build(&t, rs, err, errlen);
 	if (rc == BBT_OK) {
 		if (strcmp(fmt, "md") == 0)

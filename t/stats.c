@@ -19,7 +19,7 @@ static double wilcoxon(const double *d, size_t n, size_t *used, int *exact)
 
 int main(void)
 {
-	plan(27);
+	plan(31);
 	double mean, sd;
 	const double x[] = { 0.80, 0.82, 0.84, 0.86, 0.88, 0.90 };
 	bbt_stats_mean_std(x, 6, &mean, &sd);
@@ -103,5 +103,14 @@ int main(void)
 		d40[i] = (i % 4 == 1 ? -1 : 1) * (double)(i / 3 + 1);
 	p = wilcoxon(d40, 40, &used, &exact);
 	is_double(p, 0.004838303669616462, 1e-9 * p, "40 pairs in tied triples (Python NormalDist)");
+
+	/* The smallest p n differences can give: 2/2^n while exact; beyond,
+	 * n positive ties (Python NormalDist: 3.68610541756631e-07 for 26,
+	 * against 8.803669768853162e-06 for 1..26 untied). */
+	is_double(bbt_stats_wilcoxon_min_p(2), 0.5, 0, "2 pairs: p >= 0.5");
+	is_double(bbt_stats_wilcoxon_min_p(1), 1, 0, "1 pair: p = 1");
+	is_double(bbt_stats_wilcoxon_min_p(5), 0.0625, 0, "5 pairs: p >= 2/32");
+	p = bbt_stats_wilcoxon_min_p(26);
+	is_double(p, 3.68610541756631e-07, 1e-9 * p, "26 pairs: all tied and positive");
 	return done_testing();
 }
