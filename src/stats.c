@@ -24,7 +24,11 @@ void bbt_stats_mean_std(const double *x, size_t n, double *mean, double *std)
 
 double bbt_stats_quantile_sorted(const double *x, size_t n, double q)
 {
-	return n ? gsl_stats_quantile_from_sorted_data(x, 1, n, q) : NAN;
+	/* GSL calls its error handler for q outside [0, 1] and returns 0,
+	 * a plausible number; NaN cannot be mistaken for a quantile. */
+	if (n == 0 || !(q >= 0 && q <= 1))
+		return NAN;
+	return gsl_stats_quantile_from_sorted_data(x, 1, n, q);
 }
 
 /* Two-sided p of T+ = t among n ranks by the large-sample approximation

@@ -34,7 +34,8 @@
 void bbt_stats_mean_std(const double *x, size_t n, double *mean, double *std);
 
 /* The q-quantile (0..1) of x[0..n), sorted ascending, by linear
- * interpolation between order statistics (R's type 7, numpy's default). */
+ * interpolation between order statistics (R's type 7, numpy's default);
+ * NaN when n == 0 or q is outside [0, 1]. */
 double bbt_stats_quantile_sorted(const double *x, size_t n, double q);
 
 /* Two-sided p-value of the signed-rank test of d[0..n); *n_used gets the

@@ -7,6 +7,8 @@
 
 #include <math.h>
 
+#include <gsl/gsl_errno.h>
+
 #include "stats.h"
 #include "tap.h"
 
@@ -19,7 +21,9 @@ static double wilcoxon(const double *d, size_t n, size_t *used, int *exact)
 
 int main(void)
 {
-	plan(31);
+	/* As main() does: GSL's default handler aborts the process. */
+	gsl_set_error_handler_off();
+	plan(33);
 	double mean, sd;
 	const double x[] = { 0.80, 0.82, 0.84, 0.86, 0.88, 0.90 };
 	bbt_stats_mean_std(x, 6, &mean, &sd);
@@ -35,6 +39,8 @@ int main(void)
 	is_double(bbt_stats_quantile_sorted(q, 5, 0.25), 2, 0, "first quartile");
 	is_double(bbt_stats_quantile_sorted(q, 4, 0.5), 2.5, 1e-15, "median of four: interpolated");
 	is_double(bbt_stats_quantile_sorted(q, 4, 0.75), 3.25, 1e-15, "type-7 third quartile");
+	ok(isnan(bbt_stats_quantile_sorted(q, 5, 1.5)), "q > 1: NaN, not a number GSL made up");
+	ok(isnan(bbt_stats_quantile_sorted(q, 5, -0.5)), "q < 0: NaN");
 
 	size_t used;
 	int exact;
