@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include <gsl/gsl_cdf.h>
+#include <gsl/gsl_rng.h>
 #include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
 
@@ -20,6 +21,35 @@ void bbt_stats_mean_std(const double *x, size_t n, double *mean, double *std)
 	 * together. Neither can fail; GSL leaves n = 0 and n = 1 undefined. */
 	*mean = n ? gsl_stats_mean(x, 1, n) : NAN;
 	*std = n >= 2 ? gsl_stats_sd_m(x, 1, n, *mean) : NAN;
+}
+
+int bbt_stats_bootstrap_mean_ci(const double *x, size_t n, double level, size_t resamples,
+                                unsigned long seed, double *lo, double *hi)
+{
+	*lo = *hi = NAN;
+	if (n < 2 || resamples == 0)
+		return BBT_OK;
+	double *resample = malloc(n * sizeof *resample);
+	double *means = malloc(resamples * sizeof *means);
+	gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);  /* NULL when out of memory */
+	int rc = BBT_ENOMEM;
+	if (resample != NULL && means != NULL && rng != NULL) {
+		gsl_rng_set(rng, seed);
+		for (size_t b = 0; b < resamples; b++) {
+			/* n < 2^32, mt19937's range: uniform_int cannot fail. */
+			for (size_t i = 0; i < n; i++)
+				resample[i] = x[gsl_rng_uniform_int(rng, n)];
+			means[b] = gsl_stats_mean(resample, 1, n);
+		}
+		gsl_sort(means, 1, resamples);
+		*lo = bbt_stats_quantile_sorted(means, resamples, (1 - level) / 2);
+		*hi = bbt_stats_quantile_sorted(means, resamples, (1 + level) / 2);
+		rc = BBT_OK;
+	}
+	free(resample);
+	free(means);
+	gsl_rng_free(rng);
+	return rc;
 }
 
 double bbt_stats_quantile_sorted(const double *x, size_t n, double q)

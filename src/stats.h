@@ -43,6 +43,16 @@ double bbt_stats_quantile_sorted(const double *x, size_t n, double q);
  * exact distribution was used. 0 or BBT_ENOMEM. */
 int bbt_stats_wilcoxon(const double *d, size_t n, double *p, size_t *n_used, int *exact);
 
+/* Percentile bootstrap interval of the mean of x[0..n) (Efron &
+ * Tibshirani, An Introduction to the Bootstrap, 1993, ch. 13): the means
+ * of `resamples` resamples with replacement, drawn by GSL's mt19937 seeded
+ * with `seed` (the same x and seed give the same interval), and [lo, hi]
+ * their (1 - level)/2 and (1 + level)/2 quantiles. Both NaN when n < 2.
+ * With few values it is too narrow: 2 values give at most 3 distinct
+ * resampled means. 0 or BBT_ENOMEM. */
+int bbt_stats_bootstrap_mean_ci(const double *x, size_t n, double level, size_t resamples,
+                                unsigned long seed, double *lo, double *hi);
+
 /* The smallest p that test can give with n non-zero differences, whatever
  * their values: all of one sign, and beyond BBT_WILCOXON_EXACT_MAX all
  * tied (the tie correction shrinks the variance most). 1 when n < 2. */

@@ -6,7 +6,9 @@
 
 #include <jansson.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +18,12 @@
 #include "util.h"
 
 #define MAX_ROW_KEYS 4
+
+/* --ci bootstrap: the interval's level, its resamples, and the seed of
+ * every cell's resampling (a cell's interval depends on its runs only). */
+#define CI_LEVEL 0.95
+#define CI_RESAMPLES 10000
+#define CI_SEED 1
 
 struct bbt_table_params bbt_table_default_params(void)
 {
@@ -34,6 +42,7 @@ struct cell {
 	const char **pair;    /* its pairing key value (seed) */
 	size_t n;
 	double mean, std, p;  /* p: NaN when not tested */
+	double ci_lo, ci_hi;  /* bootstrap interval of the mean; NaN when not asked */
 	int best, sig;
 };
 
@@ -392,6 +401,11 @@ static int build(struct tab *t, const bbt_resultset_t *rs, char *err, size_t err
 		for (size_t ri = 0; ri < t->nrows; ri++) {
 			struct cell *c = &t->cells[ri * t->ncols + ci];
 			bbt_stats_mean_std(c->x, c->n, &c->mean, &c->std);
+			c->ci_lo = c->ci_hi = NAN;
+			if (p->ci_bootstrap &&
+			    bbt_stats_bootstrap_mean_ci(c->x, c->n, CI_LEVEL, CI_RESAMPLES, CI_SEED,
+			                                &c->ci_lo, &c->ci_hi) < 0)
+				return bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
 			c->p = NAN;
 			if (c->n == 0)
 				continue;
@@ -453,12 +467,18 @@ static void cell_text(const struct tab *t, const struct cell *c, int latex, char
 		return;
 	}
 	const char *m = t->p->metric;
-	char mean[64], sd[64] = "", count[32] = "";
+	char mean[64], sd[64] = "", ci[112] = "", count[32] = "";
 	number(m, c->mean, mean, sizeof mean);
 	if (!isnan(c->std)) {
 		char s[48];
 		number(m, c->std, s, sizeof s);
 		snprintf(sd, sizeof sd, "%s%s", latex ? " $\\pm$ " : " ± ", s);
+	}
+	if (!isnan(c->ci_lo)) {
+		char lo[48], hi[48];
+		number(m, c->ci_lo, lo, sizeof lo);
+		number(m, c->ci_hi, hi, sizeof hi);
+		snprintf(ci, sizeof ci, " [%s, %s]", lo, hi);
 	}
 	if (t->counts_differ)
 		snprintf(count, sizeof count, " (n=%zu)", c->n);
@@ -467,40 +487,52 @@ static void cell_text(const struct tab *t, const struct cell *c, int latex, char
 		b0 = latex ? "\\textbf{" : "**";
 		b1 = latex ? "}" : "**";
 	}
-	snprintf(buf, n, "%s%s%s%s%s%s", b0, mean, sd, b1, count,
+	snprintf(buf, n, "%s%s%s%s%s%s%s", b0, mean, sd, b1, ci, count,
 	         c->sig ? (latex ? "$^\\dagger$" : " †") : "");
+}
+
+/* printf at the end of the text in buf[0..n), truncating. */
+static void BBT_PRINTF(3, 4) append(char *buf, size_t n, const char *fmt, ...)
+{
+	size_t len = strlen(buf);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf + len, n - len, fmt, ap);
+	va_end(ap);
 }
 
 static void footnote(const struct tab *t, int latex, char *buf, size_t n)
 {
 	const struct bbt_table_params *p = t->p;
-	int off = snprintf(buf, n,
-	                   "%s: mean %s sample standard deviation over runs%s; best of each column "
-	                   "in bold.",
-	                   t->metric_label, latex ? "$\\pm$" : "±",
-	                   t->counts_differ ? " (n: runs per cell)" : "");
-	if (p->wilcoxon && off > 0 && (size_t)off < n)
-		snprintf(buf + off, n - (size_t)off,
-		         " %s: differs from the column's best at %sp < %g%s (two-sided Wilcoxon "
-		         "signed-rank test paired by %s, exact for n %s %d, zero differences "
-		         "dropped).",
-		         latex ? "$^\\dagger$" : "†", latex ? "$" : "", p->alpha, latex ? "$" : "",
-		         p->pair_by, latex ? "$\\le$" : "≤",
-		         BBT_WILCOXON_EXACT_MAX);
+	const char *math = latex ? "$" : "";
+	snprintf(buf, n,
+	         "%s: mean %s sample standard deviation over runs%s; best of each column in bold.",
+	         t->metric_label, latex ? "$\\pm$" : "±",
+	         t->counts_differ ? " (n: runs per cell)" : "");
+	if (p->ci_bootstrap)
+		append(buf, n,
+		       " [ ]: %g%% percentile bootstrap interval of the mean (%d resamples; too "
+		       "narrow with few runs).",
+		       100 * CI_LEVEL, CI_RESAMPLES);
+	if (!p->wilcoxon)
+		return;
+	append(buf, n,
+	       " %s: differs from the column's best at %sp < %g%s (two-sided Wilcoxon signed-rank "
+	       "test paired by %s, exact for n %s %d, zero differences dropped).",
+	       latex ? "$^\\dagger$" : "†", math, p->alpha, math, p->pair_by,
+	       latex ? "$\\le$" : "≤", BBT_WILCOXON_EXACT_MAX);
 	/* A mark that cannot fire (two seeds: p >= 0.5) would read as "no
 	 * difference found"; say that the test could not find one. */
-	if (!p->wilcoxon || t->tested == 0 || t->min_possible_p < p->alpha)
+	if (t->tested == 0 || t->min_possible_p < p->alpha)
 		return;
-	size_t len = strlen(buf);
 	char pairs[64];
 	if (t->min_pairs == t->max_pairs)
 		snprintf(pairs, sizeof pairs, "%zu", t->max_pairs);
 	else
 		snprintf(pairs, sizeof pairs, "%zu to %zu", t->min_pairs, t->max_pairs);
-	const char *math = latex ? "$" : "";
-	snprintf(buf + len, n - len,
-	         " With %s pairs the smallest possible %sp%s is %g, so no cell can reach %sp < %g%s.",
-	         pairs, math, math, t->min_possible_p, math, p->alpha, math);
+	append(buf, n,
+	       " With %s pairs the smallest possible %sp%s is %g, so no cell can reach %sp < %g%s.",
+	       pairs, math, math, t->min_possible_p, math, p->alpha, math);
 }
 
 static void latex_escape(FILE *f, const char *s)
@@ -634,7 +666,7 @@ static void write_csv(const struct tab *t, FILE *f)
 		fputc(',', f);
 	}
 	csv_field(f, t->p->cols ? t->p->cols : "metric");
-	fputs(",n,mean,std,best,p_value\n", f);
+	fprintf(f, ",n,mean,std,best,p_value%s\n", t->p->ci_bootstrap ? ",ci_low,ci_high" : "");
 	for (size_t ri = 0; ri < t->nrows; ri++)
 		for (size_t ci = 0; ci < t->ncols; ci++) {
 			const struct cell *c = &t->cells[ri * t->ncols + ci];
@@ -652,6 +684,10 @@ static void write_csv(const struct tab *t, FILE *f)
 			fprintf(f, ",%d,", c->best);
 			if (!isnan(c->p))
 				fprintf(f, "%.17g", c->p);
+			if (t->p->ci_bootstrap && !isnan(c->ci_lo))
+				fprintf(f, ",%.17g,%.17g", c->ci_lo, c->ci_hi);
+			else if (t->p->ci_bootstrap)
+				fputs(",,", f);
 			fputc('\n', f);
 		}
 }
@@ -685,6 +721,10 @@ static int write_json(const struct tab *t, FILE *f)
 			json_object_set_new(o, "best", json_boolean(c->best));
 			json_object_set_new(o, "p_value", num_or_null(c->p));
 			json_object_set_new(o, "significant", json_boolean(c->sig));
+			if (t->p->ci_bootstrap) {
+				json_object_set_new(o, "ci_low", num_or_null(c->ci_lo));
+				json_object_set_new(o, "ci_high", num_or_null(c->ci_hi));
+			}
 			json_array_append_new(cells, o);
 		}
 	json_object_set_new(j, "cells", cells);

@@ -23,7 +23,7 @@ int main(void)
 {
 	/* As main() does: GSL's default handler aborts the process. */
 	gsl_set_error_handler_off();
-	plan(33);
+	plan(39);
 	double mean, sd;
 	const double x[] = { 0.80, 0.82, 0.84, 0.86, 0.88, 0.90 };
 	bbt_stats_mean_std(x, 6, &mean, &sd);
@@ -118,5 +118,21 @@ int main(void)
 	is_double(bbt_stats_wilcoxon_min_p(5), 0.0625, 0, "5 pairs: p >= 2/32");
 	p = bbt_stats_wilcoxon_min_p(26);
 	is_double(p, 3.68610541756631e-07, 1e-9 * p, "26 pairs: all tied and positive");
+
+	/* Bootstrap: x = {0, 1} resamples to means 0, 1/2, 1 with probability
+	 * 1/4, 1/2, 1/4, so the 2.5% and 97.5% quantiles are 0 and 1. */
+	double lo, hi, lo2, hi2;
+	const double x01[] = { 0, 1 };
+	ok(bbt_stats_bootstrap_mean_ci(x01, 2, 0.95, 10000, 1, &lo, &hi) == 0, "bootstrap runs");
+	ok(lo == 0 && hi == 1, "{0, 1}: [0, 1]");
+	bbt_stats_bootstrap_mean_ci(x, 6, 0.95, 10000, 1, &lo, &hi);
+	ok(x[0] < lo && lo < 0.85 && 0.85 < hi && hi < x[5], "six values: min < lo < mean < hi < max");
+	bbt_stats_bootstrap_mean_ci(x, 6, 0.95, 10000, 1, &lo2, &hi2);
+	ok(lo2 == lo && hi2 == hi, "the same seed, the same interval");
+	const double same[] = { 0.8, 0.8, 0.8 };
+	bbt_stats_bootstrap_mean_ci(same, 3, 0.95, 1000, 7, &lo, &hi);
+	ok(lo == 0.8 && hi == 0.8, "equal values: a point");
+	bbt_stats_bootstrap_mean_ci(x, 1, 0.95, 1000, 1, &lo, &hi);
+	ok(isnan(lo) && isnan(hi), "one value: no interval");
 	return done_testing();
 }

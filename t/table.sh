@@ -4,7 +4,7 @@
 # sign patterns): cells, bold best, daggers, counts, formats, LaTeX that
 # compiles.
 . "${top_srcdir:-.}/t/lib.sh"
-plan 48
+plan 54
 
 R="$TMP/results/exp"
 # result OPTIMIZER DIM SEED TEST_ACC [STATUS]
@@ -147,6 +147,22 @@ cp -r "$M/s1-b400" "$M/copy"
 run "$BBTBENCH" table "$TMP/mixed"
 is "$rc" 2 "the same settings and seeds twice in a cell: exit 2"
 like "$err" "copy.* and .*s1-b400.*: the same settings and seeds" "both runs named"
+
+# --ci bootstrap: each mean's 95% percentile interval, the same every run.
+run "$BBTBENCH" table "$TMP/results" --rows optimizer --cols dim --ci bootstrap
+like "$(line A)" '^\| A \| \*\*85\.00 ± 3\.74\*\* \[8[0-9]\.[0-9][0-9], 8[0-9]\.[0-9][0-9]\] \(n=6\) \|' \
+	"--ci bootstrap: an interval around the mean"
+like "$out" '\[ \]: 95% percentile bootstrap interval of the mean \(10000 resamples' \
+	"the footnote says what the interval is"
+first="$out"
+run "$BBTBENCH" table "$TMP/results" --rows optimizer --cols dim --ci bootstrap
+is "$out" "$first" "the same interval every time (seeded)"
+run "$BBTBENCH" table "$TMP/results" --rows optimizer --cols dim --ci bootstrap --format csv
+is "$(printf '%s\n' "$out" | head -1)" "optimizer,dim,n,mean,std,best,p_value,ci_low,ci_high" \
+	"csv: the interval's columns"
+run "$BBTBENCH" table "$TMP/results" --ci normal
+is "$rc" 2 "--ci normal: exit 2"
+like "$err" "--ci 'normal': expected bootstrap" "names the method it takes"
 
 # Two seeds: the smallest p two pairs can give is 2/4, so no cell can be
 # marked at 0.05, and the footnote says so rather than promise a test
