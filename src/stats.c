@@ -1,5 +1,6 @@
 /*
- * stats.c - mean, standard deviation, quantiles, Wilcoxon signed-rank.
+ * stats.c - mean, standard deviation, quantiles, bootstrap interval,
+ * Wilcoxon signed-rank.
  */
 #include "config.h"
 

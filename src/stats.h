@@ -1,7 +1,8 @@
 /*
  * stats.h - the statistics of results tables and plots: mean and sample
- * standard deviation, quantiles, and the Wilcoxon signed-rank test, on
- * GSL's statistics, sorting and normal distribution.
+ * standard deviation, quantiles, a bootstrap interval of the mean, and the
+ * Wilcoxon signed-rank test, on GSL's statistics, sorting, random numbers
+ * and normal distribution.
  *
  * Wilcoxon signed-rank test of paired differences d_i (x_i - y_i):
  *   - zero differences are dropped (Wilcoxon's original convention;
