@@ -36,6 +36,8 @@ static void table_usage(FILE *f)
 	        "                         (exact for up to %d pairs)\n"
 	        "      --alpha P          threshold of that test [0.05]\n"
 	        "      --pair-by KEY      the key that pairs runs across cells [seed]\n"
+	        "      --ci bootstrap     add each mean's 95%% percentile bootstrap interval\n"
+	        "                         [lo, hi] (10000 resamples, reproducible)\n"
 	        "      --strict           refuse the folder when a result.json is not JSON\n"
 	        "                         [report it and leave it out]\n"
 	        "  -h, --help             this help\n\n"
@@ -43,7 +45,7 @@ static void table_usage(FILE *f)
 	        BBT_WILCOXON_EXACT_MAX);
 }
 
-enum { OPT_WILCOXON = 3100, OPT_ALPHA, OPT_PAIR_BY, OPT_STRICT };
+enum { OPT_WILCOXON = 3100, OPT_ALPHA, OPT_PAIR_BY, OPT_STRICT, OPT_CI };
 
 int bbt_cmd_table(int argc, char **argv)
 {
@@ -56,6 +58,7 @@ int bbt_cmd_table(int argc, char **argv)
 		{ "alpha", required_argument, NULL, OPT_ALPHA },
 		{ "pair-by", required_argument, NULL, OPT_PAIR_BY },
 		{ "strict", no_argument, NULL, OPT_STRICT },
+		{ "ci", required_argument, NULL, OPT_CI },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -79,6 +82,13 @@ int bbt_cmd_table(int argc, char **argv)
 			break;
 		case OPT_PAIR_BY: p.pair_by = optarg; break;
 		case OPT_STRICT: strict = 1; break;
+		case OPT_CI:
+			if (strcmp(optarg, "bootstrap") != 0) {
+				bbt_log(BBT_LOG_ERROR, NULL, "table: --ci '%s': expected bootstrap", optarg);
+				return BBT_EXIT_USAGE;
+			}
+			p.ci_bootstrap = 1;
+			break;
 		case 'h': table_usage(stdout); return BBT_EXIT_OK;
 		case ':':
 			bbt_log(BBT_LOG_ERROR, NULL, "table: %s needs a value; see bbtbench table --help",

@@ -6,7 +6,9 @@
 
 #include <jansson.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +18,12 @@
 #include "util.h"
 
 #define MAX_ROW_KEYS 4
+
+/* --ci bootstrap: the interval's level, its resamples, and the seed of
+ * every cell's resampling (a cell's interval depends on its runs only). */
+#define CI_LEVEL 0.95
+#define CI_RESAMPLES 10000
+#define CI_SEED 1
 
 struct bbt_table_params bbt_table_default_params(void)
 {
@@ -34,6 +42,7 @@ struct cell {
 	const char **pair;    /* its pairing key value (seed) */
 	size_t n;
 	double mean, std, p;  /* p: NaN when not tested */
+	double ci_lo, ci_hi;  /* bootstrap interval of the mean; NaN when not asked */
 	int best, sig;
 };
 
@@ -49,6 +58,10 @@ struct tab {
 	size_t ncols;
 	struct cell *cells;            /* nrows x ncols */
 	int counts_differ;
+	/* The cells tested, their fewest and most non-zero differences and
+	 * the smallest p they could give (1 when none was tested). */
+	size_t tested, min_pairs, max_pairs;
+	double min_possible_p;
 };
 
 static const char *value_or_dash(const bbt_resultset_t *rs, size_t i, const char *key)
@@ -153,8 +166,9 @@ static size_t by_pair(const struct cell *c, const char **keys, double *vals)
 	return n;
 }
 
-/* Two-sided paired test of cell c against the best cell b. */
-static int test_cell(const struct cell *c, const struct cell *b, double *p)
+/* Two-sided paired test of cell c against the best cell b: *p (NaN when
+ * they share no pairing key) and the non-zero differences it used. */
+static int test_cell(const struct cell *c, const struct cell *b, double *p, size_t *n_used)
 {
 	size_t cap = c->n + b->n + 1;
 	const char **kc = malloc(cap * sizeof *kc), **kb = malloc(cap * sizeof *kb);
@@ -169,11 +183,11 @@ static int test_cell(const struct cell *c, const struct cell *b, double *p)
 			for (size_t j = 0; j < nb; j++)
 				if (strcmp(kc[i], kb[j]) == 0)
 					d[nd++] = vc[i] - vb[j];
-		size_t used;
 		int exact;
 		*p = NAN;
+		*n_used = 0;
 		if (nd > 0)
-			rc = bbt_stats_wilcoxon(d, nd, p, &used, &exact);
+			rc = bbt_stats_wilcoxon(d, nd, p, n_used, &exact);
 	}
 	free(kc);
 	free(kb);
@@ -387,6 +401,11 @@ static int build(struct tab *t, const bbt_resultset_t *rs, char *err, size_t err
 		for (size_t ri = 0; ri < t->nrows; ri++) {
 			struct cell *c = &t->cells[ri * t->ncols + ci];
 			bbt_stats_mean_std(c->x, c->n, &c->mean, &c->std);
+			c->ci_lo = c->ci_hi = NAN;
+			if (p->ci_bootstrap &&
+			    bbt_stats_bootstrap_mean_ci(c->x, c->n, CI_LEVEL, CI_RESAMPLES, CI_SEED,
+			                                &c->ci_lo, &c->ci_hi) < 0)
+				return bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
 			c->p = NAN;
 			if (c->n == 0)
 				continue;
@@ -409,9 +428,17 @@ static int build(struct tab *t, const bbt_resultset_t *rs, char *err, size_t err
 			struct cell *c = &t->cells[ri * t->ncols + ci];
 			if (c->n == 0 || c->best)
 				continue;
-			if (test_cell(c, &t->cells[best_ri * t->ncols + ci], &c->p) < 0)
+			size_t used;
+			if (test_cell(c, &t->cells[best_ri * t->ncols + ci], &c->p, &used) < 0)
 				return bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
 			c->sig = !isnan(c->p) && c->p < p->alpha;
+			if (isnan(c->p))
+				continue;
+			if (t->tested++ == 0 || used < t->min_pairs)
+				t->min_pairs = used;
+			if (used > t->max_pairs)
+				t->max_pairs = used;
+			t->min_possible_p = fmin(t->min_possible_p, bbt_stats_wilcoxon_min_p(used));
 		}
 	}
 	return BBT_OK;
@@ -440,12 +467,18 @@ static void cell_text(const struct tab *t, const struct cell *c, int latex, char
 		return;
 	}
 	const char *m = t->p->metric;
-	char mean[64], sd[64] = "", count[32] = "";
+	char mean[64], sd[64] = "", ci[112] = "", count[32] = "";
 	number(m, c->mean, mean, sizeof mean);
 	if (!isnan(c->std)) {
 		char s[48];
 		number(m, c->std, s, sizeof s);
 		snprintf(sd, sizeof sd, "%s%s", latex ? " $\\pm$ " : " ± ", s);
+	}
+	if (!isnan(c->ci_lo)) {
+		char lo[48], hi[48];
+		number(m, c->ci_lo, lo, sizeof lo);
+		number(m, c->ci_hi, hi, sizeof hi);
+		snprintf(ci, sizeof ci, " [%s, %s]", lo, hi);
 	}
 	if (t->counts_differ)
 		snprintf(count, sizeof count, " (n=%zu)", c->n);
@@ -454,26 +487,52 @@ static void cell_text(const struct tab *t, const struct cell *c, int latex, char
 		b0 = latex ? "\\textbf{" : "**";
 		b1 = latex ? "}" : "**";
 	}
-	snprintf(buf, n, "%s%s%s%s%s%s", b0, mean, sd, b1, count,
+	snprintf(buf, n, "%s%s%s%s%s%s%s", b0, mean, sd, b1, ci, count,
 	         c->sig ? (latex ? "$^\\dagger$" : " †") : "");
+}
+
+/* printf at the end of the text in buf[0..n), truncating. */
+static void BBT_PRINTF(3, 4) append(char *buf, size_t n, const char *fmt, ...)
+{
+	size_t len = strlen(buf);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf + len, n - len, fmt, ap);
+	va_end(ap);
 }
 
 static void footnote(const struct tab *t, int latex, char *buf, size_t n)
 {
 	const struct bbt_table_params *p = t->p;
-	int off = snprintf(buf, n,
-	                   "%s: mean %s sample standard deviation over runs%s; best of each column "
-	                   "in bold.",
-	                   t->metric_label, latex ? "$\\pm$" : "±",
-	                   t->counts_differ ? " (n: runs per cell)" : "");
-	if (p->wilcoxon && off > 0 && (size_t)off < n)
-		snprintf(buf + off, n - (size_t)off,
-		         " %s: differs from the column's best at %sp < %g%s (two-sided Wilcoxon "
-		         "signed-rank test paired by %s, exact for n %s %d, zero differences "
-		         "dropped).",
-		         latex ? "$^\\dagger$" : "†", latex ? "$" : "", p->alpha, latex ? "$" : "",
-		         p->pair_by, latex ? "$\\le$" : "≤",
-		         BBT_WILCOXON_EXACT_MAX);
+	const char *math = latex ? "$" : "";
+	snprintf(buf, n,
+	         "%s: mean %s sample standard deviation over runs%s; best of each column in bold.",
+	         t->metric_label, latex ? "$\\pm$" : "±",
+	         t->counts_differ ? " (n: runs per cell)" : "");
+	if (p->ci_bootstrap)
+		append(buf, n,
+		       " [ ]: %g%% percentile bootstrap interval of the mean (%d resamples; too "
+		       "narrow with few runs).",
+		       100 * CI_LEVEL, CI_RESAMPLES);
+	if (!p->wilcoxon)
+		return;
+	append(buf, n,
+	       " %s: differs from the column's best at %sp < %g%s (two-sided Wilcoxon signed-rank "
+	       "test paired by %s, exact for n %s %d, zero differences dropped).",
+	       latex ? "$^\\dagger$" : "†", math, p->alpha, math, p->pair_by,
+	       latex ? "$\\le$" : "≤", BBT_WILCOXON_EXACT_MAX);
+	/* A mark that cannot fire (two seeds: p >= 0.5) would read as "no
+	 * difference found"; say that the test could not find one. */
+	if (t->tested == 0 || t->min_possible_p < p->alpha)
+		return;
+	char pairs[64];
+	if (t->min_pairs == t->max_pairs)
+		snprintf(pairs, sizeof pairs, "%zu", t->max_pairs);
+	else
+		snprintf(pairs, sizeof pairs, "%zu to %zu", t->min_pairs, t->max_pairs);
+	append(buf, n,
+	       " With %s pairs the smallest possible %sp%s is %g, so no cell can reach %sp < %g%s.",
+	       pairs, math, math, t->min_possible_p, math, p->alpha, math);
 }
 
 static void latex_escape(FILE *f, const char *s)
@@ -607,7 +666,7 @@ static void write_csv(const struct tab *t, FILE *f)
 		fputc(',', f);
 	}
 	csv_field(f, t->p->cols ? t->p->cols : "metric");
-	fputs(",n,mean,std,best,p_value\n", f);
+	fprintf(f, ",n,mean,std,best,p_value%s\n", t->p->ci_bootstrap ? ",ci_low,ci_high" : "");
 	for (size_t ri = 0; ri < t->nrows; ri++)
 		for (size_t ci = 0; ci < t->ncols; ci++) {
 			const struct cell *c = &t->cells[ri * t->ncols + ci];
@@ -625,6 +684,10 @@ static void write_csv(const struct tab *t, FILE *f)
 			fprintf(f, ",%d,", c->best);
 			if (!isnan(c->p))
 				fprintf(f, "%.17g", c->p);
+			if (t->p->ci_bootstrap && !isnan(c->ci_lo))
+				fprintf(f, ",%.17g,%.17g", c->ci_lo, c->ci_hi);
+			else if (t->p->ci_bootstrap)
+				fputs(",,", f);
 			fputc('\n', f);
 		}
 }
@@ -658,6 +721,10 @@ static int write_json(const struct tab *t, FILE *f)
 			json_object_set_new(o, "best", json_boolean(c->best));
 			json_object_set_new(o, "p_value", num_or_null(c->p));
 			json_object_set_new(o, "significant", json_boolean(c->sig));
+			if (t->p->ci_bootstrap) {
+				json_object_set_new(o, "ci_low", num_or_null(c->ci_lo));
+				json_object_set_new(o, "ci_high", num_or_null(c->ci_hi));
+			}
 			json_array_append_new(cells, o);
 		}
 	json_object_set_new(j, "cells", cells);
@@ -680,7 +747,8 @@ int bbt_table_write(const bbt_resultset_t *rs, const struct bbt_table_params *p,
 	    strcmp(fmt, "json") != 0)
 		return bbt_error(err, errlen, BBT_EINVAL,
 		                 "--format '%s': expected md, latex, csv or json", fmt);
-	struct tab t = { .p = p, .metric_label = bbt_resultset_metric_label(rs, p->metric) };
+	struct tab t = { .p = p, .metric_label = bbt_resultset_metric_label(rs, p->metric),
+		             .min_possible_p = 1 };
 	int rc = build(&t, rs, err, errlen);
 	if (rc == BBT_OK) {
 		if (strcmp(fmt, "md") == 0)

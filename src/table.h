@@ -20,6 +20,8 @@
  * the Wilcoxon test, a cell whose runs, paired with the best cell's by
  * seed, differ significantly (two-sided, exact for n <= 25; see stats.h) is
  * marked with a dagger, and a footnote states the test and threshold.
+ * --ci bootstrap adds each mean's 95% percentile bootstrap interval
+ * ([lo, hi]; 10000 resamples, seeded so that tables are reproducible).
  * Percent metrics are shown x100 in md and latex, raw in csv and json.
  */
 #ifndef BBT_TABLE_H
@@ -38,6 +40,7 @@ struct bbt_table_params {
 	int wilcoxon;         /* mark cells significantly different from the column's best */
 	double alpha;         /* significance threshold of that test */
 	const char *pair_by;  /* the key that pairs runs across cells ("seed") */
+	int ci_bootstrap;     /* add each mean's 95% percentile bootstrap interval */
 };
 
 struct bbt_table_params bbt_table_default_params(void);

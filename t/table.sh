@@ -4,7 +4,7 @@
 # sign patterns): cells, bold best, daggers, counts, formats, LaTeX that
 # compiles.
 . "${top_srcdir:-.}/t/lib.sh"
-plan 44
+plan 54
 
 R="$TMP/results/exp"
 # result OPTIMIZER DIM SEED TEST_ACC [STATUS]
@@ -147,6 +147,48 @@ cp -r "$M/s1-b400" "$M/copy"
 run "$BBTBENCH" table "$TMP/mixed"
 is "$rc" 2 "the same settings and seeds twice in a cell: exit 2"
 like "$err" "copy.* and .*s1-b400.*: the same settings and seeds" "both runs named"
+
+# --ci bootstrap: each mean's 95% percentile interval, the same every run.
+run "$BBTBENCH" table "$TMP/results" --rows optimizer --cols dim --ci bootstrap
+like "$(line A)" '^\| A \| \*\*85\.00 ± 3\.74\*\* \[8[0-9]\.[0-9][0-9], 8[0-9]\.[0-9][0-9]\] \(n=6\) \|' \
+	"--ci bootstrap: an interval around the mean"
+like "$out" '\[ \]: 95% percentile bootstrap interval of the mean \(10000 resamples' \
+	"the footnote says what the interval is"
+first="$out"
+run "$BBTBENCH" table "$TMP/results" --rows optimizer --cols dim --ci bootstrap
+is "$out" "$first" "the same interval every time (seeded)"
+run "$BBTBENCH" table "$TMP/results" --rows optimizer --cols dim --ci bootstrap --format csv
+is "$(printf '%s\n' "$out" | head -1)" "optimizer,dim,n,mean,std,best,p_value,ci_low,ci_high" \
+	"csv: the interval's columns"
+run "$BBTBENCH" table "$TMP/results" --ci normal
+is "$rc" 2 "--ci normal: exit 2"
+like "$err" "--ci 'normal': expected bootstrap" "names the method it takes"
+
+# Two seeds: the smallest p two pairs can give is 2/4, so no cell can be
+# marked at 0.05, and the footnote says so rather than promise a test
+# that cannot fire. With five or six pairs (2/32 > 0.05 > 2/64) it does not.
+P="$TMP/pairs2/exp"
+for o in A B; do
+	for s in 1 2; do
+		mkdir -p "$P/$o-s$s"
+		cat >"$P/$o-s$s/result.json" <<EOF
+{"status": "finished", "run_id": "$o-s$s", "settings": {"optimizer": "$o", "seed": $s},
+ "metrics": {"metric": "acc", "test_metric": 0.$([ $o = A ] && echo 9 || echo 5)$s}}
+EOF
+	done
+done
+run "$BBTBENCH" table "$TMP/pairs2" --wilcoxon
+like "$out" 'With 2 pairs the smallest possible p is 0\.5, so no cell can reach p < 0\.05\.' \
+	"2 pairs: the footnote says no cell can reach the level"
+run "$BBTBENCH" table "$TMP/pairs2" --wilcoxon --format latex
+like "$out" 'With 2 pairs the smallest possible \$p\$ is 0\.5, so no cell can reach \$p < 0\.05\$\.' \
+	"and so does the LaTeX one"
+run "$BBTBENCH" table "$TMP/pairs2" --wilcoxon --alpha 0.6
+! printf '%s\n' "$out" | grep -q 'no cell can reach'
+ok $? "not when the level is reachable (--alpha 0.6)"
+run "$BBTBENCH" table "$TMP/results" --rows optimizer --cols dim --wilcoxon
+! printf '%s\n' "$out" | grep -q 'no cell can reach'
+ok $? "nor with five or six pairs at 0.05"
 
 # Every command of this family documents itself.
 for cmd in grid table plot; do
