@@ -99,6 +99,18 @@ int bbt_log_copy_open(const char *path)
 	return 0;
 }
 
+void bbt_log_copy_note(const char *fmt, ...)
+{
+	if (copy == NULL)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vfprintf(copy, fmt, ap);
+	va_end(ap);
+	fputc('\n', copy);
+	fflush(copy);
+}
+
 void bbt_log_copy_close(void)
 {
 	if (copy != NULL)

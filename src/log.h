@@ -37,6 +37,9 @@ void bbt_progress_set_terminal(int on);
  * <UTC time>, pid N ---". Appending keeps an earlier attempt's log. Returns
  * 0, or -1 with errno when the file cannot be opened. */
 int bbt_log_copy_open(const char *path);
+/* A line for the copy alone (what the caller will report on the terminal
+ * after the copy is closed, e.g. the error that ended the run). */
+void bbt_log_copy_note(const char *fmt, ...) BBT_PRINTF(1, 2);
 /* Stop copying and close the file. */
 void bbt_log_copy_close(void);
 

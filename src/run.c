@@ -1529,6 +1529,8 @@ int bbt_run(const struct bbt_config *cfg, bbt_registry_t *reg, const struct bbt_
 		}
 		json_decref(res);
 	}
+	if (rc < 0)   /* the caller reports it once the log is closed */
+		bbt_log_copy_note("bbtbench: %s", err);
 	run_release(&r);
 	return rc;
 }

@@ -5,7 +5,7 @@
 # in every run folder, appended per attempt so that a --force rerun keeps
 # the earlier attempt's log.
 . "${top_srcdir:-.}/t/lib.sh"
-plan 16
+plan 18
 
 G="$top_srcdir/t/grids"
 ETA='ETA [0-9]+(m[0-9][0-9]s|h[0-9][0-9]m)'
@@ -50,5 +50,19 @@ is "$(grep -c '^--- attempt ' "$slog")" 2 "a --force rerun appends a second atte
 is "$(grep -c 'calls 200/200' "$slog")" 2 "the first attempt's log is kept"
 is "$(grep -c '^--- attempt ' "$TMP"/r/slow/*/run.log | grep -vc ':1$')" 0 \
 	"a resumed grid leaves finished runs' logs as they were"
+
+# Ctrl-C: the run's log ends with why it stopped.
+"$BBTBENCH" --backend synthetic --task toy --budget 10000000 --out "$TMP/i" >/dev/null 2>&1 &
+pid=$!
+i=0
+until grep -qs 'calls' "$TMP"/i/toy/*/run.log || [ $i -ge 100 ]; do
+	sleep 0.05
+	i=$((i + 1))
+done
+kill -INT $pid
+wait $pid
+ok $((1 - $?)) "an interrupted run exits 1"
+like "$(tail -1 "$TMP"/i/toy/*/run.log)" 'interrupted after [0-9]+ calls' \
+	"its run.log ends with why it stopped"
 
 done_testing
