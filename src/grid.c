@@ -606,7 +606,8 @@ static double eta_seconds(const struct tally *t)
 		sec += (double)(r->budget > r->calls ? r->budget - r->calls : 0) * (c > 0 ? c : any);
 		open++;
 	}
-	return sec / (double)(open < t->jobs ? (open ? open : 1) : t->jobs);
+	size_t parallel = open < t->jobs ? open : t->jobs;
+	return parallel > 0 ? sec / (double)parallel : 0;
 }
 
 /* "[grid 3/40, 2 done, ETA 4m05s] " in front of the progress line. */

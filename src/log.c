@@ -57,7 +57,10 @@ void bbt_logv(enum bbt_log_level level, const char *who, const char *fmt, va_lis
 		vsnprintf(line + n, sizeof line - 1 - (size_t)n, fmt, ap);
 	if (level <= log_level) {
 		bbt_progress_break();
-		fprintf(stderr, "%s\n", line);
+		/* A grid worker's line lands on the grid's live progress line:
+		 * clear it first (the grid redraws it at its next report). */
+		int over_grid = !progress_terminal && isatty(fileno(stderr));
+		fprintf(stderr, "%s%s\n", over_grid ? "\r\033[K" : "", line);
 		fflush(stderr);
 	}
 	if (to_copy) {
