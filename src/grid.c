@@ -6,6 +6,8 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -551,11 +553,20 @@ struct bbt_grid_params bbt_grid_default_params(void)
 /* Worker exit codes (a worker is a process this module forked). */
 enum { W_FINISHED = 0, W_FAILED = 1, W_USAGE = 2, W_SKIPPED = 3, W_INTERRUPTED = 4 };
 
+/* What the grid knows of one run of its selection, for the ETA. */
+struct run_state {
+	char *cost_key;        /* runs sharing it cost the same per call: the optimizer */
+	size_t budget;         /* API calls it will make; 0 for a baseline (a few) */
+	size_t calls;          /* as last reported */
+	double elapsed;        /* seconds, as last reported */
+	int done;
+};
+
 struct tally {
 	struct bbt_grid_summary *s;
-	double t0, run_wall;    /* total wall time of the runs actually run */
-	size_t runs_timed;
-	size_t jobs;
+	double t0;
+	struct run_state *runs;  /* one per run of the selection, in its order */
+	size_t nruns, jobs;
 };
 
 static size_t tally_done(const struct tally *t)
@@ -563,13 +574,48 @@ static size_t tally_done(const struct tally *t)
 	return t->s->finished + t->s->skipped + t->s->failed + t->s->interrupted;
 }
 
-/* "[grid 3/40, 2 done, ETA 4m05s] " in front of the run's own progress. */
+/* Seconds per API call of runs with this cost key, from every run that made
+ * calls (finished, or under way); NULL: of all runs. 0: nothing known yet. */
+static double cost_per_call(const struct tally *t, const char *key)
+{
+	double sec = 0;
+	size_t calls = 0;
+	for (size_t i = 0; i < t->nruns; i++)
+		if (key == NULL || strcmp(t->runs[i].cost_key, key) == 0) {
+			sec += t->runs[i].elapsed;
+			calls += t->runs[i].calls;
+		}
+	return calls > 0 ? sec / (double)calls : 0;
+}
+
+/* The calls left, each at its optimizer's cost (or, for an optimizer not
+ * seen yet, the grid's), spread over the workers; < 0 until the first
+ * progress. A run skipped as finished is done once reached, so after a
+ * resume the runs not reached yet count as work left until then. */
+static double eta_seconds(const struct tally *t)
+{
+	double any = cost_per_call(t, NULL), sec = 0;
+	if (any == 0)
+		return -1;
+	size_t open = 0;
+	for (size_t i = 0; i < t->nruns; i++) {
+		const struct run_state *r = &t->runs[i];
+		if (r->done)
+			continue;
+		double c = cost_per_call(t, r->cost_key);
+		sec += (double)(r->budget > r->calls ? r->budget - r->calls : 0) * (c > 0 ? c : any);
+		open++;
+	}
+	size_t parallel = open < t->jobs ? open : t->jobs;
+	return parallel > 0 ? sec / (double)parallel : 0;
+}
+
+/* "[grid 3/40, 2 done, ETA 4m05s] " in front of the progress line. */
 static void set_prefix(const struct tally *t, size_t position)
 {
 	char eta[32] = "?";
-	if (t->runs_timed > 0) {
-		size_t left = t->s->total - tally_done(t);
-		double sec = t->run_wall / (double)t->runs_timed * (double)left / (double)t->jobs;
+	double sec = eta_seconds(t);
+	if (sec >= 0) {
 		long m = (long)(sec / 60), sx = (long)sec % 60;
 		if (m >= 60)
 			snprintf(eta, sizeof eta, "%ldh%02ldm", m / 60, m % 60);
@@ -582,33 +628,41 @@ static void set_prefix(const struct tally *t, size_t position)
 	bbt_progress_set_prefix(buf);
 }
 
-static void count(struct tally *t, int code, double wall)
+static void note_progress(struct tally *t, size_t i, size_t calls, double elapsed)
 {
+	if (i < t->nruns && !t->runs[i].done) {
+		t->runs[i].calls = calls;
+		t->runs[i].elapsed = elapsed;
+	}
+}
+
+/* Run i (0-based in the selection) ended: count it, and say so in one line. */
+static void count(struct tally *t, size_t i, int code, double wall)
+{
+	const char *what = "failed";
 	switch (code) {
-	case W_FINISHED:
-		t->s->finished++;
-		t->run_wall += wall;
-		t->runs_timed++;
-		break;
-	case W_SKIPPED: t->s->skipped++; break;
-	case W_INTERRUPTED: t->s->interrupted++; break;
+	case W_FINISHED: t->s->finished++; what = "finished"; break;
+	case W_SKIPPED: t->s->skipped++; what = "skipped"; break;
+	case W_INTERRUPTED: t->s->interrupted++; what = "interrupted"; break;
 	default: t->s->failed++; break;
 	}
+	t->runs[i].done = 1;
+	bbt_log(code == W_SKIPPED ? BBT_LOG_DEBUG : BBT_LOG_INFO, NULL,
+	        "grid: run %zu/%zu %s in %.1fs", i + 1, t->s->total, what, wall);
 }
 
 /* One run; the outcome as a worker exit code. Errors are logged here,
  * naming the combination. */
 static int run_one(const bbt_grid_t *g, size_t index, bbt_registry_t *reg,
-                   const struct bbt_grid_params *p, char *err, size_t errlen)
+                   const struct bbt_run_flags *flags, const char *out, char *err, size_t errlen)
 {
 	struct bbt_config cfg;
 	struct bbt_run_summary sum;
-	struct bbt_run_flags flags = { .force = p->force };
 	int rc = bbt_grid_config(g, index, &cfg, err, errlen);
-	if (rc == BBT_OK && p->out != NULL)
-		rc = bbt_config_set(&cfg, "out", p->out, "command line", err, errlen);
+	if (rc == BBT_OK && out != NULL)
+		rc = bbt_config_set(&cfg, "out", out, "command line", err, errlen);
 	if (rc == BBT_OK)
-		rc = bbt_run(&cfg, reg, &flags, &sum, err, errlen);
+		rc = bbt_run(&cfg, reg, flags, &sum, err, errlen);
 	bbt_config_release(&cfg);
 	if (rc == BBT_EINTR)
 		return W_INTERRUPTED;
@@ -631,15 +685,32 @@ static int run_one(const bbt_grid_t *g, size_t index, bbt_registry_t *reg,
 	return W_FINISHED;
 }
 
+/* --jobs 1: the run's own progress line, behind the grid's prefix. */
+struct inline_progress {
+	struct tally *t;
+	size_t i;
+};
+
+static void inline_progress(void *ctx, size_t calls, size_t budget, double elapsed)
+{
+	struct inline_progress *ip = ctx;
+	(void)budget;
+	note_progress(ip->t, ip->i, calls, elapsed);
+	set_prefix(ip->t, ip->i + 1);
+}
+
 static int run_inline(const bbt_grid_t *g, const size_t *sel, size_t nsel, bbt_registry_t *reg,
                       const struct bbt_grid_params *p, struct tally *t, int *usage_error,
                       char *err, size_t errlen)
 {
 	for (size_t i = 0; i < nsel && !bbt_run_interrupted(); i++) {
 		set_prefix(t, i + 1);
+		struct inline_progress ip = { t, i };
+		struct bbt_run_flags flags = { .force = p->force, .on_progress = inline_progress,
+			                           .progress_ctx = &ip };
 		double t0 = bbt_now();
-		int code = run_one(g, sel[i], reg, p, err, errlen);
-		count(t, code, bbt_now() - t0);
+		int code = run_one(g, sel[i], reg, &flags, p->out, err, errlen);
+		count(t, i, code, bbt_now() - t0);
 		if (code == W_USAGE) {
 			*usage_error = 1;
 			break;
@@ -648,11 +719,50 @@ static int run_inline(const bbt_grid_t *g, const size_t *sel, size_t nsel, bbt_r
 	return BBT_OK;
 }
 
-static void pause_briefly(void)
+/* A worker's progress, to the grid over a pipe: fixed-size messages, each
+ * written whole (under PIPE_BUF), so that workers' messages never mix. */
+struct worker_report {
+	size_t i;            /* the run, 0-based in the selection */
+	size_t calls;
+	double elapsed;
+};
+
+struct worker_pipe {
+	int fd;              /* the pipe's write end */
+	size_t i;
+};
+
+static void worker_progress(void *ctx, size_t calls, size_t budget, double elapsed)
 {
-	/* nanosleep returns early on a signal, so Ctrl-C is seen at once. */
-	struct timespec ts = { 0, 50 * 1000 * 1000 };
-	nanosleep(&ts, NULL);
+	const struct worker_pipe *wp = ctx;
+	struct worker_report m = { wp->i, calls, elapsed };
+	(void)budget;
+	/* Best effort: a full pipe costs the grid's ETA a sample, not the run. */
+	if (write(wp->fd, &m, sizeof m) < 0)
+		return;
+}
+
+/* Read the reports waiting in the pipe (its read end is non-blocking). */
+static void drain_reports(int fd, struct tally *t)
+{
+	struct worker_report m;
+	while (read(fd, &m, sizeof m) == (ssize_t)sizeof m)
+		note_progress(t, m.i, m.calls, m.elapsed);
+}
+
+/* The grid's one progress line while workers run: its prefix and the calls
+ * of the runs under way. */
+static void show_workers(const struct tally *t, size_t position)
+{
+	size_t calls = 0, budget = 0, running = 0;
+	for (size_t i = 0; i < t->nruns; i++)
+		if (!t->runs[i].done && t->runs[i].elapsed > 0) {
+			calls += t->runs[i].calls;
+			budget += t->runs[i].budget;
+			running++;
+		}
+	set_prefix(t, position);
+	bbt_progress(0, "%zu running, calls %zu/%zu", running, calls, budget);
 }
 
 static int run_workers(const bbt_grid_t *g, const size_t *sel, size_t nsel, bbt_registry_t *reg,
@@ -661,13 +771,19 @@ static int run_workers(const bbt_grid_t *g, const size_t *sel, size_t nsel, bbt_
 {
 	pid_t *pids = calloc(p->jobs, sizeof *pids);
 	double *started = calloc(p->jobs, sizeof *started);
-	if (pids == NULL || started == NULL) {
+	size_t *running = calloc(p->jobs, sizeof *running);   /* worker -> run */
+	int reports[2] = { -1, -1 };
+	if (pids == NULL || started == NULL || running == NULL) {
 		free(pids);
 		free(started);
+		free(running);
 		return bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
 	}
+	int rc = BBT_OK;
+	if (pipe(reports) < 0 || fcntl(reports[0], F_SETFL, O_NONBLOCK) < 0)
+		rc = bbt_error(err, errlen, BBT_EIO, "pipe: %s", strerror(errno));
 	size_t next = 0, active = 0;
-	int stop = 0, forwarded = 0, rc = BBT_OK;
+	int stop = rc < 0, forwarded = 0;
 	pid_t parent = getpid();
 	while ((!stop && next < nsel) || active > 0) {
 		if (bbt_run_interrupted() && !forwarded) {
@@ -703,13 +819,22 @@ static int run_workers(const bbt_grid_t *g, const size_t *sel, size_t nsel, bbt_
 				 * alone, which passes it on once. Twice (terminal and grid) would
 				 * kill the worker before it saved its run. */
 				setpgid(0, 0);
-				int code = run_one(g, sel[next], reg, p, err, errlen);
+				close(reports[0]);
+				/* The grid draws the one progress line; the run's own goes
+				 * to its run.log. */
+				bbt_progress_set_terminal(0);
+				struct worker_pipe wp = { reports[1], next };
+				struct bbt_run_flags flags = { .force = p->force,
+					                           .on_progress = worker_progress,
+					                           .progress_ctx = &wp };
+				int code = run_one(g, sel[next], reg, &flags, p->out, err, errlen);
 				fflush(stdout);
 				fflush(stderr);
 				_exit(code);  /* a worker process ends here; the grid goes on */
 			}
 			pids[w] = pid;
 			started[w] = bbt_now();
+			running[w] = next;
 			next++;
 			active++;
 			continue;
@@ -717,7 +842,13 @@ static int run_workers(const bbt_grid_t *g, const size_t *sel, size_t nsel, bbt_
 		int st;
 		pid_t pid = waitpid(-1, &st, WNOHANG);
 		if (pid == 0 || (pid < 0 && errno == EINTR)) {
-			pause_briefly();
+			/* Wait for a report, a worker's end or a Ctrl-C (poll returns
+			 * early on a signal). */
+			struct pollfd pfd = { reports[0], POLLIN, 0 };
+			if (poll(&pfd, 1, 50) > 0) {
+				drain_reports(reports[0], t);
+				show_workers(t, next);
+			}
 			continue;
 		}
 		if (pid < 0) {
@@ -733,7 +864,8 @@ static int run_workers(const bbt_grid_t *g, const size_t *sel, size_t nsel, bbt_
 		if (!WIFEXITED(st))
 			bbt_log(BBT_LOG_ERROR, NULL, "grid: a worker ended by signal %d",
 			        WIFSIGNALED(st) ? WTERMSIG(st) : 0);
-		count(t, code, bbt_now() - started[w]);
+		drain_reports(reports[0], t);   /* its last report, before it counts as done */
+		count(t, running[w], code, bbt_now() - started[w]);
 		pids[w] = 0;
 		active--;
 		if (code == W_USAGE) {
@@ -741,9 +873,44 @@ static int run_workers(const bbt_grid_t *g, const size_t *sel, size_t nsel, bbt_
 			stop = 1;
 		}
 	}
+	for (int e = 0; e < 2; e++)
+		if (reports[e] >= 0)
+			close(reports[e]);
 	free(pids);
 	free(started);
+	free(running);
 	return rc;
+}
+
+/* Each run's cost key and budget, from its settings. */
+static int tally_init(struct tally *t, const bbt_grid_t *g, const size_t *sel, size_t nsel,
+                      char *err, size_t errlen)
+{
+	t->runs = calloc(nsel ? nsel : 1, sizeof *t->runs);
+	if (t->runs == NULL)
+		return bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
+	int rc = BBT_OK;
+	for (size_t i = 0; i < nsel && rc == BBT_OK; i++) {
+		struct bbt_config cfg;
+		rc = bbt_grid_config(g, sel[i], &cfg, err, errlen);
+		if (rc == BBT_OK) {
+			int tuned = strcmp(cfg.method, "tune") == 0;
+			t->runs[i].cost_key = bbt_strdup(tuned ? cfg.optimizer : cfg.method);
+			t->runs[i].budget = tuned && cfg.budget > 0 ? (size_t)cfg.budget : 0;
+			t->nruns++;
+			if (t->runs[i].cost_key == NULL)
+				rc = bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
+		}
+		bbt_config_release(&cfg);
+	}
+	return rc;
+}
+
+static void tally_release(struct tally *t)
+{
+	for (size_t i = 0; i < t->nruns; i++)
+		free(t->runs[i].cost_key);
+	free(t->runs);
 }
 
 int bbt_grid_run(const bbt_grid_t *g, bbt_registry_t *reg, const struct bbt_grid_params *p,
@@ -762,10 +929,14 @@ int bbt_grid_run(const bbt_grid_t *g, bbt_registry_t *reg, const struct bbt_grid
 	struct tally t = { .s = s, .t0 = bbt_now(), .jobs = p->jobs };
 	s->total = nsel;
 	int usage_error = 0;
+	int rc = tally_init(&t, g, sel, nsel, err, errlen);
 	bbt_run_install_signals();
-	int rc = p->jobs == 1 ? run_inline(g, sel, nsel, reg, p, &t, &usage_error, err, errlen)
-	                      : run_workers(g, sel, nsel, reg, p, &t, &usage_error, err, errlen);
+	if (rc == BBT_OK)
+		rc = p->jobs == 1 ? run_inline(g, sel, nsel, reg, p, &t, &usage_error, err, errlen)
+		                  : run_workers(g, sel, nsel, reg, p, &t, &usage_error, err, errlen);
 	bbt_progress_set_prefix(NULL);
+	bbt_progress_break();
+	tally_release(&t);
 	free(sel);
 	s->wall = bbt_now() - t.t0;
 	if (rc < 0)

@@ -88,7 +88,9 @@ struct bbt_grid_summary {
 };
 
 /* Run this shard's combinations. Progress on stderr: runs done/total, the
- * current run's calls, the grid's ETA. A run's own failure is logged and the
+ * grid's ETA, and the current run's progress (with workers: the calls of
+ * the runs under way, each run's own progress going to its run.log), and
+ * a line for every run that ends. A run's own failure is logged and the
  * grid goes on (BBT_EIO at the end); a configuration error (a bad plugin
  * option) stops the grid with that status; Ctrl-C stops it after the
  * current runs have saved what they did (BBT_EINTR). */

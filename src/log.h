@@ -27,5 +27,20 @@ void bbt_progress(int final, const char *fmt, ...) BBT_PRINTF(2, 3);
 void bbt_progress_set_prefix(const char *text);
 /* End a live progress line before other output. */
 void bbt_progress_break(void);
+/* Off: progress lines no longer reach the terminal (a grid's worker: the
+ * grid shows one line for all of them), only the log copy. */
+void bbt_progress_set_terminal(int on);
+
+/* A run's log (run.log in its folder): from now on every message and
+ * progress line that passes the level is also appended to `path` (progress
+ * at most every 10 seconds, and the final line), after a line "--- attempt
+ * <UTC time>, pid N ---". Appending keeps an earlier attempt's log. Returns
+ * 0, or -1 with errno when the file cannot be opened. */
+int bbt_log_copy_open(const char *path);
+/* A line for the copy alone (what the caller will report on the terminal
+ * after the copy is closed, e.g. the error that ended the run). */
+void bbt_log_copy_note(const char *fmt, ...) BBT_PRINTF(1, 2);
+/* Stop copying and close the file. */
+void bbt_log_copy_close(void);
 
 #endif /* BBT_LOG_H */

@@ -9,6 +9,8 @@
  *     result.json   settings, seeds, final train/dev/test metrics, API calls,
  *                   wall time, versions; written last, so its presence with
  *                   "status": "finished" marks a finished run
+ *     run.log       the run's messages and progress (log.c), appended per
+ *                   attempt, so a --force rerun keeps the earlier attempt's
  *     .lock         flock'ed by the process writing the folder; holds its pid
  *
  * Nothing is ever half-written: files are written under a temporary name and

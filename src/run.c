@@ -57,6 +57,7 @@ struct run {
 	uint32_t seed_optimizer, seed_backend, seed_projection;
 	char *run_id, *run_dir;
 	bbt_rundir_t *rd;
+	const struct bbt_run_flags *flags;
 
 	/* buffers */
 	double *z;            /* batch x d candidates */
@@ -800,6 +801,8 @@ static int dev_check(struct run *r, char *err, size_t errlen)
 static void progress(const struct run *r, int final)
 {
 	double el = bbt_now() - r->t0;
+	if (r->tuned && r->flags->on_progress != NULL)
+		r->flags->on_progress(r->flags->progress_ctx, r->calls, (size_t)r->cfg->budget, el);
 	double eta = r->calls ? el * (double)((size_t)r->cfg->budget - r->calls) / (double)r->calls
 	                      : 0;
 	char dev[32] = "-";
@@ -1313,6 +1316,8 @@ static void run_release(struct run *r)
 	free(r->spliced.offset);
 	free(r->spliced.predict_pos);
 	free(r->spliced.prompt_pos);
+	if (r->rd != NULL)
+		bbt_log_copy_close();
 	bbt_rundir_free(r->rd);
 	bbt_splits_free(&r->splits);
 	bbt_template_free(r->tmpl);
@@ -1422,10 +1427,24 @@ static int prepare(struct run *r, bbt_registry_t *reg, const struct bbt_run_flag
 	return rc;
 }
 
+/* run.log: what this run logs from here on, appended after the earlier
+ * attempts' (a --force rerun keeps the finished run's log). */
+static int open_run_log(const struct run *r, char *err, size_t errlen)
+{
+	char *path = bbt_path_join(r->run_dir, "run.log");
+	if (path == NULL)
+		return bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
+	int rc = bbt_log_copy_open(path) == 0
+	             ? BBT_OK
+	             : bbt_error(err, errlen, BBT_EIO, "%s: %s", path, strerror(errno));
+	free(path);
+	return rc;
+}
+
 int bbt_run(const struct bbt_config *cfg, bbt_registry_t *reg, const struct bbt_run_flags *flags,
             struct bbt_run_summary *summary, char *err, size_t errlen)
 {
-	struct run r = { .cfg = cfg, .best_loss = NAN, .last_dev = NAN, .best_dev = NAN };
+	struct run r = { .cfg = cfg, .flags = flags, .best_loss = NAN, .last_dev = NAN, .best_dev = NAN };
 	r.tuned = strcmp(cfg->method, "tune") == 0;
 	r.seed_optimizer = bbt_rng_derive_seed((uint64_t)cfg->seed, "optimizer");
 	r.seed_backend = bbt_rng_derive_seed((uint64_t)cfg->seed, "backend");
@@ -1450,7 +1469,9 @@ int bbt_run(const struct bbt_config *cfg, bbt_registry_t *reg, const struct bbt_
 		run_release(&r);
 		return rc;
 	}
-	rc = write_config(&r, err, errlen);
+	rc = open_run_log(&r, err, errlen);
+	if (rc == BBT_OK)
+		rc = write_config(&r, err, errlen);
 	if (rc == BBT_OK && r.discrete)
 		rc = write_vocab(&r, err, errlen);
 	if (r.discrete)
@@ -1508,6 +1529,8 @@ int bbt_run(const struct bbt_config *cfg, bbt_registry_t *reg, const struct bbt_
 		}
 		json_decref(res);
 	}
+	if (rc < 0)   /* the caller reports it once the log is closed */
+		bbt_log_copy_note("bbtbench: %s", err);
 	run_release(&r);
 	return rc;
 }
