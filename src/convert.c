@@ -499,10 +499,11 @@ static int convert_tokenizer(struct conv *c)
 		json_object_foreach(vocab, k, v) {
 			json_int_t id = json_is_integer(v) ? json_integer_value(v) : -1;
 			if (id < 0 || (size_t)id >= n || c->strs[id] != NULL) {
-				json_decref(vocab);
-				return bbt_error(c->err, c->errlen, BBT_EFORMAT,
-				                 "%s/vocab.json: \"%s\" has id %lld: ids must be 0..%zu, once each",
-				                 c->dir, k, (long long)id, n - 1);
+				/* k lives in vocab, which `out` releases */
+				rc = bbt_error(c->err, c->errlen, BBT_EFORMAT,
+				               "%s/vocab.json: \"%s\" has id %lld: ids must be 0..%zu, once each",
+				               c->dir, k, (long long)id, n - 1);
+				goto out;
 			}
 			c->strs[id] = (char *)k;
 		}
