@@ -68,6 +68,36 @@ static size_t distinct(const bbt_resultset_t *rs, const char *key, const char **
 	return n;
 }
 
+/* What a key means, for an axis or a key title: the grid keys a paper's
+ * ablations vary. A key not here is shown as it is. */
+static const char *key_label(const char *key)
+{
+	static const struct {
+		const char *key, *label;
+	} labels[] = {
+		{ "dim", "subspace dimension d" },
+		{ "prompt-len", "prompt length P" },
+		{ "popsize", "population size" },
+		{ "budget", "budget (API calls)" },
+		{ "api_calls", "API calls" },
+		{ "k-shot", "training examples per class" },
+		{ "sigma", "initial step size sigma" },
+		{ "alpha", "projection scale alpha" },
+		{ "search-space", "candidate n-grams per position" },
+		{ "icl-shots", "demonstrations per class" },
+		{ "eval-every", "API calls between dev evaluations" },
+	};
+	for (size_t i = 0; i < sizeof labels / sizeof labels[0]; i++) {
+		/* Setting names take '-' or '_' (bbt_resultset_value). */
+		const char *a = labels[i].key, *b = key;
+		while (*a && (*a == *b || (*a == '-' && *b == '_')))
+			a++, b++;
+		if (*a == '\0' && *b == '\0')
+			return labels[i].label;
+	}
+	return key;
+}
+
 static const char *group_of(const bbt_resultset_t *rs, size_t i, const char *key)
 {
 	const char *v = bbt_resultset_value(rs, i, key);
@@ -510,7 +540,7 @@ static int convergence(const bbt_resultset_t *rs, const struct bbt_plot_params *
 		char *setup = ylab && extra
 			? setup_lines(per_step ? "optimizer step" : "API calls", ylab,
 			              dev || curve == CURVE_GRAD_COS ? "bottom right" : "top right",
-			              p->by, extra, p->title)
+			              key_label(p->by), extra, p->title)
 			: NULL;
 		free(ylab);
 		free(extra);
@@ -631,8 +661,8 @@ static int metric_vs_key(const bbt_resultset_t *rs, const struct bbt_plot_params
 			rc = bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
 	}
 	if (rc == BBT_OK) {
-		char *setup = setup_lines(p->x, bbt_resultset_metric_label(rs, p->metric),
-		                          "bottom right opaque", p->by, extra.s, p->title);
+		char *setup = setup_lines(key_label(p->x), bbt_resultset_metric_label(rs, p->metric),
+		                          "bottom right opaque", key_label(p->by), extra.s, p->title);
 		rc = setup ? render(p->out_dir, name, setup, cmd.s, written, cap, nw, err, errlen)
 		           : bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
 		free(setup);
