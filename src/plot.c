@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -37,12 +38,32 @@ struct bbt_plot_params bbt_plot_default_params(void)
 		                             .title = NULL };
 }
 
-static int cmp_value(const char *a, const char *b)
+static int starts_number(const char *s)
 {
-	double x, y;
-	if (bbt_parse_double(a, &x) == 0 && bbt_parse_double(b, &y) == 0)
-		return (x > y) - (x < y);
-	return strcmp(a, b);
+	return isdigit((unsigned char)s[0]) || (s[0] == '-' && isdigit((unsigned char)s[1]));
+}
+
+/* Values in a legend's order: numbers by value, also inside combined
+ * values ("dim=50 seed=1" before "dim=100 seed=1"), other text by bytes. */
+static int cmp_value(const char *a0, const char *b0)
+{
+	const char *a = a0, *b = b0;
+	while (*a && *b) {
+		if (starts_number(a) && starts_number(b)) {
+			char *ea, *eb;
+			double x = strtod(a, &ea), y = strtod(b, &eb);
+			if (x != y)
+				return (x > y) - (x < y);
+			a = ea;
+			b = eb;
+		} else if (*a != *b) {
+			break;
+		} else {
+			a++, b++;
+		}
+	}
+	int c = (unsigned char)*a - (unsigned char)*b;
+	return c ? c : strcmp(a0, b0);  /* "1.5" and "1.50": still one order */
 }
 
 static int cmp_value_p(const void *a, const void *b)
