@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -452,6 +453,19 @@ static int render(const char *dir, const char *name, const char *setup, const ch
 /* ------------------------------------------------------------------ */
 /* Figures */
 
+/* A line's title with the runs behind each point, "cmaes (n=5)", or
+ * "cmaes (n=3-5)" when some points have fewer: a mean of three seeds is
+ * not read like one of ten. */
+static void legend(FILE *f, const char *group, size_t n_min, size_t n_max)
+{
+	fputc('\'', f);
+	write_text(f, group, '\'');
+	if (n_min == n_max)
+		fprintf(f, " (n=%zu)'", n_min);
+	else
+		fprintf(f, " (n=%zu-%zu)'", n_min, n_max);
+}
+
 struct buf {
 	char *s;
 	size_t len;
@@ -536,7 +550,7 @@ static int convergence(const bbt_resultset_t *rs, const struct bbt_plot_params *
 		               "\\\n  ", g, c);
 		gp_file(cmd.f, name, "dat");
 		fprintf(cmd.f, " index %zu using 1:2 with lines lc rgb \"%s\" lw 2 title ", g, c);
-		gp_string(cmd.f, groups[g]);
+		legend(cmd.f, groups[g], runs, runs);
 		block++;
 	}
 	if (cmd.f != NULL) {
@@ -604,6 +618,11 @@ static int metric_vs_key(const bbt_resultset_t *rs, const struct bbt_plot_params
 		}
 	}
 	int logx = numeric && lo > 0 && hi / lo >= 20;
+	/* Each group's points sit a little beside the true x (tics stay
+	 * there), so error bars at the same x do not hide each other: a factor
+	 * on a log axis, a step on a linear or categorical one. */
+	double dodge = logx ? 1.03 : !numeric ? 0.05 : hi > lo ? 0.01 * (hi - lo)
+	                                        : lo != 0 ? 0.01 * fabs(lo) : 0.01;
 	FILE *dat = rc == BBT_OK ? fopen(datpath, "w") : NULL;
 	if (rc == BBT_OK && dat == NULL)
 		rc = bbt_error(err, errlen, BBT_EIO, "%s: %s", datpath, strerror(errno));
@@ -612,14 +631,16 @@ static int metric_vs_key(const bbt_resultset_t *rs, const struct bbt_plot_params
 	double scale = bbt_resultset_metric_is_fraction(p->metric) ? 100 : 1;
 	size_t block = 0;
 	for (size_t g = 0; rc == BBT_OK && g < ng; g++) {
-		size_t pts = 0;
+		size_t pts = 0, n_min = SIZE_MAX, n_max = 0;
+		double shift = (double)g - (double)(ng - 1) / 2;  /* in dodges */
 		fputs("# ", dat);
 		write_text(dat, p->by, 0);
 		fputs(" = ", dat);
 		write_text(dat, groups[g], 0);
 		fputs(": ", dat);
 		write_text(dat, p->x, 0);
-		fputs(" (or its position) mean std label\n", dat);
+		fputs(" (or its position), moved aside by the group's dodge; mean std label n\n",
+		      dat);
 		for (size_t k = 0; k < nx; k++) {
 			size_t m = 0;
 			for (size_t i = 0; i < nr; i++) {
@@ -633,14 +654,16 @@ static int metric_vs_key(const bbt_resultset_t *rs, const struct bbt_plot_params
 			double mean, sd;
 			bbt_stats_mean_std(v, m, &mean, &sd);
 			/* x: the value, or the position on a categorical axis */
+			double x = (double)k;
 			if (numeric)
-				fprintf(dat, "%s ", xs[k]);
-			else
-				fprintf(dat, "%zu ", k);
-			fprintf(dat, "%.10g %.10g ", mean, isnan(sd) ? 0 : sd);
+				bbt_parse_double(xs[k], &x);
+			x = logx ? x * pow(dodge, shift) : x + dodge * shift;
+			fprintf(dat, "%.10g %.10g %.10g ", x, mean, isnan(sd) ? 0 : sd);
 			dat_string(dat, xs[k]);
-			fputc('\n', dat);
+			fprintf(dat, " %zu\n", m);
 			pts++;
+			n_min = m < n_min ? m : n_min;
+			n_max = m > n_max ? m : n_max;
 		}
 		fprintf(dat, "\n\n");
 		if (pts == 0)
@@ -648,9 +671,9 @@ static int metric_vs_key(const bbt_resultset_t *rs, const struct bbt_plot_params
 		const char *c = colours[g % N_COLOURS];
 		fputs(block ? ", \\\n  " : "plot ", cmd.f);
 		gp_file(cmd.f, name, "dat");
-		fprintf(cmd.f, " index %zu using %s with yerrorlines lc rgb \"%s\" lw 2 pt 7 ps 1.5 "
-		               "title ", g, numeric ? "1:2:3" : "1:2:3:xtic(4)", c);
-		gp_string(cmd.f, groups[g]);
+		fprintf(cmd.f, " index %zu using 1:2:3 with yerrorlines lc rgb \"%s\" lw 2 pt 7 "
+		               "ps 1.5 title ", g, c);
+		legend(cmd.f, groups[g], n_min, n_max);
 		block++;
 	}
 	if (cmd.f != NULL) {
@@ -672,12 +695,19 @@ static int metric_vs_key(const bbt_resultset_t *rs, const struct bbt_plot_params
 		fputs("set offsets graph 0.05, graph 0.05, graph 0.1, graph 0.1\n", extra.f);
 		if (logx)
 			fputs("set logscale x\nset autoscale xfix\n", extra.f);
-		if (numeric) {
-			fputs("set xtics (", extra.f);
-			for (size_t k = 0; k < nx; k++)
-				fprintf(extra.f, "%s%s", k ? ", " : "", xs[k]);
-			fputs(")\n", extra.f);
+		/* The tics at the true values: a categorical axis's labels are
+		 * data, so strings, at their positions. */
+		fputs("set xtics (", extra.f);
+		for (size_t k = 0; k < nx; k++) {
+			fputs(k ? ", " : "", extra.f);
+			if (numeric) {
+				fputs(xs[k], extra.f);
+			} else {
+				gp_string(extra.f, xs[k]);
+				fprintf(extra.f, " %zu", k);
+			}
 		}
+		fputs(")\n", extra.f);
 		if (fclose(extra.f) != 0)
 			rc = bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
 	}
