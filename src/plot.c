@@ -4,8 +4,10 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,12 +39,32 @@ struct bbt_plot_params bbt_plot_default_params(void)
 		                             .title = NULL };
 }
 
-static int cmp_value(const char *a, const char *b)
+static int starts_number(const char *s)
 {
-	double x, y;
-	if (bbt_parse_double(a, &x) == 0 && bbt_parse_double(b, &y) == 0)
-		return (x > y) - (x < y);
-	return strcmp(a, b);
+	return isdigit((unsigned char)s[0]) || (s[0] == '-' && isdigit((unsigned char)s[1]));
+}
+
+/* Values in a legend's order: numbers by value, also inside combined
+ * values ("dim=50 seed=1" before "dim=100 seed=1"), other text by bytes. */
+static int cmp_value(const char *a0, const char *b0)
+{
+	const char *a = a0, *b = b0;
+	while (*a && *b) {
+		if (starts_number(a) && starts_number(b)) {
+			char *ea, *eb;
+			double x = strtod(a, &ea), y = strtod(b, &eb);
+			if (x != y)
+				return (x > y) - (x < y);
+			a = ea;
+			b = eb;
+		} else if (*a != *b) {
+			break;
+		} else {
+			a++, b++;
+		}
+	}
+	int c = (unsigned char)*a - (unsigned char)*b;
+	return c ? c : strcmp(a0, b0);  /* "1.5" and "1.50": still one order */
 }
 
 static int cmp_value_p(const void *a, const void *b)
@@ -66,6 +88,36 @@ static size_t distinct(const bbt_resultset_t *rs, const char *key, const char **
 	}
 	qsort(out, n, sizeof *out, cmp_value_p);
 	return n;
+}
+
+/* What a key means, for an axis or a key title: the grid keys a paper's
+ * ablations vary. A key not here is shown as it is. */
+static const char *key_label(const char *key)
+{
+	static const struct {
+		const char *key, *label;
+	} labels[] = {
+		{ "dim", "subspace dimension d" },
+		{ "prompt-len", "prompt length P" },
+		{ "popsize", "population size" },
+		{ "budget", "budget (API calls)" },
+		{ "api_calls", "API calls" },
+		{ "k-shot", "training examples per class" },
+		{ "sigma", "initial step size sigma" },
+		{ "alpha", "projection scale alpha" },
+		{ "search-space", "candidate n-grams per position" },
+		{ "icl-shots", "demonstrations per class" },
+		{ "eval-every", "API calls between dev evaluations" },
+	};
+	for (size_t i = 0; i < sizeof labels / sizeof labels[0]; i++) {
+		/* Setting names take '-' or '_' (bbt_resultset_value). */
+		const char *a = labels[i].key, *b = key;
+		while (*a && (*a == *b || (*a == '-' && *b == '_')))
+			a++, b++;
+		if (*a == '\0' && *b == '\0')
+			return labels[i].label;
+	}
+	return key;
 }
 
 static const char *group_of(const bbt_resultset_t *rs, size_t i, const char *key)
@@ -401,6 +453,19 @@ static int render(const char *dir, const char *name, const char *setup, const ch
 /* ------------------------------------------------------------------ */
 /* Figures */
 
+/* A line's title with the runs behind each point, "cmaes (n=5)", or
+ * "cmaes (n=3-5)" when some points have fewer: a mean of three seeds is
+ * not read like one of ten. */
+static void legend(FILE *f, const char *group, size_t n_min, size_t n_max)
+{
+	fputc('\'', f);
+	write_text(f, group, '\'');
+	if (n_min == n_max)
+		fprintf(f, " (n=%zu)'", n_min);
+	else
+		fprintf(f, " (n=%zu-%zu)'", n_min, n_max);
+}
+
 struct buf {
 	char *s;
 	size_t len;
@@ -485,7 +550,7 @@ static int convergence(const bbt_resultset_t *rs, const struct bbt_plot_params *
 		               "\\\n  ", g, c);
 		gp_file(cmd.f, name, "dat");
 		fprintf(cmd.f, " index %zu using 1:2 with lines lc rgb \"%s\" lw 2 title ", g, c);
-		gp_string(cmd.f, groups[g]);
+		legend(cmd.f, groups[g], runs, runs);
 		block++;
 	}
 	if (cmd.f != NULL) {
@@ -510,7 +575,7 @@ static int convergence(const bbt_resultset_t *rs, const struct bbt_plot_params *
 		char *setup = ylab && extra
 			? setup_lines(per_step ? "optimizer step" : "API calls", ylab,
 			              dev || curve == CURVE_GRAD_COS ? "bottom right" : "top right",
-			              p->by, extra, p->title)
+			              key_label(p->by), extra, p->title)
 			: NULL;
 		free(ylab);
 		free(extra);
@@ -553,6 +618,11 @@ static int metric_vs_key(const bbt_resultset_t *rs, const struct bbt_plot_params
 		}
 	}
 	int logx = numeric && lo > 0 && hi / lo >= 20;
+	/* Each group's points sit a little beside the true x (tics stay
+	 * there), so error bars at the same x do not hide each other: a factor
+	 * on a log axis, a step on a linear or categorical one. */
+	double dodge = logx ? 1.03 : !numeric ? 0.05 : hi > lo ? 0.01 * (hi - lo)
+	                                        : lo != 0 ? 0.01 * fabs(lo) : 0.01;
 	FILE *dat = rc == BBT_OK ? fopen(datpath, "w") : NULL;
 	if (rc == BBT_OK && dat == NULL)
 		rc = bbt_error(err, errlen, BBT_EIO, "%s: %s", datpath, strerror(errno));
@@ -561,14 +631,16 @@ static int metric_vs_key(const bbt_resultset_t *rs, const struct bbt_plot_params
 	double scale = bbt_resultset_metric_is_fraction(p->metric) ? 100 : 1;
 	size_t block = 0;
 	for (size_t g = 0; rc == BBT_OK && g < ng; g++) {
-		size_t pts = 0;
+		size_t pts = 0, n_min = SIZE_MAX, n_max = 0;
+		double shift = (double)g - (double)(ng - 1) / 2;  /* in dodges */
 		fputs("# ", dat);
 		write_text(dat, p->by, 0);
 		fputs(" = ", dat);
 		write_text(dat, groups[g], 0);
 		fputs(": ", dat);
 		write_text(dat, p->x, 0);
-		fputs(" (or its position) mean std label\n", dat);
+		fputs(" (or its position), moved aside by the group's dodge; mean std label n\n",
+		      dat);
 		for (size_t k = 0; k < nx; k++) {
 			size_t m = 0;
 			for (size_t i = 0; i < nr; i++) {
@@ -582,14 +654,16 @@ static int metric_vs_key(const bbt_resultset_t *rs, const struct bbt_plot_params
 			double mean, sd;
 			bbt_stats_mean_std(v, m, &mean, &sd);
 			/* x: the value, or the position on a categorical axis */
+			double x = (double)k;
 			if (numeric)
-				fprintf(dat, "%s ", xs[k]);
-			else
-				fprintf(dat, "%zu ", k);
-			fprintf(dat, "%.10g %.10g ", mean, isnan(sd) ? 0 : sd);
+				bbt_parse_double(xs[k], &x);
+			x = logx ? x * pow(dodge, shift) : x + dodge * shift;
+			fprintf(dat, "%.10g %.10g %.10g ", x, mean, isnan(sd) ? 0 : sd);
 			dat_string(dat, xs[k]);
-			fputc('\n', dat);
+			fprintf(dat, " %zu\n", m);
 			pts++;
+			n_min = m < n_min ? m : n_min;
+			n_max = m > n_max ? m : n_max;
 		}
 		fprintf(dat, "\n\n");
 		if (pts == 0)
@@ -597,9 +671,9 @@ static int metric_vs_key(const bbt_resultset_t *rs, const struct bbt_plot_params
 		const char *c = colours[g % N_COLOURS];
 		fputs(block ? ", \\\n  " : "plot ", cmd.f);
 		gp_file(cmd.f, name, "dat");
-		fprintf(cmd.f, " index %zu using %s with yerrorlines lc rgb \"%s\" lw 2 pt 7 ps 1.5 "
-		               "title ", g, numeric ? "1:2:3" : "1:2:3:xtic(4)", c);
-		gp_string(cmd.f, groups[g]);
+		fprintf(cmd.f, " index %zu using 1:2:3 with yerrorlines lc rgb \"%s\" lw 2 pt 7 "
+		               "ps 1.5 title ", g, c);
+		legend(cmd.f, groups[g], n_min, n_max);
 		block++;
 	}
 	if (cmd.f != NULL) {
@@ -621,18 +695,25 @@ static int metric_vs_key(const bbt_resultset_t *rs, const struct bbt_plot_params
 		fputs("set offsets graph 0.05, graph 0.05, graph 0.1, graph 0.1\n", extra.f);
 		if (logx)
 			fputs("set logscale x\nset autoscale xfix\n", extra.f);
-		if (numeric) {
-			fputs("set xtics (", extra.f);
-			for (size_t k = 0; k < nx; k++)
-				fprintf(extra.f, "%s%s", k ? ", " : "", xs[k]);
-			fputs(")\n", extra.f);
+		/* The tics at the true values: a categorical axis's labels are
+		 * data, so strings, at their positions. */
+		fputs("set xtics (", extra.f);
+		for (size_t k = 0; k < nx; k++) {
+			fputs(k ? ", " : "", extra.f);
+			if (numeric) {
+				fputs(xs[k], extra.f);
+			} else {
+				gp_string(extra.f, xs[k]);
+				fprintf(extra.f, " %zu", k);
+			}
 		}
+		fputs(")\n", extra.f);
 		if (fclose(extra.f) != 0)
 			rc = bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
 	}
 	if (rc == BBT_OK) {
-		char *setup = setup_lines(p->x, bbt_resultset_metric_label(rs, p->metric),
-		                          "bottom right opaque", p->by, extra.s, p->title);
+		char *setup = setup_lines(key_label(p->x), bbt_resultset_metric_label(rs, p->metric),
+		                          "bottom right opaque", key_label(p->by), extra.s, p->title);
 		rc = setup ? render(p->out_dir, name, setup, cmd.s, written, cap, nw, err, errlen)
 		           : bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
 		free(setup);

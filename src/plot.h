@@ -11,7 +11,11 @@
  *   METRIC-vs-KEY a table's metric (mean ± std over seeds, error bars)
  *                 against a grid key, one line per group: accuracy vs d for
  *                 CMA-ES and ZO-Adam. Numeric keys spanning a factor of 20
- *                 or more get a log axis.
+ *                 or more get a log axis. Each group's points sit slightly
+ *                 aside of the true x (the tics) so error bars do not hide
+ *                 each other.
+ *
+ * Legends give the runs behind each point: "cmaes (n=5)", or "(n=3-5)".
  *
  * Figures are 1200x800 PNG (a paper column at 300 dpi scaled to 4 in)
  * and 600x400 SVG, with 20-point (PNG) / 12-point (SVG) type and a

@@ -3,7 +3,7 @@
 # and a metric against a grid key, as non-empty PNG and SVG files (skipped
 # without gnuplot), and a clear error when gnuplot is missing.
 . "${top_srcdir:-.}/t/lib.sh"
-plan 14
+plan 20
 
 run "$BBTBENCH" grid -q --out "$TMP/r" "$top_srcdir/t/grids/small.ini"
 ok $rc "the small grid runs"
@@ -18,8 +18,27 @@ ok $? "the numbers and the script are there to plot later"
 run "$BBTBENCH" plot "$TMP/r/small" --by nosuchkey
 like "$err" "--by: no run has a setting or option 'nosuchkey'" "unknown --by key named"
 
+# A fake gnuplot that only writes the two files: the tests below read the
+# script and the numbers, not the pictures.
+printf '#!/bin/sh\necho x >"${1%%.gp}.png" && echo x >"${1%%.gp}.svg"\n' >"$TMP/fakegp"
+chmod +x "$TMP/fakegp"
+BBTBENCH_GNUPLOT="$TMP/fakegp" run "$BBTBENCH" plot "$TMP/r/small" --by optimizer.distribution \
+	--x dim -o "$TMP/fake"
+ok $rc "plot with a fake gnuplot"
+F="$TMP/fake/test_metric-vs-dim"
+like "$(cat "$F.gp")" "set xlabel 'subspace dimension d'" "the x axis says what the key means"
+like "$(cat "$TMP/fake/convergence.gp")" "title 'normal \(n=5\)'" "convergence legend gives n"
+like "$(cat "$F.gp")" "title 'normal \(n=(3|2-3)\)'" "metric legend gives n per point"
+# normal and uniform at d = 5 are drawn a little apart, the tics stay at 5 and 10
+is "$(awk '!/^#/ && NF >= 4 { print $1 }' "$F.dat" | sort -u | wc -l)" 4 \
+	"points at the same x are dodged"
+BBTBENCH_GNUPLOT="$TMP/fakegp" run "$BBTBENCH" plot "$TMP/r/small" --by dim,optimizer \
+	-o "$TMP/fake2"
+like "$(tr '\n' ' ' <"$TMP/fake2/convergence.gp")" "title 'dim=5 optimizer=random.*title 'dim=10" \
+	"combined legends in numeric order (5 before 10)"
+
 if ! command -v gnuplot >/dev/null 2>&1; then
-	for i in 6 7 8 9 10 11 12 13 14; do skip "gnuplot not installed"; done
+	for i in 12 13 14 15 16 17 18 19 20; do skip "gnuplot not installed"; done
 	exit 0
 fi
 is_png() { [ -s "$1" ] && [ "$(head -c 4 "$1" | od -An -c | tr -d ' ')" = "211PNG" ]; }
