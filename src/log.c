@@ -53,8 +53,15 @@ void bbt_logv(enum bbt_log_level level, const char *who, const char *fmt, va_lis
 	                 level == BBT_LOG_ERROR     ? "error: "
 	                 : level == BBT_LOG_WARNING ? "warning: "
 	                                            : "");
-	if (n >= 0 && (size_t)n < sizeof line - 1)
+	if (n >= 0 && (size_t)n < sizeof line - 1) {
 		vsnprintf(line + n, sizeof line - 1 - (size_t)n, fmt, ap);
+		/* Messages quote what files say (a value, a key, a name), and
+		 * files come from other people: no control character of theirs
+		 * reaches the terminal, where it could be an escape sequence. */
+		for (char *c = line + n; *c; c++)
+			if ((unsigned char)*c < 0x20 || *c == 0x7f)
+				*c = '?';
+	}
 	if (level <= log_level) {
 		bbt_progress_break();
 		/* A grid worker's line lands on the grid's live progress line:

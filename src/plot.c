@@ -234,10 +234,6 @@ static int trace_number(const char *path, size_t lineno, char **field, size_t nf
 {
 	if (col < nf && bbt_parse_double(field[col], x) == 0)
 		return 0;
-	/* The value goes to a terminal: no escape sequence of its own. */
-	for (char *c = col < nf ? field[col] : NULL; c != NULL && *c; c++)
-		if ((unsigned char)*c < 0x20 || *c == 0x7f)
-			*c = '?';
 	bbt_log(BBT_LOG_WARNING, NULL, "%s:%zu: %s: expected a number, got '%.40s'; left out", path,
 	        lineno, trace_cols[col], col < nf ? field[col] : "");
 	return -1;
