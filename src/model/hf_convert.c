@@ -1,177 +1,24 @@
 /*
- * hf_convert.c - `bbtbench convert` (Hugging Face folder -> GGUF) and
- * `bbtbench info` (describe a GGUF file). See hf_convert.h for the keys and
- * tensor names written.
+ * hf_convert.c - a Hugging Face model folder -> GGUF, and a GGUF file's
+ * description. See hf_convert.h for the keys and tensor names written.
  */
 #include "config.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli/commands.h"
-#include "model/hf_convert.h"
-#include "core/log.h"
 #include "core/util.h"
+#include "model/hf_convert.h"
+#include "model/safetensors.h"
 
 struct bbt_convert_params bbt_convert_default_params(void)
 {
 	return (struct bbt_convert_params){ .dtype = BBT_GGML_F32, .log = NULL };
-}
-
-/* ------------------------------------------------------------------ */
-/* safetensors: u64 header length, a JSON header, then the raw data. */
-
-struct st_tensor {
-	const char *name;      /* the header's key (owned by the JSON) */
-	int dtype;             /* BBT_GGML_F32, _F16 or _BF16 */
-	int n_dims;
-	uint64_t shape[4];
-	uint64_t n_elements;
-	const uint8_t *data;
-	int used;
-};
-
-struct safetensors {
-	char *path;
-	void *map;
-	size_t size;
-	json_t *header;
-	struct st_tensor *t;
-	size_t n;
-};
-
-static void st_close(struct safetensors *st)
-{
-	if (st->map != NULL && st->map != MAP_FAILED)
-		munmap(st->map, st->size);
-	json_decref(st->header);
-	free(st->t);
-	free(st->path);
-	memset(st, 0, sizeof *st);
-}
-
-static int st_open(const char *path, struct safetensors *st, char *err, size_t errlen)
-{
-	memset(st, 0, sizeof *st);
-	if ((st->path = bbt_strdup(path)) == NULL)
-		return bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return bbt_error(err, errlen, BBT_EIO, "%s: %s", path, strerror(errno));
-	struct stat sb;
-	if (fstat(fd, &sb) < 0 || sb.st_size < 8) {
-		close(fd);
-		return bbt_error(err, errlen, BBT_EFORMAT, "%s: too short for a safetensors file", path);
-	}
-	st->size = (size_t)sb.st_size;
-	st->map = mmap(NULL, st->size, PROT_READ, MAP_PRIVATE, fd, 0);
-	int e = errno;
-	close(fd);
-	if (st->map == MAP_FAILED) {
-		st->map = NULL;
-		return bbt_error(err, errlen, BBT_EIO, "%s: mmap: %s", path, strerror(e));
-	}
-	const uint8_t *p = st->map;
-	uint64_t hlen = 0;
-	for (int i = 0; i < 8; i++)
-		hlen |= (uint64_t)p[i] << (8 * i);
-	if (hlen > st->size - 8)
-		return bbt_error(err, errlen, BBT_EFORMAT,
-		                 "%s: header length %" PRIu64 " runs past the end of the %zu-byte file",
-		                 path, hlen, st->size);
-	json_error_t je;
-	st->header = json_loadb((const char *)p + 8, (size_t)hlen, 0, &je);
-	if (st->header == NULL || !json_is_object(st->header))
-		return bbt_error(err, errlen, BBT_EFORMAT, "%s: header is not a JSON object: %s", path,
-		                 st->header ? "" : je.text);
-	const uint8_t *base = p + 8 + hlen;
-	size_t data_size = st->size - 8 - (size_t)hlen;
-	st->t = calloc(json_object_size(st->header) + 1, sizeof *st->t);
-	if (st->t == NULL)
-		return bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
-	const char *key;
-	json_t *v;
-	json_object_foreach(st->header, key, v) {
-		if (strcmp(key, "__metadata__") == 0)
-			continue;
-		struct st_tensor *t = &st->t[st->n];
-		t->name = key;
-		json_t *dt = json_object_get(v, "dtype"), *sh = json_object_get(v, "shape"),
-		       *off = json_object_get(v, "data_offsets");
-		if (!json_is_string(dt) || !json_is_array(sh) || !json_is_array(off) ||
-		    json_array_size(off) != 2 || !json_is_integer(json_array_get(off, 0)) ||
-		    !json_is_integer(json_array_get(off, 1)))
-			return bbt_error(err, errlen, BBT_EFORMAT,
-			                 "%s: tensor \"%s\": needs dtype, shape and data_offsets [begin, end]",
-			                 path, key);
-		const char *d = json_string_value(dt);
-		size_t es;
-		if (strcmp(d, "F32") == 0)
-			t->dtype = BBT_GGML_F32, es = 4;
-		else if (strcmp(d, "F16") == 0)
-			t->dtype = BBT_GGML_F16, es = 2;
-		else if (strcmp(d, "BF16") == 0)
-			t->dtype = BBT_GGML_BF16, es = 2;
-		else
-			return bbt_error(err, errlen, BBT_EFORMAT,
-			                 "%s: tensor \"%s\" has dtype %s (F32, F16 and BF16 are supported)",
-			                 path, key, d);
-		if (json_array_size(sh) > 4)
-			return bbt_error(err, errlen, BBT_EFORMAT, "%s: tensor \"%s\" has %zu dimensions",
-			                 path, key, json_array_size(sh));
-		t->n_dims = (int)json_array_size(sh);
-		t->n_elements = 1;
-		for (int i = 0; i < t->n_dims; i++) {
-			json_t *x = json_array_get(sh, (size_t)i);
-			json_int_t n = json_is_integer(x) ? json_integer_value(x) : -1;
-			if (n < 1 || (uint64_t)n > (UINT64_MAX / 8) / t->n_elements)
-				return bbt_error(err, errlen, BBT_EFORMAT,
-				                 "%s: tensor \"%s\": bad shape entry %d", path, key, i);
-			t->shape[i] = (uint64_t)n;
-			t->n_elements *= (uint64_t)n;
-		}
-		json_int_t b = json_integer_value(json_array_get(off, 0)),
-		           en = json_integer_value(json_array_get(off, 1));
-		if (b < 0 || en < b || (uint64_t)en > data_size ||
-		    (uint64_t)(en - b) != t->n_elements * es)
-			return bbt_error(err, errlen, BBT_EFORMAT,
-			                 "%s: tensor \"%s\": data_offsets [%lld, %lld] do not hold %" PRIu64
-			                 " %s values inside the %zu data bytes", path, key, (long long)b,
-			                 (long long)en, t->n_elements, d, data_size);
-		t->data = base + b;
-		st->n++;
-	}
-	return BBT_OK;
-}
-
-static struct st_tensor *st_find(struct safetensors *st, const char *name)
-{
-	for (size_t i = 0; i < st->n; i++)
-		if (strcmp(st->t[i].name, name) == 0)
-			return &st->t[i];
-	return NULL;
-}
-
-static float st_get(const struct st_tensor *t, uint64_t i)
-{
-	const uint8_t *p = t->data;
-	if (t->dtype == BBT_GGML_F32) {
-		float f;
-		memcpy(&f, p + 4 * i, 4);
-		return f;
-	}
-	uint16_t h = (uint16_t)(p[2 * i] | p[2 * i + 1] << 8);
-	return t->dtype == BBT_GGML_F16 ? bbt_fp16_to_fp32(h) : bbt_bf16_to_fp32(h);
 }
 
 /* ------------------------------------------------------------------ */
@@ -180,7 +27,7 @@ static float st_get(const struct st_tensor *t, uint64_t i)
 struct conv {
 	const char *dir;
 	struct bbt_convert_params p;
-	struct safetensors st;
+	struct bbt_safetensors st;
 	json_t *config;
 	bbt_gguf_writer_t *w;
 	void **bufs;          /* converted tensor data, freed after writing */
@@ -233,7 +80,7 @@ static int add(struct conv *c, const char *hf, const char *name, int n_dims, con
 	char full[256];
 	snprintf(full, sizeof full, "%s%s", strncmp(hf, "cls.", 4) == 0 || strncmp(hf, "lm_head.", 8) == 0
 	         ? "" : c->prefix, hf);
-	struct st_tensor *t = st_find(&c->st, full);
+	struct bbt_safetensors_tensor *t = bbt_safetensors_find(&c->st, full);
 	if (t == NULL) {
 		if (optional)
 			return BBT_ENOTFOUND;
@@ -278,13 +125,13 @@ static int add(struct conv *c, const char *hf, const char *name, int n_dims, con
 			return bbt_error(c->err, c->errlen, BBT_ENOMEM, "out of memory converting %s", full);
 		for (uint64_t r = 0; r < t->n_elements / row; r++) {
 			for (uint64_t i = 0; i < row; i++)
-				f[i] = st_get(t, r * row + i);
+				f[i] = bbt_safetensors_get(t, r * row + i);
 			bbt_ggml_quantize(type, f, row, (char *)buf + r * bbt_ggml_row_size(type, row));
 		}
 		free(f);
 	} else {
 		for (uint64_t i = 0; i < t->n_elements; i++) {
-			float f = st_get(t, i);
+			float f = bbt_safetensors_get(t, i);
 			if (type == BBT_GGML_F32)
 				((float *)buf)[i] = f;
 			else
@@ -374,20 +221,22 @@ static int convert_weights(struct conv *c)
 		return rc;
 	/* A stored decoder equal to the word embeddings is the tied one (HF
 	 * writes it for RoBERTa); keep it only when it differs. */
-	struct st_tensor *d = st_find(&c->st, dec);
-	struct st_tensor *e = NULL;
+	struct bbt_safetensors_tensor *d = bbt_safetensors_find(&c->st, dec);
+	struct bbt_safetensors_tensor *e = NULL;
 	char ename[160];
 	snprintf(ename, sizeof ename, "%sembeddings.word_embeddings.weight", c->prefix);
-	e = st_find(&c->st, ename);
+	e = bbt_safetensors_find(&c->st, ename);
 	if (d != NULL) {
 		int tied = d->n_elements == e->n_elements;
 		for (uint64_t i = 0; tied && i < d->n_elements; i++)
-			tied = st_get(d, i) == st_get(e, i);
+			tied = bbt_safetensors_get(d, i) == bbt_safetensors_get(e, i);
 		d->used = 1;
 		if (!tied && (rc = add(c, dec, "mlm.output.weight", 2, we, 0)) < 0)
 			return rc;
 	}
-	struct st_tensor *db = st_find(&c->st, roberta ? "lm_head.decoder.bias" : "cls.predictions.decoder.bias");
+	struct bbt_safetensors_tensor *db =
+		bbt_safetensors_find(&c->st, roberta ? "lm_head.decoder.bias"
+		                                     : "cls.predictions.decoder.bias");
 	if (db != NULL)
 		db->used = 1;   /* HF ties it to the head's bias */
 	return BBT_OK;
@@ -695,13 +544,14 @@ int bbt_convert_hf(const char *dir, const char *out, const struct bbt_convert_pa
 		rc = bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
 		goto done;
 	}
-	rc = st_open(st_path, &c.st, err, errlen);
+	rc = bbt_safetensors_open(st_path, &c.st, err, errlen);
 	free(st_path);
 	if (rc < 0)
 		goto done;
 	char probe[160];
 	snprintf(probe, sizeof probe, "%s.embeddings.word_embeddings.weight", c.arch);
-	c.prefix = st_find(&c.st, probe) ? (strcmp(c.arch, "bert") == 0 ? "bert." : "roberta.") : "";
+	c.prefix = bbt_safetensors_find(&c.st, probe)
+	           ? (strcmp(c.arch, "bert") == 0 ? "bert." : "roberta.") : "";
 
 	c.w = bbt_gguf_writer_alloc();
 	if (c.w == NULL) {
@@ -747,7 +597,7 @@ done:
 		free(c.bufs[i]);
 	free(c.bufs);
 	bbt_gguf_writer_free(c.w);
-	st_close(&c.st);
+	bbt_safetensors_close(&c.st);
 	json_decref(c.config);
 	return rc;
 }
@@ -798,110 +648,4 @@ int bbt_gguf_describe(const char *path, FILE *f, char *err, size_t errlen)
 	        params, bytes);
 	bbt_gguf_free(g);
 	return BBT_OK;
-}
-
-/* ------------------------------------------------------------------ */
-/* Commands */
-
-static void convert_usage(FILE *f)
-{
-	fprintf(f,
-	        "Usage: bbtbench convert DIR -o FILE.gguf [--dtype f32|f16|q8_0|q4_0]\n"
-	        "Convert a Hugging Face masked-LM folder (BERT or RoBERTa: config.json,\n"
-	        "model.safetensors, vocab.txt or vocab.json + merges.txt, tokenizer_config.json,\n"
-	        "special_tokens_map.json) into one GGUF file, MLM head included.\n\n"
-	        "  -o, --output FILE   the GGUF file to write (required)\n"
-	        "      --dtype TYPE    f32 (default), f16, q8_0 or q4_0 for the weight\n"
-	        "                      matrices (q8_0/q4_0: ggml's quantized blocks of 32, which\n"
-	        "                      the ggml backend runs; matrices whose rows are not whole\n"
-	        "                      blocks are f16); vectors (biases, LayerNorm) stay f32\n"
-	        "  -q, --quiet         no progress lines\n"
-	        "  -h, --help          this help\n");
-}
-
-int bbt_cmd_convert(int argc, char **argv)
-{
-	static const struct option longopts[] = {
-		{ "output", required_argument, NULL, 'o' },
-		{ "dtype", required_argument, NULL, 'd' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	struct bbt_convert_params p = bbt_convert_default_params();
-	const char *out = NULL;
-	int quiet = 0, opt;
-	p.log = stderr;
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'o': out = optarg; break;
-		case 'd':
-			if (strcmp(optarg, "f32") == 0)
-				p.dtype = BBT_GGML_F32;
-			else if (strcmp(optarg, "f16") == 0)
-				p.dtype = BBT_GGML_F16;
-			else if (strcmp(optarg, "q8_0") == 0)
-				p.dtype = BBT_GGML_Q8_0;
-			else if (strcmp(optarg, "q4_0") == 0)
-				p.dtype = BBT_GGML_Q4_0;
-			else {
-				bbt_log(BBT_LOG_ERROR, NULL,
-				        "convert: --dtype must be f32, f16, q8_0 or q4_0, not '%s'", optarg);
-				return BBT_EXIT_USAGE;
-			}
-			break;
-		case 'q': quiet = 1; break;
-		case 'h': convert_usage(stdout); return BBT_EXIT_OK;
-		default: convert_usage(stderr); return BBT_EXIT_USAGE;
-		}
-	}
-	if (optind != argc - 1 || out == NULL) {
-		convert_usage(stderr);
-		return BBT_EXIT_USAGE;
-	}
-	if (quiet)
-		p.log = NULL;
-	char err[BBT_ERRLEN];
-	int rc = bbt_convert_hf(argv[optind], out, &p, err, sizeof err);
-	if (rc < 0)   /* a malformed model folder is bad input (2), an unreadable one a failure (1) */
-		bbt_log(BBT_LOG_ERROR, NULL, "convert: %s", err);
-	return bbt_exit_code(rc);
-}
-
-static void info_usage(FILE *f)
-{
-	fprintf(f,
-	        "Usage: bbtbench info FILE.gguf\n"
-	        "Print a GGUF file's architecture, sizes, tokenizer, metadata and tensor list.\n\n"
-	        "  -h, --help   this help\n");
-}
-
-int bbt_cmd_info(int argc, char **argv)
-{
-	static const struct option longopts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	int opt;
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		if (opt == 'h') {
-			info_usage(stdout);
-			return BBT_EXIT_OK;
-		}
-		info_usage(stderr);
-		return BBT_EXIT_USAGE;
-	}
-	if (optind != argc - 1) {
-		info_usage(stderr);
-		return BBT_EXIT_USAGE;
-	}
-	char err[BBT_ERRLEN];
-	int rc = bbt_gguf_describe(argv[optind], stdout, err, sizeof err);
-	if (rc < 0) {
-		bbt_log(BBT_LOG_ERROR, NULL, "info: %s", err);
-		return BBT_EXIT_FAILED;
-	}
-	return BBT_EXIT_OK;
 }
