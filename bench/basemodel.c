@@ -10,8 +10,8 @@
 #include <string.h>
 
 #include "basemodel.h"
-#include "gguf.h"
-#include "util.h"
+#include "model/gguf.h"
+#include "core/util.h"
 
 static uint64_t rs = 7;
 static float rnd(void)

@@ -27,7 +27,7 @@
 #include <bbtbench/plugin.h>
 
 #include "../plugins/optimizers/cmaes/cma_common.h"
-#include "../src/blas.h"
+#include "core/blas.h"
 #include "../t/plugin_host.h"
 #include "../t/testfun.h"
 

@@ -27,9 +27,9 @@
 #include <bbtbench/plugin.h>
 
 #include "basemodel.h"
-#include "blas.h"
-#include "gguf.h"
-#include "util.h"
+#include "core/blas.h"
+#include "model/gguf.h"
+#include "core/util.h"
 
 extern const struct bbt_plugin bbt_plugin;
 

@@ -1,5 +1,5 @@
 /*
- * config_ini.c - fuzz target: a run's INI file (src/runconfig.c), read the
+ * config_ini.c - fuzz target: a run's INI file (src/run/runconfig.c), read the
  * way `bbtbench run --config` reads it, then written back as config.ini.
  */
 #include "config.h"
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 
 #include "fuzz.h"
-#include "runconfig.h"
+#include "run/runconfig.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -1,5 +1,5 @@
 /*
- * dataset.c - fuzz target: the data readers (src/dataset.c) on one file of
+ * dataset.c - fuzz target: the data readers (src/data/dataset.c) on one file of
  * a task's data set: GLUE TSV, pandas' quoted TSV, RFC 4180 CSV, SNLI JSONL.
  *
  * The input's first line names the task and source whose description the
@@ -15,9 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dataset.h"
+#include "data/dataset.h"
 #include "fuzz.h"
-#include "util.h"
+#include "core/util.h"
 
 static const char *const task_names[] = {
 	"sst2", "rte", "mrpc", "snli", "agnews", "dbpedia", "yelp",

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "fuzz.h"
-#include "util.h"
+#include "core/util.h"
 
 static char *tmp_dir;
 

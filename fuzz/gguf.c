@@ -1,5 +1,5 @@
 /*
- * gguf.c - fuzz target: the GGUF reader (src/gguf.c) on a buffer, then every
+ * gguf.c - fuzz target: the GGUF reader (src/model/gguf.c) on a buffer, then every
  * getter on every key and every byte range the reader vouches for.
  */
 #include "config.h"
@@ -7,7 +7,7 @@
 #include <stdlib.h>
 
 #include "fuzz.h"
-#include "gguf.h"
+#include "model/gguf.h"
 
 /* Read each key through the getter of its type, as the backends do. */
 static void read_key(const bbt_gguf_t *g, size_t i)

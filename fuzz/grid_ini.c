@@ -1,5 +1,5 @@
 /*
- * grid_ini.c - fuzz target: a grid file (src/grid.c): its [grid] section,
+ * grid_ini.c - fuzz target: a grid file (src/experiments/grid.c): its [grid] section,
  * excludes and fixed sections, and the settings of its first combinations.
  */
 #include "config.h"
@@ -7,7 +7,7 @@
 #include <stdlib.h>
 
 #include "fuzz.h"
-#include "grid.h"
+#include "experiments/grid.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -1,7 +1,7 @@
 /*
  * hf_convert.c - fuzz target: `bbtbench convert` on a Hugging Face model
- * folder (src/convert.c): config.json, model.safetensors and the tokenizer
- * files.
+ * folder (src/model/hf_convert.c): config.json, model.safetensors and the
+ * tokenizer files.
  *
  * The input is the folder as `head -c -0 FILES...` prints it: each file
  * after a line "==> NAME <==", NAME one of the files convert reads:
@@ -18,9 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "convert.h"
+#include "model/hf_convert.h"
 #include "fuzz.h"
-#include "util.h"
+#include "core/util.h"
 
 static const char *const folder_files[] = {
 	"config.json", "model.safetensors", "vocab.txt", "vocab.json", "merges.txt",

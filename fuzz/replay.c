@@ -13,7 +13,7 @@
 
 #include "../t/tap.h"
 #include "fuzz.h"
-#include "util.h"
+#include "core/util.h"
 
 static int visible(const struct dirent *d)
 {

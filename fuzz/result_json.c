@@ -1,6 +1,6 @@
 /*
  * result_json.c - fuzz target: result.json read back for `bbtbench table`
- * (src/resultset.c), then the table in every format (src/table.c). The
+ * (src/experiments/resultset.c), then the table in every format (src/experiments/table.c). The
  * input is written as two runs' result.json so a cell has a mean, a
  * standard deviation and a Wilcoxon test to compute; a bad one is an error
  * or (inputs of even length) reported and left out, as `table --strict` and
@@ -12,8 +12,8 @@
 #include <stdlib.h>
 
 #include "fuzz.h"
-#include "resultset.h"
-#include "table.h"
+#include "experiments/resultset.h"
+#include "experiments/table.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

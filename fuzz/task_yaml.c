@@ -1,12 +1,12 @@
 /*
- * task_yaml.c - fuzz target: a task's YAML file (src/task.c).
+ * task_yaml.c - fuzz target: a task's YAML file (src/data/task.c).
  */
 #include "config.h"
 
 #include <stdlib.h>
 
 #include "fuzz.h"
-#include "task.h"
+#include "data/task.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -1,6 +1,6 @@
 /*
  * trace_csv.c - fuzz target: a run's trace.csv read for `bbtbench plot`
- * (src/plot.c) beside a fixed finished result.json, for one of its curves
+ * (src/experiments/plot.c) beside a fixed finished result.json, for one of its curves
  * (by the input's length: each figure costs a fork). gnuplot is not run
  * (BBTBENCH_GNUPLOT names no program): the .dat file the figure would be
  * drawn from is written all the same.
@@ -11,9 +11,9 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "plot.h"
-#include "resultset.h"
-#include "util.h"
+#include "experiments/plot.h"
+#include "experiments/resultset.h"
+#include "core/util.h"
 
 static const char result_json[] =
 	"{\"status\": \"finished\", \"run_id\": \"r\",\n"

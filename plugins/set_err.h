@@ -1,7 +1,7 @@
 /*
  * set_err.h - the one-line error message an in-tree plugin writes into its
  * caller's buffer. A plugin may not call the host library (bbt_error), so
- * the plugins that do not compile src/util.c in share this instead.
+ * the plugins that do not compile src/core/util.c in share this instead.
  */
 #ifndef BBT_PLUGINS_SET_ERR_H
 #define BBT_PLUGINS_SET_ERR_H

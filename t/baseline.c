@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "baseline.h"
+#include "run/baseline.h"
 #include "tap.h"
-#include "util.h"
+#include "core/util.h"
 
 /* A scorer with a fixed bias toward label 1: logit_1 - logit_0 = s + 2,
  * s = +1 for label 1, -1 for label 0 (content-free inputs: s = 0). */

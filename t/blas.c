@@ -7,7 +7,7 @@
 
 #include <string.h>
 
-#include "blas.h"
+#include "core/blas.h"
 #include "tap.h"
 
 static const struct bbt_cpu_features avx512 = { 1, 1, 1, 1, 1, 1, 1 };

@@ -1,7 +1,7 @@
 #!/bin/sh
 # t/blas_warn.sh - the BLAS in use is shown by `list`, and an OpenBLAS running
 # kernels far older than the CPU (faked through the BBTBENCH_TEST_BLAS_CORE
-# test hook, see src/blas.h) is a warning with its fix, said once per
+# test hook, see src/core/blas.h) is a warning with its fix, said once per
 # process, also under --quiet, and by a grid with workers only once.
 . "${top_srcdir:-.}/t/lib.sh"
 plan 9

@@ -6,8 +6,8 @@
 
 #include <math.h>
 
-#include "calibrate.h"
-#include "loss.h"
+#include "run/calibrate.h"
+#include "run/loss.h"
 #include "tap.h"
 
 int main(void)

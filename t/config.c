@@ -8,9 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "runconfig.h"
+#include "run/runconfig.h"
 #include "tap.h"
-#include "util.h"
+#include "core/util.h"
 
 static char dir[] = "/tmp/bbt-config-XXXXXX";
 

@@ -14,8 +14,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "gguf.h"
-#include "util.h"
+#include "model/gguf.h"
+#include "core/util.h"
 #include "tap.h"
 
 enum { H = 8, F = 16, V = 12, NPOS = 10, NL = 1 };

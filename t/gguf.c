@@ -12,8 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "gguf.h"
-#include "util.h"
+#include "model/gguf.h"
+#include "core/util.h"
 #include "tap.h"
 
 static uint64_t rng_state = 12345;

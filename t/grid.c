@@ -9,10 +9,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "grid.h"
-#include "options.h"
+#include "experiments/grid.h"
+#include "plugin/options.h"
 #include "tap.h"
-#include "util.h"
+#include "core/util.h"
 
 static char dir[] = "/tmp/bbt-grid-XXXXXX";
 

@@ -7,7 +7,7 @@
 
 #include <bbtbench/status.h>
 
-#include "loss.h"
+#include "run/loss.h"
 #include "tap.h"
 
 #define TOL 1e-12

@@ -16,7 +16,7 @@
 
 #include "tap.h"
 #include "tinymodel.h"
-#include "util.h"
+#include "core/util.h"
 
 static char dir[] = "/tmp/bbt-nan-XXXXXX";
 

@@ -18,7 +18,7 @@
 
 #include <bbtbench/plugin.h>
 
-#include "gguf.h"
+#include "model/gguf.h"
 #include "tap.h"
 #include "tinymodel.h"
 

@@ -21,7 +21,7 @@
 
 #include "native_fd.h"
 #include "tap.h"
-#include "util.h"
+#include "core/util.h"
 
 extern const struct bbt_plugin bbt_plugin;
 

@@ -4,9 +4,9 @@
  */
 #include "config.h"
 
-#include "options.h"
+#include "plugin/options.h"
 #include "tap.h"
-#include "util.h"
+#include "core/util.h"
 
 static const struct bbt_option_spec spec[] = {
 	{ "q", BBT_OPT_INT, "10", NULL, 1, 1000, "directions" },

@@ -1,8 +1,8 @@
 /*
  * plugin_host.h - the host's real services for a plugin compiled into a
  * test program: its option table resolved with "key=value" overrides
- * (src/options.c, the same checks as -O on the command line) and a
- * bbt_hostsvc (src/host.c) for its log, random stream and options.
+ * (src/plugin/options.c, the same checks as -O on the command line) and a
+ * bbt_hostsvc (src/plugin/services.c) for its log, random stream and options.
  *
  *     #include "plugin_host.h"
  *     extern const struct bbt_plugin bbt_plugin;
@@ -28,11 +28,11 @@
 
 #include <bbtbench/plugin.h>
 
-#include "host.h"
-#include "log.h"
-#include "options.h"
+#include "plugin/services.h"
+#include "core/log.h"
+#include "plugin/options.h"
 #include "tap.h"
-#include "util.h"
+#include "core/util.h"
 
 struct plugin_host {
 	bbt_options_t *opts;
@@ -62,7 +62,7 @@ TAP_FN void plugin_host_log(void *ctx, enum bbt_log_level level, const char *fmt
 	if (ph->quiet)
 		return;
 	va_start(ap, fmt);
-	bbt_logv(level, ph->name, fmt, ap);   /* what src/host.c's log does */
+	bbt_logv(level, ph->name, fmt, ap);   /* what src/plugin/services.c's log does */
 	va_end(ap);
 }
 

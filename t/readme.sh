@@ -5,7 +5,7 @@
 # sudo are stand-ins that only log their arguments. And every BBTBENCH_*
 # variable the program reads is documented, in the README and in --help.
 . "${top_srcdir:-.}/t/lib.sh"
-plan $((4 + 2 * $(cat "$top_srcdir"/src/*.c | grep -o 'getenv("BBTBENCH_[A-Z_]*")' | sort -u | wc -l)))
+plan $((4 + 2 * $(cat "$top_srcdir"/src/*/*.c | grep -o 'getenv("BBTBENCH_[A-Z_]*")' | sort -u | wc -l)))
 
 line=$(grep -m1 'apt-get install' "$top_srcdir/README.md" | sed 's/^ *//')
 setup=${line%% && autoreconf*}
@@ -30,7 +30,7 @@ ci=$(awk '/apt-get install/ { f = 1 } f { print } f && !/\\$/ { exit }' "$top_sr
 readme=$(printf '%s\n' "$setup" | sed 's/.*apt-get install//' | packages)
 is "$readme" "$ci" "the same packages as .ci/run"
 
-vars=$(cat "$top_srcdir"/src/*.c | grep -o 'getenv("BBTBENCH_[A-Z_]*")' | sed 's/getenv("\(.*\)")/\1/' | sort -u)
+vars=$(cat "$top_srcdir"/src/*/*.c | grep -o 'getenv("BBTBENCH_[A-Z_]*")' | sed 's/getenv("\(.*\)")/\1/' | sort -u)
 help=$("$BBTBENCH" --help)
 for v in $vars; do
 	grep -q "\`$v\`" "$top_srcdir/README.md"

@@ -12,7 +12,7 @@
 
 #include <stdint.h>
 
-#include "rng.h"
+#include "core/rng.h"
 #include "tap.h"
 
 struct seed_case {

@@ -10,11 +10,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "registry.h"
-#include "run.h"
-#include "runconfig.h"
+#include "plugin/registry.h"
+#include "run/run.h"
+#include "run/runconfig.h"
 #include "tap.h"
-#include "util.h"
+#include "core/util.h"
 
 static char dir[] = "/tmp/bbt-run-XXXXXX";
 

@@ -11,8 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "dataset.h"
-#include "util.h"
+#include "data/dataset.h"
+#include "core/util.h"
 #include "tap.h"
 
 static char tmpdir[] = "/tmp/bbt-splits-XXXXXX";

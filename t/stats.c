@@ -9,7 +9,7 @@
 
 #include <gsl/gsl_errno.h>
 
-#include "stats.h"
+#include "experiments/stats.h"
 #include "tap.h"
 
 static double wilcoxon(const double *d, size_t n, size_t *used, int *exact)

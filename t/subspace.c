@@ -9,8 +9,8 @@
 #include <math.h>
 #include <stdint.h>
 
-#include "rng.h"
-#include "subspace.h"
+#include "core/rng.h"
+#include "run/subspace.h"
 #include "tap.h"
 
 #include <bbtbench/status.h>

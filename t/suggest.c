@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 
-#include "suggest.h"
+#include "core/suggest.h"
 #include "tap.h"
 
 static const char *const plugins[] = { "adam", "cmaes", "random", "sepcmaes", "zo-adam",

@@ -12,7 +12,7 @@
 
 #include <bbtbench/plugin.h>
 
-#include "loss.h"
+#include "run/loss.h"
 #include "plugin_host.h"
 #include "tap.h"
 

@@ -11,8 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "task.h"
-#include "util.h"
+#include "data/task.h"
+#include "core/util.h"
 #include "tap.h"
 
 static char tmpdir[] = "/tmp/bbt-task-XXXXXX";

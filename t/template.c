@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "tap.h"
-#include "template.h"
-#include "util.h"
+#include "data/template.h"
+#include "core/util.h"
 
 /* A word-level tokenizer: each whitespace-separated word gets an id from
  * 10 upwards in order of first sight; a leading space is recorded by

@@ -9,7 +9,7 @@
 #include <stdio.h>
 
 #include "tinymodel.h"
-#include "util.h"
+#include "core/util.h"
 
 int main(int argc, char **argv)
 {

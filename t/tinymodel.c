@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gguf.h"
+#include "model/gguf.h"
 #include "tinymodel.h"
-#include "util.h"
+#include "core/util.h"
 
 /* ------------------------------------------------------------------ */
 /* A tiny random BERT. */

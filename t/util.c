@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "tap.h"
-#include "util.h"
+#include "core/util.h"
 
 /* One UTF-8 case: bytes, their length, the expected verdict and, when
  * invalid, the offset the validator must report. */

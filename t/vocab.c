@@ -12,7 +12,7 @@
 #include <bbtbench/status.h>
 
 #include "tap.h"
-#include "vocab.h"
+#include "data/vocab.h"
 
 /* A fake tokenizer: one id per space-separated word (FNV-1a, 1000 ids from
  * 10), or, in `collapse` mode, id 7 for every word. */

@@ -12,7 +12,7 @@
 #include <ggml-alloc.h>
 
 #include "gmodel.h"
-#include "util.h"
+#include "core/util.h"
 
 /* ------------------------------------------------------------------ */
 /* Loading */

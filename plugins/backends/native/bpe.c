@@ -8,7 +8,7 @@
 #include <utf8proc.h>
 
 #include "tokenizer.h"
-#include "util.h"
+#include "core/util.h"
 
 long nat_tok_merge_rank(const struct nat_tok *t, const char *key, size_t len);
 

@@ -33,7 +33,7 @@
 #include <string.h>
 
 #include "forward.h"
-#include "util.h"
+#include "core/util.h"
 
 struct nat_tape {
 	float *act;             /* [L][slot][rows][width]: the layers' slots for this chunk */

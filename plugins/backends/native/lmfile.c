@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "lmfile.h"
-#include "util.h"
+#include "core/util.h"
 
 /* ------------------------------------------------------------------ */
 /* Hyperparameters */

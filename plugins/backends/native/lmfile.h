@@ -14,7 +14,7 @@
  *     nat_model_info(info, &hp, &vb, tok_embd_f32);
  *     nat_vocab_release(&vb);
  *
- * Tensor names and metadata keys are llama.cpp's (see src/convert.h for
+ * Tensor names and metadata keys are llama.cpp's (see src/model/hf_convert.h for
  * the encoders, which add the masked-LM head mlm.*).
  */
 #ifndef BBT_NATIVE_LMFILE_H
@@ -24,7 +24,7 @@
 #include <stdint.h>
 #include <bbtbench/backend.h>
 
-#include "gguf.h"
+#include "model/gguf.h"
 #include "tokenizer.h"
 
 enum nat_family {

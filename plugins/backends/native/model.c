@@ -13,7 +13,7 @@
 
 #include "forward.h"
 #include "mathfn.h"
-#include "util.h"
+#include "core/util.h"
 
 /* ------------------------------------------------------------------ */
 /* Loading */

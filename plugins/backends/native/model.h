@@ -26,7 +26,7 @@
 #include <stdint.h>
 #include <bbtbench/backend.h>
 
-#include "gguf.h"
+#include "model/gguf.h"
 #include "lmfile.h"
 
 struct nat_layer {

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "tokenizer.h"
-#include "util.h"
+#include "core/util.h"
 
 void nat_tok_init_spm(struct nat_tok *t, float *scores)
 {

@@ -8,7 +8,7 @@
 #include <utf8proc.h>
 
 #include "tokenizer.h"
-#include "util.h"
+#include "core/util.h"
 
 #define MAX_WORD_CHARS 100
 

@@ -1,0 +1,125 @@
+/*
+ * cmd_plot.c - `bbtbench plot RESULTS_DIR`: convergence curves and a
+ * metric against a grid key, as PNG and SVG (gnuplot).
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "core/log.h"
+#include "experiments/plot.h"
+#include "experiments/resultset.h"
+#include "core/util.h"
+
+static void plot_usage(FILE *f)
+{
+	fprintf(f,
+	        "Usage: bbtbench plot [OPTIONS] RESULTS_DIR\n"
+	        "Figures of the finished runs under RESULTS_DIR, drawn by gnuplot (gnuplot-nox):\n"
+	        "convergence.{png,svg}: best training loss (or dev metric) against API calls,\n"
+	        "median over the runs of each group with the interquartile range as a band;\n"
+	        "with --y grad_cos or grad_norm_ratio instead grad_cos.{png,svg} (...): the\n"
+	        "--grad-check runs' estimate against the true gradient at each optimizer step;\n"
+	        "with --x KEY also METRIC-vs-KEY.{png,svg}: mean ± std of a metric against KEY.\n"
+	        "The numbers (.dat) and gnuplot scripts (.gp) are kept beside them.\n\n"
+	        "  -o, --output DIR       where the figures go [RESULTS_DIR/plots]\n"
+	        "  -b, --by KEY[,KEY...]  one line per value of KEY (or combination) [optimizer]\n"
+	        "  -y, --y WHAT           train_loss, dev_metric, grad_cos or grad_norm_ratio\n"
+	        "                         [train_loss]\n"
+	        "  -x, --x KEY            also plot --metric against KEY (e.g. dim)\n"
+	        "  -m, --metric M         test_acc, test_f1, test_metric, dev_metric, train_loss,\n"
+	        "                         api_calls or wall_time [test_metric: each task's own,\n"
+	        "                         as its paper reports it (MRPC: F1)]\n"
+	        "      --points N         points per convergence curve [200]\n"
+	        "      --title TEXT       a title on the figures [none]\n"
+	        "      --strict           refuse the folder when a result.json is not JSON\n"
+	        "                         [report it and leave it out]\n"
+	        "  -h, --help             this help\n\n"
+	        "Examples: bbtbench plot results/cmaes-vs-adam --x dim\n"
+	        "          bbtbench plot results/grad-check --y grad_cos --by q,mu\n");
+}
+
+enum { OPT_POINTS = 3200, OPT_TITLE, OPT_STRICT };
+
+int bbt_cmd_plot(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "by", required_argument, NULL, 'b' },
+		{ "y", required_argument, NULL, 'y' },
+		{ "x", required_argument, NULL, 'x' },
+		{ "metric", required_argument, NULL, 'm' },
+		{ "points", required_argument, NULL, OPT_POINTS },
+		{ "title", required_argument, NULL, OPT_TITLE },
+		{ "strict", no_argument, NULL, OPT_STRICT },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct bbt_plot_params p = bbt_plot_default_params();
+	const char *out = NULL;
+	long points;
+	int opt, strict = 0;
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":o:b:y:x:m:h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'o': out = optarg; break;
+		case 'b': p.by = optarg; break;
+		case 'y': p.y = optarg; break;
+		case 'x': p.x = optarg; break;
+		case 'm': p.metric = optarg; break;
+		case OPT_POINTS:
+			if (bbt_parse_long(optarg, &points) != 0 || points < 2 || points > 100000) {
+				bbt_log(BBT_LOG_ERROR, NULL, "plot: --points '%s': expected 2 to 100000",
+				        optarg);
+				return BBT_EXIT_USAGE;
+			}
+			p.points = (size_t)points;
+			break;
+		case OPT_TITLE: p.title = optarg; break;
+		case OPT_STRICT: strict = 1; break;
+		case 'h': plot_usage(stdout); return BBT_EXIT_OK;
+		case ':':
+			bbt_log(BBT_LOG_ERROR, NULL, "plot: %s needs a value; see bbtbench plot --help",
+			        argv[optind - 1]);
+			return BBT_EXIT_USAGE;
+		default:
+			bbt_log_unknown_option("plot", argv[optind - 1], longopts);
+			return BBT_EXIT_USAGE;
+		}
+	}
+	if (argc - optind != 1) {
+		bbt_log(BBT_LOG_ERROR, NULL, "plot: expected one results folder; see bbtbench plot --help");
+		return BBT_EXIT_USAGE;
+	}
+	/* The key names the figure's files, so it may not lead out of -o. */
+	if (p.x != NULL && !bbt_name_is_plain(p.x)) {
+		bbt_log(BBT_LOG_ERROR, NULL, "plot: --x '%s': expected %s", p.x, BBT_PLAIN_WORD);
+		return BBT_EXIT_USAGE;
+	}
+	char err[BBT_ERRLEN], *dir = NULL, *written[8];
+	size_t nw = 0;
+	bbt_resultset_t *rs = NULL;
+	int rc = bbt_resultset_load(argv[optind], strict, &rs, err, sizeof err);
+	if (rc == BBT_OK && bbt_resultset_combine_keys(rs, p.by) < 0)
+		rc = bbt_error(err, sizeof err, BBT_ENOMEM, "out of memory");
+	if (rc == BBT_OK) {
+		dir = out ? bbt_strdup(out) : bbt_path_join(argv[optind], "plots");
+		p.out_dir = dir;
+		rc = dir ? bbt_plot_draw(rs, &p, written, 8, &nw, err, sizeof err)
+		         : bbt_error(err, sizeof err, BBT_ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < nw; i++) {
+		printf("%s\n", written[i]);
+		free(written[i]);
+	}
+	if (rc < 0)
+		bbt_log(BBT_LOG_ERROR, NULL, "plot: %s", err);
+	free(dir);
+	bbt_resultset_free(rs);
+	return bbt_exit_code(rc);
+}

@@ -1,0 +1,374 @@
+/*
+ * resultset.c - finished runs read back from result.json files.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core/log.h"
+#include "plugin/options.h"
+#include "experiments/resultset.h"
+#include "core/util.h"
+
+#define N_METRICS 7
+static const char *const metric_names[N_METRICS] = {
+	"test_acc", "test_f1", "test_metric", "dev_metric", "train_loss", "api_calls", "wall_time",
+};
+static const char *const metric_labels[N_METRICS] = {
+	"test accuracy (%)", "test F1 (%)", "test metric (%): each task's own", "best dev metric (%)",
+	"best training loss", "API calls", "wall time (s)",
+};
+
+struct record {
+	char *dir;
+	bbt_kvlist_t keys;
+	double metric[N_METRICS];
+	char *task_metric;      /* the task's (paper's) metric: acc, f1, macro_f1; or NULL */
+};
+
+struct bbt_resultset {
+	struct record *runs;
+	size_t n, cap, unfinished, unreadable;
+};
+
+static int metric_index(const char *name)
+{
+	for (int i = 0; i < N_METRICS; i++)
+		if (strcmp(metric_names[i], name) == 0)
+			return i;
+	return -1;
+}
+
+int bbt_resultset_metric_known(const char *metric)
+{
+	return metric_index(metric) >= 0;
+}
+
+int bbt_resultset_metric_higher_better(const char *metric)
+{
+	return strncmp(metric, "test_", 5) == 0 || strcmp(metric, "dev_metric") == 0;
+}
+
+int bbt_resultset_metric_is_fraction(const char *metric)
+{
+	return bbt_resultset_metric_higher_better(metric);
+}
+
+void bbt_resultset_free(bbt_resultset_t *rs)
+{
+	if (rs == NULL)
+		return;
+	for (size_t i = 0; i < rs->n; i++) {
+		free(rs->runs[i].dir);
+		free(rs->runs[i].task_metric);
+		bbt_kvlist_clear(&rs->runs[i].keys);
+	}
+	free(rs->runs);
+	free(rs);
+}
+
+/* JSON scalar as the text a user would write in a grid file. */
+static int scalar_text(const json_t *v, char *buf, size_t n)
+{
+	if (json_is_string(v))
+		snprintf(buf, n, "%s", json_string_value(v));
+	else if (json_is_integer(v))
+		snprintf(buf, n, "%lld", (long long)json_integer_value(v));
+	else if (json_is_real(v)) {
+		/* The shortest text that reads back as the same double. */
+		double x = json_real_value(v);
+		for (int prec = 6; prec <= 17; prec++) {
+			snprintf(buf, n, "%.*g", prec, x);
+			if (strtod(buf, NULL) == x)
+				break;
+		}
+	} else if (json_is_boolean(v))
+		snprintf(buf, n, "%s", json_is_true(v) ? "true" : "false");
+	else
+		return -1;
+	return 0;
+}
+
+static int add_keys(bbt_kvlist_t *kv, json_t *obj, const char *prefix)
+{
+	const char *k;
+	json_t *v;
+	json_object_foreach(obj, k, v) {
+		char text[512], key[256];
+		if (scalar_text(v, text, sizeof text) != 0)
+			continue;
+		snprintf(key, sizeof key, "%s%s", prefix, k);
+		if (bbt_kvlist_set(kv, key, text, NULL) < 0)
+			return BBT_ENOMEM;
+	}
+	return BBT_OK;
+}
+
+static double num(json_t *v)
+{
+	return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+/* A result.json that is not JSON (a run's copy cut short, a hand edit) is
+ * an error with `strict`, else reported, counted and left out: one bad
+ * file in a folder of other people's runs must not hide all the others. */
+static int add_run(bbt_resultset_t *rs, const char *path, int strict, char *err, size_t errlen)
+{
+	json_error_t jerr;
+	json_t *j = json_load_file(path, 0, &jerr);
+	if (j == NULL && strict)
+		return bbt_error(err, errlen, BBT_EFORMAT, "%s:%d: %s", path, jerr.line, jerr.text);
+	if (j == NULL) {
+		bbt_log(BBT_LOG_WARNING, NULL, "%s:%d: %s; left out (--strict refuses the folder)",
+		        path, jerr.line, jerr.text);
+		rs->unreadable++;
+		return BBT_OK;
+	}
+	const char *status = json_string_value(json_object_get(j, "status"));
+	if (status == NULL || strcmp(status, "finished") != 0) {
+		rs->unfinished++;
+		json_decref(j);
+		return BBT_OK;
+	}
+	if (rs->n == rs->cap) {
+		size_t cap = rs->cap ? 2 * rs->cap : 64;
+		struct record *r = realloc(rs->runs, cap * sizeof *r);
+		if (r == NULL) {
+			json_decref(j);
+			return bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
+		}
+		rs->runs = r;
+		rs->cap = cap;
+	}
+	struct record *r = &rs->runs[rs->n];
+	memset(r, 0, sizeof *r);
+	const char *slash = strrchr(path, '/');
+	r->dir = slash ? bbt_strndup(path, (size_t)(slash - path)) : bbt_strdup(".");
+	int rc = r->dir ? BBT_OK : BBT_ENOMEM;
+	if (rc == BBT_OK)
+		rc = add_keys(&r->keys, json_object_get(j, "settings"), "");
+	if (rc == BBT_OK)
+		rc = add_keys(&r->keys, json_object_get(json_object_get(j, "optimizer"), "options"),
+		              "optimizer.");
+	if (rc == BBT_OK)
+		rc = add_keys(&r->keys, json_object_get(json_object_get(j, "backend"), "options"),
+		              "backend.");
+	const char *id = json_string_value(json_object_get(j, "run_id"));
+	if (rc == BBT_OK && id != NULL && bbt_kvlist_set(&r->keys, "run_id", id, NULL) < 0)
+		rc = BBT_ENOMEM;
+	json_t *m = json_object_get(j, "metrics");
+	const char *task_metric = json_string_value(json_object_get(m, "metric"));
+	if (rc == BBT_OK && task_metric != NULL && (r->task_metric = bbt_strdup(task_metric)) == NULL)
+		rc = BBT_ENOMEM;
+	for (int i = 0; i < 5; i++)
+		r->metric[i] = num(json_object_get(m, metric_names[i]));
+	r->metric[5] = num(json_object_get(j, "api_calls"));
+	r->metric[6] = num(json_object_get(j, "wall_time_s"));
+	json_decref(j);
+	rs->n++;  /* even on error, so that free releases what was taken */
+	return rc < 0 ? bbt_error(err, errlen, rc, "out of memory") : BBT_OK;
+}
+
+struct paths {
+	char **v;
+	size_t n, cap;
+};
+
+/* Every result.json below dir (symbolic links not followed, so a link
+ * loop cannot trap the walk). */
+static int walk(const char *dir, struct paths *ps, int depth, char *err, size_t errlen)
+{
+	DIR *d = opendir(dir);
+	if (d == NULL) {
+		if (depth == 0)
+			return bbt_error(err, errlen, BBT_ENOTFOUND, "%s: %s", dir, strerror(errno));
+		return BBT_OK;  /* an unreadable sub-folder holds no run we can read */
+	}
+	int rc = BBT_OK;
+	struct dirent *e;
+	while (rc == BBT_OK && (e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;  /* ., .., and hidden files: no run folder is hidden */
+		char *path = bbt_path_join(dir, e->d_name);
+		struct stat st;
+		if (path == NULL) {
+			rc = bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
+		} else if (lstat(path, &st) != 0) {
+			/* vanished since readdir (a run being redone): nothing to read */
+		} else if (S_ISDIR(st.st_mode) && depth < 32) {
+			rc = walk(path, ps, depth + 1, err, errlen);
+		} else if (S_ISREG(st.st_mode) && strcmp(e->d_name, "result.json") == 0) {
+			if (ps->n == ps->cap) {
+				size_t cap = ps->cap ? 2 * ps->cap : 64;
+				char **v = realloc(ps->v, cap * sizeof *v);
+				if (v == NULL) {
+					rc = bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
+					free(path);
+					break;
+				}
+				ps->v = v;
+				ps->cap = cap;
+			}
+			ps->v[ps->n++] = path;
+			path = NULL;
+		}
+		free(path);
+	}
+	closedir(d);
+	return rc;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int bbt_resultset_load(const char *dir, int strict, bbt_resultset_t **out, char *err,
+                       size_t errlen)
+{
+	*out = NULL;
+	struct paths ps = { 0 };
+	int rc = walk(dir, &ps, 0, err, errlen);
+	bbt_resultset_t *rs = rc == BBT_OK ? calloc(1, sizeof *rs) : NULL;
+	if (rc == BBT_OK && rs == NULL)
+		rc = bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
+	if (rc == BBT_OK)
+		qsort(ps.v, ps.n, sizeof *ps.v, cmp_str);
+	for (size_t i = 0; rc == BBT_OK && i < ps.n; i++)
+		rc = add_run(rs, ps.v[i], strict, err, errlen);
+	for (size_t i = 0; i < ps.n; i++)
+		free(ps.v[i]);
+	free(ps.v);
+	if (rc == BBT_OK && rs->unfinished > 0)
+		bbt_log(BBT_LOG_INFO, NULL, "%s: %zu unfinished runs left out", dir, rs->unfinished);
+	if (rc == BBT_OK && rs->unreadable > 0)
+		bbt_log(BBT_LOG_WARNING, NULL, "%s: %zu unreadable result.json left out", dir,
+		        rs->unreadable);
+	if (rc == BBT_OK && rs->n == 0)
+		rc = bbt_error(err, errlen, BBT_ENOTFOUND,
+		               "%s: no finished run (no readable result.json with \"status\": "
+		               "\"finished\")", dir);
+	if (rc < 0) {
+		bbt_resultset_free(rs);
+		return rc;
+	}
+	*out = rs;
+	return BBT_OK;
+}
+
+size_t bbt_resultset_count(const bbt_resultset_t *rs)
+{
+	return rs->n;
+}
+
+size_t bbt_resultset_unfinished(const bbt_resultset_t *rs)
+{
+	return rs->unfinished;
+}
+
+size_t bbt_resultset_unreadable(const bbt_resultset_t *rs)
+{
+	return rs->unreadable;
+}
+
+const char *bbt_resultset_run_dir(const bbt_resultset_t *rs, size_t i)
+{
+	return rs->runs[i].dir;
+}
+
+const char *bbt_resultset_key(const bbt_resultset_t *rs, size_t i, size_t k, const char **value)
+{
+	const bbt_kvlist_t *kv = &rs->runs[i].keys;
+	if (k >= kv->n)
+		return NULL;
+	*value = kv->items[k].value;
+	return kv->items[k].key;
+}
+
+const char *bbt_resultset_value(const bbt_resultset_t *rs, size_t i, const char *key)
+{
+	const bbt_kvlist_t *kv = &rs->runs[i].keys;
+	const struct bbt_kv *e = bbt_kvlist_get(kv, key);
+	if (e != NULL)
+		return e->value;
+	if (strchr(key, '.') != NULL)
+		return NULL;
+	/* A setting written with '_' or in capitals; then a bare option name. */
+	char norm[128];
+	size_t n = 0;
+	for (; key[n] != '\0' && n < sizeof norm - 1; n++)
+		norm[n] = key[n] == '_' ? '-' : (char)tolower((unsigned char)key[n]);
+	norm[n] = '\0';
+	if ((e = bbt_kvlist_get(kv, norm)) != NULL)
+		return e->value;
+	char pre[160];
+	snprintf(pre, sizeof pre, "optimizer.%s", key);
+	if ((e = bbt_kvlist_get(kv, pre)) != NULL)
+		return e->value;
+	snprintf(pre, sizeof pre, "backend.%s", key);
+	e = bbt_kvlist_get(kv, pre);
+	return e ? e->value : NULL;
+}
+
+double bbt_resultset_metric(const bbt_resultset_t *rs, size_t i, const char *metric)
+{
+	int m = metric_index(metric);
+	return m < 0 ? NAN : rs->runs[i].metric[m];
+}
+
+const char *bbt_resultset_metric_label(const bbt_resultset_t *rs, const char *metric)
+{
+	int m = metric_index(metric);
+	if (m < 0)
+		return metric;
+	if (strcmp(metric, "test_metric") != 0)
+		return metric_labels[m];
+	/* Named after the task metric, when every run has the same one. */
+	static const char *const task_metrics[][2] = {
+		{ "acc", "test accuracy (%)" }, { "f1", "test F1 (%)" },
+		{ "macro_f1", "test macro-F1 (%)" },
+	};
+	const char *shared = rs->n > 0 ? rs->runs[0].task_metric : NULL;
+	for (size_t i = 1; shared != NULL && i < rs->n; i++)
+		if (rs->runs[i].task_metric == NULL || strcmp(rs->runs[i].task_metric, shared) != 0)
+			shared = NULL;
+	for (size_t t = 0; shared != NULL && t < sizeof task_metrics / sizeof task_metrics[0]; t++)
+		if (strcmp(task_metrics[t][0], shared) == 0)
+			return task_metrics[t][1];
+	return metric_labels[m];
+}
+
+int bbt_resultset_combine_keys(bbt_resultset_t *rs, const char *keys)
+{
+	if (strchr(keys, ',') == NULL)
+		return BBT_OK;
+	for (size_t i = 0; i < rs->n; i++) {
+		char *label = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&label, &len);
+		if (f == NULL)
+			return BBT_ENOMEM;
+		for (const char *k = keys; *k;) {
+			size_t n = strcspn(k, ",");
+			char key[128];
+			snprintf(key, sizeof key, "%.*s", (int)(n < sizeof key ? n : sizeof key - 1), k);
+			const char *v = bbt_resultset_value(rs, i, key);
+			fprintf(f, "%s%s=%s", k == keys ? "" : " ", key, v ? v : "-");
+			k += n + (k[n] == ',');
+		}
+		int bad = fclose(f) != 0;
+		int rc = bad ? BBT_ENOMEM : bbt_kvlist_set(&rs->runs[i].keys, keys, label, "combined");
+		free(label);
+		if (rc < 0)
+			return BBT_ENOMEM;
+	}
+	return BBT_OK;
+}
