@@ -1,9 +1,10 @@
 #!/bin/sh
-# t/nmsimplex_e2e.sh - GSL's Nelder-Mead simplex through the real host:
-# listed, loaded from the build tree, options validated by the host, a run
-# on the synthetic backend that improves on its first point.
+# t/gsl_e2e.sh - what GSL computes for a user, through the real host: the
+# Nelder-Mead simplex (listed, loaded from the build tree, options validated
+# by the host, a run on the synthetic backend that improves on its first
+# point) and random search on a quasi-random sequence at BBT's d = 500.
 . "${top_srcdir:-.}/t/lib.sh"
-plan 7
+plan 11
 
 run "$BBTBENCH" list
 like "$out" "nmsimplex" "bbtbench list shows nmsimplex"
@@ -25,4 +26,17 @@ ok $? "the simplex improves on its first point (train loss $first -> $best)"
 run toy --budget 300 -O step=-1
 is "$rc" 2 "step=-1 refused by the host"
 like "$err" "step" "... naming the option"
+
+qmc() {
+	"$BBTBENCH" --backend synthetic --task toy --seed 3 --quiet --out "$TMP/q" \
+		--optimizer random --budget 100 "$@"
+}
+run qmc --dim 500 -O distribution=normal-reversehalton
+ok $rc "random search on the reverse Halton sequence, d = 500"
+like "$(cat "$TMP"/q/toy/random-*/config.ini)" "distribution = normal-reversehalton" \
+	"config.ini records the sequence"
+run qmc --dim 500 -O distribution=uniform-sobol
+[ "$rc" -ne 0 ]
+ok $? "sobol at d = 500 refused (exit $rc)"
+like "$err" "at most 40 dimensions" "... naming GSL's limit"
 done_testing
