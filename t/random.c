@@ -59,6 +59,49 @@ static int opt_create(struct opt *o, const struct bbt_optimizer_params *p, uint3
 	return bbt_plugin.optimizer->create(o->host, p, &o->state, &o->info, err, BBT_ERRLEN);
 }
 
+/* Hickernell's wrap-around L2 discrepancy (squared) of n points in
+ * [0, 1)^d: 0 for a perfectly even set, smaller is more even. It does not
+ * change when every point is shifted modulo 1, as the quasi-random
+ * sequences are. */
+static double wrap_discrepancy(const double *u, size_t n, size_t d)
+{
+	double sum = 0;
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < n; j++) {
+			double prod = 1;
+			for (size_t k = 0; k < d; k++) {
+				double t = fabs(u[i * d + k] - u[j * d + k]);
+				prod *= 1.5 - t * (1 - t);
+			}
+			sum += prod;
+		}
+	return -pow(4.0 / 3.0, (double)d) + sum / ((double)n * (double)n);
+}
+
+/* 256 candidates of optimizer `o` on [-1, 1]^d, mapped back to [0, 1)^d,
+ * and their wrap-around discrepancy; -1 if the optimizer failed. */
+static double discrepancy_of(struct opt *o, size_t d, const char *dist, uint32_t seed)
+{
+	enum { N = 256 };
+	char err[BBT_ERRLEN], opt[64];
+	static double u[N * 8], x[16 * 8];
+	struct bbt_optimizer_params p = box_params(d, 1, 1);
+	const char *over[] = { opt, NULL };
+	snprintf(opt, sizeof opt, "distribution=%s", dist);
+	p.popsize = 16;
+	if (opt_create(o, &p, seed, over, err) != 0)
+		return -1;
+	for (size_t k = 0; k < N / 16; k++) {
+		size_t n = 0;
+		if (bbt_plugin.optimizer->ask(o->state, x, &n, err, sizeof err) != 0 || n != 16)
+			break;
+		for (size_t i = 0; i < 16 * d; i++)
+			u[k * 16 * d + i] = (x[i] + 1) / 2;
+	}
+	bbt_plugin.optimizer->free(o->state);
+	return wrap_discrepancy(u, N, d);
+}
+
 static double max_abs(const double *x, size_t n)
 {
 	double m = 0;
@@ -76,7 +119,7 @@ int main(void)
 	size_t n;
 	int rc;
 
-	plan(64);
+	plan(75);
 
 	/* Descriptor */
 	is_int(bbt_plugin.abi_major, BBT_ABI_MAJOR, "ABI major");
@@ -86,6 +129,7 @@ int main(void)
 	ok(ops && ops->create && ops->ask && ops->tell && ops->recommend && ops->stop_reason &&
 	   ops->stats && ops->free, "all optimizer ops present");
 	ok(bbt_plugin.options && strcmp(bbt_plugin.options[0].name, "distribution") == 0 &&
+	   strstr(bbt_plugin.options[0].choices, "uniform-sobol") != NULL &&
 	   strcmp(bbt_plugin.options[1].name, "radius") == 0 && bbt_plugin.options[2].name == NULL,
 	   "options: distribution, radius");
 	ops->free(NULL);
@@ -388,6 +432,57 @@ int main(void)
 		rc = ops->ask(o.state, NULL, &n, err, sizeof err);
 		ok(rc == BBT_EINVAL, "ask into NULL refused");
 		ops->free(o.state);
+	}
+
+	/* Quasi-random sequences: more even than random draws, the same box. */
+	{
+		double rnd = discrepancy_of(&o, 5, "uniform", 7);
+		double sob = discrepancy_of(&o, 5, "uniform-sobol", 7);
+		double rh = discrepancy_of(&o, 5, "uniform-reversehalton", 7);
+		ok(rnd > 0 && sob >= 0 && sob < rnd / 4,
+		   "uniform-sobol: 256 points in 5 dimensions 4 times more even than random "
+		   "(wrap-around L2 discrepancy %.3g vs %.3g)", sob, rnd);
+		ok(rh >= 0 && rh < rnd / 4, "uniform-reversehalton: too (%.3g)", rh);
+		double sob2 = discrepancy_of(&o, 5, "uniform-sobol", 8);
+		ok(sob2 >= 0 && sob2 < rnd / 4, "another seed: as even (%.3g)", sob2);
+
+		const char *nrm[] = { "distribution=normal-reversehalton", NULL };
+		p = box_params(500, 0, 1);
+		rc = opt_create(&o, &p, 3, nrm, err);
+		ok(rc == 0, "normal-reversehalton on BBT's d = 500");
+		static double big[20 * 500];
+		double sum = 0, sq = 0, first[500] = { 0 };
+		int finite = 1;
+		for (int k = 0; k < 10 && rc == 0; k++) {
+			rc = ops->ask(o.state, big, &n, err, sizeof err);
+			if (k == 0)
+				memcpy(first, big, sizeof first);
+			for (size_t i = 0; i < n * 500; i++) {
+				finite &= isfinite(big[i]);
+				sum += big[i];
+				sq += big[i] * big[i];
+			}
+		}
+		is_double(sum / 1e5, 0, 0.01, "normal-reversehalton: mean 0");
+		is_double(sqrt(sq / 1e5), 1, 0.02, "... and standard deviation sigma (all finite: %d)",
+		          finite);
+		ops->free(o.state);
+		rc = opt_create(&o, &p, 4, nrm, err);
+		ops->ask(o.state, big, &n, err, sizeof err);
+		ok(rc == 0 && first[0] != big[0], "another seed shifts the sequence");
+		ops->free(o.state);
+
+		const char *sobol[] = { "distribution=uniform-sobol", NULL };
+		p = box_params(41, 0, 1);
+		rc = opt_create(&o, &p, 1, sobol, err);
+		ok(rc == BBT_EINVAL && o.state == NULL, "sobol in 41 dimensions refused");
+		like(err, "at most 40 dimensions", "naming GSL's limit");
+		like(err, "reversehalton goes up to 1229", "and the sequence that goes further");
+		const char *rh1230[] = { "distribution=uniform-reversehalton", NULL };
+		p = box_params(1230, 0, 1);
+		rc = opt_create(&o, &p, 1, rh1230, err);
+		ok(rc == BBT_EINVAL && strstr(err, "at most 1229 dimensions"),
+		   "reversehalton in 1230 dimensions refused (%s)", err);
 	}
 
 	plugin_host_release(&o.ph);

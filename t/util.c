@@ -76,7 +76,7 @@ static int count_entries(const char *dir)
 
 int main(void)
 {
-	plan((int)N_UTF8 + 93);
+	plan((int)N_UTF8 + 97);
 
 	/* --- status words and error buffers --- */
 	is_string(bbt_status_str(BBT_OK), "success", "status_str OK");
@@ -113,6 +113,10 @@ int main(void)
 	}
 
 	/* --- strings --- */
+	ok(bbt_has_extension("optimizer_random.la", ".la"), "has_extension: stem and extension");
+	ok(!bbt_has_extension(".la", ".la"), "has_extension: the extension alone has no stem");
+	ok(!bbt_has_extension("random.so", ".la"), "has_extension: another extension");
+	ok(!bbt_has_extension("la", ".la"), "has_extension: shorter than the extension");
 	{
 		char *a = bbt_strdup("hello"), *b = bbt_strndup("hello", 3);
 		char *c = bbt_asprintf("%d-%s", 7, "x"), *n = bbt_strdup(NULL);

@@ -255,6 +255,12 @@ invalid:
 	return 0;
 }
 
+int bbt_has_extension(const char *name, const char *ext)
+{
+	size_t ln = strlen(name), le = strlen(ext);
+	return ln > le && strcmp(name + ln - le, ext) == 0;
+}
+
 int bbt_parse_long(const char *s, long *out)
 {
 	/* strto* skip leading white space; "entirely a number" must not. */

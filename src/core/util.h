@@ -71,6 +71,10 @@ int bbt_choice_valid(const char *choices, const char *value);
 int bbt_name_is_plain(const char *name);
 #define BBT_PLAIN_WORD "a plain word (letters, digits, '.', '_', '-'; not starting with '.')"
 
+/* 1 if name is a stem of one or more characters followed by ext ("a.la"
+ * with ".la"; not ".la" itself, which has no stem). */
+int bbt_has_extension(const char *name, const char *ext);
+
 /* 64-bit FNV-1a hash of a byte string. */
 unsigned long long bbt_hash64(const void *data, size_t len, unsigned long long h);
 #define BBT_HASH64_INIT 0xcbf29ce484222325ULL

@@ -868,19 +868,13 @@ void bbt_task_free(bbt_task_t *t)
 	free(t);
 }
 
-static int has_suffix(const char *s, const char *suf)
-{
-	size_t ls = strlen(s), lf = strlen(suf);
-	return ls >= lf && strcmp(s + ls - lf, suf) == 0;
-}
-
 int bbt_task_find(const char *name_or_path, const char *const *dirs, size_t n_dirs,
                   char **path, char *err, size_t errlen)
 {
 	struct stat st;
 	*path = NULL;
-	if (strchr(name_or_path, '/') != NULL || has_suffix(name_or_path, ".yaml") ||
-	    has_suffix(name_or_path, ".yml")) {
+	if (strchr(name_or_path, '/') != NULL || bbt_has_extension(name_or_path, ".yaml") ||
+	    bbt_has_extension(name_or_path, ".yml")) {
 		if (stat(name_or_path, &st) != 0)
 			return bbt_error(err, errlen, BBT_ENOTFOUND,
 			                 "%s: no such file (expected a task YAML file)", name_or_path);

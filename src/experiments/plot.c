@@ -468,6 +468,75 @@ struct buf {
 	FILE *f;
 };
 
+/* What a figure is written through: its numbers in DIR/NAME.dat, one block
+ * per group (gnuplot's `index`), and its plot command in memory, for
+ * render. figure_open; per group figure_block, its rows, "\n\n", and, when
+ * it had rows, figure_element for each curve drawn from it; figure_close;
+ * figure_free. */
+struct figure {
+	const char *name;  /* the files' name, no extension */
+	char *datpath;
+	FILE *dat;
+	struct buf cmd;    /* the plot command */
+	size_t elements;   /* curves in the plot command so far */
+};
+
+static int figure_open(struct figure *fg, const char *dir, const char *name, char *err,
+                       size_t errlen)
+{
+	memset(fg, 0, sizeof *fg);
+	fg->name = name;
+	fg->datpath = bbt_asprintf("%s/%s.dat", dir, name);
+	if (fg->datpath == NULL)
+		return bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
+	if ((fg->dat = fopen(fg->datpath, "w")) == NULL)
+		return bbt_error(err, errlen, BBT_EIO, "%s: %s", fg->datpath, strerror(errno));
+	if ((fg->cmd.f = open_memstream(&fg->cmd.s, &fg->cmd.len)) == NULL)
+		return bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
+	return BBT_OK;
+}
+
+/* The start of a group's block header, "# BY = GROUP"; the caller ends
+ * the line with what the columns hold. */
+static void figure_block(struct figure *fg, const char *by, const char *group)
+{
+	fputs("# ", fg->dat);
+	write_text(fg->dat, by, 0);
+	fputs(" = ", fg->dat);
+	write_text(fg->dat, group, 0);
+}
+
+/* Starts a curve of block g in the plot command, up to its "using": the
+ * caller writes the columns, style and title. Returns the group's colour. */
+static const char *figure_element(struct figure *fg, size_t g)
+{
+	fputs(fg->elements++ ? ", \\\n  " : "plot ", fg->cmd.f);
+	gp_file(fg->cmd.f, fg->name, "dat");
+	fprintf(fg->cmd.f, " index %zu ", g);
+	return colours[g % N_COLOURS];
+}
+
+/* Ends the plot command and closes the data file; returns rc, or the data
+ * file's write error when rc was BBT_OK. */
+static int figure_close(struct figure *fg, int rc, char *err, size_t errlen)
+{
+	if (fg->cmd.f != NULL) {
+		fputc('\n', fg->cmd.f);
+		fclose(fg->cmd.f);
+		fg->cmd.f = NULL;
+	}
+	if (fg->dat != NULL && fclose(fg->dat) != 0 && rc == BBT_OK)
+		rc = bbt_error(err, errlen, BBT_EIO, "%s: write error", fg->datpath);
+	fg->dat = NULL;
+	return rc;
+}
+
+static void figure_free(struct figure *fg)
+{
+	free(fg->cmd.s);
+	free(fg->datpath);
+}
+
 static int convergence(const bbt_resultset_t *rs, const struct bbt_plot_params *p,
                        const char **groups, size_t ng, char **written, size_t cap, size_t *nw,
                        char *err, size_t errlen)
@@ -491,25 +560,17 @@ static int convergence(const bbt_resultset_t *rs, const struct bbt_plot_params *
 		if (rc == BBT_OK && len[i] > max_calls)
 			max_calls = len[i];
 	}
-	char *datpath = rc == BBT_OK ? bbt_asprintf("%s/%s.dat", p->out_dir, name) : NULL;
-	FILE *dat = datpath ? fopen(datpath, "w") : NULL;
-	if (rc == BBT_OK && dat == NULL)
-		rc = bbt_error(err, errlen, BBT_EIO, "%s: %s", datpath ? datpath : p->out_dir,
-		               strerror(errno));
+	struct figure fg = { 0 };
+	if (rc == BBT_OK)
+		rc = figure_open(&fg, p->out_dir, name, err, errlen);
+	FILE *dat = fg.dat;
 	double scale = dev ? 100 : 1;
-	struct buf cmd = { 0 };
-	cmd.f = rc == BBT_OK ? open_memstream(&cmd.s, &cmd.len) : NULL;
-	if (rc == BBT_OK && cmd.f == NULL)
-		rc = bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
-	size_t block = 0, points = p->points < 2 ? 2 : p->points;
+	size_t points = p->points < 2 ? 2 : p->points;
 	for (size_t g = 0; rc == BBT_OK && g < ng; g++) {
 		size_t written_points = 0, runs = 0;
 		for (size_t i = 0; i < nr; i++)
 			runs += strcmp(group_of(rs, i, p->by), groups[g]) == 0;
-		fputs("# ", dat);
-		write_text(dat, p->by, 0);
-		fputs(" = ", dat);
-		write_text(dat, groups[g], 0);
+		figure_block(&fg, p->by, groups[g]);
 		fprintf(dat, " (%zu runs): %s median q1 q3\n", runs, per_step ? "step" : "calls");
 		size_t last = 0;
 		for (size_t k = 0; k < points; k++) {
@@ -539,29 +600,20 @@ static int convergence(const bbt_resultset_t *rs, const struct bbt_plot_params *
 		fprintf(dat, "\n\n");
 		if (written_points == 0)
 			continue;  /* gnuplot refuses an empty block; the group has no data */
-		const char *c = colours[g % N_COLOURS];
-		fputs(block ? ", \\\n  " : "plot ", cmd.f);
-		gp_file(cmd.f, name, "dat");
-		fprintf(cmd.f, " index %zu using 1:3:4 with filledcurves lc rgb \"%s\" notitle, "
-		               "\\\n  ", g, c);
-		gp_file(cmd.f, name, "dat");
-		fprintf(cmd.f, " index %zu using 1:2 with lines lc rgb \"%s\" lw 2 title ", g, c);
-		legend(cmd.f, groups[g], runs, runs);
-		block++;
+		const char *c = figure_element(&fg, g);
+		fprintf(fg.cmd.f, "using 1:3:4 with filledcurves lc rgb \"%s\" notitle", c);
+		figure_element(&fg, g);
+		fprintf(fg.cmd.f, "using 1:2 with lines lc rgb \"%s\" lw 2 title ", c);
+		legend(fg.cmd.f, groups[g], runs, runs);
 	}
-	if (cmd.f != NULL) {
-		fputc('\n', cmd.f);
-		fclose(cmd.f);
-	}
-	if (dat != NULL && fclose(dat) != 0 && rc == BBT_OK)
-		rc = bbt_error(err, errlen, BBT_EIO, "%s: write error", datpath);
+	rc = figure_close(&fg, rc, err, errlen);
 	static const char *const what[] = { "API call", "dev evaluation",
 		                            "gradient check (run with --grad-check)",
 		                            "gradient check (run with --grad-check)" };
 	static const char *const ylabel[] = { "best training loss", "best dev metric (%)",
 		                              "cosine(ZO estimate, true gradient)",
 		                              "|ZO estimate| / |true gradient|" };
-	if (rc == BBT_OK && block == 0)
+	if (rc == BBT_OK && fg.elements == 0)
 		rc = bbt_error(err, errlen, BBT_ENOTFOUND, "no %s in the runs' traces to plot",
 		               what[curve]);
 	if (rc == BBT_OK) {
@@ -575,13 +627,12 @@ static int convergence(const bbt_resultset_t *rs, const struct bbt_plot_params *
 			: NULL;
 		free(ylab);
 		free(extra);
-		rc = setup ? render(p->out_dir, name, setup, cmd.s, written, cap, nw, err,
+		rc = setup ? render(p->out_dir, name, setup, fg.cmd.s, written, cap, nw, err,
 		                    errlen)
 		           : bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
 		free(setup);
 	}
-	free(cmd.s);
-	free(datpath);
+	figure_free(&fg);
 	for (size_t i = 0; i < nr; i++)
 		free(best[i]);
 	free(best);
@@ -598,9 +649,7 @@ static int metric_vs_key(const bbt_resultset_t *rs, const struct bbt_plot_params
 	const char **xs = malloc(nr * sizeof *xs);
 	double *v = malloc(nr * sizeof *v);
 	char *name = bbt_asprintf("%s-vs-%s", p->metric, p->x);
-	char *datpath = name ? bbt_asprintf("%s/%s.dat", p->out_dir, name) : NULL;
-	struct buf cmd = { 0 };
-	int rc = xs && v && datpath ? BBT_OK : bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
+	int rc = xs && v && name ? BBT_OK : bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
 	size_t nx = rc == BBT_OK ? distinct(rs, p->x, xs) : 0;
 	int numeric = 1;
 	double lo = INFINITY, hi = -INFINITY;
@@ -619,20 +668,15 @@ static int metric_vs_key(const bbt_resultset_t *rs, const struct bbt_plot_params
 	 * on a log axis, a step on a linear or categorical one. */
 	double dodge = logx ? 1.03 : !numeric ? 0.05 : hi > lo ? 0.01 * (hi - lo)
 	                                        : lo != 0 ? 0.01 * fabs(lo) : 0.01;
-	FILE *dat = rc == BBT_OK ? fopen(datpath, "w") : NULL;
-	if (rc == BBT_OK && dat == NULL)
-		rc = bbt_error(err, errlen, BBT_EIO, "%s: %s", datpath, strerror(errno));
-	if (rc == BBT_OK && (cmd.f = open_memstream(&cmd.s, &cmd.len)) == NULL)
-		rc = bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
+	struct figure fg = { 0 };
+	if (rc == BBT_OK)
+		rc = figure_open(&fg, p->out_dir, name, err, errlen);
+	FILE *dat = fg.dat;
 	double scale = bbt_resultset_metric_is_fraction(p->metric) ? 100 : 1;
-	size_t block = 0;
 	for (size_t g = 0; rc == BBT_OK && g < ng; g++) {
 		size_t pts = 0, n_min = SIZE_MAX, n_max = 0;
 		double shift = (double)g - (double)(ng - 1) / 2;  /* in dodges */
-		fputs("# ", dat);
-		write_text(dat, p->by, 0);
-		fputs(" = ", dat);
-		write_text(dat, groups[g], 0);
+		figure_block(&fg, p->by, groups[g]);
 		fputs(": ", dat);
 		write_text(dat, p->x, 0);
 		fputs(" (or its position), moved aside by the group's dodge; mean std label n\n",
@@ -664,21 +708,13 @@ static int metric_vs_key(const bbt_resultset_t *rs, const struct bbt_plot_params
 		fprintf(dat, "\n\n");
 		if (pts == 0)
 			continue;
-		const char *c = colours[g % N_COLOURS];
-		fputs(block ? ", \\\n  " : "plot ", cmd.f);
-		gp_file(cmd.f, name, "dat");
-		fprintf(cmd.f, " index %zu using 1:2:3 with yerrorlines lc rgb \"%s\" lw 2 pt 7 "
-		               "ps 1.5 title ", g, c);
-		legend(cmd.f, groups[g], n_min, n_max);
-		block++;
+		const char *c = figure_element(&fg, g);
+		fprintf(fg.cmd.f, "using 1:2:3 with yerrorlines lc rgb \"%s\" lw 2 pt 7 ps 1.5 title ",
+		        c);
+		legend(fg.cmd.f, groups[g], n_min, n_max);
 	}
-	if (cmd.f != NULL) {
-		fputc('\n', cmd.f);
-		fclose(cmd.f);
-	}
-	if (dat != NULL && fclose(dat) != 0 && rc == BBT_OK)
-		rc = bbt_error(err, errlen, BBT_EIO, "%s: write error", datpath);
-	if (rc == BBT_OK && block == 0)
+	rc = figure_close(&fg, rc, err, errlen);
+	if (rc == BBT_OK && fg.elements == 0)
 		rc = bbt_error(err, errlen, BBT_ENOTFOUND, "no run has a %s to plot", p->metric);
 	/* A log axis shows d = 50 .. 1000 evenly; the values themselves are
 	 * the tics (numbers, as bbt_parse_double accepted them: no text), and
@@ -710,13 +746,12 @@ static int metric_vs_key(const bbt_resultset_t *rs, const struct bbt_plot_params
 	if (rc == BBT_OK) {
 		char *setup = setup_lines(key_label(p->x), bbt_resultset_metric_label(rs, p->metric),
 		                          "bottom right opaque", key_label(p->by), extra.s, p->title);
-		rc = setup ? render(p->out_dir, name, setup, cmd.s, written, cap, nw, err, errlen)
+		rc = setup ? render(p->out_dir, name, setup, fg.cmd.s, written, cap, nw, err, errlen)
 		           : bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
 		free(setup);
 	}
-	free(cmd.s);
+	figure_free(&fg);
 	free(extra.s);
-	free(datpath);
 	free(name);
 	free(xs);
 	free(v);

@@ -282,12 +282,6 @@ static int check_descriptor(const bbt_registry_t *reg, const struct bbt_plugin *
 	return BBT_OK;
 }
 
-static int ends_with(const char *s, const char *suffix)
-{
-	size_t ls = strlen(s), lx = strlen(suffix);
-	return ls > lx && strcmp(s + ls - lx, suffix) == 0;
-}
-
 /* The file name (without extension) a plugin of that kind and name has:
  * KIND_NAME with '-' written '_' (optimizer_zo_adam for zo-adam), as
  * Makefile.am names the modules; NULL when the name could not be a file
@@ -324,7 +318,7 @@ static int named_for(const char *path, const struct bbt_plugin *d)
 static int check_module_files(const char *path, char *err, size_t errlen)
 {
 	int rc = check_private(path, "file", err, errlen);
-	if (rc < 0 || !ends_with(path, ".la"))
+	if (rc < 0 || !bbt_has_extension(path, ".la"))
 		return rc;
 	const char *slash = strrchr(path, '/');
 	int dirlen = slash ? (int)(slash - path) : 1;
@@ -414,8 +408,8 @@ static void scan_dir(bbt_registry_t *reg, const struct search_dir *dir, const ch
 	for (int i = 0; i < n; i++) {
 		const char *name = names[i]->d_name;
 		int wanted = strncmp(name, prefix, strlen(prefix)) == 0;
-		int take = wanted && ends_with(name, ".la");
-		if (wanted && !take && ends_with(name, ".so")) {
+		int take = wanted && bbt_has_extension(name, ".la");
+		if (wanted && !take && bbt_has_extension(name, ".so")) {
 			char *lapath = bbt_asprintf("%s/%.*s.la", dir->path, (int)strlen(name) - 3, name);
 			take = lapath != NULL && access(lapath, F_OK) != 0;
 			free(lapath);

@@ -23,60 +23,63 @@
 
 #include "run/loss.h"
 
-static const struct {
-	enum bbt_loss value;
+/* A name of an enum value; each enum's table ends in { 0, NULL }. Enum
+ * values start at 1, so 0 is free to mean "no such name". */
+struct enum_name {
+	int value;
 	const char *name;
-} loss_names[] = {
+};
+
+static const struct enum_name loss_names[] = {
 	{ BBT_LOSS_CE, "ce" },
 	{ BBT_LOSS_HINGE, "hinge" },
 	{ BBT_LOSS_PERF, "perf" },
+	{ 0, NULL },
 };
 
-static const struct {
-	enum bbt_metric value;
-	const char *name;
-} metric_names[] = {
+static const struct enum_name metric_names[] = {
 	{ BBT_METRIC_ACC, "acc" },
 	{ BBT_METRIC_F1, "f1" },
 	{ BBT_METRIC_MACRO_F1, "macro_f1" },
+	{ 0, NULL },
 };
 
-#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
-
-enum bbt_loss bbt_loss_parse(const char *name)
+static int value_of(const struct enum_name *table, const char *name)
 {
 	if (name == NULL)
 		return 0;
-	for (size_t i = 0; i < N_OF(loss_names); i++)
-		if (strcmp(name, loss_names[i].name) == 0)
-			return loss_names[i].value;
+	for (; table->name != NULL; table++)
+		if (strcmp(name, table->name) == 0)
+			return table->value;
 	return 0;
+}
+
+static const char *name_of(const struct enum_name *table, int value)
+{
+	for (; table->name != NULL; table++)
+		if (table->value == value)
+			return table->name;
+	return "unknown";
+}
+
+enum bbt_loss bbt_loss_parse(const char *name)
+{
+	return (enum bbt_loss)value_of(loss_names, name);
 }
 
 const char *bbt_loss_name(enum bbt_loss loss)
 {
-	for (size_t i = 0; i < N_OF(loss_names); i++)
-		if (loss_names[i].value == loss)
-			return loss_names[i].name;
-	return "unknown";
+	return name_of(loss_names, (int)loss);
 }
 
 enum bbt_metric bbt_metric_parse(const char *name)
 {
-	if (name == NULL)
-		return 0;
-	for (size_t i = 0; i < N_OF(metric_names); i++)
-		if (strcmp(name, metric_names[i].name) == 0)
-			return metric_names[i].value;
-	return 0;
+	return (enum bbt_metric)value_of(metric_names, name);
 }
 
 const char *bbt_metric_name(enum bbt_metric metric)
 {
-	for (size_t i = 0; i < N_OF(metric_names); i++)
-		if (metric_names[i].value == metric)
-			return metric_names[i].name;
-	return "unknown";
+	return name_of(metric_names, (int)metric);
 }
 
 static int label_ok(int y, size_t n_labels)

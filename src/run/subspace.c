@@ -193,15 +193,45 @@ size_t bbt_subspace_out_dim(const bbt_subspace_t *s)
 	return s->out_dim;
 }
 
-/* Rows per chunk so that rows x width values fit the scratch cap. */
-static size_t chunk_rows(size_t n, size_t width)
+/* Both products run over the n candidates in chunks of at most `rows`,
+ * through one float scratch of rows x d (the candidates in float for the
+ * projection, one block's partial gradient for the pull-back), so that a
+ * large population never needs a scratch of n x d:
+ *
+ *     struct chunks c;
+ *     if (chunks_begin(&c, n, d) != 0) { ...naive path...; return; }
+ *     while (chunks_next(&c)) { ...candidates c.v0 .. c.v0 + c.m - 1... }
+ *     free(c.scratch);
+ */
+struct chunks {
+	size_t n;        /* candidates in all */
+	size_t rows;     /* most candidates per chunk: rows x d fits SCRATCH_VALUES */
+	size_t v0, m;    /* the current chunk: m candidates from v0 */
+	float *scratch;  /* rows x d floats */
+};
+
+/* 0, or -1 when the scratch cannot be had (c->scratch is then NULL). */
+static int chunks_begin(struct chunks *c, size_t n, size_t d)
 {
-	size_t rows = SCRATCH_VALUES / width;
+	size_t rows = SCRATCH_VALUES / d;
 	if (rows < 1)
 		rows = 1;
 	if (rows > (size_t)INT_MAX)
 		rows = (size_t)INT_MAX;
-	return rows < n ? rows : n;
+	c->n = n;
+	c->rows = rows < n ? rows : n;
+	c->v0 = 0;
+	c->m = 0;
+	c->scratch = n > 0 ? malloc(c->rows * d * sizeof *c->scratch) : NULL;
+	return n > 0 && c->scratch == NULL ? -1 : 0;
+}
+
+/* Moves to the next chunk; 0 when all n candidates are done. */
+static int chunks_next(struct chunks *c)
+{
+	c->v0 += c->m;
+	c->m = c->n - c->v0 < c->rows ? c->n - c->v0 : c->rows;
+	return c->m > 0;
 }
 
 /* The slow path when no scratch buffer can be had: the same product in
@@ -224,33 +254,29 @@ static void project_naive(const bbt_subspace_t *s, const double *z, size_t n, fl
 void bbt_subspace_project(const bbt_subspace_t *s, const double *z, size_t n, float *p)
 {
 	size_t d = s->dim, big_d = s->out_dim;
-	if (n == 0)
-		return;
-	size_t rows = chunk_rows(n, d);
-	float *zf = malloc(rows * d * sizeof *zf);
-	if (zf == NULL) {
+	struct chunks c;
+	if (chunks_begin(&c, n, d) != 0) {
 		project_naive(s, z, n, p);
 		return;
 	}
-	for (size_t v0 = 0; v0 < n; v0 += rows) {
-		size_t m = n - v0 < rows ? n - v0 : rows;
-		const double *zc = z + v0 * d;
-		float *pc = p + v0 * big_d;
-		for (size_t k = 0; k < m * d; k++)
-			zf[k] = (float)zc[k];
+	while (chunks_next(&c)) {
+		const double *zc = z + c.v0 * d;
+		float *pc = p + c.v0 * big_d;
+		for (size_t k = 0; k < c.m * d; k++)
+			c.scratch[k] = (float)zc[k];
 		float beta = 0.0f;
 		if (s->p0 != NULL) {
-			for (size_t v = 0; v < m; v++)
+			for (size_t v = 0; v < c.m; v++)
 				memcpy(pc + v * big_d, s->p0, big_d * sizeof *pc);
 			beta = 1.0f;
 		}
 		/* P[m][D] = Z[m][d] * A^T + beta * P, A stored [D][d]. */
 		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans,
-		            (int)m, (int)big_d, (int)d,
-		            1.0f, zf, (int)d, s->a, (int)d,
+		            (int)c.m, (int)big_d, (int)d,
+		            1.0f, c.scratch, (int)d, s->a, (int)d,
 		            beta, pc, (int)big_d);
 	}
-	free(zf);
+	free(c.scratch);
 }
 
 static void pullback_naive(const bbt_subspace_t *s, const float *g_p, size_t n, double *g_z)
@@ -272,30 +298,26 @@ static void pullback_naive(const bbt_subspace_t *s, const float *g_p, size_t n, 
 void bbt_subspace_pullback(const bbt_subspace_t *s, const float *g_p, size_t n, double *g_z)
 {
 	size_t d = s->dim, big_d = s->out_dim;
-	if (n == 0)
-		return;
-	size_t rows = chunk_rows(n, d);
-	float *part = malloc(rows * d * sizeof *part);
-	if (part == NULL) {
+	struct chunks c;
+	if (chunks_begin(&c, n, d) != 0) {
 		pullback_naive(s, g_p, n, g_z);
 		return;
 	}
-	for (size_t v0 = 0; v0 < n; v0 += rows) {
-		size_t m = n - v0 < rows ? n - v0 : rows;
-		double *gz = g_z + v0 * d;
-		for (size_t k = 0; k < m * d; k++)
+	while (chunks_next(&c)) {
+		double *gz = g_z + c.v0 * d;
+		for (size_t k = 0; k < c.m * d; k++)
 			gz[k] = 0.0;
 		for (size_t i0 = 0; i0 < big_d; i0 += PULLBACK_BLOCK) {
 			size_t kb = big_d - i0 < PULLBACK_BLOCK ? big_d - i0 : PULLBACK_BLOCK;
-			/* part[m][d] = G[m][i0 : i0+kb] * A[i0 : i0+kb][d] */
+			/* scratch[m][d] = G[m][i0 : i0+kb] * A[i0 : i0+kb][d] */
 			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
-			            (int)m, (int)d, (int)kb,
-			            1.0f, g_p + v0 * big_d + i0, (int)big_d,
+			            (int)c.m, (int)d, (int)kb,
+			            1.0f, g_p + c.v0 * big_d + i0, (int)big_d,
 			            s->a + i0 * d, (int)d,
-			            0.0f, part, (int)d);
-			for (size_t k = 0; k < m * d; k++)
-				gz[k] += part[k];
+			            0.0f, c.scratch, (int)d);
+			for (size_t k = 0; k < c.m * d; k++)
+				gz[k] += c.scratch[k];
 		}
 	}
-	free(part);
+	free(c.scratch);
 }

@@ -10,6 +10,23 @@
  * every position a uniform choice in 0..K-1. The recommendation is the best
  * candidate seen so far (x0, or the origin, before the first tell).
  *
+ * With distribution=uniform-sobol, normal-sobol, uniform-reversehalton or
+ * normal-reversehalton (box spaces) the candidates are quasi-random instead
+ * (GSL's gsl_qrng): a low-discrepancy sequence in [0, 1)^d fills the
+ * space more evenly than independent draws, so a baseline of N calls covers
+ * it better. Each point is mapped to the same distribution as the
+ * pseudo-random draws (u -> r (2u - 1), or r Phi^-1(u) for normal). The
+ * sequence is randomised by one uniform shift per coordinate, drawn
+ * from the host's stream at create and added modulo 1 (Cranley-Patterson),
+ * so different seeds give different point sets of the same evenness. Sobol
+ * has at most 40 dimensions in GSL, the reverse Halton sequence
+ * (Vandewoestyne and Cools) 1229, which covers BBT's d = 500; plain Halton
+ * is not offered because its high dimensions, built on large primes, are
+ * strongly correlated over the first thousands of points. The sequence is
+ * a suffix of `distribution`, not an option of its own, because a run id
+ * hashes every option of its plugins: a new option would have renamed
+ * every finished random run.
+ *
  * All randomness comes from the host's stream, so the same run seed gives
  * the same candidates. Random search never converges, so tell never returns
  * BBT_STOP: the host's budget ends the run.
@@ -17,10 +34,14 @@
 #include "config.h"
 
 #include <float.h>
-#include <math.h> /* isfinite, HUGE_VAL: macros only; the module needs no libm */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <gsl/gsl_cdf.h>
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_qrng.h>
 
 #include <bbtbench/plugin.h>
 
@@ -31,11 +52,23 @@
 #define DEFAULT_BATCH 20
 
 static const struct bbt_option_spec options[] = {
-	{ "distribution", BBT_OPT_CHOICE, "uniform", "uniform|normal", 0, 0,
-	  "box spaces: uniform in [-r, r]^d, or N(0, r^2) per coordinate" },
+	{ "distribution", BBT_OPT_CHOICE, "uniform",
+	  "uniform|normal|uniform-sobol|normal-sobol|uniform-reversehalton|normal-reversehalton",
+	  0, 0,
+	  "box spaces: uniform in [-r, r]^d, or N(0, r^2) per coordinate; -SEQUENCE: from "
+	  "a shifted quasi-random sequence (sobol: d <= 40, reversehalton: d <= 1229)" },
 	{ "radius", BBT_OPT_DOUBLE, "0", NULL, 0, DBL_MAX,
 	  "r; 0: the space's bound if it has one, else sigma" },
 	{ 0 },
+};
+
+/* The quasi-random sequences, by their suffix in `distribution`. */
+static const struct {
+	const char *name;
+	const gsl_qrng_type *const *type;
+} sequences[] = {
+	{ "sobol", &gsl_qrng_sobol },
+	{ "reversehalton", &gsl_qrng_reversehalton },
 };
 
 struct random_search {
@@ -46,6 +79,9 @@ struct random_search {
 	double bound;       /* box: 0 or the bound */
 	double radius;      /* box: r, resolved */
 	int normal;         /* box: 1 for N(0, r^2) */
+	gsl_qrng *qrng;     /* the quasi-random sequence, or NULL for random draws */
+	double *shift;      /* qrng: dim values in [0, 1), added modulo 1 */
+	double *u;          /* qrng: dim values, the current point */
 	size_t batch;
 	size_t asked;       /* candidates of the last ask not yet told; 0: none */
 	double *best;       /* dim values */
@@ -58,8 +94,85 @@ static void random_free(void *state)
 	struct random_search *rs = state;
 	if (rs == NULL)
 		return;
+	gsl_qrng_free(rs->qrng);
+	free(rs->shift);
+	free(rs->u);
 	free(rs->best);
 	free(rs);
+}
+
+/* Set up the quasi-random sequence named by the option, if any. */
+static int open_sequence(struct random_search *rs, const char *name, char *err, size_t errlen)
+{
+	if (name == NULL)
+		return BBT_OK;
+	const gsl_qrng_type *type = NULL;
+	for (size_t i = 0; i < sizeof sequences / sizeof sequences[0]; i++)
+		if (strcmp(name, sequences[i].name) == 0)
+			type = *sequences[i].type;
+	if (type == NULL) {
+		set_err(err, errlen, "random: sequence \"%s\" is not sobol or reversehalton", name);
+		return BBT_EINVAL;
+	}
+	if (rs->dim > type->max_dimension) {
+		char hint[64] = "";
+		if (rs->dim <= gsl_qrng_reversehalton->max_dimension)
+			snprintf(hint, sizeof hint, "; reversehalton goes up to %u",
+			         gsl_qrng_reversehalton->max_dimension);
+		set_err(err, errlen,
+		        "random: the %s sequence has at most %u dimensions (GSL's gsl_qrng_%s), the "
+		        "space has %zu%s", name, type->max_dimension, type->name, rs->dim, hint);
+		return BBT_EINVAL;
+	}
+	/* GSL's default error handler aborts the process (STYLE 6); a plugin
+	 * must not, whichever host loads it. bbtbench's main does the same. */
+	gsl_set_error_handler_off();
+	if ((rs->qrng = gsl_qrng_alloc(type, (unsigned int)rs->dim)) == NULL ||
+	    (rs->shift = malloc(rs->dim * sizeof *rs->shift)) == NULL ||
+	    (rs->u = malloc(rs->dim * sizeof *rs->u)) == NULL) {
+		set_err(err, errlen, "random: out of memory for a %zu-dimensional %s sequence",
+		        rs->dim, name);
+		return BBT_ENOMEM;
+	}
+	for (size_t i = 0; i < rs->dim; i++)
+		rs->shift[i] = rs->host->rng_uniform(rs->host->ctx);
+	return BBT_OK;
+}
+
+/* The sequence's next point, shifted, in rs->u. */
+static int next_point(struct random_search *rs, char *err, size_t errlen)
+{
+	int status = gsl_qrng_get(rs->qrng, rs->u);
+	if (status != GSL_SUCCESS) {
+		set_err(err, errlen, "random: GSL's %s sequence failed: %s",
+		        gsl_qrng_name(rs->qrng), gsl_strerror(status));
+		return BBT_EINTERNAL;
+	}
+	for (size_t i = 0; i < rs->dim; i++) {
+		double u = rs->u[i] + rs->shift[i];
+		rs->u[i] = u >= 1 ? u - 1 : u;
+	}
+	return BBT_OK;
+}
+
+/* One coordinate: a random draw, or a quasi-random u in [0, 1) mapped to
+ * the same distribution. Normal draws are clipped to the bound. */
+static double coordinate(const struct random_search *rs, const double *u)
+{
+	const bbt_host_t *h = rs->host;
+	double v;
+	if (rs->kind == BBT_SPACE_CATEGORICAL)
+		return (double)h->rng_uint(h->ctx, rs->choices);
+	if (rs->normal) {
+		/* u = 0 exactly (a shift landing on a lattice point, chance
+		 * about 2^-53) would be -inf: take the smallest positive u. */
+		v = rs->radius * (u == NULL ? h->rng_normal(h->ctx)
+		                            : gsl_cdf_ugaussian_Pinv(*u > 0 ? *u : DBL_MIN));
+		if (rs->bound > 0)
+			v = v > rs->bound ? rs->bound : v < -rs->bound ? -rs->bound : v;
+		return v;
+	}
+	return rs->radius * (2.0 * (u == NULL ? h->rng_uniform(h->ctx) : *u) - 1.0);
 }
 
 /* Check the space and x0; resolve the radius. */
@@ -159,13 +272,23 @@ static int random_create(const bbt_host_t *host, const struct bbt_optimizer_para
 	rs->bound = params->space.bound;
 	rs->radius = radius;
 	if (rs->kind == BBT_SPACE_BOX) {
+		/* "uniform" or "normal", then "-SEQUENCE" for a quasi-random one */
 		const char *dist = host->opt_string(host->ctx, "distribution");
-		if (dist != NULL && strcmp(dist, "normal") == 0) {
-			rs->normal = 1;
-		} else if (dist != NULL && dist[0] != '\0' && strcmp(dist, "uniform") != 0) {
+		if (dist == NULL || dist[0] == '\0')
+			dist = "uniform";
+		const char *dash = strchr(dist, '-');
+		size_t base = dash != NULL ? (size_t)(dash - dist) : strlen(dist);
+		rs->normal = base == 6 && strncmp(dist, "normal", 6) == 0;
+		if (!rs->normal && !(base == 7 && strncmp(dist, "uniform", 7) == 0)) {
 			random_free(rs);
-			set_err(err, errlen, "random: distribution \"%s\" is not uniform or normal", dist);
+			set_err(err, errlen, "random: distribution \"%s\" is not uniform or normal "
+			        "(or either with -sobol or -reversehalton)", dist);
 			return BBT_EINVAL;
+		}
+		rc = open_sequence(rs, dash != NULL ? dash + 1 : NULL, err, errlen);
+		if (rc < 0) {
+			random_free(rs);
+			return rc;
 		}
 	}
 	rs->batch = params->popsize > 0 ? params->popsize : DEFAULT_BATCH;
@@ -185,20 +308,14 @@ static int random_ask(void *state, double *x, size_t *n, char *err, size_t errle
 		set_err(err, errlen, "random: ask called with a NULL argument");
 		return BBT_EINVAL;
 	}
-	const bbt_host_t *h = rs->host;
-	size_t total = rs->batch * rs->dim;
-	for (size_t i = 0; i < total; i++) {
-		double v;
-		if (rs->kind == BBT_SPACE_CATEGORICAL) {
-			v = (double)h->rng_uint(h->ctx, rs->choices);
-		} else if (rs->normal) {
-			v = rs->radius * h->rng_normal(h->ctx);
-			if (rs->bound > 0)
-				v = v > rs->bound ? rs->bound : v < -rs->bound ? -rs->bound : v;
-		} else {
-			v = rs->radius * (2.0 * h->rng_uniform(h->ctx) - 1.0);
+	for (size_t c = 0; c < rs->batch; c++) {
+		if (rs->qrng != NULL) {
+			int rc = next_point(rs, err, errlen);
+			if (rc < 0)
+				return rc;
 		}
-		x[i] = v;
+		for (size_t i = 0; i < rs->dim; i++)
+			x[c * rs->dim + i] = coordinate(rs, rs->qrng != NULL ? &rs->u[i] : NULL);
 	}
 	*n = rs->batch;
 	rs->asked = rs->batch;
