@@ -28,6 +28,7 @@ static const struct bbt_command commands[] = {
 	{ "plot", bbt_cmd_plot, "convergence curves and metric-vs-key figures (gnuplot: PNG, SVG)" },
 	{ "convert", bbt_cmd_convert, "convert a Hugging Face BERT/RoBERTa folder to GGUF" },
 	{ "info", bbt_cmd_info, "describe a GGUF model file: architecture, tokenizer, tensors" },
+	{ "serve", bbt_cmd_serve, "serve a model over HTTP for --backend http (doc/protocol.md)" },
 	{ "help", cmd_help, "show help for a command: bbtbench help COMMAND" },
 	{ "version", cmd_version, "print the version and plugin ABI" },
 };
