@@ -24,7 +24,6 @@
 
 #include <bbtbench/plugin.h>
 
-#include "../../set_err.h"
 
 /* Candidates per ask when the host leaves popsize at 0: CMA-ES's population
  * in BBT, so budgets compare call for call. */
@@ -69,47 +68,40 @@ static int check_params(const bbt_host_t *host, const struct bbt_optimizer_param
 	const struct bbt_space *sp = &p->space;
 	*radius = 0;
 	if (sp->dim == 0) {
-		set_err(err, errlen, "random: the search space has dimension 0");
-		return BBT_EINVAL;
+		return bbt_error(err, errlen, BBT_EINVAL, "random: the search space has dimension 0");
 	}
 	if (sp->kind == BBT_SPACE_CATEGORICAL) {
 		if (sp->choices == 0) {
-			set_err(err, errlen, "random: categorical space with 0 choices per position");
-			return BBT_EINVAL;
+			return bbt_error(err, errlen, BBT_EINVAL, "random: categorical space with 0 choices per position");
 		}
 		if (p->x0 != NULL) {
 			for (size_t i = 0; i < sp->dim; i++) {
 				double v = p->x0[i];
 				if (!(v >= 0 && v < (double)sp->choices) || v != (double)(size_t)v) {
-					set_err(err, errlen,
-					        "random: x0[%zu] = %g is not a choice in 0..%zu",
-					        i, v, sp->choices - 1);
-					return BBT_EINVAL;
+					return bbt_error(err, errlen, BBT_EINVAL, 
+         					        "random: x0[%zu] = %g is not a choice in 0..%zu",
+         					        i, v, sp->choices - 1);
 				}
 			}
 		}
 		return BBT_OK;
 	}
 	if (sp->kind != BBT_SPACE_BOX) {
-		set_err(err, errlen, "random: unknown search space kind %d", (int)sp->kind);
-		return BBT_EINVAL;
+		return bbt_error(err, errlen, BBT_EINVAL, "random: unknown search space kind %d", (int)sp->kind);
 	}
 	if (!(sp->bound >= 0) || !isfinite(sp->bound)) {
-		set_err(err, errlen, "random: space bound %g is not a finite number >= 0", sp->bound);
-		return BBT_EINVAL;
+		return bbt_error(err, errlen, BBT_EINVAL, "random: space bound %g is not a finite number >= 0", sp->bound);
 	}
 	double r = host->opt_double(host->ctx, "radius");
 	if (!(r >= 0) || !isfinite(r)) {
-		set_err(err, errlen, "random: radius %g is not a finite number >= 0", r);
-		return BBT_EINVAL;
+		return bbt_error(err, errlen, BBT_EINVAL, "random: radius %g is not a finite number >= 0", r);
 	}
 	if (r == 0)
 		r = sp->bound > 0 ? sp->bound : p->sigma;
 	if (!(r > 0) || !isfinite(r)) {
-		set_err(err, errlen,
-		        "random: no search radius: radius is 0, the space is unbounded and "
-		        "sigma is %g; set radius=R or a positive sigma", p->sigma);
-		return BBT_EINVAL;
+		return bbt_error(err, errlen, BBT_EINVAL, 
+         		        "random: no search radius: radius is 0, the space is unbounded and "
+         		        "sigma is %g; set radius=R or a positive sigma", p->sigma);
 	}
 	/* Uniform draws beyond the bound would only be clipped onto the faces
 	 * of the box; shrink the box instead. */
@@ -119,9 +111,8 @@ static int check_params(const bbt_host_t *host, const struct bbt_optimizer_param
 		for (size_t i = 0; i < sp->dim; i++) {
 			double v = p->x0[i];
 			if (!isfinite(v) || (sp->bound > 0 && (v > sp->bound || v < -sp->bound))) {
-				set_err(err, errlen, "random: x0[%zu] = %g is outside the search box",
-				        i, v);
-				return BBT_EINVAL;
+				return bbt_error(err, errlen, BBT_EINVAL, "random: x0[%zu] = %g is outside the search box",
+         				        i, v);
 			}
 		}
 	}
@@ -136,8 +127,7 @@ static int random_create(const bbt_host_t *host, const struct bbt_optimizer_para
 	if (state != NULL)
 		*state = NULL;
 	if (host == NULL || params == NULL || state == NULL || info == NULL) {
-		set_err(err, errlen, "random: create called with a NULL argument");
-		return BBT_EINVAL;
+		return bbt_error(err, errlen, BBT_EINVAL, "random: create called with a NULL argument");
 	}
 	double radius;
 	int rc = check_params(host, params, &radius, err, errlen);
@@ -148,9 +138,8 @@ static int random_create(const bbt_host_t *host, const struct bbt_optimizer_para
 	if (rs == NULL || params->space.dim > SIZE_MAX / sizeof(double) ||
 	    (rs->best = calloc(params->space.dim, sizeof *rs->best)) == NULL) {
 		random_free(rs);
-		set_err(err, errlen, "random: out of memory for a %zu-dimensional space",
-		        params->space.dim);
-		return BBT_ENOMEM;
+		return bbt_error(err, errlen, BBT_ENOMEM, "random: out of memory for a %zu-dimensional space",
+         		        params->space.dim);
 	}
 	rs->host = host;
 	rs->kind = params->space.kind;
@@ -164,8 +153,7 @@ static int random_create(const bbt_host_t *host, const struct bbt_optimizer_para
 			rs->normal = 1;
 		} else if (dist != NULL && dist[0] != '\0' && strcmp(dist, "uniform") != 0) {
 			random_free(rs);
-			set_err(err, errlen, "random: distribution \"%s\" is not uniform or normal", dist);
-			return BBT_EINVAL;
+			return bbt_error(err, errlen, BBT_EINVAL, "random: distribution \"%s\" is not uniform or normal", dist);
 		}
 	}
 	rs->batch = params->popsize > 0 ? params->popsize : DEFAULT_BATCH;
@@ -182,8 +170,7 @@ static int random_ask(void *state, double *x, size_t *n, char *err, size_t errle
 {
 	struct random_search *rs = state;
 	if (rs == NULL || x == NULL || n == NULL) {
-		set_err(err, errlen, "random: ask called with a NULL argument");
-		return BBT_EINVAL;
+		return bbt_error(err, errlen, BBT_EINVAL, "random: ask called with a NULL argument");
 	}
 	const bbt_host_t *h = rs->host;
 	size_t total = rs->batch * rs->dim;
@@ -211,13 +198,11 @@ static int random_tell(void *state, const double *x, size_t n, const double *los
 	struct random_search *rs = state;
 	(void)grad; /* black-box: gradients are never asked for */
 	if (rs == NULL || x == NULL || loss == NULL) {
-		set_err(err, errlen, "random: tell called with a NULL argument");
-		return BBT_EINVAL;
+		return bbt_error(err, errlen, BBT_EINVAL, "random: tell called with a NULL argument");
 	}
 	if (n == 0 || n > rs->asked) {
-		set_err(err, errlen, "random: tell with %zu losses, but the last ask gave %zu candidates",
-		        n, rs->asked);
-		return BBT_EINVAL;
+		return bbt_error(err, errlen, BBT_EINVAL, "random: tell with %zu losses, but the last ask gave %zu candidates",
+         		        n, rs->asked);
 	}
 	/* Strictly lower wins, so ties keep the earlier candidate; a NaN loss
 	 * (a failed evaluation) is never best. */
