@@ -12,19 +12,7 @@
 #include <bbtbench/model/tokenizer.h>
 #include "tokenizers.h"
 
-struct out {
-	int32_t *ids;
-	size_t cap, n;
-};
-
-static void emit(struct out *o, int32_t id)
-{
-	if (o->n < o->cap)
-		o->ids[o->n] = id;
-	o->n++;
-}
-
-static int segment(const struct bbt_tok *t, const char *text, size_t len, struct out *o,
+static int segment(const struct bbt_tok *t, const char *text, size_t len, struct mdl_out *o,
                    char *err, size_t errlen)
 {
 	size_t n = 0, room = o->n < o->cap ? o->cap - o->n : 0;
@@ -40,7 +28,7 @@ static int segment(const struct bbt_tok *t, const char *text, size_t len, struct
 int bbt_tok_encode(const struct bbt_tok *t, const char *text, int32_t *ids, size_t cap, size_t *n,
                    char *err, size_t errlen)
 {
-	struct out o = { ids, cap, 0 };
+	struct mdl_out o = { ids, cap, 0 };
 	size_t len = strlen(text), seg = 0, i = 0;
 	while (i < len) {
 		size_t hit = 0;
@@ -68,7 +56,7 @@ int bbt_tok_encode(const struct bbt_tok *t, const char *text, int32_t *ids, size
 		int rc = segment(t, text + seg, end - seg, &o, err, errlen);
 		if (rc < 0)
 			return rc;
-		emit(&o, sid);
+		mdl_emit(&o, sid);
 		i += hit;
 		seg = i;
 	}

@@ -18,6 +18,20 @@
 #include <stdint.h>
 #include <bbtbench/model/tokenizer.h>
 
+/* Ids written while they fit: n counts them all, so that a caller learns
+ * the size a second call needs. */
+struct mdl_out {
+	int32_t *ids;
+	size_t cap, n;
+};
+
+static inline void mdl_emit(struct mdl_out *o, int32_t id)
+{
+	if (o->n < o->cap)
+		o->ids[o->n] = id;
+	o->n++;
+}
+
 /* tokvocab.c: rank of the BPE merge "left right" (key of len bytes), or -1. */
 long mdl_merge_rank(const struct bbt_tok *t, const char *key, size_t len);
 

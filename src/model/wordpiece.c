@@ -79,25 +79,13 @@ static int is_cjk(int32_t cp)
 	       (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0x2F800 && cp <= 0x2FA1F);
 }
 
-struct out {
-	int32_t *ids;
-	size_t cap, n;
-};
-
-static void emit(struct out *o, int32_t id)
-{
-	if (o->n < o->cap)
-		o->ids[o->n] = id;
-	o->n++;
-}
-
 /* WordPiece of one word (codepoints w[0..n)). buf has room for "##" and
  * 4 bytes per codepoint. */
 static void wordpiece(const struct bbt_tok *t, const int32_t *w, size_t n, char *buf,
-                      size_t *off, struct out *o)
+                      size_t *off, struct mdl_out *o)
 {
 	if (n > MAX_WORD_CHARS) {
-		emit(o, t->unk_id);
+		mdl_emit(o, t->unk_id);
 		return;
 	}
 	/* UTF-8 of the word after a "##" slot; off[i] = byte offset of char i. */
@@ -130,10 +118,10 @@ static void wordpiece(const struct bbt_tok *t, const int32_t *w, size_t n, char 
 		}
 		if (id < 0) {
 			o->n = first;
-			emit(o, t->unk_id);
+			mdl_emit(o, t->unk_id);
 			return;
 		}
-		emit(o, id);
+		mdl_emit(o, id);
 		start = end;
 	}
 }
@@ -141,7 +129,7 @@ static void wordpiece(const struct bbt_tok *t, const int32_t *w, size_t n, char 
 /* Lowercase, strip accents and split punctuation of one whitespace word,
  * then WordPiece each part. */
 static int do_word(const struct bbt_tok *t, const int32_t *w, size_t n, struct cps *tmp,
-                   char **buf, size_t **off, size_t *buf_cap, struct out *o)
+                   char **buf, size_t **off, size_t *buf_cap, struct mdl_out *o)
 {
 	tmp->n = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -189,7 +177,7 @@ static int do_word(const struct bbt_tok *t, const int32_t *w, size_t n, struct c
 }
 
 /* BasicTokenizer + WordPiece of text[0..len) (no special literals in it). */
-static int do_segment(const struct bbt_tok *t, const char *text, size_t len, struct out *o,
+static int do_segment(const struct bbt_tok *t, const char *text, size_t len, struct mdl_out *o,
                       char *err, size_t errlen)
 {
 	struct cps c = { 0 }, tmp = { 0 };
@@ -270,7 +258,7 @@ static int do_segment(const struct bbt_tok *t, const char *text, size_t len, str
 int mdl_wordpiece_segment(const struct bbt_tok *t, const char *text, size_t len, int32_t *ids,
                           size_t cap, size_t *n, char *err, size_t errlen)
 {
-	struct out o = { ids, cap, 0 };
+	struct mdl_out o = { ids, cap, 0 };
 	int rc = do_segment(t, text, len, &o, err, errlen);
 	*n = o.n;
 	return rc;
