@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "basemodel.h"
-#include "model/gguf.h"
+#include <bbtbench/model/gguf.h>
 #include "core/util.h"
 
 static uint64_t rs = 7;

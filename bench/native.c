@@ -28,7 +28,7 @@
 
 #include "basemodel.h"
 #include "core/blas.h"
-#include "model/gguf.h"
+#include <bbtbench/model/gguf.h>
 #include "core/util.h"
 
 extern const struct bbt_plugin bbt_plugin;

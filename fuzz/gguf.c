@@ -7,7 +7,7 @@
 #include <stdlib.h>
 
 #include "fuzz.h"
-#include "model/gguf.h"
+#include <bbtbench/model/gguf.h>
 
 /* Read each key through the getter of its type, as the backends do. */
 static void read_key(const bbt_gguf_t *g, size_t i)

@@ -14,7 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "model/gguf.h"
+#include <bbtbench/model/gguf.h>
 #include "core/util.h"
 #include "tap.h"
 

@@ -19,7 +19,7 @@
 
 #include <bbtbench/plugin.h>
 
-#include "model/gguf.h"
+#include <bbtbench/model/gguf.h>
 #include "plugin_host.h"
 #include "tap.h"
 #include "tinymodel.h"

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "model/gguf.h"
+#include <bbtbench/model/gguf.h>
 #include "core/util.h"
 #include "tap.h"
 

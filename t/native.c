@@ -18,7 +18,7 @@
 
 #include <bbtbench/plugin.h>
 
-#include "model/gguf.h"
+#include <bbtbench/model/gguf.h>
 #include "tap.h"
 #include "tinymodel.h"
 

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model/gguf.h"
+#include <bbtbench/model/gguf.h>
 #include "tinymodel.h"
 #include "core/util.h"
 

@@ -1,5 +1,5 @@
 /*
- * util.c - status words, error buffers, strings, files.
+ * util.c - error prefixes, strings, files.
  */
 #include "config.h"
 
@@ -15,35 +15,6 @@
 #include <unistd.h>
 
 #include "core/util.h"
-
-const char *bbt_status_str(int status)
-{
-	switch (status) {
-	case BBT_OK: return "success";
-	case BBT_STOP: return "stop criterion met";
-	case BBT_EINVAL: return "invalid argument";
-	case BBT_ENOMEM: return "out of memory";
-	case BBT_EIO: return "input/output error";
-	case BBT_EFORMAT: return "malformed input";
-	case BBT_ENOTFOUND: return "not found";
-	case BBT_EABI: return "plugin ABI mismatch";
-	case BBT_ENOTSUP: return "not supported";
-	case BBT_EINTR: return "interrupted";
-	case BBT_EINTERNAL: return "internal error";
-	default: return "unknown status";
-	}
-}
-
-int bbt_error(char *err, size_t errlen, int status, const char *fmt, ...)
-{
-	if (err != NULL && errlen > 0) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return status;
-}
 
 void bbt_error_prefix(char *err, size_t errlen, const char *fmt, ...)
 {

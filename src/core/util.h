@@ -17,13 +17,8 @@
 #define BBT_PRINTF(fmt, args)
 #endif
 
-/* Words for a status code ("invalid argument", ...). */
-const char *bbt_status_str(int status);
-
-/* Write a message into err (if err != NULL and errlen > 0) and return
- * `status`, so that errors are reported where they happen:
- *     return bbt_error(err, errlen, BBT_EFORMAT, "%s:%zu: expected ...", path, line); */
-int bbt_error(char *err, size_t errlen, int status, const char *fmt, ...) BBT_PRINTF(4, 5);
+/* bbt_status_str() and bbt_error(), the status words and the one error
+ * helper, are in <bbtbench/status.h>, shared with the plugins. */
 
 /* Prefix an existing message in err with "prefix: " (truncating if needed). */
 void bbt_error_prefix(char *err, size_t errlen, const char *fmt, ...) BBT_PRINTF(3, 4);

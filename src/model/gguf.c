@@ -15,8 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "model/gguf.h"
-#include "core/util.h"
+#include <bbtbench/model/gguf.h>
 
 /* ------------------------------------------------------------------ */
 /* Types */
@@ -286,7 +285,7 @@ static int rd_str(struct cursor *c, char **out, const char *what)
 		return bbt_error(c->err, c->errlen, BBT_EFORMAT, "%s: %s at byte %zu contains a NUL byte",
 		                 c->name, what, c->pos - 8);
 	if (out != NULL) {
-		*out = bbt_strndup((const char *)c->p + c->pos, (size_t)len);
+		*out = strndup((const char *)c->p + c->pos, (size_t)len);
 		if (*out == NULL)
 			return bbt_error(c->err, c->errlen, BBT_ENOMEM, "%s: out of memory", c->name);
 	}
@@ -586,7 +585,7 @@ int bbt_gguf_open_buffer(const void *data, size_t size, const char *name, bbt_gg
 {
 	*out = NULL;
 	bbt_gguf_t *g = calloc(1, sizeof *g);
-	if (g == NULL || (g->name = bbt_strdup(name ? name : "(buffer)")) == NULL) {
+	if (g == NULL || (g->name = strdup(name ? name : "(buffer)")) == NULL) {
 		free(g);
 		return bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
 	}
@@ -989,7 +988,7 @@ static int set_kv(bbt_gguf_writer_t *w, const char *key, uint32_t type, uint32_t
 		w->kv = kv;
 		w->cap_kv = cap;
 	}
-	char *k = bbt_strdup(key);
+	char *k = key != NULL ? strdup(key) : NULL;
 	if (k == NULL) {
 		free(value->p);
 		w->oom = 1;
@@ -1107,7 +1106,7 @@ int bbt_gguf_writer_add_tensor(bbt_gguf_writer_t *w, const char *name, uint32_t 
 	}
 	struct wtensor *t = &w->t[w->n_t];
 	memset(t, 0, sizeof *t);
-	if ((t->name = bbt_strdup(name)) == NULL) {
+	if ((t->name = name != NULL ? strdup(name) : NULL) == NULL) {
 		w->oom = 1;
 		return BBT_ENOMEM;
 	}
@@ -1163,7 +1162,10 @@ int bbt_gguf_writer_write(bbt_gguf_writer_t *w, const char *path, char *err, siz
 		return bbt_error(err, errlen, BBT_ENOMEM, "%s: out of memory", path);
 	}
 
-	char *tmp = bbt_asprintf("%s.tmp.%ld", path, (long)getpid());
+	size_t tmp_len = strlen(path) + 32;   /* ".tmp." and a pid */
+	char *tmp = malloc(tmp_len);
+	if (tmp != NULL)
+		snprintf(tmp, tmp_len, "%s.tmp.%ld", path, (long)getpid());
 	if (tmp == NULL) {
 		free(h.p);
 		return bbt_error(err, errlen, BBT_ENOMEM, "out of memory");

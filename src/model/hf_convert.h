@@ -34,7 +34,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
-#include "model/gguf.h"
+#include <bbtbench/model/gguf.h>
 
 struct bbt_convert_params {
 	uint32_t dtype;      /* BBT_GGML_F32, _F16, _Q8_0 or _Q4_0: type of the matrices */

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "core/util.h"
-#include "model/gguf.h"
+#include <bbtbench/model/gguf.h>
 #include "model/safetensors.h"
 
 void bbt_safetensors_close(struct bbt_safetensors *st)

@@ -23,10 +23,10 @@
 #include <bbtbench/plugin.h>
 #include <ggml-backend.h>
 
-#include "model/gguf.h"
+#include <bbtbench/model/gguf.h>
 #include "gmodel.h"
 #include "lmfile.h"
-#include "core/util.h"
+#include <bbtbench/status.h>
 
 static const struct bbt_option_spec options[] = {
 	{ "prompt_mode", BBT_OPT_CHOICE, "cat", "cat|add", 0, 0,

@@ -12,7 +12,7 @@
 #include <ggml-alloc.h>
 
 #include "gmodel.h"
-#include "core/util.h"
+#include <bbtbench/status.h>
 
 /* ------------------------------------------------------------------ */
 /* Loading */

@@ -29,7 +29,7 @@
 #include <ggml.h>
 #include <ggml-backend.h>
 
-#include "model/gguf.h"
+#include <bbtbench/model/gguf.h>
 #include "lmfile.h"
 
 struct gml_layer {

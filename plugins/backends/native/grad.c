@@ -33,7 +33,7 @@
 #include <string.h>
 
 #include "forward.h"
-#include "core/util.h"
+#include <bbtbench/status.h>
 
 struct nat_tape {
 	float *act;             /* [L][slot][rows][width]: the layers' slots for this chunk */

@@ -1,99 +1,32 @@
 /*
- * lmfile.h - what a GGUF language-model file says, read once for every
- * backend that runs it (native on OpenBLAS, ggml through libggml): the
- * hyperparameters, the tensors by name with their shapes checked, the
- * tokenizer with its special tokens, and the checks and model info that
- * a backend's open makes from them.
+ * lmfile.h - the native backend's names for the model library's model
+ * file and tokenizer API (<bbtbench/model/lmfile.h>), which was this
+ * folder's own code before it became libbbtmodel.
  *
- *     struct nat_hparams hp;
- *     struct nat_vocab vb;
- *     nat_hparams_load(&hp, g, path, err, errlen);      shape, family
- *     nat_tensor_find(g, path, "blk.0.attn_q.weight", hp.H, hp.H, &t, ...);
- *     nat_vocab_load(&vb, g, path, &hp, err, errlen);   tokenizer, specials
- *     nat_check_params(&hp, params, "native", err, errlen);
- *     nat_model_info(info, &hp, &vb, tok_embd_f32);
- *     nat_vocab_release(&vb);
- *
- * Tensor names and metadata keys are llama.cpp's (see src/model/hf_convert.h for
- * the encoders, which add the masked-LM head mlm.*).
+ * Transitional: model.c, grad.c, native.c and ggml's gmodel.c still say
+ * nat_hparams, nat_vocab ...; a mechanical rename to the bbt_lm_ / bbt_tok_
+ * names, once the forward-pass work on those files has landed, removes
+ * this header. It defines names only; no code.
  */
 #ifndef BBT_NATIVE_LMFILE_H
 #define BBT_NATIVE_LMFILE_H
 
-#include <stddef.h>
-#include <stdint.h>
-#include <bbtbench/backend.h>
+#include <bbtbench/model/lmfile.h>
 
-#include "model/gguf.h"
-#include "tokenizer.h"
-
-enum nat_family {
-	NAT_BERT = 1,    /* post-LN encoder + MLM head (bert, roberta) */
-	NAT_GPT2 = 2,    /* pre-LN decoder, learned positions, tanh GELU */
-	NAT_LLAMA = 3,   /* pre-RMSNorm decoder, RoPE, SwiGLU, grouped-query attention */
-};
-
-struct nat_hparams {
-	char arch[32];           /* general.architecture */
-	enum nat_family family;
-	int causal;              /* decoders */
-	size_t H, L, F, V;       /* hidden, layers, FFN width, vocabulary rows */
-	size_t heads, kv_heads;  /* query heads, key/value heads (GQA) */
-	size_t n_pos;            /* usable positions (context_length) */
-	size_t pos_offset;       /* encoders: first position row used (RoBERTa: 2) */
-	size_t pos_rows;         /* encoders: rows of position_embd */
-	size_t n_types;          /* encoders: rows of token_types */
-	float eps;               /* LayerNorm / RMSNorm epsilon */
-	float rope_base;         /* llama */
-	size_t rope_dims;        /* llama: rotated dimensions per head */
-};
-
-/* The architecture's hyperparameters; BBT_ENOTSUP for an architecture
- * other than bert, roberta, gpt2 and llama, BBT_EFORMAT for inconsistent
- * ones. */
-int nat_hparams_load(struct nat_hparams *hp, const bbt_gguf_t *g, const char *path, char *err,
-                     size_t errlen);
-
-/* Tensor `name` of shape ne0 (x ne1 when ne1 > 0), any element type:
- * BBT_ENOTFOUND when absent, BBT_EFORMAT (naming both shapes) when
- * misshapen. */
-int nat_tensor_find(const bbt_gguf_t *g, const char *path, const char *name, uint64_t ne0,
-                    uint64_t ne1, const struct bbt_gguf_tensor **out, char *err, size_t errlen);
-
-/* The tokenizer and the special tokens the host renders with (-1 when
- * absent; a decoder's bos only when the file asks for it, no mask). */
-struct nat_vocab {
-	struct nat_tok tok;
-	int32_t bos, eos, mask, pad;
-};
-
-/* Build the tokenizer the file names (bert WordPiece, gpt2 byte-level BPE,
- * llama SentencePiece) over its vocabulary of hp->V tokens. */
-int nat_vocab_load(struct nat_vocab *v, const bbt_gguf_t *g, const char *path,
-                   const struct nat_hparams *hp, char *err, size_t errlen);
-/* NULL-safe; the struct may be loaded again. */
-void nat_vocab_release(struct nat_vocab *v);
-
-/* prompt_len and prompt_layers against the model; who names the backend
- * in the message. */
-int nat_check_params(const struct nat_hparams *hp, const struct bbt_backend_params *p,
-                     const char *who, char *err, size_t errlen);
-/* A batch's label words against the vocabulary (a label that is the
- * unknown token is not in it). */
-/* A batch against the model's shape, before anything is computed: the
- * prompt's layers (1 or every layer), label and token ids inside the
- * vocabulary, positions inside each sequence, and no sequence plus its P
- * prompt vectors over the model's positions. Sets *longest to the longest
- * sequence with its prompt. BBT_EINVAL with a message naming what is wrong. */
-int nat_check_batch(const struct nat_hparams *hp, const struct bbt_batch *b, size_t P,
-                    size_t Lp, size_t *longest, char *err, size_t errlen);
-
-int nat_check_labels(const struct nat_vocab *v, const struct bbt_batch *b, const char *who,
-                     char *err, size_t errlen);
-
-/* Fill info from the model; tok_embd is the word-embedding matrix as f32
- * [V][H], for the embedding statistics. */
-void nat_model_info(struct bbt_model_info *info, const struct nat_hparams *hp,
-                    const struct nat_vocab *v, const float *tok_embd);
+#define nat_hparams bbt_lm_hparams
+#define nat_family bbt_lm_family
+#define NAT_BERT BBT_LM_BERT
+#define NAT_GPT2 BBT_LM_GPT2
+#define NAT_LLAMA BBT_LM_LLAMA
+#define nat_vocab bbt_lm_vocab
+#define nat_hparams_load bbt_lm_hparams_load
+#define nat_tensor_find bbt_lm_tensor_find
+#define nat_vocab_load bbt_lm_vocab_load
+#define nat_vocab_release bbt_lm_vocab_release
+#define nat_check_params bbt_lm_check_params
+#define nat_check_batch bbt_lm_check_batch
+#define nat_check_labels bbt_lm_check_labels
+#define nat_model_info bbt_lm_model_info
+#define nat_tok_encode bbt_tok_encode
 
 #endif /* BBT_NATIVE_LMFILE_H */

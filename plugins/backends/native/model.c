@@ -13,7 +13,7 @@
 
 #include "forward.h"
 #include "mathfn.h"
-#include "core/util.h"
+#include <bbtbench/status.h>
 
 /* ------------------------------------------------------------------ */
 /* Loading */

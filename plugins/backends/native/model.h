@@ -26,7 +26,7 @@
 #include <stdint.h>
 #include <bbtbench/backend.h>
 
-#include "model/gguf.h"
+#include <bbtbench/model/gguf.h>
 #include "lmfile.h"
 
 struct nat_layer {

@@ -32,10 +32,10 @@
 
 #include <bbtbench/plugin.h>
 
-#include "model/gguf.h"
+#include <bbtbench/model/gguf.h>
 #include "lmfile.h"
 #include "model.h"
-#include "core/util.h"
+#include <bbtbench/status.h>
 
 static const struct bbt_option_spec options[] = {
 	{ "prompt_mode", BBT_OPT_CHOICE, "cat", "cat|add", 0, 0,

@@ -46,7 +46,6 @@
 #include <bbtbench/plugin.h>
 
 #include "lexicon.h"
-#include "../../set_err.h"
 
 enum {
 	TOK_PAD = 0,
@@ -201,8 +200,7 @@ static int build_lexicon(struct synthetic *m, char *err, size_t errlen)
 		size *= 2;
 	m->lex_slot = calloc(size, sizeof *m->lex_slot);
 	if (m->lex_slot == NULL) {
-		set_err(err, errlen, "synthetic: out of memory for the lexicon");
-		return BBT_ENOMEM;
+		return bbt_error(err, errlen, BBT_ENOMEM, "synthetic: out of memory for the lexicon");
 	}
 	m->lex_mask = size - 1;
 	for (size_t w = 0; w < synthetic_lexicon_size; w++) {
@@ -210,8 +208,7 @@ static int build_lexicon(struct synthetic *m, char *err, size_t errlen)
 		size_t n = strlen(word);
 		if (lexicon_find(m, word, n) >= 0) {
 			/* A duplicate would silently leave an id unreachable. */
-			set_err(err, errlen, "synthetic: lexicon word \"%s\" appears twice", word);
-			return BBT_EINTERNAL;
+			return bbt_error(err, errlen, BBT_EINTERNAL, "synthetic: lexicon word \"%s\" appears twice", word);
 		}
 		size_t i = fnv1a(word, n) & m->lex_mask;
 		while (m->lex_slot[i] != 0)
@@ -246,12 +243,10 @@ static int synthetic_open(const bbt_host_t *host, const struct bbt_backend_param
 	if (state != NULL)
 		*state = NULL;
 	if (host == NULL || params == NULL || state == NULL || info == NULL) {
-		set_err(err, errlen, "synthetic: open called with a NULL argument");
-		return BBT_EINVAL;
+		return bbt_error(err, errlen, BBT_EINVAL, "synthetic: open called with a NULL argument");
 	}
 	if (params->model != NULL && params->model[0] != '\0') {
-		set_err(err, errlen, "synthetic backend takes no model file (got %s)", params->model);
-		return BBT_EINVAL;
+		return bbt_error(err, errlen, BBT_EINVAL, "synthetic backend takes no model file (got %s)", params->model);
 	}
 
 	long hidden = host->opt_int(host->ctx, "hidden");
@@ -266,36 +261,32 @@ static int synthetic_open(const bbt_host_t *host, const struct bbt_backend_param
 	 * below against a host that did not. */
 	if (hidden < 1 || layers < 1 || max_len < 1 || k < 1 || buckets < 1 ||
 	    buckets > 1 << 20 || !isfinite(bias)) {
-		set_err(err, errlen,
-		        "synthetic: bad options (hidden=%ld layers=%ld max_len=%ld "
-		        "intrinsic_dim=%ld hash_buckets=%ld bias=%g): sizes must be >= 1, "
-		        "hash_buckets <= %d, bias finite",
-		        hidden, layers, max_len, k, buckets, bias, 1 << 20);
-		return BBT_EINVAL;
+		return bbt_error(err, errlen, BBT_EINVAL, 
+         		        "synthetic: bad options (hidden=%ld layers=%ld max_len=%ld "
+         		        "intrinsic_dim=%ld hash_buckets=%ld bias=%g): sizes must be >= 1, "
+         		        "hash_buckets <= %d, bias finite",
+         		        hidden, layers, max_len, k, buckets, bias, 1 << 20);
 	}
 
 	size_t p_layers = 0;
 	if (params->prompt_len > 0) {
 		if (params->prompt_layers != 1 && params->prompt_layers != (size_t)layers) {
-			set_err(err, errlen,
-			        "synthetic: prompt_layers is %zu; it must be 1 (embedding prompt) "
-			        "or the model's %ld layers (deep prompt)",
-			        params->prompt_layers, layers);
-			return BBT_EINVAL;
+			return bbt_error(err, errlen, BBT_EINVAL, 
+         			        "synthetic: prompt_layers is %zu; it must be 1 (embedding prompt) "
+         			        "or the model's %ld layers (deep prompt)",
+         			        params->prompt_layers, layers);
 		}
 		if (params->prompt_len >= (size_t)max_len) {
-			set_err(err, errlen,
-			        "synthetic: prompt_len %zu leaves no room for text in max_len %ld",
-			        params->prompt_len, max_len);
-			return BBT_EINVAL;
+			return bbt_error(err, errlen, BBT_EINVAL, 
+         			        "synthetic: prompt_len %zu leaves no room for text in max_len %ld",
+         			        params->prompt_len, max_len);
 		}
 		p_layers = params->prompt_layers;
 	}
 
 	struct synthetic *m = calloc(1, sizeof *m);
 	if (m == NULL) {
-		set_err(err, errlen, "synthetic: out of memory");
-		return BBT_ENOMEM;
+		return bbt_error(err, errlen, BBT_ENOMEM, "synthetic: out of memory");
 	}
 	m->hidden = (size_t)hidden;
 	m->layers = (size_t)layers;
@@ -319,7 +310,7 @@ static int synthetic_open(const bbt_host_t *host, const struct bbt_backend_param
 	size_t n_feat = mul_size(m->vocab, m->k);
 	if (n_proj == SIZE_MAX || n_feat == SIZE_MAX || n_proj > SIZE_MAX / sizeof(float) ||
 	    n_feat > SIZE_MAX / sizeof(double)) {
-		set_err(err, errlen, "synthetic: model too large for this machine");
+		bbt_error(err, errlen, BBT_ENOMEM, "synthetic: model too large for this machine");
 		synthetic_close(m);
 		return BBT_ENOMEM;
 	}
@@ -330,8 +321,9 @@ static int synthetic_open(const bbt_host_t *host, const struct bbt_backend_param
 		m->proj = malloc(n_proj * sizeof *m->proj);
 	if (m->feat == NULL || m->label_bias == NULL || m->bucket_names == NULL ||
 	    (n_proj > 0 && m->proj == NULL)) {
-		set_err(err, errlen, "synthetic: out of memory for a vocabulary of %zu x %zu features "
-		        "and a %zu-value prompt projection", m->vocab, m->k, n_proj);
+		bbt_error(err, errlen, BBT_ENOMEM,
+		          "synthetic: out of memory for a vocabulary of %zu x %zu features "
+		          "and a %zu-value prompt projection", m->vocab, m->k, n_proj);
 		synthetic_close(m);
 		return BBT_ENOMEM;
 	}
@@ -449,8 +441,7 @@ static int synthetic_tokenize(void *state, const char *text, int32_t *ids, size_
 {
 	struct synthetic *m = state;
 	if (m == NULL || text == NULL || n == NULL || (cap > 0 && ids == NULL)) {
-		set_err(err, errlen, "synthetic: tokenize called with a NULL argument");
-		return BBT_EINVAL;
+		return bbt_error(err, errlen, BBT_EINVAL, "synthetic: tokenize called with a NULL argument");
 	}
 	/* Words are lowercased into a small buffer; a longer word is hashed
 	 * incrementally instead (no lexicon word is that long). */
@@ -519,84 +510,70 @@ static int check_batch(const struct synthetic *m, const struct bbt_batch *b, int
                        size_t n_variants, const float *logits, char *err, size_t errlen)
 {
 	if (b == NULL || logits == NULL) {
-		set_err(err, errlen, "synthetic: score called with a NULL %s",
-		        b == NULL ? "batch" : "logits buffer");
-		return BBT_EINVAL;
+		return bbt_error(err, errlen, BBT_EINVAL, "synthetic: score called with a NULL %s",
+         		        b == NULL ? "batch" : "logits buffer");
 	}
 	if (n_variants == 0) {
-		set_err(err, errlen, "synthetic: score called with 0 prompt variants");
-		return BBT_EINVAL;
+		return bbt_error(err, errlen, BBT_EINVAL, "synthetic: score called with 0 prompt variants");
 	}
 	if (b->n_labels == 0 || b->label_ids == NULL) {
-		set_err(err, errlen, "synthetic: batch has no label words");
-		return BBT_EINVAL;
+		return bbt_error(err, errlen, BBT_EINVAL, "synthetic: batch has no label words");
 	}
 	if (b->n_seq > 0 && (b->offset == NULL || b->predict_pos == NULL || b->prompt_pos == NULL)) {
-		set_err(err, errlen, "synthetic: batch lacks offset, predict_pos or prompt_pos");
-		return BBT_EINVAL;
+		return bbt_error(err, errlen, BBT_EINVAL, "synthetic: batch lacks offset, predict_pos or prompt_pos");
 	}
 	if (b->prompt_len != 0 && b->prompt_len != m->prompt_len) {
-		set_err(err, errlen,
-		        "synthetic: batch prompt_len %zu differs from the %zu the backend was opened with",
-		        b->prompt_len, m->prompt_len);
-		return BBT_EINVAL;
+		return bbt_error(err, errlen, BBT_EINVAL, 
+         		        "synthetic: batch prompt_len %zu differs from the %zu the backend was opened with",
+         		        b->prompt_len, m->prompt_len);
 	}
 	if (with_prompt && b->prompt_layers != 1 && b->prompt_layers != m->layers) {
-		set_err(err, errlen,
-		        "synthetic: batch prompt_layers %zu must be 1 or the model's %zu layers",
-		        b->prompt_layers, m->layers);
-		return BBT_EINVAL;
+		return bbt_error(err, errlen, BBT_EINVAL, 
+         		        "synthetic: batch prompt_layers %zu must be 1 or the model's %zu layers",
+         		        b->prompt_layers, m->layers);
 	}
 	if (with_prompt && b->prompt_layers > m->prompt_layers) {
-		set_err(err, errlen,
-		        "synthetic: batch has a %zu-layer prompt but the backend was opened with "
-		        "prompt_layers %zu", b->prompt_layers, m->prompt_layers);
-		return BBT_EINVAL;
+		return bbt_error(err, errlen, BBT_EINVAL, 
+         		        "synthetic: batch has a %zu-layer prompt but the backend was opened with "
+         		        "prompt_layers %zu", b->prompt_layers, m->prompt_layers);
 	}
 	for (size_t j = 0; j < b->n_labels; j++) {
 		if (b->label_ids[j] < 0 || (size_t)b->label_ids[j] >= m->vocab) {
-			set_err(err, errlen, "synthetic: label %zu has token id %ld, outside 0..%zu",
-			        j, (long)b->label_ids[j], m->vocab - 1);
-			return BBT_EINVAL;
+			return bbt_error(err, errlen, BBT_EINVAL, "synthetic: label %zu has token id %ld, outside 0..%zu",
+         			        j, (long)b->label_ids[j], m->vocab - 1);
 		}
 	}
 	size_t plen = with_prompt ? b->prompt_len : 0;
 	for (size_t i = 0; i < b->n_seq; i++) {
 		size_t lo = b->offset[i], hi = b->offset[i + 1];
 		if (hi < lo) {
-			set_err(err, errlen, "synthetic: sequence %zu: offset %zu is before its start %zu",
-			        i, hi, lo);
-			return BBT_EINVAL;
+			return bbt_error(err, errlen, BBT_EINVAL, "synthetic: sequence %zu: offset %zu is before its start %zu",
+         			        i, hi, lo);
 		}
 		size_t len = hi - lo;
 		if (len > 0 && b->ids == NULL) {
-			set_err(err, errlen, "synthetic: batch has tokens but ids is NULL");
-			return BBT_EINVAL;
+			return bbt_error(err, errlen, BBT_EINVAL, "synthetic: batch has tokens but ids is NULL");
 		}
 		if (b->predict_pos[i] >= len) {
-			set_err(err, errlen,
-			        "synthetic: sequence %zu: predict_pos %zu is not inside its %zu tokens",
-			        i, b->predict_pos[i], len);
-			return BBT_EINVAL;
+			return bbt_error(err, errlen, BBT_EINVAL, 
+         			        "synthetic: sequence %zu: predict_pos %zu is not inside its %zu tokens",
+         			        i, b->predict_pos[i], len);
 		}
 		if (b->prompt_pos[i] > len) {
-			set_err(err, errlen,
-			        "synthetic: sequence %zu: prompt_pos %zu is past its %zu tokens",
-			        i, b->prompt_pos[i], len);
-			return BBT_EINVAL;
+			return bbt_error(err, errlen, BBT_EINVAL, 
+         			        "synthetic: sequence %zu: prompt_pos %zu is past its %zu tokens",
+         			        i, b->prompt_pos[i], len);
 		}
 		if (len > m->max_len || plen > m->max_len - len) {
-			set_err(err, errlen,
-			        "synthetic: sequence %zu: %zu tokens + %zu prompt positions exceed "
-			        "max_len %zu", i, len, plen, m->max_len);
-			return BBT_EINVAL;
+			return bbt_error(err, errlen, BBT_EINVAL, 
+         			        "synthetic: sequence %zu: %zu tokens + %zu prompt positions exceed "
+         			        "max_len %zu", i, len, plen, m->max_len);
 		}
 		for (size_t q = lo; q < hi; q++) {
 			if (b->ids[q] < 0 || (size_t)b->ids[q] >= m->vocab) {
-				set_err(err, errlen,
-				        "synthetic: sequence %zu, token %zu: id %ld outside 0..%zu",
-				        i, q - lo, (long)b->ids[q], m->vocab - 1);
-				return BBT_EINVAL;
+				return bbt_error(err, errlen, BBT_EINVAL, 
+         				        "synthetic: sequence %zu, token %zu: id %ld outside 0..%zu",
+         				        i, q - lo, (long)b->ids[q], m->vocab - 1);
 			}
 		}
 	}
@@ -612,16 +589,14 @@ static int synthetic_run(struct synthetic *m, const struct bbt_batch *batch, con
                          float *grad, char *err, size_t errlen)
 {
 	if (m == NULL) {
-		set_err(err, errlen, "synthetic: score called without a model");
-		return BBT_EINVAL;
+		return bbt_error(err, errlen, BBT_EINVAL, "synthetic: score called without a model");
 	}
 	int with_prompt = prompts != NULL && batch != NULL && batch->prompt_len > 0;
 	int rc = check_batch(m, batch, with_prompt, n_variants, logits, err, errlen);
 	if (rc < 0)
 		return rc;
 	if (dloss != NULL && (!with_prompt || grad == NULL)) {
-		set_err(err, errlen, "synthetic: a gradient needs a prompt and a gradient buffer");
-		return BBT_EINVAL;
+		return bbt_error(err, errlen, BBT_EINVAL, "synthetic: a gradient needs a prompt and a gradient buffer");
 	}
 
 	const size_t k = m->k, n_seq = batch->n_seq, n_lab = batch->n_labels;
@@ -638,9 +613,8 @@ static int synthetic_run(struct synthetic *m, const struct bbt_batch *batch, con
 		free(ctx);
 		free(th);
 		free(dl);
-		set_err(err, errlen, "synthetic: out of memory scoring %zu sequences x %zu variants",
-		        n_seq, n_variants);
-		return BBT_ENOMEM;
+		return bbt_error(err, errlen, BBT_ENOMEM, "synthetic: out of memory scoring %zu sequences x %zu variants",
+         		        n_seq, n_variants);
 	}
 
 	/* Context of each sequence, on its own tokens only, so a sequence
@@ -679,8 +653,8 @@ static int synthetic_run(struct synthetic *m, const struct bbt_batch *batch, con
 			}
 			r *= inv_sqrt_l;
 			if (!isfinite(r)) {
-				rc = BBT_EINVAL;
-				set_err(err, errlen, "synthetic: prompt variant %zu has non-finite values", v);
+				rc = bbt_error(err, errlen, BBT_EINVAL,
+				               "synthetic: prompt variant %zu has non-finite values", v);
 				goto out;
 			}
 			t[i] = tanh(r);
@@ -707,7 +681,7 @@ static int synthetic_run(struct synthetic *m, const struct bbt_batch *batch, con
 		goto out;
 
 	if ((rc = dloss(dctx, logits, n_variants, n_seq, n_lab, dl)) < 0) {
-		set_err(err, errlen, "synthetic: the host's loss gradient failed (%d)", rc);
+		bbt_error(err, errlen, rc, "synthetic: the host's loss gradient failed (%d)", rc);
 		goto out;
 	}
 	double *dr = th + n_gate;
@@ -758,8 +732,7 @@ static int synthetic_gradient(void *state, const struct bbt_batch *batch, const 
                               float *logits, float *grad, char *err, size_t errlen)
 {
 	if (dloss == NULL) {
-		set_err(err, errlen, "synthetic: gradient called without the loss's derivative");
-		return BBT_EINVAL;
+		return bbt_error(err, errlen, BBT_EINVAL, "synthetic: gradient called without the loss's derivative");
 	}
 	return synthetic_run(state, batch, prompts, n_variants, dloss, ctx, logits, grad, err,
 	                     errlen);

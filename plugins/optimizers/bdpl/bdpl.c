@@ -37,7 +37,6 @@
 
 #include <bbtbench/plugin.h>
 
-#include "../../set_err.h"
 
 /* Samples per step when both sample_size and the host's popsize are 0:
  * the paper's I = 20. */
@@ -90,33 +89,27 @@ static int bdpl_create(const bbt_host_t *host, const struct bbt_optimizer_params
 	if (state != NULL)
 		*state = NULL;
 	if (host == NULL || p == NULL || state == NULL || info == NULL) {
-		set_err(err, errlen, "bdpl: create called with a NULL argument");
-		return BBT_EINVAL;
+		return bbt_error(err, errlen, BBT_EINVAL, "bdpl: create called with a NULL argument");
 	}
 	if (p->space.kind != BBT_SPACE_CATEGORICAL) {
-		set_err(err, errlen, "bdpl: searches categorical spaces (discrete prompts) only");
-		return BBT_EINVAL;
+		return bbt_error(err, errlen, BBT_EINVAL, "bdpl: searches categorical spaces (discrete prompts) only");
 	}
 	size_t L = p->space.dim, K = p->space.choices;
 	if (L == 0 || K == 0) {
-		set_err(err, errlen, "bdpl: categorical space of %zu positions x %zu choices", L, K);
-		return BBT_EINVAL;
+		return bbt_error(err, errlen, BBT_EINVAL, "bdpl: categorical space of %zu positions x %zu choices", L, K);
 	}
 	if (K > SIZE_MAX / sizeof(double) / L) {
-		set_err(err, errlen, "bdpl: %zu x %zu probabilities do not fit in memory", L, K);
-		return BBT_ENOMEM;
+		return bbt_error(err, errlen, BBT_ENOMEM, "bdpl: %zu x %zu probabilities do not fit in memory", L, K);
 	}
 	long ss = host->opt_int(host->ctx, "sample_size");
 	size_t I = ss > 0 ? (size_t)ss : p->popsize > 0 ? p->popsize : DEFAULT_SAMPLES;
 	if (I < 2) {
-		set_err(err, errlen,
-		        "bdpl: %zu sample per step; the leave-one-out baseline needs at least 2", I);
-		return BBT_EINVAL;
+		return bbt_error(err, errlen, BBT_EINVAL, 
+         		        "bdpl: %zu sample per step; the leave-one-out baseline needs at least 2", I);
 	}
 	struct bdpl *s = calloc(1, sizeof *s);
 	if (s == NULL) {
-		set_err(err, errlen, "bdpl: out of memory");
-		return BBT_ENOMEM;
+		return bbt_error(err, errlen, BBT_ENOMEM, "bdpl: out of memory");
 	}
 	s->host = host;
 	s->L = L;
@@ -131,7 +124,7 @@ static int bdpl_create(const bbt_host_t *host, const struct bbt_optimizer_params
 	s->gradnorm = NAN;
 	if (!(s->lr > 0) || !isfinite(s->lr) || !(s->wd >= 0) || !(s->clip >= 0) ||
 	    !(s->b1 >= 0 && s->b1 < 1) || !(s->b2 >= 0 && s->b2 < 1) || !(s->eps >= 0)) {
-		set_err(err, errlen,
+		bbt_error(err, errlen, BBT_EINVAL,
 		        "bdpl: need lr > 0 (%g), weight_decay >= 0 (%g), clip >= 0 (%g), beta1 and "
 		        "beta2 in [0, 1) (%g, %g), eps >= 0 (%g)",
 		        s->lr, s->wd, s->clip, s->b1, s->b2, s->eps);
@@ -145,8 +138,7 @@ static int bdpl_create(const bbt_host_t *host, const struct bbt_optimizer_params
 	s->sorted = malloc(K * sizeof *s->sorted);
 	if (!s->p || !s->m || !s->v || !s->g || !s->sorted) {
 		bdpl_free(s);
-		set_err(err, errlen, "bdpl: out of memory for %zu x %zu probabilities", L, K);
-		return BBT_ENOMEM;
+		return bbt_error(err, errlen, BBT_ENOMEM, "bdpl: out of memory for %zu x %zu probabilities", L, K);
 	}
 	for (size_t i = 0; i < L * K; i++)
 		s->p[i] = 1.0 / (double)K;
@@ -179,8 +171,7 @@ static int bdpl_ask(void *state, double *x, size_t *n, char *err, size_t errlen)
 {
 	struct bdpl *s = state;
 	if (s == NULL || x == NULL || n == NULL) {
-		set_err(err, errlen, "bdpl: ask called with a NULL argument");
-		return BBT_EINVAL;
+		return bbt_error(err, errlen, BBT_EINVAL, "bdpl: ask called with a NULL argument");
 	}
 	for (size_t k = 0; k < s->I; k++)
 		for (size_t i = 0; i < s->L; i++)
@@ -219,21 +210,18 @@ static int bdpl_tell(void *state, const double *x, size_t n, const double *loss,
 	struct bdpl *s = state;
 	(void)grad;
 	if (s == NULL || x == NULL || loss == NULL) {
-		set_err(err, errlen, "bdpl: tell called with a NULL argument");
-		return BBT_EINVAL;
+		return bbt_error(err, errlen, BBT_EINVAL, "bdpl: tell called with a NULL argument");
 	}
 	if (n != s->asked || n == 0) {
-		set_err(err, errlen,
-		        "bdpl: tell with %zu losses, but the last ask gave %zu prompts (the baseline "
-		        "needs the whole batch)", n, s->asked);
-		return BBT_EINVAL;
+		return bbt_error(err, errlen, BBT_EINVAL, 
+         		        "bdpl: tell with %zu losses, but the last ask gave %zu prompts (the baseline "
+         		        "needs the whole batch)", n, s->asked);
 	}
 	size_t L = s->L, K = s->K, I = n;
 	for (size_t q = 0; q < n * L; q++) {
 		if (!(x[q] >= 0 && x[q] < (double)K) || x[q] != floor(x[q])) {
-			set_err(err, errlen, "bdpl: candidate value %g is not a choice in 0..%zu", x[q],
-			        K - 1);
-			return BBT_EINVAL;
+			return bbt_error(err, errlen, BBT_EINVAL, "bdpl: candidate value %g is not a choice in 0..%zu", x[q],
+         			        K - 1);
 		}
 	}
 	s->asked = 0;

@@ -36,7 +36,6 @@
 
 #include <float.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,20 +131,6 @@ struct bbt_cma {
 	double *stag_tmp;             /* scratch for the medians */
 	const char *stop;
 };
-
-#if defined(__GNUC__)
-__attribute__((format(printf, 4, 5)))
-#endif
-static int fail(char *err, size_t errlen, int status, const char *fmt, ...)
-{
-	va_list ap;
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return status;
-}
 
 void bbt_cma_free(void *state)
 {
@@ -301,15 +286,15 @@ static int alloc_eigen_work(struct bbt_cma *c, char *err, size_t errlen)
 	double wq = 0, dummy_a = 0, dummy_w = 0;
 	dsyevd_("V", "L", &n, &dummy_a, &n, &dummy_w, &wq, &lwork, &iq, &liwork, &info, 1, 1);
 	if (info != 0)
-		return fail(err, errlen, BBT_EINTERNAL,
-		            "%s: LAPACK dsyevd workspace query failed (info %d)", c->name, info);
+		return bbt_error(err, errlen, BBT_EINTERNAL,
+		                 "%s: LAPACK dsyevd workspace query failed (info %d)", c->name, info);
 	c->lwork = (int)wq + 1;
 	c->liwork = iq + 1;
 	c->work = dalloc((size_t)c->lwork);
 	c->iwork = calloc((size_t)c->liwork, sizeof *c->iwork);
 	if (c->work == NULL || c->iwork == NULL)
-		return fail(err, errlen, BBT_ENOMEM, "%s: out of memory for the eigensolver of a "
-		            "%zu x %zu covariance matrix", c->name, c->n, c->n);
+		return bbt_error(err, errlen, BBT_ENOMEM, "%s: out of memory for the eigensolver of a "
+		                 "%zu x %zu covariance matrix", c->name, c->n, c->n);
 	return BBT_OK;
 }
 
@@ -321,53 +306,53 @@ int bbt_cma_create(const bbt_host_t *host, const struct bbt_optimizer_params *pa
 	if (state != NULL)
 		*state = NULL;
 	if (host == NULL || params == NULL || state == NULL || info == NULL)
-		return fail(err, errlen, BBT_EINVAL, "%s: create called with a NULL argument", name);
+		return bbt_error(err, errlen, BBT_EINVAL, "%s: create called with a NULL argument", name);
 	const struct bbt_space *sp = &params->space;
 	if (sp->kind != BBT_SPACE_BOX)
-		return fail(err, errlen, BBT_EINVAL,
-		            "%s: searches real boxes only (search space kind %d)", name, (int)sp->kind);
+		return bbt_error(err, errlen, BBT_EINVAL,
+		                 "%s: searches real boxes only (search space kind %d)", name, (int)sp->kind);
 	size_t n = sp->dim;
 	if (n == 0)
-		return fail(err, errlen, BBT_EINVAL, "%s: the search space has dimension 0", name);
+		return bbt_error(err, errlen, BBT_EINVAL, "%s: the search space has dimension 0", name);
 	/* The full model's n x n matrices and LAPACK's int dimensions. */
 	if (model == BBT_CMA_FULL && n > 46340)
-		return fail(err, errlen, BBT_EINVAL, "%s: dimension %zu is beyond a full covariance "
-		            "matrix (use sepcmaes)", name, n);
+		return bbt_error(err, errlen, BBT_EINVAL, "%s: dimension %zu is beyond a full covariance "
+		                 "matrix (use sepcmaes)", name, n);
 	if (!(sp->bound >= 0) || !isfinite(sp->bound))
-		return fail(err, errlen, BBT_EINVAL, "%s: space bound %g is not a finite number >= 0",
-		            name, sp->bound);
+		return bbt_error(err, errlen, BBT_EINVAL, "%s: space bound %g is not a finite number >= 0",
+		                 name, sp->bound);
 	if (!(params->sigma > 0) || !isfinite(params->sigma))
-		return fail(err, errlen, BBT_EINVAL, "%s: sigma0 %g is not a positive finite number",
-		            name, params->sigma);
+		return bbt_error(err, errlen, BBT_EINVAL, "%s: sigma0 %g is not a positive finite number",
+		                 name, params->sigma);
 	size_t lambda = params->popsize;
 	if (lambda == 0)
 		lambda = 4 + (size_t)floor(3 * log((double)n));
 	if (lambda < 2)
-		return fail(err, errlen, BBT_EINVAL,
-		            "%s: popsize %zu: CMA-ES needs at least 2 candidates per generation",
-		            name, lambda);
+		return bbt_error(err, errlen, BBT_EINVAL,
+		                 "%s: popsize %zu: CMA-ES needs at least 2 candidates per generation",
+		                 name, lambda);
 	if (lambda > SIZE_MAX / n / sizeof(double))
-		return fail(err, errlen, BBT_EINVAL, "%s: popsize %zu is too large", name, lambda);
+		return bbt_error(err, errlen, BBT_EINVAL, "%s: popsize %zu is too large", name, lambda);
 
 	/* The tighter of the space's bound and the `bounds` option. */
 	double bound = host->opt_double(host->ctx, "bounds");
 	if (!(bound >= 0) || !isfinite(bound))
-		return fail(err, errlen, BBT_EINVAL, "%s: bounds %g is not a finite number >= 0",
-		            name, bound);
+		return bbt_error(err, errlen, BBT_EINVAL, "%s: bounds %g is not a finite number >= 0",
+		                 name, bound);
 	if (sp->bound > 0 && (bound == 0 || sp->bound < bound))
 		bound = sp->bound;
 	if (params->x0 != NULL) {
 		for (size_t i = 0; i < n; i++) {
 			double v = params->x0[i];
 			if (!isfinite(v) || (bound > 0 && (v > bound || v < -bound)))
-				return fail(err, errlen, BBT_EINVAL,
-				            "%s: x0[%zu] = %g is outside the search box", name, i, v);
+				return bbt_error(err, errlen, BBT_EINVAL,
+				                 "%s: x0[%zu] = %g is outside the search box", name, i, v);
 		}
 	}
 
 	struct bbt_cma *c = calloc(1, sizeof *c);
 	if (c == NULL)
-		return fail(err, errlen, BBT_ENOMEM, "%s: out of memory", name);
+		return bbt_error(err, errlen, BBT_ENOMEM, "%s: out of memory", name);
 	c->host = host;
 	c->name = name;
 	c->model = model;
@@ -414,8 +399,8 @@ int bbt_cma_create(const bbt_host_t *host, const struct bbt_optimizer_params *pa
 	    !c->rank || !c->best_x || !c->hist_best || !c->stag_best || !c->stag_med ||
 	    !c->stag_tmp) {
 		bbt_cma_free(c);
-		return fail(err, errlen, BBT_ENOMEM,
-		            "%s: out of memory for dimension %zu, popsize %zu", name, n, lambda);
+		return bbt_error(err, errlen, BBT_ENOMEM,
+		                 "%s: out of memory for dimension %zu, popsize %zu", name, n, lambda);
 	}
 	if (model == BBT_CMA_FULL) {
 		int rc = alloc_eigen_work(c, err, errlen);
@@ -453,7 +438,7 @@ int bbt_cma_ask(void *state, double *x, size_t *n_out, char *err, size_t errlen)
 {
 	struct bbt_cma *c = state;
 	if (c == NULL || x == NULL || n_out == NULL)
-		return fail(err, errlen, BBT_EINVAL, "cma: ask called with a NULL argument");
+		return bbt_error(err, errlen, BBT_EINVAL, "cma: ask called with a NULL argument");
 	const bbt_host_t *h = c->host;
 	const size_t n = c->n, lambda = c->lambda;
 	for (size_t k = 0; k < lambda * n; k++)
@@ -515,18 +500,18 @@ static int decompose(struct bbt_cma *c, char *err, size_t errlen)
 	dsyevd_("V", "L", &in, c->Bt, &in, c->tmp, c->work, &c->lwork, c->iwork, &c->liwork,
 	        &info, 1, 1);
 	if (info != 0)
-		return fail(err, errlen, BBT_EINTERNAL,
-		            "%s: LAPACK dsyevd failed on the covariance matrix (info %d) at "
-		            "generation %zu", c->name, info, c->countiter);
+		return bbt_error(err, errlen, BBT_EINTERNAL,
+		                 "%s: LAPACK dsyevd failed on the covariance matrix (info %d) at "
+		                 "generation %zu", c->name, info, c->countiter);
 	/* Column-major output: column j (= our row j) is the j-th eigenvector.
 	 * Rounding can leave the smallest eigenvalues at or below 0; floor
 	 * them so that D stays invertible and conditioncov reports the
 	 * ill-conditioning. */
 	double emax = c->tmp[n - 1];
 	if (!(emax > 0) || !isfinite(emax))
-		return fail(err, errlen, BBT_EINTERNAL,
-		            "%s: covariance matrix lost positive definiteness (largest eigenvalue %g) "
-		            "at generation %zu", c->name, emax, c->countiter);
+		return bbt_error(err, errlen, BBT_EINTERNAL,
+		                 "%s: covariance matrix lost positive definiteness (largest eigenvalue %g) "
+		                 "at generation %zu", c->name, emax, c->countiter);
 	double floor_ev = emax * DBL_EPSILON;
 	double emin = HUGE_VAL;
 	for (size_t i = 0; i < n; i++) {
@@ -643,13 +628,13 @@ int bbt_cma_tell(void *state, const double *x, size_t n_told, const double *loss
 	struct bbt_cma *c = state;
 	(void)grad; /* black-box */
 	if (c == NULL || x == NULL || loss == NULL)
-		return fail(err, errlen, BBT_EINVAL, "cma: tell called with a NULL argument");
+		return bbt_error(err, errlen, BBT_EINVAL, "cma: tell called with a NULL argument");
 	if (c->asked == 0)
-		return fail(err, errlen, BBT_EINVAL, "%s: tell without a preceding ask", c->name);
+		return bbt_error(err, errlen, BBT_EINVAL, "%s: tell without a preceding ask", c->name);
 	if (n_told != c->lambda)
-		return fail(err, errlen, BBT_EINVAL,
-		            "%s: tell with %zu losses; CMA-ES needs the whole population of %zu",
-		            c->name, n_told, c->lambda);
+		return bbt_error(err, errlen, BBT_EINVAL,
+		                 "%s: tell with %zu losses; CMA-ES needs the whole population of %zu",
+		                 c->name, n_told, c->lambda);
 	const size_t n = c->n, lambda = c->lambda, mu = c->mu;
 	c->asked = 0;
 	c->countiter++;
@@ -730,16 +715,16 @@ int bbt_cma_tell(void *state, const double *x, size_t n_told, const double *loss
 			emin = fmin(emin, e);
 		}
 		if (!(emin > 0) || !isfinite(emax))
-			return fail(err, errlen, BBT_EINTERNAL,
-			            "%s: diagonal covariance left (0, inf) (min %g, max %g) at "
-			            "generation %zu", c->name, emin, emax, c->countiter);
+			return bbt_error(err, errlen, BBT_EINTERNAL,
+			                 "%s: diagonal covariance left (0, inf) (min %g, max %g) at "
+			                 "generation %zu", c->name, emin, emax, c->countiter);
 		for (size_t j = 0; j < n; j++)
 			c->D[j] = sqrt(c->C[j]);
 		c->cond = emax / emin;
 	}
 	if (!isfinite(c->sigma) || !(c->sigma > 0))
-		return fail(err, errlen, BBT_EINTERNAL, "%s: sigma became %g at generation %zu",
-		            c->name, c->sigma, c->countiter);
+		return bbt_error(err, errlen, BBT_EINTERNAL, "%s: sigma became %g at generation %zu",
+		                 c->name, c->sigma, c->countiter);
 
 	/* Histories of the stop tests. */
 	size_t g = c->countiter;

@@ -43,7 +43,6 @@
 
 #include <bbtbench/plugin.h>
 
-#include "../../set_err.h"
 
 /* GSL's iterate and our f need a few KiB; the margin is for sanitizer
  * builds, whose frames are larger. */
@@ -138,10 +137,9 @@ static void gsl_side(unsigned int hi, unsigned int lo)
 /* Run the GSL side until it wants a point, converges or fails. */
 static int resume_gsl(struct nelder_mead *nm, char *err, size_t errlen)
 {
-	if (swapcontext(&nm->host_ctx, &nm->gsl_ctx) != 0) {
-		set_err(err, errlen, "nmsimplex: cannot switch to GSL's stack (swapcontext failed)");
-		return BBT_EINTERNAL;
-	}
+	if (swapcontext(&nm->host_ctx, &nm->gsl_ctx) != 0)
+		return bbt_error(err, errlen, BBT_EINTERNAL,
+		                 "nmsimplex: cannot switch to GSL's stack (swapcontext failed)");
 	return BBT_OK;
 }
 
@@ -149,31 +147,27 @@ static int check_params(const struct bbt_optimizer_params *p, double step, char 
                         size_t errlen)
 {
 	const struct bbt_space *sp = &p->space;
-	if (sp->kind != BBT_SPACE_BOX) {
-		set_err(err, errlen, "nmsimplex: needs a real (box) search space, not a categorical one");
-		return BBT_EINVAL;
-	}
-	if (sp->dim == 0) {
-		set_err(err, errlen, "nmsimplex: the search space has dimension 0");
-		return BBT_EINVAL;
-	}
-	if (!(sp->bound >= 0) || !isfinite(sp->bound)) {
-		set_err(err, errlen, "nmsimplex: space bound %g is not a finite number >= 0", sp->bound);
-		return BBT_EINVAL;
-	}
+	if (sp->kind != BBT_SPACE_BOX)
+		return bbt_error(err, errlen, BBT_EINVAL,
+		                 "nmsimplex: needs a real (box) search space, not a categorical one");
+	if (sp->dim == 0)
+		return bbt_error(err, errlen, BBT_EINVAL,
+		                 "nmsimplex: the search space has dimension 0");
+	if (!(sp->bound >= 0) || !isfinite(sp->bound))
+		return bbt_error(err, errlen, BBT_EINVAL,
+		                 "nmsimplex: space bound %g is not a finite number >= 0",
+		                 sp->bound);
 	if (!(step > 0) || !isfinite(step)) {
-		set_err(err, errlen,
+		return bbt_error(err, errlen, BBT_EINVAL,
 		        "nmsimplex: initial step %g is not a positive number; set step=S or a "
 		        "positive sigma", step);
-		return BBT_EINVAL;
 	}
 	if (p->x0 != NULL)
 		for (size_t i = 0; i < sp->dim; i++)
-			if (!isfinite(p->x0[i])) {
-				set_err(err, errlen, "nmsimplex: x0[%zu] = %g is not a finite number",
-				        i, p->x0[i]);
-				return BBT_EINVAL;
-			}
+			if (!isfinite(p->x0[i]))
+				return bbt_error(err, errlen, BBT_EINVAL,
+				                 "nmsimplex: x0[%zu] = %g is not a finite number",
+				                 i, p->x0[i]);
 	return BBT_OK;
 }
 
@@ -182,10 +176,9 @@ static int nm_create(const bbt_host_t *host, const struct bbt_optimizer_params *
 {
 	if (state != NULL)
 		*state = NULL;
-	if (host == NULL || params == NULL || state == NULL || info == NULL) {
-		set_err(err, errlen, "nmsimplex: create called with a NULL argument");
-		return BBT_EINVAL;
-	}
+	if (host == NULL || params == NULL || state == NULL || info == NULL)
+		return bbt_error(err, errlen, BBT_EINVAL,
+		                 "nmsimplex: create called with a NULL argument");
 	double step = host->opt_double(host->ctx, "step");
 	if (step == 0)
 		step = params->sigma;
@@ -206,8 +199,8 @@ static int nm_create(const bbt_host_t *host, const struct bbt_optimizer_params *
 	    (nm->minimizer = gsl_multimin_fminimizer_alloc(gsl_multimin_fminimizer_nmsimplex2,
 	                                                   d)) == NULL) {
 		nm_free(nm);
-		set_err(err, errlen, "nmsimplex: out of memory for a %zu-dimensional simplex", d);
-		return BBT_ENOMEM;
+		return bbt_error(err, errlen, BBT_ENOMEM,
+		                 "nmsimplex: out of memory for a %zu-dimensional simplex", d);
 	}
 	nm->dim = d;
 	nm->bound = params->space.bound;
@@ -225,8 +218,8 @@ static int nm_create(const bbt_host_t *host, const struct bbt_optimizer_params *
 
 	if (getcontext(&nm->gsl_ctx) != 0) {
 		nm_free(nm);
-		set_err(err, errlen, "nmsimplex: cannot make GSL's context (getcontext failed)");
-		return BBT_EINTERNAL;
+		return bbt_error(err, errlen, BBT_EINTERNAL,
+		                 "nmsimplex: cannot make GSL's context (getcontext failed)");
 	}
 	nm->gsl_ctx.uc_stack.ss_sp = nm->stack;
 	nm->gsl_ctx.uc_stack.ss_size = GSL_STACK_BYTES;
@@ -237,9 +230,8 @@ static int nm_create(const bbt_host_t *host, const struct bbt_optimizer_params *
 	/* Up to GSL's first f call: the first vertex, x0. */
 	rc = resume_gsl(nm, err, errlen);
 	if (rc == BBT_OK && nm->phase != GSL_WANTS_POINT) {
-		set_err(err, errlen, "nmsimplex: GSL's set-up failed: %s",
-		        gsl_strerror(nm->gsl_status));
-		rc = BBT_EINTERNAL;
+		rc = bbt_error(err, errlen, BBT_EINTERNAL, "nmsimplex: GSL's set-up failed: %s",
+		               gsl_strerror(nm->gsl_status));
 	}
 	if (rc < 0) {
 		nm_free(nm);
@@ -253,14 +245,12 @@ static int nm_create(const bbt_host_t *host, const struct bbt_optimizer_params *
 static int nm_ask(void *state, double *x, size_t *n, char *err, size_t errlen)
 {
 	struct nelder_mead *nm = state;
-	if (nm == NULL || x == NULL || n == NULL) {
-		set_err(err, errlen, "nmsimplex: ask called with a NULL argument");
-		return BBT_EINVAL;
-	}
-	if (nm->phase != GSL_WANTS_POINT) {
-		set_err(err, errlen, "nmsimplex: ask after the simplex has stopped");
-		return BBT_EINVAL;
-	}
+	if (nm == NULL || x == NULL || n == NULL)
+		return bbt_error(err, errlen, BBT_EINVAL,
+		                 "nmsimplex: ask called with a NULL argument");
+	if (nm->phase != GSL_WANTS_POINT)
+		return bbt_error(err, errlen, BBT_EINVAL,
+		                 "nmsimplex: ask after the simplex has stopped");
 	memcpy(x, nm->want, nm->dim * sizeof *x);
 	*n = 1;
 	nm->asked = 1;
@@ -272,15 +262,13 @@ static int nm_tell(void *state, const double *x, size_t n, const double *loss,
 {
 	struct nelder_mead *nm = state;
 	(void)grad; /* derivative-free: gradients are never asked for */
-	if (nm == NULL || x == NULL || loss == NULL) {
-		set_err(err, errlen, "nmsimplex: tell called with a NULL argument");
-		return BBT_EINVAL;
-	}
-	if (!nm->asked || n != 1) {
-		set_err(err, errlen, "nmsimplex: tell with %zu losses, but the last ask gave %d "
-		        "candidates", n, nm->asked);
-		return BBT_EINVAL;
-	}
+	if (nm == NULL || x == NULL || loss == NULL)
+		return bbt_error(err, errlen, BBT_EINVAL,
+		                 "nmsimplex: tell called with a NULL argument");
+	if (!nm->asked || n != 1)
+		return bbt_error(err, errlen, BBT_EINVAL,
+		                 "nmsimplex: tell with %zu losses, but the last ask gave %d " "candidates",
+		                 n, nm->asked);
 	nm->asked = 0;
 	nm->countevals++;
 	/* Strictly lower wins; a NaN loss is never best. */
@@ -294,12 +282,10 @@ static int nm_tell(void *state, const double *x, size_t n, const double *loss,
 		return rc;
 	if (nm->phase == GSL_CONVERGED)
 		return BBT_STOP;
-	if (nm->phase == GSL_FAILED) {
-		set_err(err, errlen, "nmsimplex: GSL's simplex stopped after %zu evaluations: %s "
-		        "(a loss was not a finite number)", nm->countevals,
-		        gsl_strerror(nm->gsl_status));
-		return BBT_EINVAL;
-	}
+	if (nm->phase == GSL_FAILED)
+		return bbt_error(err, errlen, BBT_EINVAL,
+		                 "nmsimplex: GSL's simplex stopped after %zu evaluations: %s " "(a loss was not a finite number)",
+		                 nm->countevals, gsl_strerror(nm->gsl_status));
 	return BBT_OK;
 }
 

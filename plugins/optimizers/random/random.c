@@ -45,7 +45,6 @@
 
 #include <bbtbench/plugin.h>
 
-#include "../../set_err.h"
 
 /* Candidates per ask when the host leaves popsize at 0: CMA-ES's population
  * in BBT, so budgets compare call for call. */
@@ -110,30 +109,27 @@ static int open_sequence(struct random_search *rs, const char *name, char *err, 
 	for (size_t i = 0; i < sizeof sequences / sizeof sequences[0]; i++)
 		if (strcmp(name, sequences[i].name) == 0)
 			type = *sequences[i].type;
-	if (type == NULL) {
-		set_err(err, errlen, "random: sequence \"%s\" is not sobol or reversehalton", name);
-		return BBT_EINVAL;
-	}
+	if (type == NULL)
+		return bbt_error(err, errlen, BBT_EINVAL,
+		                 "random: sequence \"%s\" is not sobol or reversehalton", name);
 	if (rs->dim > type->max_dimension) {
 		char hint[64] = "";
 		if (rs->dim <= gsl_qrng_reversehalton->max_dimension)
 			snprintf(hint, sizeof hint, "; reversehalton goes up to %u",
 			         gsl_qrng_reversehalton->max_dimension);
-		set_err(err, errlen,
+		return bbt_error(err, errlen, BBT_EINVAL,
 		        "random: the %s sequence has at most %u dimensions (GSL's gsl_qrng_%s), the "
 		        "space has %zu%s", name, type->max_dimension, type->name, rs->dim, hint);
-		return BBT_EINVAL;
 	}
 	/* GSL's default error handler aborts the process (STYLE 6); a plugin
 	 * must not, whichever host loads it. bbtbench's main does the same. */
 	gsl_set_error_handler_off();
 	if ((rs->qrng = gsl_qrng_alloc(type, (unsigned int)rs->dim)) == NULL ||
 	    (rs->shift = malloc(rs->dim * sizeof *rs->shift)) == NULL ||
-	    (rs->u = malloc(rs->dim * sizeof *rs->u)) == NULL) {
-		set_err(err, errlen, "random: out of memory for a %zu-dimensional %s sequence",
-		        rs->dim, name);
-		return BBT_ENOMEM;
-	}
+	    (rs->u = malloc(rs->dim * sizeof *rs->u)) == NULL)
+		return bbt_error(err, errlen, BBT_ENOMEM,
+		                 "random: out of memory for a %zu-dimensional %s sequence",
+		                 rs->dim, name);
 	for (size_t i = 0; i < rs->dim; i++)
 		rs->shift[i] = rs->host->rng_uniform(rs->host->ctx);
 	return BBT_OK;
@@ -143,11 +139,10 @@ static int open_sequence(struct random_search *rs, const char *name, char *err, 
 static int next_point(struct random_search *rs, char *err, size_t errlen)
 {
 	int status = gsl_qrng_get(rs->qrng, rs->u);
-	if (status != GSL_SUCCESS) {
-		set_err(err, errlen, "random: GSL's %s sequence failed: %s",
-		        gsl_qrng_name(rs->qrng), gsl_strerror(status));
-		return BBT_EINTERNAL;
-	}
+	if (status != GSL_SUCCESS)
+		return bbt_error(err, errlen, BBT_EINTERNAL,
+		                 "random: GSL's %s sequence failed: %s", gsl_qrng_name(rs->qrng),
+		                 gsl_strerror(status));
 	for (size_t i = 0; i < rs->dim; i++) {
 		double u = rs->u[i] + rs->shift[i];
 		rs->u[i] = u >= 1 ? u - 1 : u;
@@ -181,48 +176,40 @@ static int check_params(const bbt_host_t *host, const struct bbt_optimizer_param
 {
 	const struct bbt_space *sp = &p->space;
 	*radius = 0;
-	if (sp->dim == 0) {
-		set_err(err, errlen, "random: the search space has dimension 0");
-		return BBT_EINVAL;
-	}
+	if (sp->dim == 0)
+		return bbt_error(err, errlen, BBT_EINVAL,
+		                 "random: the search space has dimension 0");
 	if (sp->kind == BBT_SPACE_CATEGORICAL) {
-		if (sp->choices == 0) {
-			set_err(err, errlen, "random: categorical space with 0 choices per position");
-			return BBT_EINVAL;
-		}
+		if (sp->choices == 0)
+			return bbt_error(err, errlen, BBT_EINVAL,
+			                 "random: categorical space with 0 choices per position");
 		if (p->x0 != NULL) {
 			for (size_t i = 0; i < sp->dim; i++) {
 				double v = p->x0[i];
-				if (!(v >= 0 && v < (double)sp->choices) || v != (double)(size_t)v) {
-					set_err(err, errlen,
-					        "random: x0[%zu] = %g is not a choice in 0..%zu",
-					        i, v, sp->choices - 1);
-					return BBT_EINVAL;
-				}
+				if (!(v >= 0 && v < (double)sp->choices) || v != (double)(size_t)v)
+					return bbt_error(err, errlen, BBT_EINVAL,
+					                  "random: x0[%zu] = %g is not a choice in 0..%zu",
+					                 i, v, sp->choices - 1);
 			}
 		}
 		return BBT_OK;
 	}
-	if (sp->kind != BBT_SPACE_BOX) {
-		set_err(err, errlen, "random: unknown search space kind %d", (int)sp->kind);
-		return BBT_EINVAL;
-	}
-	if (!(sp->bound >= 0) || !isfinite(sp->bound)) {
-		set_err(err, errlen, "random: space bound %g is not a finite number >= 0", sp->bound);
-		return BBT_EINVAL;
-	}
+	if (sp->kind != BBT_SPACE_BOX)
+		return bbt_error(err, errlen, BBT_EINVAL, "random: unknown search space kind %d",
+		                 (int)sp->kind);
+	if (!(sp->bound >= 0) || !isfinite(sp->bound))
+		return bbt_error(err, errlen, BBT_EINVAL,
+		                 "random: space bound %g is not a finite number >= 0", sp->bound);
 	double r = host->opt_double(host->ctx, "radius");
-	if (!(r >= 0) || !isfinite(r)) {
-		set_err(err, errlen, "random: radius %g is not a finite number >= 0", r);
-		return BBT_EINVAL;
-	}
+	if (!(r >= 0) || !isfinite(r))
+		return bbt_error(err, errlen, BBT_EINVAL,
+		                 "random: radius %g is not a finite number >= 0", r);
 	if (r == 0)
 		r = sp->bound > 0 ? sp->bound : p->sigma;
 	if (!(r > 0) || !isfinite(r)) {
-		set_err(err, errlen,
-		        "random: no search radius: radius is 0, the space is unbounded and "
-		        "sigma is %g; set radius=R or a positive sigma", p->sigma);
-		return BBT_EINVAL;
+		return bbt_error(err, errlen, BBT_EINVAL,
+		                  "random: no search radius: radius is 0, the space is unbounded and " "sigma is %g; set radius=R or a positive sigma",
+		                 p->sigma);
 	}
 	/* Uniform draws beyond the bound would only be clipped onto the faces
 	 * of the box; shrink the box instead. */
@@ -231,11 +218,10 @@ static int check_params(const bbt_host_t *host, const struct bbt_optimizer_param
 	if (p->x0 != NULL) {
 		for (size_t i = 0; i < sp->dim; i++) {
 			double v = p->x0[i];
-			if (!isfinite(v) || (sp->bound > 0 && (v > sp->bound || v < -sp->bound))) {
-				set_err(err, errlen, "random: x0[%zu] = %g is outside the search box",
-				        i, v);
-				return BBT_EINVAL;
-			}
+			if (!isfinite(v) || (sp->bound > 0 && (v > sp->bound || v < -sp->bound)))
+				return bbt_error(err, errlen, BBT_EINVAL,
+				                 "random: x0[%zu] = %g is outside the search box",
+				                 i, v);
 		}
 	}
 	*radius = r;
@@ -248,10 +234,9 @@ static int random_create(const bbt_host_t *host, const struct bbt_optimizer_para
 {
 	if (state != NULL)
 		*state = NULL;
-	if (host == NULL || params == NULL || state == NULL || info == NULL) {
-		set_err(err, errlen, "random: create called with a NULL argument");
-		return BBT_EINVAL;
-	}
+	if (host == NULL || params == NULL || state == NULL || info == NULL)
+		return bbt_error(err, errlen, BBT_EINVAL,
+		                 "random: create called with a NULL argument");
 	double radius;
 	int rc = check_params(host, params, &radius, err, errlen);
 	if (rc < 0)
@@ -261,9 +246,9 @@ static int random_create(const bbt_host_t *host, const struct bbt_optimizer_para
 	if (rs == NULL || params->space.dim > SIZE_MAX / sizeof(double) ||
 	    (rs->best = calloc(params->space.dim, sizeof *rs->best)) == NULL) {
 		random_free(rs);
-		set_err(err, errlen, "random: out of memory for a %zu-dimensional space",
-		        params->space.dim);
-		return BBT_ENOMEM;
+		return bbt_error(err, errlen, BBT_ENOMEM,
+		                 "random: out of memory for a %zu-dimensional space",
+		                 params->space.dim);
 	}
 	rs->host = host;
 	rs->kind = params->space.kind;
@@ -281,9 +266,9 @@ static int random_create(const bbt_host_t *host, const struct bbt_optimizer_para
 		rs->normal = base == 6 && strncmp(dist, "normal", 6) == 0;
 		if (!rs->normal && !(base == 7 && strncmp(dist, "uniform", 7) == 0)) {
 			random_free(rs);
-			set_err(err, errlen, "random: distribution \"%s\" is not uniform or normal "
-			        "(or either with -sobol or -reversehalton)", dist);
-			return BBT_EINVAL;
+			return bbt_error(err, errlen, BBT_EINVAL,
+			                 "random: distribution \"%s\" is not uniform or normal " "(or either with -sobol or -reversehalton)",
+			                 dist);
 		}
 		rc = open_sequence(rs, dash != NULL ? dash + 1 : NULL, err, errlen);
 		if (rc < 0) {
@@ -304,10 +289,9 @@ static int random_create(const bbt_host_t *host, const struct bbt_optimizer_para
 static int random_ask(void *state, double *x, size_t *n, char *err, size_t errlen)
 {
 	struct random_search *rs = state;
-	if (rs == NULL || x == NULL || n == NULL) {
-		set_err(err, errlen, "random: ask called with a NULL argument");
-		return BBT_EINVAL;
-	}
+	if (rs == NULL || x == NULL || n == NULL)
+		return bbt_error(err, errlen, BBT_EINVAL,
+		                 "random: ask called with a NULL argument");
 	for (size_t c = 0; c < rs->batch; c++) {
 		if (rs->qrng != NULL) {
 			int rc = next_point(rs, err, errlen);
@@ -327,15 +311,13 @@ static int random_tell(void *state, const double *x, size_t n, const double *los
 {
 	struct random_search *rs = state;
 	(void)grad; /* black-box: gradients are never asked for */
-	if (rs == NULL || x == NULL || loss == NULL) {
-		set_err(err, errlen, "random: tell called with a NULL argument");
-		return BBT_EINVAL;
-	}
-	if (n == 0 || n > rs->asked) {
-		set_err(err, errlen, "random: tell with %zu losses, but the last ask gave %zu candidates",
-		        n, rs->asked);
-		return BBT_EINVAL;
-	}
+	if (rs == NULL || x == NULL || loss == NULL)
+		return bbt_error(err, errlen, BBT_EINVAL,
+		                 "random: tell called with a NULL argument");
+	if (n == 0 || n > rs->asked)
+		return bbt_error(err, errlen, BBT_EINVAL,
+		                 "random: tell with %zu losses, but the last ask gave %zu candidates",
+		                 n, rs->asked);
 	/* Strictly lower wins, so ties keep the earlier candidate; a NaN loss
 	 * (a failed evaluation) is never best. */
 	for (size_t i = 0; i < n; i++) {

@@ -25,11 +25,9 @@ int zo_adam_configure(const bbt_host_t *host, double *hyper, char *err, size_t e
 	if (!(hyper[H_LR] > 0) || !isfinite(hyper[H_LR]) || !(hyper[H_BETA1] >= 0) ||
 	    !(hyper[H_BETA1] < 1) || !(hyper[H_BETA2] >= 0) || !(hyper[H_BETA2] < 1) ||
 	    !(hyper[H_EPS] >= 0)) {
-		if (err != NULL && errlen > 0)
-			snprintf(err, errlen,
-			         "need lr > 0 (%g), beta1 and beta2 in [0, 1) (%g, %g), eps >= 0 (%g)",
-			         hyper[H_LR], hyper[H_BETA1], hyper[H_BETA2], hyper[H_EPS]);
-		return BBT_EINVAL;
+		return bbt_error(err, errlen, BBT_EINVAL,
+		                 "need lr > 0 (%g), beta1 and beta2 in [0, 1) (%g, %g), eps >= 0 (%g)",
+		                 hyper[H_LR], hyper[H_BETA1], hyper[H_BETA2], hyper[H_EPS]);
 	}
 	return BBT_OK;
 }

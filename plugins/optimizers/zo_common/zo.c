@@ -16,7 +16,6 @@
 #include <string.h>
 
 #include "zo.h"
-#include "../../set_err.h"
 
 /* Host popsize when it leaves it at 0: BBT's CMA-ES population. */
 #define DEFAULT_POPSIZE 20
@@ -88,24 +87,20 @@ static int read_fd_options(const bbt_host_t *host, const struct bbt_optimizer_pa
 	*sphere = dir != NULL && strcmp(dir, "sphere") == 0;
 	*central = dif != NULL && strcmp(dif, "central") == 0;
 	if (dir == NULL || (!*sphere && strcmp(dir, "gaussian") != 0)) {
-		set_err(err, errlen, "%s: directions \"%s\" is not gaussian or sphere", name,
-		        dir ? dir : "");
-		return BBT_EINVAL;
+		return bbt_error(err, errlen, BBT_EINVAL, "%s: directions \"%s\" is not gaussian or sphere", name,
+         		        dir ? dir : "");
 	}
 	if (dif == NULL || (!*central && strcmp(dif, "forward") != 0)) {
-		set_err(err, errlen, "%s: difference \"%s\" is not forward or central", name,
-		        dif ? dif : "");
-		return BBT_EINVAL;
+		return bbt_error(err, errlen, BBT_EINVAL, "%s: difference \"%s\" is not forward or central", name,
+         		        dif ? dif : "");
 	}
 	*mu = host->opt_double(host->ctx, "mu");
 	if (!(*mu > 0) || !isfinite(*mu)) {
-		set_err(err, errlen, "%s: mu %g is not a finite number > 0", name, *mu);
-		return BBT_EINVAL;
+		return bbt_error(err, errlen, BBT_EINVAL, "%s: mu %g is not a finite number > 0", name, *mu);
 	}
 	long qopt = host->opt_int(host->ctx, "q");
 	if (qopt < 0) {
-		set_err(err, errlen, "%s: q %ld is negative", name, qopt);
-		return BBT_EINVAL;
+		return bbt_error(err, errlen, BBT_EINVAL, "%s: q %ld is negative", name, qopt);
 	} else if (qopt > 0) {
 		*q = (size_t)qopt;
 	} else {
@@ -125,22 +120,18 @@ int zo_create(const bbt_host_t *host, const struct bbt_optimizer_params *p,
 	if (state != NULL)
 		*state = NULL;
 	if (host == NULL || p == NULL || rule == NULL || state == NULL || info == NULL) {
-		set_err(err, errlen, "%s: create called with a NULL argument", name);
-		return BBT_EINVAL;
+		return bbt_error(err, errlen, BBT_EINVAL, "%s: create called with a NULL argument", name);
 	}
 	if (p->space.kind != BBT_SPACE_BOX) {
-		set_err(err, errlen, "%s: gradient steps need a real (box) search space", name);
-		return BBT_EINVAL;
+		return bbt_error(err, errlen, BBT_EINVAL, "%s: gradient steps need a real (box) search space", name);
 	}
 	size_t d = p->space.dim;
 	if (d == 0 || d > SIZE_MAX / sizeof(double) / 2) {
-		set_err(err, errlen, "%s: search space of dimension %zu", name, d);
-		return BBT_EINVAL;
+		return bbt_error(err, errlen, BBT_EINVAL, "%s: search space of dimension %zu", name, d);
 	}
 	if (!(p->space.bound >= 0) || !isfinite(p->space.bound)) {
-		set_err(err, errlen, "%s: space bound %g is not a finite number >= 0", name,
-		        p->space.bound);
-		return BBT_EINVAL;
+		return bbt_error(err, errlen, BBT_EINVAL, "%s: space bound %g is not a finite number >= 0", name,
+         		        p->space.bound);
 	}
 	size_t q = 0;
 	double mu = 0;
@@ -150,27 +141,24 @@ int zo_create(const bbt_host_t *host, const struct bbt_optimizer_params *p,
 		if (rc < 0)
 			return rc;
 		if (q > SIZE_MAX / 2 / d / sizeof(double)) {
-			set_err(err, errlen,
-			        "%s: q = %zu directions of dimension %zu do not fit in memory", name, q,
-			        d);
-			return BBT_ENOMEM;
+			return bbt_error(err, errlen, BBT_ENOMEM, 
+         			        "%s: q = %zu directions of dimension %zu do not fit in memory", name, q,
+         			        d);
 		}
 	}
 	if (p->x0 != NULL) {
 		for (size_t i = 0; i < d; i++) {
 			if (!isfinite(p->x0[i]) ||
 			    (p->space.bound > 0 && fabs(p->x0[i]) > p->space.bound)) {
-				set_err(err, errlen, "%s: x0[%zu] = %g is outside the search box", name,
-				        i, p->x0[i]);
-				return BBT_EINVAL;
+				return bbt_error(err, errlen, BBT_EINVAL, "%s: x0[%zu] = %g is outside the search box", name,
+         				        i, p->x0[i]);
 			}
 		}
 	}
 
 	struct zo *s = calloc(1, sizeof *s);
 	if (s == NULL) {
-		set_err(err, errlen, "%s: out of memory", name);
-		return BBT_ENOMEM;
+		return bbt_error(err, errlen, BBT_ENOMEM, "%s: out of memory", name);
 	}
 	s->host = host;
 	s->rule = rule;
@@ -194,10 +182,10 @@ int zo_create(const bbt_host_t *host, const struct bbt_optimizer_params *p,
 	if (oom) {
 		int bad_rule = rule->n_moments > ZO_MAX_MOMENTS;
 		zo_free(s);
-		set_err(err, errlen, bad_rule ? "%s: step rule wants too many moment vectors"
-		                              : "%s: out of memory for a %zu-dimensional space",
-		        name, d);
-		return bad_rule ? BBT_EINTERNAL : BBT_ENOMEM;
+		return bbt_error(err, errlen, bad_rule ? BBT_EINTERNAL : BBT_ENOMEM,
+		                 bad_rule ? "%s: step rule wants too many moment vectors"
+		                          : "%s: out of memory for a %zu-dimensional space",
+		                 name, d);
 	}
 	int rc = rule->configure(host, s->hyper, err, errlen);
 	if (rc < 0) {
@@ -237,8 +225,7 @@ int zo_ask(void *state, double *x, size_t *n, char *err, size_t errlen)
 {
 	struct zo *s = state;
 	if (s == NULL || x == NULL || n == NULL) {
-		set_err(err, errlen, "zo: ask called with a NULL argument");
-		return BBT_EINVAL;
+		return bbt_error(err, errlen, BBT_EINVAL, "zo: ask called with a NULL argument");
 	}
 	size_t d = s->d;
 	for (size_t k = 0; k < s->q; k++) {   /* none for a first-order rule */
@@ -269,20 +256,17 @@ int zo_tell(void *state, const double *x, size_t n, const double *loss, const do
 	struct zo *s = state;
 	(void)x;    /* the directions of the ask are kept; x only repeats them */
 	if (s == NULL || loss == NULL) {
-		set_err(err, errlen, "zo: tell called with a NULL argument");
-		return BBT_EINVAL;
+		return bbt_error(err, errlen, BBT_EINVAL, "zo: tell called with a NULL argument");
 	}
 	if (s->rule->first_order && grad == NULL) {
-		set_err(err, errlen, "%s: tell without the gradient a white-box step needs",
-		        s->rule->name);
-		return BBT_EINVAL;
+		return bbt_error(err, errlen, BBT_EINVAL, "%s: tell without the gradient a white-box step needs",
+         		        s->rule->name);
 	}
 	if (n != s->asked || n == 0) {
-		set_err(err, errlen,
-		        "%s: tell with %zu losses, but the last ask gave %zu candidates (a "
-		        "finite-difference step needs the whole batch)",
-		        s->rule->name, n, s->asked);
-		return BBT_EINVAL;
+		return bbt_error(err, errlen, BBT_EINVAL, 
+         		        "%s: tell with %zu losses, but the last ask gave %zu candidates (a "
+         		        "finite-difference step needs the whole batch)",
+         		        s->rule->name, n, s->asked);
 	}
 	s->asked = 0;
 	s->countevals += n;

@@ -44,10 +44,9 @@ static int sgd_configure(const bbt_host_t *host, double *hyper, char *err, size_
 	hyper[H_MOMENTUM] = host->opt_double(host->ctx, "momentum");
 	if (!(hyper[H_LR] > 0) || !isfinite(hyper[H_LR]) || !(hyper[H_MOMENTUM] >= 0) ||
 	    !(hyper[H_MOMENTUM] < 1)) {
-		if (err != NULL && errlen > 0)
-			snprintf(err, errlen, "zo-sgd: lr %g must be > 0 and momentum %g in [0, 1)",
-			         hyper[H_LR], hyper[H_MOMENTUM]);
-		return BBT_EINVAL;
+		return bbt_error(err, errlen, BBT_EINVAL,
+		                 "zo-sgd: lr %g must be > 0 and momentum %g in [0, 1)",
+		                 hyper[H_LR], hyper[H_MOMENTUM]);
 	}
 	return BBT_OK;
 }

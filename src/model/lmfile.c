@@ -10,8 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lmfile.h"
-#include "core/util.h"
+#include <bbtbench/model/lmfile.h>
 
 /* ------------------------------------------------------------------ */
 /* Hyperparameters */
@@ -61,11 +60,11 @@ static int norm_eps(const bbt_gguf_t *g, const char *arch, const char *suffix, f
 }
 
 /* GPT-2 and Llama as llama.cpp writes them. */
-static int decoder_hparams(struct nat_hparams *hp, const bbt_gguf_t *g, const char *path,
+static int decoder_hparams(struct bbt_lm_hparams *hp, const bbt_gguf_t *g, const char *path,
                            char *err, size_t errlen)
 {
 	const char *arch = hp->arch;
-	int llama = hp->family == NAT_LLAMA, rc;
+	int llama = hp->family == BBT_LM_LLAMA, rc;
 	char key[128];
 	hp->kv_heads = hp->heads;
 	snprintf(key, sizeof key, "%s.attention.head_count_kv", arch);
@@ -102,7 +101,7 @@ static int decoder_hparams(struct nat_hparams *hp, const bbt_gguf_t *g, const ch
 }
 
 /* BERT and RoBERTa as bbtbench convert writes them. */
-static int encoder_hparams(struct nat_hparams *hp, const bbt_gguf_t *g, const char *path,
+static int encoder_hparams(struct bbt_lm_hparams *hp, const bbt_gguf_t *g, const char *path,
                            char *err, size_t errlen)
 {
 	const char *arch = hp->arch;
@@ -137,7 +136,7 @@ static int encoder_hparams(struct nat_hparams *hp, const bbt_gguf_t *g, const ch
 	return BBT_OK;
 }
 
-int nat_hparams_load(struct nat_hparams *hp, const bbt_gguf_t *g, const char *path, char *err,
+int bbt_lm_hparams_load(struct bbt_lm_hparams *hp, const bbt_gguf_t *g, const char *path, char *err,
                      size_t errlen)
 {
 	memset(hp, 0, sizeof *hp);
@@ -146,17 +145,17 @@ int nat_hparams_load(struct nat_hparams *hp, const bbt_gguf_t *g, const char *pa
 	if (rc < 0)
 		return rc;
 	if (strcmp(arch, "bert") == 0 || strcmp(arch, "roberta") == 0)
-		hp->family = NAT_BERT;
+		hp->family = BBT_LM_BERT;
 	else if (strcmp(arch, "gpt2") == 0)
-		hp->family = NAT_GPT2;
+		hp->family = BBT_LM_GPT2;
 	else if (strcmp(arch, "llama") == 0)
-		hp->family = NAT_LLAMA;
+		hp->family = BBT_LM_LLAMA;
 	else
 		return bbt_error(err, errlen, BBT_ENOTSUP,
 		                 "%s: architecture \"%s\" is not supported (bert, roberta, gpt2, "
 		                 "llama)", path, arch);
 	snprintf(hp->arch, sizeof hp->arch, "%s", arch);
-	hp->causal = hp->family != NAT_BERT;
+	hp->causal = hp->family != BBT_LM_BERT;
 	if ((rc = hparam(g, arch, "embedding_length", &hp->H, err, errlen)) < 0 ||
 	    (rc = hparam(g, arch, "block_count", &hp->L, err, errlen)) < 0 ||
 	    (rc = hparam(g, arch, "feed_forward_length", &hp->F, err, errlen)) < 0 ||
@@ -167,7 +166,7 @@ int nat_hparams_load(struct nat_hparams *hp, const bbt_gguf_t *g, const char *pa
 	                  : encoder_hparams(hp, g, path, err, errlen);
 }
 
-int nat_tensor_find(const bbt_gguf_t *g, const char *path, const char *name, uint64_t ne0,
+int bbt_lm_tensor_find(const bbt_gguf_t *g, const char *path, const char *name, uint64_t ne0,
                     uint64_t ne1, const struct bbt_gguf_tensor **out, char *err, size_t errlen)
 {
 	const struct bbt_gguf_tensor *t = bbt_gguf_find_tensor(g, name);
@@ -203,13 +202,13 @@ static int special_id(const bbt_gguf_t *g, const char *key, int32_t *out, size_t
 	return 1;
 }
 
-void nat_vocab_release(struct nat_vocab *v)
+void bbt_lm_vocab_release(struct bbt_lm_vocab *v)
 {
 	if (v != NULL)
-		nat_tok_release(&v->tok);
+		bbt_tok_release(&v->tok);
 }
 
-static int tokenizer_kind(const bbt_gguf_t *g, const char *path, enum nat_tok_kind *kind,
+static int tokenizer_kind(const bbt_gguf_t *g, const char *path, enum bbt_tok_kind *kind,
                           char *err, size_t errlen)
 {
 	const char *tm = NULL;
@@ -217,9 +216,9 @@ static int tokenizer_kind(const bbt_gguf_t *g, const char *path, enum nat_tok_ki
 	if (rc < 0)
 		return rc;
 	if (strcmp(tm, "bert") == 0) {
-		*kind = NAT_TOK_WORDPIECE;
+		*kind = BBT_TOK_WORDPIECE;
 	} else if (strcmp(tm, "gpt2") == 0) {
-		*kind = NAT_TOK_BPE;
+		*kind = BBT_TOK_BPE;
 		/* Only GPT-2's own pre-tokenizer pattern is implemented; Llama 3
 		 * and others store a different one in tokenizer.ggml.pre. */
 		const char *pre = NULL;
@@ -228,7 +227,7 @@ static int tokenizer_kind(const bbt_gguf_t *g, const char *path, enum nat_tok_ki
 			return bbt_error(err, errlen, BBT_ENOTSUP,
 			                 "%s: BPE pre-tokenizer \"%s\" is not supported (GPT-2's only)", path, pre);
 	} else if (strcmp(tm, "llama") == 0) {
-		*kind = NAT_TOK_SPM;
+		*kind = BBT_TOK_SPM;
 	} else {
 		return bbt_error(err, errlen, BBT_ENOTSUP,
 		                 "%s: tokenizer \"%s\" is not supported (bert WordPiece, gpt2 byte-level BPE, llama SentencePiece)",
@@ -237,7 +236,7 @@ static int tokenizer_kind(const bbt_gguf_t *g, const char *path, enum nat_tok_ki
 	return BBT_OK;
 }
 
-static int spm_scores(struct nat_tok *t, const bbt_gguf_t *g, const char *path, size_t nt,
+static int spm_scores(struct bbt_tok *t, const bbt_gguf_t *g, const char *path, size_t nt,
                       char *err, size_t errlen)
 {
 	double *sc = NULL;
@@ -255,20 +254,20 @@ static int spm_scores(struct nat_tok *t, const bbt_gguf_t *g, const char *path, 
 	for (size_t i = 0; i < nt; i++)
 		f[i] = (float)sc[i];
 	free(sc);
-	nat_tok_init_spm(t, f);
+	bbt_tok_init_spm(t, f);
 	int pfx;
 	if (bbt_gguf_get_bool(g, "tokenizer.ggml.add_space_prefix", &pfx, NULL, 0) == BBT_OK)
 		t->add_space_prefix = pfx;
 	return BBT_OK;
 }
 
-int nat_vocab_load(struct nat_vocab *v, const bbt_gguf_t *g, const char *path,
-                   const struct nat_hparams *hp, char *err, size_t errlen)
+int bbt_lm_vocab_load(struct bbt_lm_vocab *v, const bbt_gguf_t *g, const char *path,
+                   const struct bbt_lm_hparams *hp, char *err, size_t errlen)
 {
 	memset(v, 0, sizeof *v);
 	const char *const *toks = NULL;
 	size_t nt = 0;
-	enum nat_tok_kind kind;
+	enum bbt_tok_kind kind;
 	int rc;
 	if ((rc = tokenizer_kind(g, path, &kind, err, errlen)) < 0 ||
 	    (rc = bbt_gguf_get_arr_str(g, "tokenizer.ggml.tokens", &toks, &nt, err, errlen)) < 0)
@@ -277,16 +276,16 @@ int nat_vocab_load(struct nat_vocab *v, const bbt_gguf_t *g, const char *path,
 		return bbt_error(err, errlen, BBT_EFORMAT,
 		                 "%s: %zu tokens in the vocabulary but %zu rows in token_embd", path, nt,
 		                 hp->V);
-	struct nat_tok *t = &v->tok;
-	if ((rc = nat_tok_init(t, kind, toks, nt, err, errlen)) < 0)
+	struct bbt_tok *t = &v->tok;
+	if ((rc = bbt_tok_init(t, kind, toks, nt, err, errlen)) < 0)
 		return rc;
-	if (kind == NAT_TOK_SPM && (rc = spm_scores(t, g, path, nt, err, errlen)) < 0)
+	if (kind == BBT_TOK_SPM && (rc = spm_scores(t, g, path, nt, err, errlen)) < 0)
 		goto fail;
-	if (kind == NAT_TOK_BPE) {
+	if (kind == BBT_TOK_BPE) {
 		const char *const *merges = NULL;
 		size_t nm = 0;
 		if ((rc = bbt_gguf_get_arr_str(g, "tokenizer.ggml.merges", &merges, &nm, err, errlen)) < 0 ||
-		    (rc = nat_tok_init_merges(t, merges, nm, err, errlen)) < 0)
+		    (rc = bbt_tok_init_merges(t, merges, nm, err, errlen)) < 0)
 			goto fail;
 	}
 	int flag;
@@ -301,14 +300,14 @@ int nat_vocab_load(struct nat_vocab *v, const bbt_gguf_t *g, const char *path,
 	special_id(g, "tokenizer.ggml.mask_token_id", &v->mask, nt);
 	special_id(g, "tokenizer.ggml.padding_token_id", &v->pad, nt);
 	special_id(g, "tokenizer.ggml.unknown_token_id", &unk, nt);
-	if (!hp->causal && (v->mask < 0 || (unk < 0 && kind == NAT_TOK_WORDPIECE))) {
+	if (!hp->causal && (v->mask < 0 || (unk < 0 && kind == BBT_TOK_WORDPIECE))) {
 		rc = bbt_error(err, errlen, BBT_EFORMAT,
 		               "%s: a masked LM needs tokenizer.ggml.mask_token_id and unknown_token_id",
 		               path);
 		goto fail;
 	}
 	t->unk_id = unk;
-	if (kind == NAT_TOK_BPE && !hp->causal)
+	if (kind == BBT_TOK_BPE && !hp->causal)
 		t->lstrip_id = v->mask;   /* RoBERTa's <mask> swallows the spaces before it */
 	int32_t sp[5] = { v->bos, v->eos, v->mask, v->pad, unk };
 	for (int i = 0; i < 5; i++)
@@ -317,23 +316,23 @@ int nat_vocab_load(struct nat_vocab *v, const bbt_gguf_t *g, const char *path,
 	if (hp->causal) {
 		/* a decoder gets its BOS token in front only when the file asks
 		 * (llama.cpp: tokenizer.ggml.add_bos_token; GPT-2 does not) */
-		int add_bos = kind == NAT_TOK_SPM;   /* llama.cpp's defaults */
+		int add_bos = kind == BBT_TOK_SPM;   /* llama.cpp's defaults */
 		if (bbt_gguf_get_bool(g, "tokenizer.ggml.add_bos_token", &add_bos, NULL, 0) < 0)
-			add_bos = kind == NAT_TOK_SPM;
+			add_bos = kind == BBT_TOK_SPM;
 		if (!add_bos)
 			v->bos = -1;
 		v->mask = -1;
 	}
 	return BBT_OK;
 fail:
-	nat_vocab_release(v);
+	bbt_lm_vocab_release(v);
 	return rc;
 }
 
 /* ------------------------------------------------------------------ */
 /* Checks and model info */
 
-int nat_check_params(const struct nat_hparams *hp, const struct bbt_backend_params *p,
+int bbt_lm_check_params(const struct bbt_lm_hparams *hp, const struct bbt_backend_params *p,
                      const char *who, char *err, size_t errlen)
 {
 	if (p->prompt_len == 0)
@@ -349,7 +348,7 @@ int nat_check_params(const struct nat_hparams *hp, const struct bbt_backend_para
 	return BBT_OK;
 }
 
-int nat_check_labels(const struct nat_vocab *v, const struct bbt_batch *b, const char *who,
+int bbt_lm_check_labels(const struct bbt_lm_vocab *v, const struct bbt_batch *b, const char *who,
                      char *err, size_t errlen)
 {
 	for (size_t c = 0; c < b->n_labels; c++)
@@ -373,8 +372,8 @@ static void stats(const float *x, size_t n, double *mean, double *std)
 	*std = n > 1 ? sqrt(m2 / (double)(n - 1)) : 0;
 }
 
-void nat_model_info(struct bbt_model_info *info, const struct nat_hparams *hp,
-                    const struct nat_vocab *v, const float *tok_embd)
+void bbt_lm_model_info(struct bbt_model_info *info, const struct bbt_lm_hparams *hp,
+                    const struct bbt_lm_vocab *v, const float *tok_embd)
 {
 	memset(info, 0, sizeof *info);
 	snprintf(info->arch, sizeof info->arch, "%s", hp->arch);
@@ -390,7 +389,7 @@ void nat_model_info(struct bbt_model_info *info, const struct nat_hparams *hp,
 	stats(tok_embd, hp->V * hp->H, &info->embed_mean, &info->embed_std);
 }
 
-int nat_check_batch(const struct nat_hparams *hp, const struct bbt_batch *b, size_t P,
+int bbt_lm_check_batch(const struct bbt_lm_hparams *hp, const struct bbt_batch *b, size_t P,
                     size_t Lp, size_t *longest, char *err, size_t errlen)
 {
 	*longest = 0;

@@ -1,6 +1,6 @@
 /*
  * spm.c - SentencePiece BPE as llama.cpp runs it on a GGUF vocabulary with
- * scores (see tokenizer.h).
+ * scores (see <bbtbench/model/tokenizer.h>).
  */
 #include "config.h"
 
@@ -8,19 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tokenizer.h"
-#include "core/util.h"
-
-void nat_tok_init_spm(struct nat_tok *t, float *scores)
-{
-	t->scores = scores;
-	t->add_space_prefix = 1;
-	for (int b = 0; b < 256; b++) {
-		char name[8];
-		snprintf(name, sizeof name, "<0x%02X>", b);
-		t->byte_id[b] = nat_tok_find(t, name, strlen(name));
-	}
-}
+#include <bbtbench/model/tokenizer.h>
+#include "tokenizers.h"
 
 struct sym {
 	size_t start, len;
@@ -33,7 +22,7 @@ static size_t utf8_len(unsigned char c)
 	return c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
 }
 
-int nat_spm_segment(const struct nat_tok *t, const char *text, size_t len, int32_t *ids,
+int mdl_spm_segment(const struct bbt_tok *t, const char *text, size_t len, int32_t *ids,
                     size_t cap, size_t *n, char *err, size_t errlen)
 {
 	*n = 0;
@@ -78,7 +67,7 @@ int nat_spm_segment(const struct nat_tok *t, const char *text, size_t len, int32
 		float best = 0;
 		long at = -1;
 		for (size_t i = 0; i + 1 < ns; i++) {
-			int32_t id = nat_tok_find(t, w + s[i].start, s[i].len + s[i + 1].len);
+			int32_t id = bbt_tok_find(t, w + s[i].start, s[i].len + s[i + 1].len);
 			if (id >= 0 && (at < 0 || t->scores[id] > best)) {
 				best = t->scores[id];
 				at = (long)i;
@@ -92,7 +81,7 @@ int nat_spm_segment(const struct nat_tok *t, const char *text, size_t len, int32
 	}
 	int rc = BBT_OK;
 	for (size_t i = 0; i < ns && rc == BBT_OK; i++) {
-		int32_t id = nat_tok_find(t, w + s[i].start, s[i].len);
+		int32_t id = bbt_tok_find(t, w + s[i].start, s[i].len);
 		if (id >= 0) {
 			if (*n < cap)
 				ids[*n] = id;

@@ -1,5 +1,7 @@
 /*
- * wordpiece.c - BERT's BasicTokenizer + WordPiece (see tokenizer.h).
+ * wordpiece.c - BERT's BasicTokenizer + WordPiece of one segment without
+ * special literals (see <bbtbench/model/tokenizer.h>); tokenizer.c splits
+ * off the literals and calls it.
  */
 #include "config.h"
 
@@ -7,113 +9,10 @@
 #include <string.h>
 #include <utf8proc.h>
 
-#include "tokenizer.h"
-#include "core/util.h"
+#include <bbtbench/model/tokenizer.h>
+#include "tokenizers.h"
 
 #define MAX_WORD_CHARS 100
-
-static uint32_t fnv1a(const char *s, size_t n)
-{
-	uint32_t h = 2166136261u;
-	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 16777619u;
-	}
-	return h;
-}
-
-int32_t nat_tok_find(const struct nat_tok *t, const char *s, size_t len)
-{
-	size_t i = fnv1a(s, len) & t->mask;
-	while (t->slots[i] != 0) {
-		const char *w = t->tokens[t->slots[i] - 1];
-		if (strncmp(w, s, len) == 0 && w[len] == '\0')
-			return (int32_t)(t->slots[i] - 1);
-		i = (i + 1) & t->mask;
-	}
-	return -1;
-}
-
-void nat_tok_release(struct nat_tok *t)
-{
-	if (t == NULL)
-		return;
-	free(t->slots);
-	free(t->mslots);
-	free(t->scores);
-	t->slots = NULL;
-	t->mslots = NULL;
-	t->scores = NULL;
-}
-
-int nat_tok_init_merges(struct nat_tok *t, const char *const *merges, size_t n, char *err,
-                        size_t errlen)
-{
-	size_t size = 16;
-	while (size < 2 * n)
-		size *= 2;
-	free(t->mslots);
-	t->mslots = calloc(size, sizeof *t->mslots);
-	if (t->mslots == NULL)
-		return bbt_error(err, errlen, BBT_ENOMEM, "out of memory for %zu merges", n);
-	t->merges = merges;
-	t->n_merges = n;
-	t->mmask = size - 1;
-	for (size_t r = 0; r < n; r++) {
-		size_t i = fnv1a(merges[r], strlen(merges[r])) & t->mmask;
-		int dup = 0;
-		while (t->mslots[i] != 0 && !(dup = strcmp(merges[t->mslots[i] - 1], merges[r]) == 0))
-			i = (i + 1) & t->mmask;
-		if (!dup)   /* a repeated merge keeps its first (best) rank */
-			t->mslots[i] = (uint32_t)(r + 1);
-	}
-	return BBT_OK;
-}
-
-/* Rank of the merge "left right" (key of len bytes), or -1. */
-long nat_tok_merge_rank(const struct nat_tok *t, const char *key, size_t len);
-long nat_tok_merge_rank(const struct nat_tok *t, const char *key, size_t len)
-{
-	size_t i = fnv1a(key, len) & t->mmask;
-	while (t->mslots[i] != 0) {
-		const char *m = t->merges[t->mslots[i] - 1];
-		if (strncmp(m, key, len) == 0 && m[len] == '\0')
-			return (long)t->mslots[i] - 1;
-		i = (i + 1) & t->mmask;
-	}
-	return -1;
-}
-
-int nat_tok_init(struct nat_tok *t, enum nat_tok_kind kind, const char *const *tokens, size_t n,
-                 char *err, size_t errlen)
-{
-	size_t size = 16;
-	while (size < 2 * n)
-		size *= 2;
-	t->kind = kind;
-	t->tokens = tokens;
-	t->n = n;
-	t->mask = size - 1;
-	t->slots = calloc(size, sizeof *t->slots);
-	if (t->slots == NULL)
-		return bbt_error(err, errlen, BBT_ENOMEM, "out of memory for a vocabulary of %zu", n);
-	for (size_t id = 0; id < n; id++) {
-		size_t len = strlen(tokens[id]);
-		/* HF's vocab loader keeps the last id of a duplicate; so do we by
-		 * overwriting, which needs the slot of the earlier one. */
-		size_t i = fnv1a(tokens[id], len) & t->mask;
-		while (t->slots[i] != 0 && strcmp(tokens[t->slots[i] - 1], tokens[id]) != 0)
-			i = (i + 1) & t->mask;
-		t->slots[i] = (uint32_t)(id + 1);
-	}
-	t->lower = 1;
-	t->strip_accents = 1;
-	t->unk_id = -1;
-	t->lstrip_id = -1;
-	return BBT_OK;
-}
-
-/* ------------------------------------------------------------------ */
 
 struct cps {
 	int32_t *v;
@@ -180,25 +79,13 @@ static int is_cjk(int32_t cp)
 	       (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0x2F800 && cp <= 0x2FA1F);
 }
 
-struct out {
-	int32_t *ids;
-	size_t cap, n;
-};
-
-static void emit(struct out *o, int32_t id)
-{
-	if (o->n < o->cap)
-		o->ids[o->n] = id;
-	o->n++;
-}
-
 /* WordPiece of one word (codepoints w[0..n)). buf has room for "##" and
  * 4 bytes per codepoint. */
-static void wordpiece(const struct nat_tok *t, const int32_t *w, size_t n, char *buf,
-                      size_t *off, struct out *o)
+static void wordpiece(const struct bbt_tok *t, const int32_t *w, size_t n, char *buf,
+                      size_t *off, struct mdl_out *o)
 {
 	if (n > MAX_WORD_CHARS) {
-		emit(o, t->unk_id);
+		mdl_emit(o, t->unk_id);
 		return;
 	}
 	/* UTF-8 of the word after a "##" slot; off[i] = byte offset of char i. */
@@ -220,29 +107,29 @@ static void wordpiece(const struct nat_tok *t, const int32_t *w, size_t n, char 
 				char s0 = buf[2 + b - 2 + 0], s1 = buf[2 + b - 1];
 				buf[2 + b - 2] = '#';
 				buf[2 + b - 1] = '#';
-				id = nat_tok_find(t, buf + b, e - b + 2);
+				id = bbt_tok_find(t, buf + b, e - b + 2);
 				buf[2 + b - 2] = s0;
 				buf[2 + b - 1] = s1;
 			} else {
-				id = nat_tok_find(t, buf + 2, e);
+				id = bbt_tok_find(t, buf + 2, e);
 			}
 			if (id >= 0)
 				break;
 		}
 		if (id < 0) {
 			o->n = first;
-			emit(o, t->unk_id);
+			mdl_emit(o, t->unk_id);
 			return;
 		}
-		emit(o, id);
+		mdl_emit(o, id);
 		start = end;
 	}
 }
 
 /* Lowercase, strip accents and split punctuation of one whitespace word,
  * then WordPiece each part. */
-static int do_word(const struct nat_tok *t, const int32_t *w, size_t n, struct cps *tmp,
-                   char **buf, size_t **off, size_t *buf_cap, struct out *o)
+static int do_word(const struct bbt_tok *t, const int32_t *w, size_t n, struct cps *tmp,
+                   char **buf, size_t **off, size_t *buf_cap, struct mdl_out *o)
 {
 	tmp->n = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -290,7 +177,7 @@ static int do_word(const struct nat_tok *t, const int32_t *w, size_t n, struct c
 }
 
 /* BasicTokenizer + WordPiece of text[0..len) (no special literals in it). */
-static int do_segment(const struct nat_tok *t, const char *text, size_t len, struct out *o,
+static int do_segment(const struct bbt_tok *t, const char *text, size_t len, struct mdl_out *o,
                       char *err, size_t errlen)
 {
 	struct cps c = { 0 }, tmp = { 0 };
@@ -368,58 +255,11 @@ static int do_segment(const struct nat_tok *t, const char *text, size_t len, str
 	return rc;
 }
 
-static int segment(const struct nat_tok *t, const char *text, size_t len, struct out *o,
-                   char *err, size_t errlen)
+int mdl_wordpiece_segment(const struct bbt_tok *t, const char *text, size_t len, int32_t *ids,
+                          size_t cap, size_t *n, char *err, size_t errlen)
 {
-	if (t->kind == NAT_TOK_WORDPIECE)
-		return do_segment(t, text, len, o, err, errlen);
-	size_t n = 0, room = o->n < o->cap ? o->cap - o->n : 0;
-	int rc = t->kind == NAT_TOK_SPM
-	         ? nat_spm_segment(t, text, len, room ? o->ids + o->n : NULL, room, &n, err, errlen)
-	         : nat_bpe_segment(t, text, len, room ? o->ids + o->n : NULL, room, &n, err, errlen);
-	if (rc == BBT_OK)
-		o->n += n;
-	return rc;
-}
-
-int nat_tok_encode(const struct nat_tok *t, const char *text, int32_t *ids, size_t cap, size_t *n,
-                   char *err, size_t errlen)
-{
-	struct out o = { ids, cap, 0 };
-	size_t len = strlen(text), seg = 0, i = 0;
-	while (i < len) {
-		size_t hit = 0;
-		int32_t sid = -1;
-		if (text[i] == '[' || text[i] == '<') {
-			for (size_t k = 0; k < t->n_special; k++) {
-				const char *s = t->tokens[t->special[k]];
-				size_t sl = strlen(s);
-				if (sl > 0 && strncmp(text + i, s, sl) == 0) {
-					hit = sl;
-					sid = t->special[k];
-					break;
-				}
-			}
-		}
-		if (hit == 0) {
-			i++;
-			continue;
-		}
-		size_t end = i;
-		if (sid == t->lstrip_id)
-			while (end > seg && (text[end - 1] == ' ' || text[end - 1] == '\t' ||
-			                     text[end - 1] == '\n' || text[end - 1] == '\r'))
-				end--;
-		int rc = segment(t, text + seg, end - seg, &o, err, errlen);
-		if (rc < 0)
-			return rc;
-		emit(&o, sid);
-		i += hit;
-		seg = i;
-	}
-	int rc = segment(t, text + seg, len - seg, &o, err, errlen);
-	if (rc < 0)
-		return rc;
+	struct mdl_out o = { ids, cap, 0 };
+	int rc = do_segment(t, text, len, &o, err, errlen);
 	*n = o.n;
-	return BBT_OK;
+	return rc;
 }

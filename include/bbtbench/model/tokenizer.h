@@ -1,5 +1,23 @@
 /*
- * tokenizer.h - the native backend's tokenizers, over a GGUF vocabulary.
+ * bbtbench/model/tokenizer.h - the tokenizers of libbbtmodel, over a GGUF
+ * vocabulary: text to token ids exactly as the model's own tokenizer does.
+ *
+ *     struct bbt_tok t;
+ *     bbt_tok_init(&t, BBT_TOK_WORDPIECE, tokens, n_tokens, err, sizeof err);
+ *     t.unk_id = bbt_tok_find(&t, "[UNK]", 5);
+ *     size_t n;
+ *     bbt_tok_encode(&t, "It was [MASK] .", ids, cap, &n, err, sizeof err);
+ *     bbt_tok_release(&t);
+ *
+ * Usually bbt_lm_vocab_load() (<bbtbench/model/lmfile.h>) builds it from a
+ * model file, special tokens and all.
+ *
+ * Ownership: the token (and merge) strings stay owned by the caller (the
+ * GGUF file) and must outlive the struct; the lookup tables and the SPM
+ * scores are the struct's, freed by bbt_tok_release(). Errors: 0 or a
+ * negative BBT_E* code with one line in err. Thread-safety: after the init
+ * calls the struct is only read, so any number of threads may encode with
+ * one tokenizer at once; init and release need the caller's exclusion.
  *
  * WordPiece (tokenizer.ggml.model "bert") does what Hugging Face's
  * BertTokenizer does: special-token literals ("[MASK]" ...) are kept whole;
@@ -26,16 +44,24 @@
  * their concatenation is a token, highest score first (leftmost on ties);
  * a piece outside the vocabulary falls back to its bytes' <0xXX> tokens.
  */
-#ifndef BBT_NATIVE_TOKENIZER_H
-#define BBT_NATIVE_TOKENIZER_H
+#ifndef BBTBENCH_MODEL_TOKENIZER_H
+#define BBTBENCH_MODEL_TOKENIZER_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <bbtbench/status.h>
 
-enum nat_tok_kind { NAT_TOK_WORDPIECE = 1, NAT_TOK_BPE = 2, NAT_TOK_SPM = 3 };
+#ifdef __cplusplus
+extern "C" {
+#endif
 
-struct nat_tok {
-	enum nat_tok_kind kind;
+enum bbt_tok_kind { BBT_TOK_WORDPIECE = 1, BBT_TOK_BPE = 2, BBT_TOK_SPM = 3 };
+
+/* A caller reads tokens and n (id -> text), and sets the fields from
+ * lower to lstrip_id after bbt_tok_init() (lmfile does, from the file);
+ * the rest belongs to the library. */
+struct bbt_tok {
+	enum bbt_tok_kind kind;
 	const char *const *tokens;  /* id -> text; owned by the GGUF file */
 	size_t n;
 	uint32_t *slots;            /* open addressing: id + 1, 0 = empty */
@@ -54,30 +80,32 @@ struct nat_tok {
 	int add_space_prefix;       /* SPM */
 };
 
-/* Build the lookup table. 0, or BBT_ENOMEM / BBT_EFORMAT (duplicate token). */
-int nat_tok_init(struct nat_tok *t, enum nat_tok_kind kind, const char *const *tokens, size_t n,
+/* Build the lookup table over tokens[0..n) (kept by reference). lower and
+ * strip_accents start at 1, unk_id and lstrip_id at -1, no specials.
+ * 0, or BBT_ENOMEM; on failure bbt_tok_release() is still safe. A
+ * duplicate token text keeps its last id, as Hugging Face does. */
+int bbt_tok_init(struct bbt_tok *t, enum bbt_tok_kind kind, const char *const *tokens, size_t n,
                  char *err, size_t errlen);
-/* BPE: index the merges (rank = position). */
-int nat_tok_init_merges(struct nat_tok *t, const char *const *merges, size_t n, char *err,
+/* BPE: index the merges "left right" (rank = position; kept by
+ * reference; a repeated merge keeps its first rank). 0 or BBT_ENOMEM. */
+int bbt_tok_init_merges(struct bbt_tok *t, const char *const *merges, size_t n, char *err,
                         size_t errlen);
 /* SPM: take the scores (malloc'ed, n entries; owned from now on) and find
  * the byte tokens. */
-void nat_tok_init_spm(struct nat_tok *t, float *scores);
+void bbt_tok_init_spm(struct bbt_tok *t, float *scores);
 /* Release the table; the struct may be re-initialised. NULL-safe. */
-void nat_tok_release(struct nat_tok *t);
+void bbt_tok_release(struct bbt_tok *t);
 /* Id of the exact token text s[0..len), or -1. */
-int32_t nat_tok_find(const struct nat_tok *t, const char *s, size_t len);
-/* Tokenize text without special tokens added: at most cap ids into ids,
- * the full count in *n. */
-int nat_tok_encode(const struct nat_tok *t, const char *text, int32_t *ids, size_t cap, size_t *n,
+int32_t bbt_tok_find(const struct bbt_tok *t, const char *s, size_t len);
+/* Tokenize the NUL-terminated text, adding no special tokens (a special
+ * literal written in the text stays one token): at most cap ids into ids
+ * (NULL when cap is 0), the full count in *n, so that a caller can size a
+ * second call. 0, or BBT_ENOMEM. */
+int bbt_tok_encode(const struct bbt_tok *t, const char *text, int32_t *ids, size_t cap, size_t *n,
                    char *err, size_t errlen);
 
-/* The BPE encoder of one segment without special literals (bpe.c). */
-int nat_bpe_segment(const struct nat_tok *t, const char *text, size_t len, int32_t *ids,
-                    size_t cap, size_t *n, char *err, size_t errlen);
+#ifdef __cplusplus
+}
+#endif
 
-/* The SPM encoder of one segment without special literals (spm.c). */
-int nat_spm_segment(const struct nat_tok *t, const char *text, size_t len, int32_t *ids,
-                    size_t cap, size_t *n, char *err, size_t errlen);
-
-#endif /* BBT_NATIVE_TOKENIZER_H */
+#endif /* BBTBENCH_MODEL_TOKENIZER_H */

@@ -1,5 +1,5 @@
 /*
- * bpe.c - GPT-2 / RoBERTa byte-level BPE (see tokenizer.h).
+ * bpe.c - GPT-2 / RoBERTa byte-level BPE (see <bbtbench/model/tokenizer.h>).
  */
 #include "config.h"
 
@@ -7,10 +7,8 @@
 #include <string.h>
 #include <utf8proc.h>
 
-#include "tokenizer.h"
-#include "core/util.h"
-
-long nat_tok_merge_rank(const struct nat_tok *t, const char *key, size_t len);
+#include <bbtbench/model/tokenizer.h>
+#include "tokenizers.h"
 
 /* GPT-2's bytes_to_unicode: printable Latin-1 bytes stand for themselves,
  * the other 68 bytes for U+0100 upward, in byte order. */
@@ -57,7 +55,7 @@ struct sym {
 };
 
 /* BPE of one pre-token's bytes; emits ids. */
-static int bpe_word(const struct nat_tok *t, const unsigned char *bytes, size_t nb, int32_t *ids,
+static int bpe_word(const struct bbt_tok *t, const unsigned char *bytes, size_t nb, int32_t *ids,
                     size_t cap, size_t *n, char *err, size_t errlen)
 {
 	/* the word in mapped characters, UTF-8 */
@@ -85,7 +83,7 @@ static int bpe_word(const struct nat_tok *t, const unsigned char *bytes, size_t 
 			memcpy(key, w + s[i].start, s[i].len);
 			key[s[i].len] = ' ';
 			memcpy(key + s[i].len + 1, w + s[i + 1].start, s[i + 1].len);
-			long r = nat_tok_merge_rank(t, key, kl);
+			long r = mdl_merge_rank(t, key, kl);
 			if (r >= 0 && (best < 0 || r < best)) {
 				best = r;
 				at = i;
@@ -100,7 +98,7 @@ static int bpe_word(const struct nat_tok *t, const unsigned char *bytes, size_t 
 	}
 	int rc = BBT_OK;
 	for (size_t i = 0; i < ns; i++) {
-		int32_t id = nat_tok_find(t, w + s[i].start, s[i].len);
+		int32_t id = bbt_tok_find(t, w + s[i].start, s[i].len);
 		if (id < 0)
 			id = t->unk_id;
 		if (id < 0) {
@@ -121,7 +119,7 @@ static int bpe_word(const struct nat_tok *t, const unsigned char *bytes, size_t 
 
 static const char *const contractions[] = { "'s", "'t", "'re", "'ve", "'m", "'ll", "'d" };
 
-int nat_bpe_segment(const struct nat_tok *t, const char *text, size_t len, int32_t *ids,
+int mdl_bpe_segment(const struct bbt_tok *t, const char *text, size_t len, int32_t *ids,
                     size_t cap, size_t *n, char *err, size_t errlen)
 {
 	/* decode once: cp[k] starts at byte off[k] */

@@ -1,9 +1,16 @@
 /*
- * gguf.h - read and write GGUF, the single-file model format of ggml and
- * llama.cpp (version 3, little-endian; ggml's docs/gguf.md).
+ * bbtbench/model/gguf.h - read and write GGUF, the single-file model format
+ * of ggml and llama.cpp (version 3, little-endian; ggml's docs/gguf.md).
  *
- * Compiled into the host (convert, info) and, as its own object, into the
- * native backend module, which must not call host-library symbols.
+ * Part of libbbtmodel (pkg-config bbtmodel), which the host (convert, info)
+ * and every model backend link.
+ *
+ * Ownership: a reader (bbt_gguf_t) owns its mapping; every string, array and
+ * tensor pointer it hands out lives until bbt_gguf_free(). A writer keeps
+ * the tensor data pointers it is given (not copies) until it writes.
+ * Errors: 0 or a negative BBT_E* code with one line in err naming the file
+ * and the field. Thread-safety: a reader is read-only after opening, so
+ * threads may share one; a writer belongs to one thread at a time.
  *
  * Byte layout (all integers little-endian):
  *
@@ -40,8 +47,8 @@
  *     bbt_gguf_writer_write(w, "m.gguf", err, sizeof err);
  *     bbt_gguf_writer_free(w);
  */
-#ifndef BBT_GGUF_H
-#define BBT_GGUF_H
+#ifndef BBTBENCH_MODEL_GGUF_H
+#define BBTBENCH_MODEL_GGUF_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -226,4 +233,4 @@ int bbt_gguf_writer_write(bbt_gguf_writer_t *w, const char *path, char *err, siz
 }
 #endif
 
-#endif /* BBT_GGUF_H */
+#endif /* BBTBENCH_MODEL_GGUF_H */
