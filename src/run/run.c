@@ -20,6 +20,7 @@
 #include "plugin/options.h"
 #include "run/results.h"
 #include "core/rng.h"
+#include "run/plan.h"
 #include "run/run.h"
 #include "run/subspace.h"
 #include "data/task.h"
@@ -44,6 +45,7 @@ struct plugin_use {
 
 struct run {
 	const struct bbt_config *cfg;
+	struct bbt_plan plan;
 	bbt_task_t *task;
 	bbt_template_t *tmpl;
 	struct bbt_splits splits;
@@ -133,25 +135,6 @@ void bbt_run_install_signals(void)
 int bbt_run_interrupted(void)
 {
 	return interrupted != 0;
-}
-
-/* ------------------------------------------------------------------ */
-/* Which settings matter */
-
-int bbt_run_setting_matters(const char *method, const char *key)
-{
-	static const char *const tuning[] = { "optimizer", "dim", "prompt-len", "projection",
-		                              "alpha", "sigma", "popsize", "budget",
-		                              "eval-every", "calibrate", "search-space",
-		                              "grad-check" };
-	if (strcmp(key, "icl-shots") == 0)
-		return strcmp(method, "icl") == 0;
-	if (strcmp(method, "tune") == 0)
-		return 1;
-	for (size_t i = 0; i < sizeof tuning / sizeof tuning[0]; i++)
-		if (strcmp(key, tuning[i]) == 0)
-			return 0;
-	return 1;
 }
 
 /* ------------------------------------------------------------------ */
@@ -393,33 +376,12 @@ static int make_subspace(struct run *r, char *err, size_t errlen)
 static int check_gradients(struct run *r, char *err, size_t errlen)
 {
 	const struct bbt_plugin *opt = r->opt.entry->desc, *be = r->be.entry->desc;
-	r->white_box = (opt->flags & BBT_OPTIMIZER_WANTS_GRADIENT) != 0;
-	r->grad_check = strcmp(r->cfg->grad_check, "yes") == 0;
-	if (!r->white_box && !r->grad_check)
-		return BBT_OK;
-	char who[80];
-	snprintf(who, sizeof who, r->white_box ? "optimizer %s" : "--grad-check", opt->name);
+	int rc = bbt_plan_check_gradients(&r->plan, opt, be, err, errlen);
+	if (rc < 0 || (!r->white_box && !r->grad_check))
+		return rc;
 	r->gradient = bbt_plugin_backend_gradient(be);
-	if (r->gradient == NULL)
-		return bbt_error(err, errlen, BBT_ENOTSUP,
-		                 "%s needs true gradients, which backend %s does not give "
-		                 "(`bbtbench list` shows the backends that do)",
-		                 who, be->name);
-	if (r->discrete)
-		return bbt_error(err, errlen, BBT_ENOTSUP,
-		                 "%s needs a continuous prompt; optimizer %s searches a discrete "
-		                 "one", who, opt->name);
-	if (bbt_loss_parse(r->cfg->loss) == BBT_LOSS_PERF)
-		return bbt_error(err, errlen, BBT_ENOTSUP,
-		                 "%s needs a differentiable loss: --loss perf is piecewise "
-		                 "constant (use ce or hinge)", who);
-	if (r->grad_check) {
+	if (r->grad_check)
 		r->estimate = bbt_plugin_gradient_estimate(opt);
-		if (r->estimate == NULL)
-			return bbt_error(err, errlen, BBT_ENOTSUP,
-			                 "--grad-check: optimizer %s makes no gradient estimate to "
-			                 "check (zo-sgd and zo-adam do)", opt->name);
-	}
 	return BBT_OK;
 }
 
@@ -474,61 +436,15 @@ static int create_optimizer(struct run *r, char *err, size_t errlen)
 	return BBT_OK;
 }
 
-/* A stable id from every setting that changes the outcome (not where the
- * results go): re-running the same settings finds the same folder. */
+/* The run id and folder: the plan's, from the plugins' resolved options. */
 static int make_run_id(struct run *r, char *err, size_t errlen)
 {
-	json_t *j = bbt_config_to_json(r->cfg);
-	if (j == NULL)
-		return bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
-	json_object_del(j, "out");
-	json_object_del(j, "experiment");
-	json_object_del(j, "data-dir");
-	if (!r->discrete)
-		json_object_del(j, "search-space");   /* no effect on a continuous run */
-	json_object_set_new(j, "data-seed", json_integer(bbt_config_data_seed(r->cfg)));
-	/* Settings that cannot change this run: a grid over optimizers or
-	 * dimensions then runs each baseline once. */
-	const char *key;
-	json_t *value;
-	void *tmp;
-	json_object_foreach_safe(j, tmp, key, value) {
-		if (!bbt_run_setting_matters(r->cfg->method, key))
-			json_object_del(j, key);
-	}
-	const struct plugin_use *uses[] = { &r->opt, &r->be };
-	for (size_t u = 0; u < 2; u++) {
-		if (uses[u]->entry == NULL)
-			continue;
-		json_t *o = json_object();
-		for (size_t i = 0; i < bbt_options_count(uses[u]->opts); i++)
-			json_object_set_new(o, bbt_options_key(uses[u]->opts, i),
-			                    json_string(bbt_options_text(uses[u]->opts, i)));
-		json_object_set_new(j, u == 0 ? "optimizer-options" : "backend-options", o);
-	}
-	char *text = json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT);
-	json_decref(j);
-	if (text == NULL)
-		return bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
-	unsigned long long h = bbt_hash64(text, strlen(text), BBT_HASH64_INIT);
-	free(text);
-
-	const char *exp = r->cfg->experiment[0] ? r->cfg->experiment : r->task->name;
-	/* d: the subspace dimension; L: the positions of a discrete prompt */
-	if (r->tuned)
-		r->run_id = bbt_asprintf("%s-%s-%s-%s%ld-s%ld-%012llx", r->opt.entry->desc->name,
-		                         r->be.entry->desc->name, r->task->name,
-		                         r->discrete ? "L" : "d",
-		                         r->discrete ? r->cfg->prompt_len : r->cfg->dim, r->cfg->seed,
-		                         h & 0xffffffffffffULL);
-	else
-		r->run_id = bbt_asprintf("%s-%s-%s-s%ld-%012llx", r->cfg->method,
-		                         r->be.entry->desc->name, r->task->name, r->cfg->seed,
-		                         h & 0xffffffffffffULL);
-	char *expdir = r->run_id ? bbt_path_join(r->cfg->out, exp) : NULL;
-	r->run_dir = expdir ? bbt_path_join(expdir, r->run_id) : NULL;
-	free(expdir);
-	return r->run_dir ? BBT_OK : bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
+	const struct bbt_plugin *opt = r->opt.entry ? r->opt.entry->desc : NULL;
+	int rc = bbt_plan_run_id(&r->plan, r->task->name, opt, r->opt.opts, r->be.entry->desc,
+	                         r->be.opts, err, errlen);
+	r->run_id = r->plan.run_id;
+	r->run_dir = r->plan.run_dir;
+	return rc;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1323,8 +1239,7 @@ static void run_release(struct run *r)
 	bbt_template_free(r->tmpl);
 	bbt_task_free(r->task);
 	free(r->label_ids);
-	free(r->run_id);
-	free(r->run_dir);
+	bbt_plan_release(&r->plan);
 	free(r->z);
 	free(r->prompts);
 	free(r->logits);
@@ -1398,7 +1313,10 @@ static int prepare(struct run *r, bbt_registry_t *reg, const struct bbt_run_flag
 		                    r->tuned ? spec_of(reg, BBT_PLUGIN_OPTIMIZER, cfg->optimizer) : NULL,
 		                    reg, r->seed_backend, err, errlen);
 	if (rc == BBT_OK && r->tuned) {
-		r->discrete = (r->opt.entry->desc->flags & BBT_OPTIMIZER_CATEGORICAL) != 0;
+		bbt_plan_bind(&r->plan, r->opt.entry->desc);
+		r->discrete = r->plan.prompt == BBT_PROMPT_DISCRETE;
+		r->white_box = r->plan.white_box;
+		r->grad_check = r->plan.grad_check;
 		r->prompt_room = (size_t)cfg->prompt_len;   /* discrete: set by build_vocab */
 	}
 	if (rc == BBT_OK)
@@ -1445,14 +1363,17 @@ int bbt_run(const struct bbt_config *cfg, bbt_registry_t *reg, const struct bbt_
             struct bbt_run_summary *summary, char *err, size_t errlen)
 {
 	struct run r = { .cfg = cfg, .flags = flags, .best_loss = NAN, .last_dev = NAN, .best_dev = NAN };
-	r.tuned = strcmp(cfg->method, "tune") == 0;
-	r.seed_optimizer = bbt_rng_derive_seed((uint64_t)cfg->seed, "optimizer");
-	r.seed_backend = bbt_rng_derive_seed((uint64_t)cfg->seed, "backend");
-	r.seed_projection = bbt_rng_derive_seed((uint64_t)cfg->seed, "projection");
 	memset(summary, 0, sizeof *summary);
 	r.t0 = bbt_now();
+	int rc = bbt_plan_init(&r.plan, cfg, err, errlen);
+	if (rc < 0)
+		return rc;
+	r.tuned = r.plan.tuned;
+	r.seed_optimizer = r.plan.seed_optimizer;
+	r.seed_backend = r.plan.seed_backend;
+	r.seed_projection = r.plan.seed_projection;
 
-	int rc = prepare(&r, reg, flags, err, errlen);
+	rc = prepare(&r, reg, flags, err, errlen);
 	if (rc == BBT_STOP) {
 		rc = report_existing(&r, summary, err, errlen);
 		run_release(&r);
