@@ -129,8 +129,10 @@ int main(void)
 	ok(same(&r, &back), "all else round-trips");
 	free(text);
 
-	ok(bbt_result_read(json_array(), &back, err, sizeof err) == BBT_EFORMAT &&
-	   isnan(back.train_loss), "not an object: refused, nothing known");
+	json_t *arr = json_array();
+	ok(bbt_result_read(arr, &back, err, sizeof err) == BBT_EFORMAT && isnan(back.train_loss),
+	   "not an object: refused, nothing known");
+	json_decref(arr);
 	ok(bbt_result_load("/nonexistent-bbt/result.json", &back, err, sizeof err) == BBT_EIO,
 	   "a missing file");
 	like(err, "/nonexistent-bbt/result.json", "is named");

@@ -38,6 +38,20 @@ static int load(bbt_registry_t *reg, const char *optimizer)
 	return rc;
 }
 
+/* A scorer over a setup for optimizer, or NULL having skipped n tests. */
+static bbt_score_t *start(bbt_registry_t *reg, const char *optimizer, struct bbt_budget *b,
+                          int n)
+{
+	struct bbt_score_params sp = { "test", bbt_now() };   /* copied by the scorer */
+	char err[BBT_ERRLEN];
+	*b = bbt_budget_init(100);
+	if (load(reg, optimizer) != BBT_OK) {
+		skip(n, "no setup");
+		return NULL;
+	}
+	return bbt_score_alloc(&s, &p, b, &sp, err, sizeof err);
+}
+
 static void unload(void)
 {
 	bbt_setup_release(&s);
@@ -48,13 +62,10 @@ static void unload(void)
 static void continuous(bbt_registry_t *reg)
 {
 	char err[BBT_ERRLEN];
-	struct bbt_budget b = bbt_budget_init(100);
-	struct bbt_score_params sp = { "test", 0 };
-	if (load(reg, "adam") != BBT_OK) {
-		skip(10, "no setup");
+	struct bbt_budget b;
+	bbt_score_t *sc = start(reg, "adam", &b, 10);
+	if (sc == NULL)
 		return;
-	}
-	bbt_score_t *sc = bbt_score_alloc(&s, &p, &b, &sp, err, sizeof err);
 	const bbt_encoded_t *train = s.enc[BBT_RUN_TRAIN];
 	size_t n = train->n_seq, L = s.L;
 	double z[2 * 8] = { 0 };
@@ -93,13 +104,10 @@ static void continuous(bbt_registry_t *reg)
 static void discrete(bbt_registry_t *reg)
 {
 	char err[BBT_ERRLEN];
-	struct bbt_budget b = bbt_budget_init(100);
-	struct bbt_score_params sp = { "test", 0 };
-	if (load(reg, "bdpl") != BBT_OK) {
-		skip(4, "no setup");
+	struct bbt_budget b;
+	bbt_score_t *sc = start(reg, "bdpl", &b, 4);
+	if (sc == NULL)
 		return;
-	}
-	bbt_score_t *sc = bbt_score_alloc(&s, &p, &b, &sp, err, sizeof err);
 	const bbt_encoded_t *dev = s.enc[BBT_RUN_DEV];
 	size_t n = dev->n_seq, L = s.L;
 	float *lg = calloc(2 * n * L, sizeof *lg);
