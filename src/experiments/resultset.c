@@ -17,15 +17,10 @@
 #include "plugin/options.h"
 #include "experiments/resultset.h"
 #include "core/util.h"
+#include "run/result_json.h"
 
-#define N_METRICS 7
-static const char *const metric_names[N_METRICS] = {
-	"test_acc", "test_f1", "test_metric", "dev_metric", "train_loss", "api_calls", "wall_time",
-};
-static const char *const metric_labels[N_METRICS] = {
-	"test accuracy (%)", "test F1 (%)", "test metric (%): each task's own", "best dev metric (%)",
-	"best training loss", "API calls", "wall time (s)",
-};
+/* The metrics and how to read them from result.json: run/result_json.h. */
+#define N_METRICS BBT_RESULT_N_METRICS
 
 struct record {
 	char *dir;
@@ -39,22 +34,14 @@ struct bbt_resultset {
 	size_t n, cap, unfinished, unreadable;
 };
 
-static int metric_index(const char *name)
-{
-	for (int i = 0; i < N_METRICS; i++)
-		if (strcmp(metric_names[i], name) == 0)
-			return i;
-	return -1;
-}
-
 int bbt_resultset_metric_known(const char *metric)
 {
-	return metric_index(metric) >= 0;
+	return bbt_result_metric_parse(metric) >= 0;
 }
 
 int bbt_resultset_metric_higher_better(const char *metric)
 {
-	return strncmp(metric, "test_", 5) == 0 || strcmp(metric, "dev_metric") == 0;
+	return bbt_result_metric_higher_better(bbt_result_metric_parse(metric));
 }
 
 int bbt_resultset_metric_is_fraction(const char *metric)
@@ -112,11 +99,6 @@ static int add_keys(bbt_kvlist_t *kv, json_t *obj, const char *prefix)
 	return BBT_OK;
 }
 
-static double num(json_t *v)
-{
-	return json_is_number(v) ? json_number_value(v) : NAN;
-}
-
 /* A result.json that is not JSON (a run's copy cut short, a hand edit) is
  * an error with `strict`, else reported, counted and left out: one bad
  * file in a folder of other people's runs must not hide all the others. */
@@ -164,14 +146,12 @@ static int add_run(bbt_resultset_t *rs, const char *path, int strict, char *err,
 	const char *id = json_string_value(json_object_get(j, "run_id"));
 	if (rc == BBT_OK && id != NULL && bbt_kvlist_set(&r->keys, "run_id", id, NULL) < 0)
 		rc = BBT_ENOMEM;
-	json_t *m = json_object_get(j, "metrics");
-	const char *task_metric = json_string_value(json_object_get(m, "metric"));
-	if (rc == BBT_OK && task_metric != NULL && (r->task_metric = bbt_strdup(task_metric)) == NULL)
+	struct bbt_result res;
+	bbt_result_read(j, &res, NULL, 0);   /* an object: "status" was read from it */
+	if (rc == BBT_OK && res.metric[0] != '\0' && (r->task_metric = bbt_strdup(res.metric)) == NULL)
 		rc = BBT_ENOMEM;
-	for (int i = 0; i < 5; i++)
-		r->metric[i] = num(json_object_get(m, metric_names[i]));
-	r->metric[5] = num(json_object_get(j, "api_calls"));
-	r->metric[6] = num(json_object_get(j, "wall_time_s"));
+	for (int i = 0; i < N_METRICS; i++)
+		r->metric[i] = bbt_result_metric_value(&res, i);
 	json_decref(j);
 	rs->n++;  /* even on error, so that free releases what was taken */
 	return rc < 0 ? bbt_error(err, errlen, rc, "out of memory") : BBT_OK;
@@ -320,17 +300,17 @@ const char *bbt_resultset_value(const bbt_resultset_t *rs, size_t i, const char 
 
 double bbt_resultset_metric(const bbt_resultset_t *rs, size_t i, const char *metric)
 {
-	int m = metric_index(metric);
+	int m = bbt_result_metric_parse(metric);
 	return m < 0 ? NAN : rs->runs[i].metric[m];
 }
 
 const char *bbt_resultset_metric_label(const bbt_resultset_t *rs, const char *metric)
 {
-	int m = metric_index(metric);
+	int m = bbt_result_metric_parse(metric);
 	if (m < 0)
 		return metric;
-	if (strcmp(metric, "test_metric") != 0)
-		return metric_labels[m];
+	if (m != BBT_RESULT_TEST_METRIC)
+		return bbt_result_metric_label(m);
 	/* Named after the task metric, when every run has the same one. */
 	static const char *const task_metrics[][2] = {
 		{ "acc", "test accuracy (%)" }, { "f1", "test F1 (%)" },
@@ -343,7 +323,7 @@ const char *bbt_resultset_metric_label(const bbt_resultset_t *rs, const char *me
 	for (size_t t = 0; shared != NULL && t < sizeof task_metrics / sizeof task_metrics[0]; t++)
 		if (strcmp(task_metrics[t][0], shared) == 0)
 			return task_metrics[t][1];
-	return metric_labels[m];
+	return bbt_result_metric_label(m);
 }
 
 int bbt_resultset_combine_keys(bbt_resultset_t *rs, const char *keys)

@@ -18,6 +18,7 @@
 
 #include <stddef.h>
 #include "plugin/registry.h"
+#include "run/plan.h"
 #include "run/runconfig.h"
 
 struct bbt_run_summary {
@@ -52,11 +53,7 @@ struct bbt_run_flags {
 int bbt_run(const struct bbt_config *cfg, bbt_registry_t *reg, const struct bbt_run_flags *flags,
             struct bbt_run_summary *summary, char *err, size_t errlen);
 
-/* Whether run setting `key` can change the outcome of a run of `method`:
- * a baseline ignores the tuning settings (optimizer, d, budget, ...), and
- * only in-context learning reads icl-shots. Run ids, and a grid's
- * de-duplication of its combinations, leave the others out. */
-int bbt_run_setting_matters(const char *method, const char *key);
+/* bbt_run_setting_matters() is in run/plan.h. */
 
 /* Folders searched for task YAML files, in order: $BBTBENCH_TASKS_PATH
  * (colon-separated), the source tree's tasks/ when running from the build

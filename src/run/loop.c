@@ -1,0 +1,326 @@
+/*
+ * loop.c - ask, score, tell; dev selection; the trace.
+ */
+#include "config.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "core/util.h"
+#include "run/loop.h"
+#include "run/loss.h"
+#include "run/run.h"
+
+struct bbt_tuner {
+	const struct bbt_plan *p;
+	const struct bbt_setup *s;
+	bbt_score_t *sc;
+	struct bbt_budget *b;
+	const struct bbt_plugin *desc;   /* the optimizer */
+	void *state;
+	struct bbt_optimizer_info oinfo;
+	bbt_gradient_estimate_fn estimate;   /* --grad-check: the optimizer's */
+
+	double *z;            /* batch x d candidates */
+	float *logits;        /* batch x n_train x L */
+	double *loss;         /* batch */
+	struct bbt_trace_row *rows;   /* a step's trace rows, written after tell */
+	double *grad_z;       /* batch x d: true gradients pulled back to z */
+	double *est_at, *est; /* d each: the optimizer's last estimate and its point */
+
+	double *best_z;       /* the best training loss's point */
+	int best_changed;     /* since the last dev evaluation */
+	double last_dev;      /* dev metric of best_z at its last evaluation */
+	double *best_dev_z;
+	struct bbt_selection sel;
+	double t0;
+};
+
+static int create_optimizer(bbt_tuner_t *t, char *err, size_t errlen)
+{
+	const struct bbt_plan *p = t->p;
+	struct bbt_optimizer_params op = {
+		.space = { .kind = BBT_SPACE_BOX, .dim = t->s->d, .bound = 0, .choices = 0 },
+		.popsize = p->popsize,
+		.sigma = p->sigma,
+		.x0 = NULL,
+		.budget = p->budget,
+		.seed = (uint64_t)p->seed,
+	};
+	if (p->prompt == BBT_PROMPT_DISCRETE)
+		op.space = (struct bbt_space){ .kind = BBT_SPACE_CATEGORICAL, .dim = t->s->d,
+		                               .choices = bbt_vocab_size(t->s->vocab) };
+	memset(&t->oinfo, 0, sizeof t->oinfo);
+	int rc = t->desc->optimizer->create(bbt_hostsvc_host(t->s->opt.svc), &op, &t->state,
+	                                    &t->oinfo, err, errlen);
+	if (rc < 0) {
+		bbt_error_prefix(err, errlen, "optimizer %s", t->desc->name);
+		return rc;
+	}
+	if (t->oinfo.batch == 0)
+		return bbt_error(err, errlen, BBT_EINTERNAL, "optimizer %s asks batches of 0",
+		                 t->desc->name);
+	return BBT_OK;
+}
+
+static int alloc_buffers(bbt_tuner_t *t, char *err, size_t errlen)
+{
+	size_t b = t->oinfo.batch, d = t->s->d, L = t->s->L;
+	size_t nt = t->s->enc[BBT_RUN_TRAIN]->n_seq;
+	t->z = calloc(b * d, sizeof *t->z);
+	t->logits = calloc(b * nt * L, sizeof *t->logits);
+	t->loss = calloc(b, sizeof *t->loss);
+	t->best_z = calloc(d, sizeof *t->best_z);
+	t->best_dev_z = calloc(d, sizeof *t->best_dev_z);
+	t->rows = calloc(b, sizeof *t->rows);
+	int oom = !t->z || !t->logits || !t->loss || !t->best_z || !t->best_dev_z || !t->rows;
+	if (!oom && (t->p->white_box || t->p->grad_check)) {
+		t->grad_z = calloc(b * d, sizeof *t->grad_z);
+		t->est_at = calloc(d, sizeof *t->est_at);
+		t->est = calloc(d, sizeof *t->est);
+		oom = !t->grad_z || !t->est_at || !t->est;
+	}
+	if (oom)
+		return bbt_error(err, errlen, BBT_ENOMEM, "out of memory for a batch of %zu", b);
+	t->sel.best_dev_z = t->best_dev_z;
+	return BBT_OK;
+}
+
+int bbt_tuner_create(const struct bbt_plan *p, const struct bbt_setup *s, bbt_score_t *sc,
+                     struct bbt_budget *b, bbt_tuner_t **out, char *err, size_t errlen)
+{
+	*out = NULL;
+	bbt_tuner_t *t = calloc(1, sizeof *t);
+	if (t == NULL)
+		return bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
+	*t = (struct bbt_tuner){ .p = p, .s = s, .sc = sc, .b = b, .desc = s->opt.entry->desc,
+		                 .last_dev = NAN };
+	t->sel = (struct bbt_selection){ .best_loss = NAN, .best_dev = NAN };
+	*out = t;   /* the caller frees it, also after an error */
+	int rc = bbt_plan_check_gradients(p, t->desc, s->be.entry->desc, err, errlen);
+	if (rc == BBT_OK && p->grad_check)
+		t->estimate = bbt_plugin_gradient_estimate(t->desc);
+	if (rc == BBT_OK)
+		rc = create_optimizer(t, err, errlen);
+	if (rc == BBT_OK)
+		rc = alloc_buffers(t, err, errlen);
+	return rc;
+}
+
+void bbt_tuner_free(bbt_tuner_t *t)
+{
+	if (t == NULL)
+		return;
+	if (t->state)
+		t->desc->optimizer->free(t->state);
+	free(t->z);
+	free(t->logits);
+	free(t->loss);
+	free(t->rows);
+	free(t->grad_z);
+	free(t->est_at);
+	free(t->est);
+	free(t->best_z);
+	free(t->best_dev_z);
+	free(t);
+}
+
+const struct bbt_selection *bbt_tuner_selection(const bbt_tuner_t *t)
+{
+	return &t->sel;
+}
+
+json_t *bbt_tuner_state_json(const bbt_tuner_t *t)
+{
+	json_t *st = json_object();
+	const struct bbt_optimizer_ops *ops = t->desc->optimizer;
+	if (ops->stats != NULL) {
+		struct bbt_optimizer_stat stats[32];
+		size_t ns = ops->stats(t->state, stats, 32);
+		for (size_t i = 0; i < ns && i < 32; i++)
+			json_object_set_new(st, stats[i].name, isfinite(stats[i].value)
+			                                               ? json_real(stats[i].value)
+			                                               : json_null());
+	}
+	return st;
+}
+
+/* Best-so-far on dev; keep it when it beats every earlier dev score. */
+static int dev_check(bbt_tuner_t *t, char *err, size_t errlen)
+{
+	if (t->best_changed || isnan(t->last_dev)) {
+		struct bbt_prompt pr = { t->p->prompt, t->best_z };
+		struct bbt_eval ev;
+		int rc = bbt_score_eval(t->sc, BBT_RUN_DEV, &pr, &ev, err, errlen);
+		if (rc < 0)
+			return rc;
+		t->last_dev = ev.metric;
+		t->best_changed = 0;
+	}
+	if (isnan(t->sel.best_dev) || t->last_dev > t->sel.best_dev) {
+		t->sel.best_dev = t->last_dev;
+		memcpy(t->best_dev_z, t->best_z, t->s->d * sizeof *t->best_z);
+		t->sel.best_dev_call = t->b->calls;
+	}
+	return BBT_OK;
+}
+
+/* --grad-check: the optimizer's last estimate against the true gradient at
+ * the point it was estimated at (an extra backend call, not in the budget).
+ * Sets the cosine and the norm ratio |estimate| / |true|; NaN when the
+ * optimizer has no estimate yet (e.g. a skipped step). */
+static int grad_check(bbt_tuner_t *t, double *cosine, double *ratio, char *err, size_t errlen)
+{
+	*cosine = *ratio = NAN;
+	if (t->estimate(t->state, t->est_at, t->est) != BBT_OK)
+		return BBT_OK;
+	int rc = bbt_score_gradient(t->sc, t->est_at, 1, t->logits, t->grad_z, err, errlen);
+	if (rc < 0)
+		return rc;
+	bbt_budget_charge(t->b, BBT_CALL_GRAD_CHECK, 1, NULL, 0);
+	double dot = 0, ne = 0, nt = 0;
+	for (size_t i = 0; i < t->s->d; i++) {
+		dot += t->est[i] * t->grad_z[i];
+		ne += t->est[i] * t->est[i];
+		nt += t->grad_z[i] * t->grad_z[i];
+	}
+	if (ne > 0 && nt > 0) {
+		*cosine = dot / sqrt(ne * nt);
+		t->sel.grad_cos_sum += *cosine;
+		t->sel.grad_cos_n++;
+	}
+	if (nt > 0)
+		*ratio = sqrt(ne / nt);
+	return BBT_OK;
+}
+
+/* Ask for a batch: n candidates in t->z. */
+static int ask(bbt_tuner_t *t, size_t *n, char *err, size_t errlen)
+{
+	*n = 0;
+	int rc = t->desc->optimizer->ask(t->state, t->z, n, err, errlen);
+	if (rc >= 0 && (*n == 0 || *n > t->oinfo.batch))
+		rc = bbt_error(err, errlen, BBT_EINTERNAL, "optimizer %s asked %zu candidates (batch %zu)",
+		               t->desc->name, *n, t->oinfo.batch);
+	return rc < 0 ? rc : BBT_OK;
+}
+
+/* The first m candidates on the training batch: logits, and with a
+ * white-box optimizer the true gradients. */
+static int score_batch(bbt_tuner_t *t, size_t m, char *err, size_t errlen)
+{
+	const bbt_encoded_t *train = t->s->enc[BBT_RUN_TRAIN];
+	if (t->p->white_box)
+		return bbt_score_gradient(t->sc, t->z, m, t->logits, t->grad_z, err, errlen);
+	struct bbt_prompt pr = { t->p->prompt, t->z };
+	return bbt_score_prompts(t->sc, train, 0, train->n_seq, &pr, m, t->logits, err, errlen);
+}
+
+/* Each scored candidate: its loss, one API call, the best so far, dev
+ * when due, its trace row. Sets *written to the rows made. */
+static int account(bbt_tuner_t *t, size_t m, size_t *written, char *err, size_t errlen)
+{
+	const bbt_encoded_t *train = t->s->enc[BBT_RUN_TRAIN];
+	const bbt_task_t *task = t->s->task;
+	size_t nt = train->n_seq, L = t->s->L, d = t->s->d;
+	int rc = BBT_OK;
+	*written = 0;
+	for (size_t v = 0; v < m && rc == BBT_OK; v++) {
+		t->loss[v] = bbt_loss_eval(t->p->loss, task->metric, task->positive,
+		                           t->logits + v * nt * L, nt, L, train->labels);
+		if ((rc = bbt_budget_charge(t->b, BBT_CALL_TRAIN, 1, err, errlen)) < 0)
+			break;
+		if (isnan(t->sel.best_loss) || t->loss[v] < t->sel.best_loss) {
+			t->sel.best_loss = t->loss[v];
+			memcpy(t->best_z, t->z + v * d, d * sizeof *t->z);
+			t->best_changed = 1;
+		}
+		double devm = NAN;
+		if (t->b->calls % t->p->eval_every == 0 || bbt_budget_spent(t->b)) {
+			if ((rc = dev_check(t, err, errlen)) < 0)
+				break;
+			devm = t->last_dev;
+		}
+		t->rows[(*written)++] = (struct bbt_trace_row){ t->b->calls, t->b->batches,
+			                                        t->loss[v], t->sel.best_loss, devm,
+			                                        bbt_now() - t->t0, NAN, NAN };
+	}
+	return rc;
+}
+
+/* Tell the optimizer the batch's losses; *stop on its stop signal. */
+static int tell(bbt_tuner_t *t, size_t n, int *stop, char *err, size_t errlen)
+{
+	const struct bbt_optimizer_ops *ops = t->desc->optimizer;
+	int rc = ops->tell(t->state, t->z, n, t->loss, t->p->white_box ? t->grad_z : NULL, err,
+	                   errlen);
+	if (rc == BBT_STOP) {
+		const char *why = ops->stop_reason ? ops->stop_reason(t->state) : NULL;
+		t->sel.stop_reason = why ? why : "stop";
+		*stop = 1;
+		return BBT_OK;
+	}
+	if (rc < 0)
+		bbt_error_prefix(err, errlen, "optimizer %s", t->desc->name);
+	return rc;
+}
+
+static int write_rows(const bbt_tuner_t *t, bbt_rundir_t *rd, size_t written, char *err,
+                      size_t errlen)
+{
+	for (size_t v = 0; v < written; v++)
+		if (bbt_rundir_trace(rd, &t->rows[v]) < 0)
+			return bbt_error(err, errlen, BBT_EIO, "%s: cannot write trace",
+			                 bbt_rundir_path(rd));
+	return BBT_OK;
+}
+
+/* One round; *stop when the loop ends after it. */
+static int step(bbt_tuner_t *t, bbt_rundir_t *rd, int *stop, char *err, size_t errlen)
+{
+	size_t n, written = 0;
+	int rc = ask(t, &n, err, errlen);
+	size_t m = rc == BBT_OK ? bbt_budget_grant(t->b, n) : 0;
+	if (rc == BBT_OK)
+		rc = score_batch(t, m, err, errlen);
+	if (rc < 0)
+		return rc;
+	bbt_budget_charge(t->b, BBT_CALL_BATCH, 1, NULL, 0);
+	rc = account(t, m, &written, err, errlen);
+	/* The optimizer steps (unless the budget ended inside this batch),
+	 * then the batch's rows go to the trace, the step's gradient check
+	 * on its last row. */
+	*stop = rc < 0 || m < n;
+	if (!*stop)
+		rc = tell(t, n, stop, err, errlen);
+	if (rc == BBT_OK && t->p->grad_check && m == n)
+		rc = grad_check(t, &t->rows[m - 1].grad_cos, &t->rows[m - 1].grad_ratio, err,
+		                errlen);
+	int wrc = write_rows(t, rd, written, err, errlen);
+	if (rc == BBT_OK)
+		rc = wrc;
+	int frc = bbt_rundir_flush(rd, err, errlen);
+	return rc == BBT_OK ? frc : rc;
+}
+
+int bbt_tuner_run(bbt_tuner_t *t, bbt_rundir_t *rd, const struct bbt_loop_hooks *hooks,
+                  char *err, size_t errlen)
+{
+	int rc = BBT_OK, stop = 0;
+	t->t0 = hooks->t0;
+	while (!bbt_budget_spent(t->b) && !bbt_run_interrupted()) {
+		rc = step(t, rd, &stop, err, errlen);
+		if (rc < 0 || stop)
+			break;
+		hooks->progress(hooks->ctx, 0);
+	}
+	if (rc == BBT_OK && t->sel.stop_reason == NULL)
+		t->sel.stop_reason = bbt_run_interrupted() ? "interrupted" : "maxfevals";
+	/* The last batch may have ended between evaluations. */
+	if (rc == BBT_OK && t->b->calls > 0 && t->b->calls % t->p->eval_every != 0 &&
+	    !bbt_budget_spent(t->b) && !bbt_run_interrupted())
+		rc = dev_check(t, err, errlen);
+	return rc;
+}

@@ -1,0 +1,71 @@
+/*
+ * loop.h - a tuned run's optimizer and its ask/score/tell loop:
+ *
+ *     until the budget is spent, the optimizer stops or Ctrl-C:
+ *         optimizer.ask -> n candidates; the budget grants m <= n
+ *         score m on the training batch (or their true gradients)
+ *         loss per candidate, one API call each; every eval-every calls
+ *             the best-so-far on dev, the best on dev kept
+ *         optimizer.tell (unless the budget ended inside the batch)
+ *         --grad-check: the estimate against the true gradient
+ *         the batch's trace rows, flushed
+ *
+ *     bbt_tuner_t *t;
+ *     bbt_tuner_create(&plan, &setup, sc, &budget, &t, err, n);   before the folder
+ *     bbt_tuner_run(t, rundir, &hooks, err, n);
+ *     bbt_tuner_selection(t)->best_dev_z ... the prompt to test
+ *     bbt_tuner_free(t);
+ *
+ * A tuner holds one optimizer over the whole prompt; deep prompts (one
+ * optimizer per layer, in turn) would hold several and pick the one to ask
+ * per round, with the rest of the loop unchanged.
+ */
+#ifndef BBT_LOOP_H
+#define BBT_LOOP_H
+
+#include <stddef.h>
+#include <jansson.h>
+#include "run/budget.h"
+#include "run/plan.h"
+#include "run/results.h"
+#include "run/score.h"
+#include "run/setup.h"
+
+/* What a run selected: the loop's (or a baseline's) best losses and dev
+ * metrics. */
+struct bbt_selection {
+	double best_loss;          /* lowest training loss seen; NaN: none */
+	double best_dev;           /* best dev metric seen; NaN: none */
+	size_t best_dev_call;      /* the API call at which it was reached */
+	const double *best_dev_z;  /* its point (d values), owned by the tuner; or NULL */
+	const char *stop_reason;   /* pycma's names: maxfevals, tolx, ...; "interrupted" */
+	size_t grad_cos_n;         /* --grad-check: steps with a cosine */
+	double grad_cos_sum;       /* and their sum */
+};
+
+/* Called after each batch (final 0) to report progress. */
+struct bbt_loop_hooks {
+	void (*progress)(void *ctx, int final);
+	void *ctx;
+	double t0;                 /* the run's start (bbt_now): the trace's wall_s */
+};
+
+typedef struct bbt_tuner bbt_tuner_t;
+
+/* Check that the plugins can do what the plan asks (gradients), create the
+ * optimizer over the setup's search space, and the batch buffers. */
+int bbt_tuner_create(const struct bbt_plan *p, const struct bbt_setup *s, bbt_score_t *sc,
+                     struct bbt_budget *b, bbt_tuner_t **out, char *err, size_t errlen);
+void bbt_tuner_free(bbt_tuner_t *t);
+
+/* The loop, writing the trace to rd. 0 when the budget ran out, the
+ * optimizer stopped or the run was interrupted (bbt_run_interrupted). */
+int bbt_tuner_run(bbt_tuner_t *t, bbt_rundir_t *rd, const struct bbt_loop_hooks *hooks,
+                  char *err, size_t errlen);
+
+const struct bbt_selection *bbt_tuner_selection(const bbt_tuner_t *t);
+
+/* The optimizer's state in pycma's names (result.json's "optimizer_state"). */
+json_t *bbt_tuner_state_json(const bbt_tuner_t *t);
+
+#endif /* BBT_LOOP_H */
