@@ -14,7 +14,7 @@
 #include "core/util.h"
 #include "data/catalog.h"
 #include "plugin/registry.h"
-#include "run/run.h"   /* bbt_task_dirs */
+#include "core/paths.h"
 
 /* getopt value of list's own option, after the shared ones. */
 enum { OPT_OPTIONS = BBT_CLI_OPT_PLUGIN_DIR + 1 };
