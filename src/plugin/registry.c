@@ -396,8 +396,12 @@ static int is_loaded(const bbt_registry_t *reg, const char *path)
 }
 
 /* Module files of one folder whose names start with prefix ("" for all):
- * every .la, and a .so only when no .la of the same stem stands beside it
- * (libltdl opens the .so through the .la). */
+ * every .so, and a .la only when no .so of the same stem stands beside it
+ * (a build tree's, whose .so is in .libs/). An installed STEM.la names the
+ * configure-time libdir, which libltdl tries first: opened through the
+ * .la, a moved install would load the modules of the place it came from
+ * (another version, or files the checks below never looked at), so the
+ * .so beside it is opened itself. */
 static void scan_dir(bbt_registry_t *reg, const struct search_dir *dir, const char *prefix)
 {
 	struct dirent **names = NULL;
@@ -412,11 +416,11 @@ static void scan_dir(bbt_registry_t *reg, const struct search_dir *dir, const ch
 	for (int i = 0; i < n; i++) {
 		const char *name = names[i]->d_name;
 		int wanted = strncmp(name, prefix, strlen(prefix)) == 0;
-		int take = wanted && ends_with(name, ".la");
-		if (wanted && !take && ends_with(name, ".so")) {
-			char *lapath = bbt_asprintf("%s/%.*s.la", dir->path, (int)strlen(name) - 3, name);
-			take = lapath != NULL && access(lapath, F_OK) != 0;
-			free(lapath);
+		int take = wanted && ends_with(name, ".so");
+		if (wanted && !take && ends_with(name, ".la")) {
+			char *sopath = bbt_asprintf("%s/%.*s.so", dir->path, (int)strlen(name) - 3, name);
+			take = sopath != NULL && access(sopath, F_OK) != 0;
+			free(sopath);
 		}
 		char *path = take ? bbt_path_join(dir->path, name) : NULL;
 		char err[BBT_ERRLEN];
@@ -494,10 +498,10 @@ static const struct bbt_plugin_entry *find_loaded(const bbt_registry_t *reg,
 	return NULL;
 }
 
-/* dir/STEM.la, else dir/STEM.so, else NULL. */
+/* dir/STEM.so, else dir/STEM.la, else NULL (.so first: see scan_dir). */
 static char *module_in_dir(const char *dir, const char *stem)
 {
-	static const char *const exts[] = { ".la", ".so" };
+	static const char *const exts[] = { ".so", ".la" };
 	for (size_t i = 0; i < 2; i++) {
 		char *path = bbt_asprintf("%s/%s%s", dir, stem, exts[i]);
 		if (path == NULL || access(path, F_OK) == 0)

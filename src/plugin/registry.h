@@ -27,8 +27,13 @@
  *     folder under another name never runs during a run or a grid. Only
  *     when no folder has the file does find open the other KIND_* files,
  *     to learn their names for a "did you mean" (the run fails anyway).
- *   - bbt_registry_scan (`bbtbench list`) opens every *.la (or *.so
- *     without a .la beside it) of every folder; a plugin whose file is
+ *   - Where KIND_NAME.so and KIND_NAME.la stand side by side (installed),
+ *     the .so is opened: libltdl would take an installed .la's module from
+ *     the configure-time libdir first, not from the folder it is in, which
+ *     defeats a moved install. A build tree's .la (its .so in .libs/) is
+ *     opened through libltdl as before.
+ *   - bbt_registry_scan (`bbtbench list`) opens every *.so (or *.la
+ *     without a .so beside it) of every folder; a plugin whose file is
  *     not named for it is listed, flagged (named_for_lookup = 0).
  *   - As ssh does with its keys, a folder or module file that is world-
  *     writable, group-writable (unless the group is the owner's private
