@@ -7,6 +7,9 @@ tap_failed=0
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/bbt-test.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
 unset BBTBENCH_PLUGIN_PATH BBTBENCH_DATA BBTBENCH_TASKS_PATH
+# no per-user plugins but a test's own ($XDG_DATA_HOME/bbtbench/plugins)
+XDG_DATA_HOME="$TMP/xdg-data"
+export XDG_DATA_HOME
 
 plan() { echo "1..$1"; }
 

@@ -51,6 +51,105 @@ static int has_problem(const bbt_registry_t *reg, const char *a, const char *b)
 	return 0;
 }
 
+static int origin_of(bbt_registry_t *reg, enum bbt_plugin_kind kind, const char *name,
+                     const char *origin, const char *in)
+{
+	char err[BBT_ERRLEN];
+	const struct bbt_plugin_entry *e = bbt_registry_find(reg, kind, name, err, sizeof err);
+	if (e == NULL)
+		diag("%s", err);
+	else if (strcmp(e->dir_origin, origin) != 0 || strstr(e->path, in) == NULL)
+		diag("found %s (%s)", e->path, e->dir_origin);
+	return e != NULL && strcmp(e->dir_origin, origin) == 0 && strstr(e->path, in) != NULL;
+}
+
+/* Modules dropped into the build tree's top-level plugins/ folder and into
+ * the per-user folder are found with no rebuild, under the loader's rules. */
+static void per_user_and_drop_in(const char *builddir)
+{
+	char *tree = bbt_asprintf("%s/tree", dir), *tree_plugins = bbt_asprintf("%s/plugins", tree);
+	char *xdg = bbt_asprintf("%s/xdg", dir), *home = bbt_asprintf("%s/home", dir);
+	char *user = bbt_asprintf("%s/bbtbench/plugins", xdg);
+	char *home_user = bbt_asprintf("%s/.local/share/bbtbench/plugins", home);
+	char err[BBT_ERRLEN];
+	ok(bbt_mkdir_p(tree_plugins, err, sizeof err) == 0 && bbt_mkdir_p(user, err, sizeof err) == 0 &&
+	   bbt_mkdir_p(home_user, err, sizeof err) == 0 && chmod(tree_plugins, 0700) == 0 &&
+	   chmod(user, 0700) == 0 && chmod(home_user, 0700) == 0 &&
+	   copy_module_as(builddir, "extra", tree_plugins, "optimizer_extra") == 0 &&
+	   copy_module_as(builddir, "extra", user, "optimizer_extra") == 0 &&
+	   copy_module_as(builddir, "dup_random", user, "optimizer_random") == 0 &&
+	   copy_module_as(builddir, "extra", home_user, "optimizer_extra") == 0,
+	   "a build tree's plugins/, $XDG_DATA_HOME/bbtbench/plugins and "
+	   "~/.local/share/bbtbench/plugins, each with a module dropped in");
+
+	bbt_registry_t *reg = bbt_registry_alloc();
+	bbt_registry_add_build_tree(reg, tree);
+	bbt_registry_scan(reg);
+	ok(origin_of(reg, BBT_PLUGIN_OPTIMIZER, "extra", "build tree", "/tree/plugins/optimizer_extra.so"),
+	   "a module in the build tree's top-level plugins/ is found");
+	bbt_registry_free(reg);
+
+	setenv("XDG_DATA_HOME", xdg, 1);
+	reg = bbt_registry_alloc();
+	bbt_registry_add_default_dirs(reg, NULL, 0);
+	bbt_registry_scan(reg);
+	ok(origin_of(reg, BBT_PLUGIN_OPTIMIZER, "extra", "per-user", "/xdg/bbtbench/plugins/"),
+	   "a module in $XDG_DATA_HOME/bbtbench/plugins is found");
+	ok(origin_of(reg, BBT_PLUGIN_OPTIMIZER, "random", "build tree", "plugins/optimizers/random/"),
+	   "the plugins just built come before the per-user folder");
+	ok(has_problem(reg, "/xdg/bbtbench/plugins/optimizer_random.so", "already provided by"),
+	   "and a per-user module of a taken name is reported and skipped");
+	bbt_registry_free(reg);
+
+	chmod(user, 0777);
+	reg = bbt_registry_alloc();
+	bbt_registry_add_default_dirs(reg, NULL, 0);
+	ok(has_problem(reg, user, "refused: this plugin folder is writable by others"),
+	   "a per-user folder others can write is refused");
+	ok(bbt_registry_find(reg, BBT_PLUGIN_OPTIMIZER, "extra", err, sizeof err) == NULL,
+	   "and its modules are not opened");
+	bbt_registry_free(reg);
+	chmod(user, 0700);
+
+	setenv("XDG_DATA_HOME", "relative/xdg", 1);   /* invalid by the XDG spec: ignored */
+	setenv("HOME", home, 1);
+	reg = bbt_registry_alloc();
+	bbt_registry_add_default_dirs(reg, NULL, 0);
+	ok(origin_of(reg, BBT_PLUGIN_OPTIMIZER, "extra", "per-user",
+	             "/home/.local/share/bbtbench/plugins/"),
+	   "without an absolute XDG_DATA_HOME, ~/.local/share/bbtbench/plugins");
+	bbt_registry_free(reg);
+
+	setenv("HOME", dir, 1);   /* no per-user folder there */
+	reg = bbt_registry_alloc();
+	bbt_registry_add_default_dirs(reg, NULL, 0);
+	is_int((long long)bbt_registry_problem_count(reg), 0, "a missing per-user folder is no problem");
+	bbt_registry_free(reg);
+
+	const char *const files[] = { "tree/plugins/optimizer_extra.so",
+		"xdg/bbtbench/plugins/optimizer_extra.so", "xdg/bbtbench/plugins/optimizer_random.so",
+		"home/.local/share/bbtbench/plugins/optimizer_extra.so" };
+	const char *const dirs[] = { "tree/plugins", "tree", "xdg/bbtbench/plugins", "xdg/bbtbench",
+		"xdg", "home/.local/share/bbtbench/plugins", "home/.local/share/bbtbench",
+		"home/.local/share", "home/.local", "home" };
+	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+		char *p = bbt_asprintf("%s/%s", dir, files[i]);
+		unlink(p);
+		free(p);
+	}
+	for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+		char *p = bbt_asprintf("%s/%s", dir, dirs[i]);
+		rmdir(p);
+		free(p);
+	}
+	free(tree);
+	free(tree_plugins);
+	free(xdg);
+	free(home);
+	free(user);
+	free(home_user);
+}
+
 int main(void)
 {
 	const char *builddir = getenv("top_builddir");
@@ -58,8 +157,12 @@ int main(void)
 		skip_all("top_builddir is not set (run through make check)");
 	if (mkdtemp(dir) == NULL)
 		skip_all("cannot make a temporary folder");
-	plan(36);
+	plan(45);
 	unsetenv("BBTBENCH_PLUGIN_PATH");
+	/* No per-user folder but the ones made below. */
+	char *no_user = bbt_asprintf("%s/no-such-xdg", dir);
+	setenv("XDG_DATA_HOME", no_user, 1);
+	free(no_user);
 	char err[BBT_ERRLEN];
 
 	ok(bbt_build_tree() != NULL, "test program is recognised as running in the build tree");
@@ -215,6 +318,8 @@ int main(void)
 		bbt_registry_free(reg);
 	}
 	free(extra);
+
+	per_user_and_drop_in(builddir);
 
 	/* A plugin configure left out says so, with configure's reason. */
 	const char *skipped = BBT_SKIPPED_PLUGINS;

@@ -7,6 +7,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/commands.h"
 #include "core/blas.h"
@@ -14,7 +15,7 @@
 #include "core/util.h"
 #include "data/catalog.h"
 #include "plugin/registry.h"
-#include "run/run.h"   /* bbt_task_dirs */
+#include "core/paths.h"
 
 /* getopt value of list's own option, after the shared ones. */
 enum { OPT_OPTIONS = BBT_CLI_OPT_PLUGIN_DIR + 1 };
@@ -27,7 +28,16 @@ static void list_usage(FILE *f)
 	        "and why, the tasks, and the BLAS in use.\n\n"
 	        "      --options          also list each plugin's options and defaults\n"
 	        "      --plugin-dir DIR   look for plugins in DIR first (repeatable)\n"
-	        "  -h, --help             this help\n");
+	        "  -h, --help             this help\n\n"
+	        "Plugin folders, searched in this order (the first plugin of a name wins):\n"
+	        "  --plugin-dir DIR, then $BBTBENCH_PLUGIN_PATH (colon-separated);\n"
+	        "  in a build tree, its plugins/KIND/NAME/ folders, then plugins/ itself;\n"
+	        "  the per-user folder $XDG_DATA_HOME/bbtbench/plugins\n"
+	        "    (default ~/.local/share/bbtbench/plugins);\n"
+	        "  the installed PREFIX/lib/bbtbench, found beside the program's bin/.\n"
+	        "Drop KIND_NAME.so into any of them: `list` shows it, no rebuild needed.\n"
+	        "Task folders: $BBTBENCH_TASKS_PATH, the source tree's tasks/ in a build tree,\n"
+	        "  PREFIX/share/bbtbench/tasks.\n");
 }
 
 static const char *type_name(enum bbt_option_type t)
@@ -92,9 +102,12 @@ static void list_plugins(const bbt_registry_t *reg, int with_options)
 		for (size_t i = 0; i < bbt_registry_problem_count(reg); i++)
 			printf("  %s\n", bbt_registry_problem(reg, i));
 	}
-	printf("\nPlugin search path:\n");
+	printf("\nPlugin search path (first found wins):\n");
 	for (size_t i = 0; i < bbt_registry_dir_count(reg); i++)
-		printf("  %s\n", bbt_registry_dir(reg, i));
+		printf("  %s (%s%s)\n", bbt_registry_dir(reg, i), bbt_registry_dir_origin(reg, i),
+		       bbt_registry_dir_usable(reg, i)               ? ""
+		       : access(bbt_registry_dir(reg, i), F_OK) != 0 ? "; absent"
+		                                                     : "; refused, see above");
 }
 
 

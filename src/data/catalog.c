@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "data/catalog.h"
-#include "run/run.h"
+#include "core/paths.h"
 #include "core/suggest.h"
 #include "core/util.h"
 

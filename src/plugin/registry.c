@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/paths.h"
 #include "plugin/registry.h"
 #include "core/suggest.h"
 #include "core/util.h"
@@ -140,15 +141,23 @@ static int check_private(const char *path, const char *what, char *err, size_t e
 	return BBT_OK;
 }
 
+/* Folders that need not exist: nothing installed yet, no per-user
+ * plugins, nothing dropped in. */
+static int may_be_missing(const char *origin)
+{
+	return strcmp(origin, "installed") == 0 || strcmp(origin, "per-user") == 0 ||
+	       strcmp(origin, "build tree") == 0;
+}
+
 /* A folder is searched only when it is a folder that check_private
- * accepts; the others are reported (a missing pkglibdir is normal in the
- * build tree and is not). */
+ * accepts; the others are reported (a missing pkglibdir or per-user
+ * folder is normal and is not). */
 static int folder_usable(bbt_registry_t *reg, const char *dir, const char *origin)
 {
 	char err[BBT_ERRLEN];
 	struct stat st;
 	if (stat(dir, &st) != 0) {
-		if (errno != ENOENT || strcmp(origin, "installed") != 0) {
+		if (errno != ENOENT || !may_be_missing(origin)) {
 			snprintf(err, sizeof err, "%s (%s): cannot read folder: %s", dir, origin,
 			         strerror(errno));
 			add_problem(reg, err);
@@ -188,27 +197,9 @@ int bbt_registry_add_dir(bbt_registry_t *reg, const char *dir, const char *origi
 	return BBT_OK;
 }
 
-const char *bbt_build_tree(void)
-{
-	static char root[PATH_MAX];
-	static int checked;
-	if (checked)
-		return root[0] ? root : NULL;
-	checked = 1;
-
-	char exe[PATH_MAX], build[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	if (n <= 0 || realpath(BBT_ABS_BUILDDIR, build) == NULL)
-		return NULL;
-	exe[n] = '\0';
-	size_t len = strlen(build);
-	if (strncmp(exe, build, len) == 0 && exe[len] == '/')
-		memcpy(root, build, len + 1);
-	return root[0] ? root : NULL;
-}
-
-/* plugins/<kind>/<name>/ folders of the build tree, sorted. */
-static int add_build_tree_dirs(bbt_registry_t *reg, const char *root)
+/* plugins/<kind>/<name>/ folders of the build tree, sorted, then its
+ * top-level plugins/ folder, where a module can be dropped in. */
+int bbt_registry_add_build_tree(bbt_registry_t *reg, const char *root)
 {
 	static const char *const kinds[] = { "optimizers", "backends" };
 	for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
@@ -229,7 +220,10 @@ static int add_build_tree_dirs(bbt_registry_t *reg, const char *root)
 		free(names);
 		free(kdir);
 	}
-	return BBT_OK;
+	char *top = bbt_path_join(root, "plugins");
+	int rc = top != NULL ? bbt_registry_add_dir(reg, top, "build tree") : BBT_ENOMEM;
+	free(top);
+	return rc;
 }
 
 int bbt_registry_add_default_dirs(bbt_registry_t *reg, const char *const *plugin_dirs, size_t n)
@@ -250,9 +244,13 @@ int bbt_registry_add_default_dirs(bbt_registry_t *reg, const char *const *plugin
 	}
 	const char *tree = bbt_build_tree();
 	if (tree != NULL && rc == BBT_OK)
-		rc = add_build_tree_dirs(reg, tree);
+		rc = bbt_registry_add_build_tree(reg, tree);
+	char *user = bbt_paths_user_dir("plugins");
+	if (user != NULL && rc == BBT_OK)
+		rc = bbt_registry_add_dir(reg, user, "per-user");
+	free(user);
 	if (rc == BBT_OK)
-		rc = bbt_registry_add_dir(reg, BBT_PKGLIBDIR, "installed");
+		rc = bbt_registry_add_dir(reg, bbt_paths_pkglibdir(), "installed");
 	return rc;
 }
 
@@ -392,8 +390,12 @@ static int is_loaded(const bbt_registry_t *reg, const char *path)
 }
 
 /* Module files of one folder whose names start with prefix ("" for all):
- * every .la, and a .so only when no .la of the same stem stands beside it
- * (libltdl opens the .so through the .la). */
+ * every .so, and a .la only when no .so of the same stem stands beside it
+ * (a build tree's, whose .so is in .libs/). An installed STEM.la names the
+ * configure-time libdir, which libltdl tries first: opened through the
+ * .la, a moved install would load the modules of the place it came from
+ * (another version, or files the checks below never looked at), so the
+ * .so beside it is opened itself. */
 static void scan_dir(bbt_registry_t *reg, const struct search_dir *dir, const char *prefix)
 {
 	struct dirent **names = NULL;
@@ -408,11 +410,11 @@ static void scan_dir(bbt_registry_t *reg, const struct search_dir *dir, const ch
 	for (int i = 0; i < n; i++) {
 		const char *name = names[i]->d_name;
 		int wanted = strncmp(name, prefix, strlen(prefix)) == 0;
-		int take = wanted && bbt_has_extension(name, ".la");
-		if (wanted && !take && bbt_has_extension(name, ".so")) {
-			char *lapath = bbt_asprintf("%s/%.*s.la", dir->path, (int)strlen(name) - 3, name);
-			take = lapath != NULL && access(lapath, F_OK) != 0;
-			free(lapath);
+		int take = wanted && bbt_has_extension(name, ".so");
+		if (wanted && !take && bbt_has_extension(name, ".la")) {
+			char *sopath = bbt_asprintf("%s/%.*s.so", dir->path, (int)strlen(name) - 3, name);
+			take = sopath != NULL && access(sopath, F_OK) != 0;
+			free(sopath);
 		}
 		char *path = take ? bbt_path_join(dir->path, name) : NULL;
 		char err[BBT_ERRLEN];
@@ -469,6 +471,16 @@ const char *bbt_registry_dir(const bbt_registry_t *reg, size_t i)
 	return i < reg->n_dirs ? reg->dirs[i].path : NULL;
 }
 
+const char *bbt_registry_dir_origin(const bbt_registry_t *reg, size_t i)
+{
+	return i < reg->n_dirs ? reg->dirs[i].origin : NULL;
+}
+
+int bbt_registry_dir_usable(const bbt_registry_t *reg, size_t i)
+{
+	return i < reg->n_dirs && reg->dirs[i].usable;
+}
+
 static const struct bbt_plugin_entry *find_loaded(const bbt_registry_t *reg,
                                                   enum bbt_plugin_kind kind, const char *name)
 {
@@ -480,10 +492,10 @@ static const struct bbt_plugin_entry *find_loaded(const bbt_registry_t *reg,
 	return NULL;
 }
 
-/* dir/STEM.la, else dir/STEM.so, else NULL. */
+/* dir/STEM.so, else dir/STEM.la, else NULL (.so first: see scan_dir). */
 static char *module_in_dir(const char *dir, const char *stem)
 {
-	static const char *const exts[] = { ".la", ".so" };
+	static const char *const exts[] = { ".so", ".la" };
 	for (size_t i = 0; i < 2; i++) {
 		char *path = bbt_asprintf("%s/%s%s", dir, stem, exts[i]);
 		if (path == NULL || access(path, F_OK) == 0)

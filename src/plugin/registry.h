@@ -2,12 +2,19 @@
  * registry.h - finding and loading plugins (all of libltdl lives in
  * registry.c).
  *
- * Search order (first found wins for a name):
+ * Search order (first found wins for a name; core/paths.h finds the
+ * build tree, the per-user folder and the installed one):
  *   1. --plugin-dir DIR (each one given, in order)
  *   2. BBTBENCH_PLUGIN_PATH, colon-separated
- *   3. the build tree's plugins/<kind>/<name>/ folders, when the running
- *      program lives in the build tree (so nothing needs installing)
- *   4. the installed pkglibdir
+ *   3. when the running program lives in a build tree: its freshly built
+ *      plugins/<kind>/<name>/ folders, then its top-level plugins/ folder
+ *      (drop a module there), so nothing needs installing
+ *   4. the per-user folder, $XDG_DATA_HOME/bbtbench/plugins (default
+ *      ~/.local/share/bbtbench/plugins)
+ *   5. the installed pkglibdir, found relative to the program (so an
+ *      installed tree can move), else the configure-time one
+ * The build tree comes before the per-user folder so that a developer's
+ * own plugins never shadow the ones just built (make check, pinned runs).
  *
  * Opening a module runs its code (its constructors), so nothing is opened
  * that is not needed:
@@ -20,8 +27,13 @@
  *     folder under another name never runs during a run or a grid. Only
  *     when no folder has the file does find open the other KIND_* files,
  *     to learn their names for a "did you mean" (the run fails anyway).
- *   - bbt_registry_scan (`bbtbench list`) opens every *.la (or *.so
- *     without a .la beside it) of every folder; a plugin whose file is
+ *   - Where KIND_NAME.so and KIND_NAME.la stand side by side (installed),
+ *     the .so is opened: libltdl would take an installed .la's module from
+ *     the configure-time libdir first, not from the folder it is in, which
+ *     defeats a moved install. A build tree's .la (its .so in .libs/) is
+ *     opened through libltdl as before.
+ *   - bbt_registry_scan (`bbtbench list`) opens every *.so (or *.la
+ *     without a .so beside it) of every folder; a plugin whose file is
  *     not named for it is listed, flagged (named_for_lookup = 0).
  *   - As ssh does with its keys, a folder or module file that is world-
  *     writable, group-writable (unless the group is the owner's private
@@ -48,6 +60,7 @@
 
 #include <stddef.h>
 #include <bbtbench/plugin.h>
+#include "core/paths.h"   /* bbt_build_tree */
 
 struct bbt_plugin_entry {
 	const struct bbt_plugin *desc;
@@ -65,6 +78,8 @@ void bbt_registry_free(bbt_registry_t *reg);
 /* Append a folder to the search path; one that cannot be read, or that
  * others can write, is recorded as a problem and not searched. */
 int bbt_registry_add_dir(bbt_registry_t *reg, const char *dir, const char *origin);
+/* The build tree's folders of step 3 below the top folder `root`. */
+int bbt_registry_add_build_tree(bbt_registry_t *reg, const char *root);
 /* The standard order above, after the given --plugin-dir folders. */
 int bbt_registry_add_default_dirs(bbt_registry_t *reg, const char *const *plugin_dirs, size_t n);
 
@@ -86,6 +101,11 @@ const char *bbt_registry_problem(const bbt_registry_t *reg, size_t i);
 void bbt_registry_warn_problems(const bbt_registry_t *reg);
 size_t bbt_registry_dir_count(const bbt_registry_t *reg);
 const char *bbt_registry_dir(const bbt_registry_t *reg, size_t i);
+/* Which search-path entry added folder i ("--plugin-dir", "build tree",
+ * "per-user", "installed" ...), and whether it is searched (it exists and
+ * only its owner can write it). */
+const char *bbt_registry_dir_origin(const bbt_registry_t *reg, size_t i);
+int bbt_registry_dir_usable(const bbt_registry_t *reg, size_t i);
 
 /* The plugin of that kind and name, opening its file when it is not open
  * yet (see above). NULL with the message in err: the file named for it
@@ -105,9 +125,5 @@ typedef int (*bbt_backend_gradient_fn)(void *, const struct bbt_batch *, const f
 typedef int (*bbt_gradient_estimate_fn)(void *, double *, double *);
 bbt_backend_gradient_fn bbt_plugin_backend_gradient(const struct bbt_plugin *desc);
 bbt_gradient_estimate_fn bbt_plugin_gradient_estimate(const struct bbt_plugin *desc);
-
-/* The build tree root when the running program lives in it (tests and
- * ./bbtbench before `make install`), else NULL. */
-const char *bbt_build_tree(void);
 
 #endif /* BBT_REGISTRY_H */

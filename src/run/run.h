@@ -55,11 +55,6 @@ int bbt_run(const struct bbt_config *cfg, bbt_registry_t *reg, const struct bbt_
 
 /* bbt_run_setting_matters() is in run/plan.h. */
 
-/* Folders searched for task YAML files, in order: $BBTBENCH_TASKS_PATH
- * (colon-separated), the source tree's tasks/ when running from the build
- * tree, the installed pkgdatadir/tasks. Returns how many were written
- * (at most cap); the strings live until the program exits. */
-size_t bbt_task_dirs(const char **dirs, size_t cap);
 
 /* Ctrl-C handling: the first SIGINT/SIGTERM asks the run to stop after the
  * current batch and save what it has; a second one kills the program. */

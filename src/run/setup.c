@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/paths.h"
 #include "core/rng.h"
 #include "core/util.h"
 #include "data/catalog.h"
