@@ -60,5 +60,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else {
 		assert(err[0] != '\0' && strchr(err, '\n') == NULL);
 	}
+	struct bbt_completion_req cr;
+	if (bbt_completion_req_parse(data, size, "tiny.gguf", 16, 120, &cr, err, sizeof err) == 0) {
+		assert(cr.n >= 1 && cr.n <= 16 && cr.logprobs >= -1 && cr.logprobs <= 120);
+		for (size_t i = 0; i < cr.n; i++)
+			assert(cr.prompts[i] != NULL);
+		bbt_completion_req_release(&cr);
+	}
 	return 0;
 }
