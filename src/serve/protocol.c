@@ -279,3 +279,89 @@ char *bbt_info_json(const struct bbt_model_info *info, const char *backend,
 	json_decref(j);
 	return text;
 }
+
+void bbt_completion_req_release(struct bbt_completion_req *req)
+{
+	for (size_t i = 0; req->prompts && i < req->n; i++)
+		free(req->prompts[i]);
+	free(req->prompts);
+	memset(req, 0, sizeof *req);
+}
+
+static int completion_fields(json_t *j, const char *model, size_t max_batch, long max_logprobs,
+                             struct bbt_completion_req *req, char *err, size_t errlen)
+{
+	if (!json_is_object(j))
+		return bbt_error(err, errlen, BBT_EINVAL, "completions: the body must be a JSON object");
+	json_t *m = json_object_get(j, "model");
+	if (m != NULL && !json_is_null(m) &&
+	    (!json_is_string(m) || (model != NULL && strcmp(json_string_value(m), model) != 0)))
+		return bbt_error(err, errlen, BBT_ENOTFOUND,
+		                 "completions: no model %s here; GET /v1/models lists %s",
+		                 json_is_string(m) ? json_string_value(m) : "(not a string)",
+		                 model ? model : "none");
+	json_t *mt = json_object_get(j, "max_tokens");
+	if (mt == NULL || !json_is_integer(mt) || json_integer_value(mt) != 1)
+		return bbt_error(err, errlen, BBT_EINVAL,
+		                 "completions: \"max_tokens\" must be 1: this server scores the next "
+		                 "position, it does not generate");
+	json_t *echo = json_object_get(j, "echo"), *n = json_object_get(j, "n"),
+	       *stream = json_object_get(j, "stream"), *lp = json_object_get(j, "logprobs");
+	if (echo != NULL && !json_is_false(echo) && !json_is_null(echo))
+		return bbt_error(err, errlen, BBT_EINVAL, "completions: \"echo\" is not supported");
+	if (n != NULL && !json_is_null(n) && (!json_is_integer(n) || json_integer_value(n) != 1))
+		return bbt_error(err, errlen, BBT_EINVAL, "completions: \"n\" must be 1");
+	if (stream != NULL && !json_is_false(stream) && !json_is_null(stream))
+		return bbt_error(err, errlen, BBT_EINVAL, "completions: \"stream\" is not supported");
+	req->logprobs = -1;
+	if (lp != NULL && !json_is_null(lp)) {
+		if (!json_is_integer(lp) || json_integer_value(lp) < 0 ||
+		    json_integer_value(lp) > max_logprobs)
+			return bbt_error(err, errlen, BBT_EINVAL,
+			                 "completions: \"logprobs\" must be an integer from 0 to %ld",
+			                 max_logprobs);
+		req->logprobs = (long)json_integer_value(lp);
+	}
+	json_t *p = json_object_get(j, "prompt");
+	size_t count = json_is_string(p) ? 1 : json_is_array(p) ? json_array_size(p) : 0;
+	if (count == 0)
+		return bbt_error(err, errlen, BBT_EINVAL,
+		                 "completions: \"prompt\" must be a text or a non-empty array of texts");
+	if (max_batch && count > max_batch)
+		return bbt_error(err, errlen, BBT_EINVAL,
+		                 "completions: %zu prompts; this server takes %zu", count, max_batch);
+	if ((req->prompts = calloc(count, sizeof *req->prompts)) == NULL)
+		return bbt_error(err, errlen, BBT_ENOMEM, "completions: out of memory");
+	for (size_t i = 0; i < count; i++) {
+		json_t *t = json_is_string(p) ? p : json_array_get(p, i);
+		if (!json_is_string(t))
+			return bbt_error(err, errlen, BBT_EINVAL,
+			                 "completions: \"prompt\"[%zu] is not a text (token ids are not "
+			                 "taken: send text)", i);
+		size_t tl = json_string_length(t);
+		if (strlen(json_string_value(t)) != tl)
+			return bbt_error(err, errlen, BBT_EINVAL,
+			                 "completions: \"prompt\"[%zu] holds a NUL character", i);
+		if ((req->prompts[i] = bbt_strdup(json_string_value(t))) == NULL)
+			return bbt_error(err, errlen, BBT_ENOMEM, "completions: out of memory");
+		req->n = i + 1;
+	}
+	return BBT_OK;
+}
+
+int bbt_completion_req_parse(const void *body, size_t len, const char *model, size_t max_batch,
+                             long max_logprobs, struct bbt_completion_req *req, char *err,
+                             size_t errlen)
+{
+	memset(req, 0, sizeof *req);
+	json_error_t jerr;
+	json_t *j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (j == NULL)
+		return bbt_error(err, errlen, BBT_EINVAL, "completions: %s (at byte %d)", jerr.text,
+		                 jerr.position);
+	int rc = completion_fields(j, model, max_batch, max_logprobs, req, err, errlen);
+	json_decref(j);
+	if (rc < 0)
+		bbt_completion_req_release(req);
+	return rc;
+}

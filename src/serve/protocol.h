@@ -47,6 +47,25 @@ int bbt_score_req_parse(const void *body, size_t len, const struct bbt_model_inf
                         char *err, size_t errlen);
 void bbt_score_req_release(struct bbt_score_req *req);
 
+/* A parsed /v1/completions request (the OpenAI-compatible shape the
+ * openai backend sends; doc/protocol.md): owns its texts. */
+struct bbt_completion_req {
+	char **prompts;        /* n texts */
+	size_t n;
+	long logprobs;         /* top log-probabilities asked for; -1: none */
+};
+
+/* Parse a /v1/completions body: "prompt" a string or an array of strings,
+ * "max_tokens" 1 (this server scores one position; it does not generate),
+ * "echo" false, "n" 1, no "stream"; "model", when given, must be `model`
+ * (else BBT_ENOTFOUND). Other fields (temperature, top_p, ...) are
+ * accepted and ignored: the answer is the log-softmax, its argmax the
+ * text. 0 or a negative status with one line in err; req released then. */
+int bbt_completion_req_parse(const void *body, size_t len, const char *model, size_t max_batch,
+                             long max_logprobs, struct bbt_completion_req *req, char *err,
+                             size_t errlen);
+void bbt_completion_req_release(struct bbt_completion_req *req);
+
 /* float32 little-endian <-> host floats (n values). */
 void bbt_le_put_f32(void *dst, const float *src, size_t n);
 void bbt_le_get_f32(float *dst, const void *src, size_t n);

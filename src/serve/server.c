@@ -3,11 +3,15 @@
  * authentication, limits, the idempotency cache, counters and /metrics,
  * and the stop on SIGTERM (server.h).
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1   /* qsort_r */
+#endif
 #include "config.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <jansson.h>
+#include <math.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -47,11 +51,13 @@ struct bbt_serve_params bbt_serve_default_params(void)
 /* ---------------------------------------------------------------- */
 /* Routes and counters */
 
-enum route { R_HEALTH, R_METRICS, R_INFO, R_VOCAB, R_TOKENIZE, R_SCORE, R_OTHER, N_ROUTES };
+enum route { R_HEALTH, R_METRICS, R_INFO, R_VOCAB, R_TOKENIZE, R_SCORE, R_MODELS, R_COMPLETIONS,
+	     R_OTHER, N_ROUTES };
 static const char *const route_path[N_ROUTES] = {
-	"/health", "/metrics", "/v1/info", "/v1/vocab", "/v1/tokenize", "/v1/score", "other",
+	"/health", "/metrics", "/v1/info", "/v1/vocab", "/v1/tokenize", "/v1/score", "/v1/models",
+	"/v1/completions", "other",
 };
-static const int route_post[N_ROUTES] = { 0, 0, 0, 0, 1, 1, 0 };
+static const int route_post[N_ROUTES] = { 0, 0, 0, 0, 1, 1, 0, 1, 0 };
 
 static const int codes[] = { 200, 400, 401, 404, 405, 409, 413, 500, 503 };
 #define N_CODES (sizeof codes / sizeof codes[0])
@@ -77,6 +83,9 @@ struct server {
 	bbt_auth_t *auth;
 	bbt_idem_t *idem;
 	char *info_json;
+	char *models_json;        /* GET /v1/models */
+	char model_id[256];       /* the model's name there: its file's, or the backend's */
+	int32_t unk_id;           /* the token unknown text becomes (no logit), or -1 */
 	char *vocab;              /* NUL-terminated texts, back to back */
 	size_t vocab_len;
 
@@ -455,6 +464,229 @@ static int score(struct server *s, struct req *rq, struct bbt_idem_resp *r, char
 	return 200;
 }
 
+/* Append text's tokens to ids (cap grown as needed). */
+static int append_tokens(const struct bbt_backend_ops *ops, void *state, const char *text,
+                         int32_t **ids, size_t *n, size_t *cap, char *msg, size_t msglen)
+{
+	size_t len = 0, got = 0;
+	int rc = ops->tokenize(state, text, NULL, 0, &len, msg, msglen);
+	if (rc < 0)
+		return rc;
+	if (*n + len + 2 > *cap) {
+		size_t c = *cap ? *cap : 256;
+		while (c < *n + len + 2)
+			c *= 2;
+		int32_t *v = realloc(*ids, c * sizeof *v);
+		if (v == NULL)
+			return bbt_error(msg, msglen, BBT_ENOMEM, "out of memory");
+		*ids = v;
+		*cap = c;
+	}
+	rc = ops->tokenize(state, text, *ids + *n, len, &got, msg, msglen);
+	if (rc == BBT_OK && got != len)
+		rc = bbt_error(msg, msglen, BBT_EINTERNAL, "the tokenizer gave %zu then %zu tokens", len,
+		               got);
+	if (rc == BBT_OK)
+		*n += len;
+	return rc;
+}
+
+/* The markers a prompt for a masked model carries (GET /v1/models): two
+ * private-use characters, which no tokenizer text holds. */
+#define MASK_MARKER "\xee\x80\x80"   /* U+E000: the mask token, once */
+#define SEP_MARKER "\xee\x80\x81"    /* U+E001: the separator (eos) token */
+#define INPUT_MASK_MARKER "\xee\x80\x82" /* U+E002: a mask token in the input, not read */
+
+/* One prompt text as the model's sequence: causal, [bos] text, predicted
+ * after its last token; masked, [bos] text [eos], the markers in the text
+ * becoming the mask and separator tokens (a text that ends in the
+ * separator marker gets no second one). */
+static int render_prompt(struct server *s, struct worker *w, const char *text, size_t i,
+                         int32_t **ids, size_t *n, size_t *cap, size_t *predict, char *msg,
+                         size_t msglen)
+{
+	const struct bbt_backend_ops *ops = s->b->desc->backend;
+	const struct bbt_model_info *in = &s->info;
+	size_t start = *n, masks = 0;
+	int rc = append_tokens(ops, w->state, "", ids, n, cap, msg, msglen);   /* room for bos */
+	if (rc == BBT_OK && in->bos_id >= 0)
+		(*ids)[(*n)++] = in->bos_id;
+	int causal = in->causal || in->mask_id < 0, closed = 0;
+	for (const char *p = text; rc == BBT_OK;) {
+		const char *m = causal ? NULL : strstr(p, MASK_MARKER);
+		const char *e = causal ? NULL : strstr(p, SEP_MARKER);
+		const char *x = causal ? NULL : strstr(p, INPUT_MASK_MARKER);
+		const char *at = m && (!e || m < e) ? m : e;
+		if (x && (!at || x < at))
+			at = x;
+		char *seg = at ? bbt_asprintf("%.*s", (int)(at - p), p) : NULL;
+		if (at && seg == NULL)
+			return bbt_error(msg, msglen, BBT_ENOMEM, "out of memory");
+		rc = append_tokens(ops, w->state, at ? seg : p, ids, n, cap, msg, msglen);
+		free(seg);
+		if (rc < 0 || at == NULL)
+			break;
+		if (at == m) {
+			*predict = *n - start;
+			masks++;
+		}
+		(*ids)[(*n)++] = at == e ? in->eos_id : in->mask_id;   /* append_tokens left room */
+		p = at + strlen(MASK_MARKER);
+		closed = at == e && *p == '\0';
+	}
+	if (rc < 0)
+		return rc;
+	if (causal) {
+		if (*n == start)
+			return bbt_error(msg, msglen, BBT_EINVAL, "completions: prompt %zu has no tokens", i);
+		*predict = *n - start - 1;
+		return BBT_OK;
+	}
+	if (masks != 1)
+		return bbt_error(msg, msglen, BBT_EINVAL,
+		                 "completions: prompt %zu: a masked model reads the position of its mask "
+		                 "marker U+E000, which must be in the prompt once, not %zu times", i, masks);
+	if (!closed && in->eos_id >= 0)
+		(*ids)[(*n)++] = in->eos_id;
+	return BBT_OK;
+}
+
+static int by_logit(const void *a, const void *b, void *ctx)
+{
+	const float *row = ctx;
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	return row[x] > row[y] ? -1 : row[x] < row[y] ? 1 : x < y ? -1 : x > y;
+}
+
+/* One choice: the log-softmax of the row (all the vocabulary's logits at
+ * the predicted position), its top k and its argmax as the text. */
+static json_t *choice_json(struct server *s, const float *row, const int32_t *id, size_t V,
+                           size_t i, long k, size_t *order)
+{
+	const struct bbt_backend_ops *ops = s->b->desc->backend;
+	double mx = -INFINITY, sum = 0;
+	for (size_t t = 0; t < V; t++)
+		if (row[t] > mx)
+			mx = row[t];
+	for (size_t t = 0; t < V; t++)
+		sum += exp((double)row[t] - mx);
+	double lse = mx + log(sum);
+	/* the ids by logit, the likeliest first (ties: the smaller id) */
+	size_t kk = k < 1 ? 1 : (size_t)k < V ? (size_t)k : V;
+	for (size_t t = 0; t < V; t++)
+		order[t] = t;
+	qsort_r(order, V, sizeof *order, by_logit, (void *)row);
+	const char *top = ops->token_text ? ops->token_text(s->workers[0].state, id[order[0]]) : NULL;
+	json_t *ch = json_pack("{s:I, s:s, s:s}", "index", (json_int_t)i, "text", top ? top : "",
+	                       "finish_reason", "length");
+	if (ch == NULL || k < 0)
+		return ch;
+	json_t *tl = json_object();
+	for (size_t a = 0; tl && a < kk; a++) {
+		const char *t = ops->token_text ? ops->token_text(s->workers[0].state, id[order[a]])
+		                                : NULL;
+		if (t && json_object_get(tl, t) == NULL)   /* two tokens of one text: the likelier */
+			json_object_set_new(tl, t, json_real((double)row[order[a]] - lse));
+	}
+	json_t *lp = json_pack("{s:[s], s:[f], s:[o], s:[i]}", "tokens", top ? top : "",
+	                       "token_logprobs", (double)row[order[0]] - lse, "top_logprobs",
+	                       tl ? tl : json_object(), "text_offset", 0);
+	if (lp == NULL || json_object_set_new(ch, "logprobs", lp) < 0) {
+		json_decref(ch);
+		return NULL;
+	}
+	return ch;
+}
+
+/* POST /v1/completions: the OpenAI-compatible shape (doc/protocol.md). */
+static int completions(struct server *s, struct req *rq, struct bbt_idem_resp *r, char *msg,
+                       size_t msglen)
+{
+	struct bbt_completion_req cr;
+	size_t V = s->info.vocab_size;
+	int rc = bbt_completion_req_parse(rq->body ? rq->body : "", rq->len, s->model_id,
+	                                  s->lim.max_batch, (long)V, &cr, msg, msglen);
+	if (rc < 0)
+		return rc == BBT_ENOMEM ? 500 : rc == BBT_ENOTFOUND ? 404 : 400;
+	const struct bbt_backend_ops *ops = s->b->desc->backend;
+	int status;
+	struct worker *w = acquire(s, 0, 1, &status);
+	if (w == NULL) {
+		bbt_completion_req_release(&cr);
+		snprintf(msg, msglen, "completions: the queue is full; retry");
+		return status;
+	}
+	size_t *offset = calloc(cr.n + 1, sizeof *offset), *predict = calloc(cr.n, sizeof *predict);
+	size_t *ppos = calloc(cr.n, sizeof *ppos), n_ids = 0, cap = 0, tokens = 0;
+	int32_t *ids = NULL, *labels = malloc((V ? V : 1) * sizeof *labels);
+	size_t n_logits = cr.n * V;
+	float *logits = malloc((n_logits > 0 ? n_logits : 1) * sizeof *logits);
+	size_t *order = malloc((V ? V : 1) * sizeof *order);
+	rc = offset && predict && ppos && labels && logits && order
+	     ? BBT_OK : bbt_error(msg, msglen, BBT_ENOMEM, "out of memory");
+	size_t nl = 0;   /* every id but the unknown token's, which backends do not score */
+	for (size_t t = 0; rc == BBT_OK && t < V; t++)
+		if ((int32_t)t != s->unk_id)
+			labels[nl++] = (int32_t)t;
+	for (size_t i = 0; rc == BBT_OK && i < cr.n; i++) {
+		rc = render_prompt(s, w, cr.prompts[i], i, &ids, &n_ids, &cap, &predict[i], msg, msglen);
+		offset[i + 1] = n_ids;
+		size_t len = n_ids - offset[i];
+		if (rc == BBT_OK && s->lim.max_seq_len && len > s->lim.max_seq_len)
+			rc = bbt_error(msg, msglen, BBT_EINVAL,
+			               "completions: prompt %zu has %zu tokens; this server takes %zu", i,
+			               len, s->lim.max_seq_len);
+		tokens += len;
+	}
+	if (rc == BBT_OK) {
+		struct bbt_batch b = { .n_seq = cr.n, .ids = ids, .offset = offset,
+			               .predict_pos = predict, .prompt_pos = ppos, .n_labels = nl,
+			               .label_ids = labels, .prompt_len = 0, .prompt_layers = 1 };
+		rc = ops->score(w->state, &b, NULL, 1, logits, msg, msglen);
+		if (rc < 0)
+			bbt_error_prefix(msg, msglen, "backend %s", s->b->desc->name);
+	}
+	release(s, w);
+	json_t *choices = rc == BBT_OK ? json_array() : NULL;
+	for (size_t i = 0; choices && i < cr.n; i++)
+		if (json_array_append_new(choices, choice_json(s, logits + i * nl, labels, nl, i,
+		                                                cr.logprobs, order)) < 0) {
+			json_decref(choices);
+			choices = NULL;
+		}
+	json_t *resp = choices ? json_pack("{s:s, s:s, s:I, s:s, s:o, s:{s:I, s:I, s:I}}", "id",
+	                                   "cmpl-bbtbench", "object", "text_completion", "created",
+	                                   (json_int_t)0, "model", s->model_id, "choices", choices,
+	                                   "usage", "prompt_tokens", (json_int_t)tokens,
+	                                   "completion_tokens", (json_int_t)cr.n, "total_tokens",
+	                                   (json_int_t)(tokens + cr.n))
+	                       : NULL;
+	r->body = resp ? json_dumps(resp, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
+	json_decref(resp);
+	free(offset);
+	free(predict);
+	free(ppos);
+	free(ids);
+	free(labels);
+	free(logits);
+	free(order);
+	bbt_completion_req_release(&cr);
+	if (rc < 0)
+		return rc == BBT_EINVAL ? 400 : 500;
+	if (r->body == NULL) {
+		snprintf(msg, msglen, "completions: out of memory (or a NaN logit)");
+		return 500;
+	}
+	r->status = 200;
+	r->content_type = "application/json";
+	r->len = strlen(r->body);
+	pthread_mutex_lock(&s->mu);
+	s->clients[rq->client].calls++;
+	s->clients[rq->client].tokens += tokens;
+	pthread_mutex_unlock(&s->mu);
+	return 200;
+}
+
 static int key_valid(const char *key)
 {
 	size_t n = strlen(key);
@@ -466,7 +698,12 @@ static int key_valid(const char *key)
 	return 1;
 }
 
-static enum MHD_Result do_score(struct server *s, struct MHD_Connection *c, struct req *rq)
+typedef int (*work_fn)(struct server *s, struct req *rq, struct bbt_idem_resp *r, char *msg,
+                       size_t msglen);
+
+/* A POST that may carry an Idempotency-Key: the cache, then fn. */
+static enum MHD_Result do_keyed(struct server *s, struct MHD_Connection *c, struct req *rq,
+                                work_fn fn)
 {
 	const char *key = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Idempotency-Key");
 	if (key != NULL && !key_valid(key))
@@ -491,7 +728,7 @@ static enum MHD_Result do_score(struct server *s, struct MHD_Connection *c, stru
 	}
 	char msg[BBT_ERRLEN] = "";
 	memset(&r, 0, sizeof r);
-	int status = score(s, rq, &r, msg, sizeof msg);
+	int status = fn(s, rq, &r, msg, sizeof msg);
 	if (status != 200) {
 		bbt_idem_abandon(key ? s->idem : NULL, rq->client, key);
 		bbt_idem_resp_release(&r);
@@ -611,7 +848,13 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		break;
 	}
 	case R_TOKENIZE: ret = do_tokenize(s, c, rq); break;
-	case R_SCORE: ret = do_score(s, c, rq); break;
+	case R_SCORE: ret = do_keyed(s, c, rq, score); break;
+	case R_COMPLETIONS: ret = do_keyed(s, c, rq, completions); break;
+	case R_MODELS: {
+		char *j = bbt_asprintf("%s\n", s->models_json);
+		ret = send_response(s, c, rq, 200, "application/json", j, j ? strlen(j) : 0, NULL);
+		break;
+	}
 	default: ret = send_error(s, c, rq, 404, "no such path: %s", url); break;
 	}
 	double dt = bbt_now() - t0;
@@ -783,6 +1026,34 @@ static int start_backends(struct server *s, char *err, size_t errlen)
 		return bbt_error(err, errlen, BBT_EINVAL,
 		                 "backend %s reports model facts that JSON cannot hold (NaN?)",
 		                 s->b->desc->name);
+	snprintf(s->model_id, sizeof s->model_id, "%s", base ? base : s->b->desc->name);
+	/* the unknown token: what a rare character becomes when it is one token
+	 * whose text is not that character (byte-level BPE has none) */
+	s->unk_id = -1;
+	static const char *const rare[] = { "\xee\x80\x80", "\xf0\x9f\x82\xa1", "\xe2\x98\x83" };
+	for (size_t i = 0; i < sizeof rare / sizeof *rare && s->unk_id < 0; i++) {
+		int32_t unk[2];
+		size_t n_unk = 0;
+		char scratch[BBT_ERRLEN];
+		const char *t = NULL;
+		if (ops->tokenize(s->workers[0].state, rare[i], unk, 2, &n_unk, scratch,
+		                  sizeof scratch) == BBT_OK && n_unk == 1 && ops->token_text &&
+		    (t = ops->token_text(s->workers[0].state, unk[0])) != NULL && strcmp(t, rare[i]) != 0)
+			s->unk_id = unk[0];
+	}
+	int masked = !s->info.causal && s->info.mask_id >= 0;
+	json_t *mj = json_pack("{s:s, s:[{s:s, s:s, s:i, s:s, s:I, s:s?, s:s?, s:s?}]}", "object",
+	                       "list",
+	                       "data", "id", s->model_id, "object", "model", "created", 0, "owned_by",
+	                       "bbtbench", "max_model_len", (json_int_t)s->lim.max_seq_len,
+	                       "mask_marker", masked ? MASK_MARKER : NULL, "sep_marker",
+	                       masked && s->info.eos_id >= 0 ? SEP_MARKER : NULL,
+	                       "input_mask_marker", masked ? INPUT_MASK_MARKER : NULL);
+	s->models_json = mj ? json_dumps(mj, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII)
+	                    : NULL;
+	json_decref(mj);
+	if (s->models_json == NULL)
+		return bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
 	bbt_log(BBT_LOG_INFO, "serve", "%s on backend %s: %s, hidden %zu, vocabulary %zu%s%s",
 	        base ? base : "(no model file)", s->b->desc->name, s->info.arch, s->info.hidden,
 	        s->info.vocab_size, base ? ", sha256 " : "", base ? hex : "");
@@ -800,6 +1071,7 @@ static void server_release(struct server *s)
 	free(s->clients);
 	free(s->vocab);
 	free(s->info_json);
+	free(s->models_json);
 	bbt_idem_free(s->idem);
 	bbt_auth_free(s->auth);
 	pthread_cond_destroy(&s->cv);
