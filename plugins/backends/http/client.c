@@ -15,17 +15,6 @@
 
 #include "client.h"
 
-int hc_fail(char *err, size_t errlen, int status, const char *fmt, ...)
-{
-	if (err != NULL && errlen > 0) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return status;
-}
-
 #define RESP_MAX ((size_t)1 << 31)
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
@@ -187,8 +176,8 @@ int hc_request(struct hc *h, const char *path, const void *body, size_t len, con
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
 	curl_slist_free_all(hl);
 	if (rc < 0)
-		return hc_fail(err, errlen, rc, "%s: %s %s%s: %s", h->who, body ? "POST" : "GET", h->url,
-		               path, why);
+		return bbt_error(err, errlen, rc, "%s: %s %s%s: %s", h->who, body ? "POST" : "GET", h->url,
+		                 path, why);
 	return BBT_OK;
 }
 
@@ -196,10 +185,10 @@ static int read_token(struct hc *h, const char *path, char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "r");
 	if (f == NULL)
-		return hc_fail(err, errlen, BBT_EIO, "%s: token_file %s: %s", h->who, path,
-		               strerror(errno));
+		return bbt_error(err, errlen, BBT_EIO, "%s: token_file %s: %s", h->who, path,
+		                 strerror(errno));
 	char line[4096];
-	int rc = hc_fail(err, errlen, BBT_EINVAL, "%s: token_file %s holds no token", h->who, path);
+	int rc = bbt_error(err, errlen, BBT_EINVAL, "%s: token_file %s holds no token", h->who, path);
 	while (fgets(line, sizeof line, f) != NULL) {
 		char *p = line;
 		while (*p == ' ' || *p == '\t')
@@ -210,7 +199,7 @@ static int read_token(struct hc *h, const char *path, char *err, size_t errlen)
 		p[n] = '\0';
 		size_t len = strlen("Authorization: Bearer ") + n + 1;
 		if ((h->auth = malloc(len)) == NULL) {
-			rc = hc_fail(err, errlen, BBT_ENOMEM, "%s: out of memory", h->who);
+			rc = bbt_error(err, errlen, BBT_ENOMEM, "%s: out of memory", h->who);
 			break;
 		}
 		snprintf(h->auth, len, "Authorization: Bearer %s", p);
@@ -248,19 +237,19 @@ int hc_open(struct hc *h, const bbt_host_t *host, const char *who, const char *u
 	h->host = host;
 	h->who = who;
 	if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
-		return hc_fail(err, errlen, BBT_EINVAL, "%s: url %s: expected http://HOST:PORT", who,
-		               url);
+		return bbt_error(err, errlen, BBT_EINVAL, "%s: url %s: expected http://HOST:PORT", who,
+		                 url);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
-		return hc_fail(err, errlen, BBT_EINTERNAL, "%s: libcurl cannot start", who);
+		return bbt_error(err, errlen, BBT_EINTERNAL, "%s: libcurl cannot start", who);
 	h->retries = host->opt_int(host->ctx, "retries");
 	h->backoff = host->opt_double(host->ctx, "backoff");
 	int rc = BBT_OK;
 	if ((h->curl = curl_easy_init()) == NULL) {
 		curl_global_cleanup();
-		return hc_fail(err, errlen, BBT_ENOMEM, "%s: out of memory", who);
+		return bbt_error(err, errlen, BBT_ENOMEM, "%s: out of memory", who);
 	}
 	if ((h->url = strdup(url)) == NULL)
-		rc = hc_fail(err, errlen, BBT_ENOMEM, "%s: out of memory", who);
+		rc = bbt_error(err, errlen, BBT_ENOMEM, "%s: out of memory", who);
 	size_t ul = h->url ? strlen(h->url) : 0;
 	while (ul > 0 && h->url[ul - 1] == '/')
 		h->url[--ul] = '\0';

@@ -3,8 +3,9 @@
  * to one server, requests with retries and an Idempotency-Key, a bearer
  * token read from a file, and the accounting (requests, retries, bytes,
  * seconds) each plugin reports when it closes. Compiled into both modules
- * (each carries its own copy, as cmaes and sepcmaes do with cma_common.c),
- * so either loads alone; only the public headers are seen.
+ * (libhttpclient.la, which libtool copies into each module, so either
+ * loads alone); only the public headers are seen. Errors are reported with
+ * <bbtbench/status.h>'s bbt_error().
  *
  *     static const struct bbt_option_spec options[] = {
  *         { "url", ... }, HC_OPTIONS, { 0 } };
@@ -58,13 +59,6 @@ struct hc_resp {
 	double retry_after;
 	long long counts[4];
 };
-
-/* One line into the caller's buffer; returns status. */
-int hc_fail(char *err, size_t errlen, int status, const char *fmt, ...)
-#if defined(__GNUC__)
-	__attribute__((format(printf, 4, 5)))
-#endif
-	;
 
 /* Set c up for url (http:// or https://) with the HC_OPTIONS; BBT_OK or
  * an error with c released. */

@@ -33,8 +33,6 @@ static const struct bbt_option_spec options[] = {
 	{ 0 },
 };
 
-#define fail hc_fail
-
 struct http {
 	struct hc c;               /* the server, its url, the accounting */
 	const bbt_host_t *host;
@@ -82,17 +80,17 @@ static int read_info(struct http *h, const struct bbt_backend_params *params, ch
 	if (rc < 0)
 		return rc;
 	if (j == NULL)
-		return fail(err, errlen, BBT_EFORMAT, "http: %s/v1/info: %s", h->url, jerr.text);
+		return bbt_error(err, errlen, BBT_EFORMAT, "http: %s/v1/info: %s", h->url, jerr.text);
 	struct bbt_model_info *in = &h->info;
 	long long proto = jint(j, "protocol", -1);
 	json_t *mean = json_object_get(j, "embed_mean"), *sd = json_object_get(j, "embed_std");
 	const char *arch = json_string_value(json_object_get(j, "arch"));
 	if (proto != 1)
-		rc = fail(err, errlen, BBT_EABI,
-		          "http: %s speaks protocol %lld; this backend speaks 1", h->url, proto);
+		rc = bbt_error(err, errlen, BBT_EABI,
+		               "http: %s speaks protocol %lld; this backend speaks 1", h->url, proto);
 	else if (arch == NULL || jint(j, "hidden", 0) <= 0 || jint(j, "max_len", 0) <= 0 ||
 	         !json_is_number(mean) || !json_is_number(sd))
-		rc = fail(err, errlen, BBT_EFORMAT, "http: %s/v1/info lacks the model's facts", h->url);
+		rc = bbt_error(err, errlen, BBT_EFORMAT, "http: %s/v1/info lacks the model's facts", h->url);
 	const char *backend = json_string_value(json_object_get(j, "backend"));
 	if (rc == BBT_OK) {
 		snprintf(in->arch, sizeof in->arch, "%s", arch);
@@ -114,9 +112,9 @@ static int read_info(struct http *h, const struct bbt_backend_params *params, ch
 		         sha ? " (sha256 " : "", sha ? sha : "", sha ? "...)" : "");
 		long long maxp = jint(json_object_get(j, "limits"), "max_prompt_len", -1);
 		if (maxp >= 0 && params->prompt_len > (size_t)maxp)
-			rc = fail(err, errlen, BBT_EINVAL,
-			          "http: --prompt-len %zu; %s takes at most %lld", params->prompt_len,
-			          h->url, maxp);
+			rc = bbt_error(err, errlen, BBT_EINVAL,
+			               "http: --prompt-len %zu; %s takes at most %lld", params->prompt_len,
+			               h->url, maxp);
 		if (h->host && h->host->log)
 			h->host->log(h->host->ctx, BBT_LOG_INFO, "%s: backend %s, %s: %s, hidden %zu, "
 			             "vocabulary %zu", h->url,
@@ -140,11 +138,11 @@ static int read_vocab(struct http *h, char *err, size_t errlen)
 	for (size_t i = 0; i < r.len; i++)
 		n += r.body[i] == '\0';
 	if (n != h->info.vocab_size || (r.len > 0 && r.body[r.len - 1] != '\0'))
-		return fail(err, errlen, BBT_EFORMAT,
-		            "http: %s/v1/vocab holds %zu token texts; the model has %zu", h->url, n,
-		            h->info.vocab_size);
+		return bbt_error(err, errlen, BBT_EFORMAT,
+		                 "http: %s/v1/vocab holds %zu token texts; the model has %zu", h->url, n,
+		                 h->info.vocab_size);
 	if ((h->tok = malloc((n ? n : 1) * sizeof *h->tok)) == NULL)
-		return fail(err, errlen, BBT_ENOMEM, "http: out of memory");
+		return bbt_error(err, errlen, BBT_ENOMEM, "http: out of memory");
 	for (size_t i = 0, at = 0; i < n; i++) {
 		h->tok[i] = r.body + at;
 		at += strlen(r.body + at) + 1;
@@ -159,14 +157,14 @@ static int http_open(const bbt_host_t *host, const struct bbt_backend_params *pa
 	if (state != NULL)
 		*state = NULL;
 	if (host == NULL || params == NULL || state == NULL || info == NULL)
-		return fail(err, errlen, BBT_EINVAL, "http: open called with a NULL argument");
+		return bbt_error(err, errlen, BBT_EINVAL, "http: open called with a NULL argument");
 	const char *url = host->opt_string(host->ctx, "url");
 	if (url == NULL || url[0] == '\0')
-		return fail(err, errlen, BBT_EINVAL,
-		            "http backend needs its server: -O url=http://HOST:PORT (bbtbench serve)");
+		return bbt_error(err, errlen, BBT_EINVAL,
+		                 "http backend needs its server: -O url=http://HOST:PORT (bbtbench serve)");
 	struct http *h = calloc(1, sizeof *h);
 	if (h == NULL)
-		return fail(err, errlen, BBT_ENOMEM, "http: out of memory");
+		return bbt_error(err, errlen, BBT_ENOMEM, "http: out of memory");
 	h->host = host;
 	int rc = hc_open(&h->c, host, "http", url, err, errlen);
 	if (rc < 0) {
@@ -194,13 +192,13 @@ static int http_tokenize(void *state, const char *text, int32_t *ids, size_t cap
 {
 	struct http *h = state;
 	if (h == NULL || text == NULL || n == NULL || (cap > 0 && ids == NULL))
-		return fail(err, errlen, BBT_EINVAL, "http: tokenize called with a NULL argument");
+		return bbt_error(err, errlen, BBT_EINVAL, "http: tokenize called with a NULL argument");
 	if (h->last_text == NULL || strcmp(h->last_text, text) != 0) {
 		json_t *req = json_pack("{s:s}", "text", text);
 		char *body = req ? json_dumps(req, JSON_COMPACT) : NULL;
 		json_decref(req);
 		if (body == NULL)
-			return fail(err, errlen, BBT_EINVAL, "http: tokenize: the text is not UTF-8");
+			return bbt_error(err, errlen, BBT_EINVAL, "http: tokenize: the text is not UTF-8");
 		struct hc_resp r = { 0 };
 		int rc = hc_request(&h->c, "/v1/tokenize", body, strlen(body), "application/json", NULL, &r,
 		                 err, errlen);
@@ -217,8 +215,8 @@ static int http_tokenize(void *state, const char *text, int32_t *ids, size_t cap
 			json_decref(j);
 			free(v);
 			free(t);
-			return v && t ? fail(err, errlen, BBT_EFORMAT, "http: tokenize: no \"ids\" array")
-			              : fail(err, errlen, BBT_ENOMEM, "http: out of memory");
+			return v && t ? bbt_error(err, errlen, BBT_EFORMAT, "http: tokenize: no \"ids\" array")
+			                   : bbt_error(err, errlen, BBT_ENOMEM, "http: out of memory");
 		}
 		for (size_t i = 0; i < len; i++)
 			v[i] = (int32_t)json_integer_value(json_array_get(a, i));
@@ -276,7 +274,7 @@ static int http_score(void *state, const struct bbt_batch *b, const float *promp
 	struct http *h = state;
 	if (h == NULL || b == NULL || logits == NULL || n_variants == 0 ||
 	    (b->n_seq > 0 && (b->ids == NULL || b->offset == NULL)))
-		return fail(err, errlen, BBT_EINVAL, "http: score called with a NULL argument");
+		return bbt_error(err, errlen, BBT_EINVAL, "http: score called with a NULL argument");
 	int with_prompts = prompts != NULL && b->prompt_len > 0;
 	/* the batch's offsets index b->ids and need not start at 0; the
 	 * protocol's do: send ids[offset[0] .. offset[n_seq]) */
@@ -295,14 +293,14 @@ static int http_score(void *state, const struct bbt_batch *b, const float *promp
 	char *js = meta ? json_dumps(meta, JSON_COMPACT) : NULL;
 	json_decref(meta);
 	if (js == NULL)
-		return fail(err, errlen, BBT_ENOMEM, "http: out of memory");
+		return bbt_error(err, errlen, BBT_ENOMEM, "http: out of memory");
 	size_t J = strlen(js);
 	size_t nf = with_prompts ? n_variants * b->prompt_layers * b->prompt_len * h->info.hidden : 0;
 	size_t len = 4 + J + 4 * nf;
 	unsigned char *body = malloc(len);
 	if (body == NULL) {
 		free(js);
-		return fail(err, errlen, BBT_ENOMEM, "http: out of memory");
+		return bbt_error(err, errlen, BBT_ENOMEM, "http: out of memory");
 	}
 	body[0] = (unsigned char)J, body[1] = (unsigned char)(J >> 8);
 	body[2] = (unsigned char)(J >> 16), body[3] = (unsigned char)(J >> 24);
@@ -320,10 +318,10 @@ static int http_score(void *state, const struct bbt_batch *b, const float *promp
 	size_t want = n_variants * b->n_seq * b->n_labels;
 	if (rc == BBT_OK && (r.len != 4 * want || r.counts[0] != (long long)n_variants ||
 	                     r.counts[1] != (long long)b->n_seq || r.counts[2] != (long long)b->n_labels))
-		rc = fail(err, errlen, BBT_EFORMAT,
-		          "http: %s/v1/score answered %zu bytes for %lld x %lld x %lld logits; "
-		          "expected %zu x %zu x %zu", h->url, r.len, r.counts[0], r.counts[1],
-		          r.counts[2], n_variants, b->n_seq, b->n_labels);
+		rc = bbt_error(err, errlen, BBT_EFORMAT,
+		               "http: %s/v1/score answered %zu bytes for %lld x %lld x %lld logits; "
+		               "expected %zu x %zu x %zu", h->url, r.len, r.counts[0], r.counts[1],
+		               r.counts[2], n_variants, b->n_seq, b->n_labels);
 	if (rc == BBT_OK) {
 		const unsigned char *s = (const unsigned char *)r.body;
 		for (size_t i = 0; i < want; i++) {

@@ -56,7 +56,6 @@ static const struct bbt_option_spec options[] = {
 	{ 0 },
 };
 
-#define fail hc_fail
 #define MASK_ID 0   /* piece 0: the server's mask marker, for masked models */
 #define SEP_ID 1    /* piece 1: its separator marker */
 #define XMASK_ID 2  /* piece 2: its marker of a mask token in the input (not read) */
@@ -156,7 +155,7 @@ static int openai_tokenize(void *state, const char *text, int32_t *ids, size_t c
 {
 	struct openai *o = state;
 	if (o == NULL || text == NULL || n == NULL || (cap > 0 && ids == NULL))
-		return fail(err, errlen, BBT_EINVAL, "openai: tokenize called with a NULL argument");
+		return bbt_error(err, errlen, BBT_EINVAL, "openai: tokenize called with a NULL argument");
 	size_t count = 0;
 	for (const char *p = text; *p;) {
 		const char *q = p;
@@ -169,7 +168,7 @@ static int openai_tokenize(void *state, const char *text, int32_t *ids, size_t c
 			q++;
 		int32_t id = intern(o, p, (size_t)(q - p));
 		if (id < 0)
-			return fail(err, errlen, BBT_ENOMEM, "openai: out of memory");
+			return bbt_error(err, errlen, BBT_ENOMEM, "openai: out of memory");
 		if (count < cap)
 			ids[count] = id;
 		count++;
@@ -233,11 +232,11 @@ static int read_models(struct openai *o, long *max_len, char *err, size_t errlen
 	if (m == NULL) {
 		json_decref(j);
 		return want && want[0]
-		       ? fail(err, errlen, BBT_ENOTFOUND, "openai: %s/v1/models does not list %s",
-		              o->c.url, want)
-		       : fail(err, errlen, BBT_EFORMAT,
-		              "openai: %s/v1/models lists no model; name one with -O model=NAME",
-		              o->c.url);
+		       ? bbt_error(err, errlen, BBT_ENOTFOUND, "openai: %s/v1/models does not list %s",
+		                   o->c.url, want)
+		            : bbt_error(err, errlen, BBT_EFORMAT,
+		                   "openai: %s/v1/models lists no model; name one with -O model=NAME",
+		                   o->c.url);
 	}
 	snprintf(o->model, sizeof o->model, "%s", json_string_value(json_object_get(m, "id")));
 	json_t *ml = json_object_get(m, "max_model_len");
@@ -247,10 +246,10 @@ static int read_models(struct openai *o, long *max_len, char *err, size_t errlen
 	const char *sep = json_string_value(json_object_get(m, "sep_marker"));
 	const char *xm = json_string_value(json_object_get(m, "input_mask_marker"));
 	if (mask && mask[0] && xm && xm[0] && (o->xmask = strdup(xm)) == NULL)
-		return fail(err, errlen, BBT_ENOMEM, "openai: out of memory");
+		return bbt_error(err, errlen, BBT_ENOMEM, "openai: out of memory");
 	if ((mask && mask[0] && (o->mask = strdup(mask)) == NULL) ||
 	    (o->mask && sep && sep[0] && (o->sep = strdup(sep)) == NULL))
-		rc = fail(err, errlen, BBT_ENOMEM, "openai: out of memory");
+		rc = bbt_error(err, errlen, BBT_ENOMEM, "openai: out of memory");
 	json_decref(j);
 	return rc;
 }
@@ -261,15 +260,15 @@ static int openai_open(const bbt_host_t *host, const struct bbt_backend_params *
 	if (state != NULL)
 		*state = NULL;
 	if (host == NULL || params == NULL || state == NULL || info == NULL)
-		return fail(err, errlen, BBT_EINVAL, "openai: open called with a NULL argument");
+		return bbt_error(err, errlen, BBT_EINVAL, "openai: open called with a NULL argument");
 	const char *url = host->opt_string(host->ctx, "url");
 	if (url == NULL || url[0] == '\0')
-		return fail(err, errlen, BBT_EINVAL,
-		            "openai backend needs its server: -O url=http://HOST:PORT "
-		            "(an OpenAI-compatible /v1/completions)");
+		return bbt_error(err, errlen, BBT_EINVAL,
+		                 "openai backend needs its server: -O url=http://HOST:PORT "
+		                 "(an OpenAI-compatible /v1/completions)");
 	struct openai *o = calloc(1, sizeof *o);
 	if (o == NULL)
-		return fail(err, errlen, BBT_ENOMEM, "openai: out of memory");
+		return bbt_error(err, errlen, BBT_ENOMEM, "openai: out of memory");
 	o->host = host;
 	o->logprobs = host->opt_int(host->ctx, "logprobs");
 	o->floor = strcmp(host->opt_string(host->ctx, "missing"), "floor") == 0;
@@ -287,7 +286,7 @@ static int openai_open(const bbt_host_t *host, const struct bbt_backend_params *
 	                             SEP_ID ||
 	                     intern(o, o->xmask ? o->xmask : "\x02", o->xmask ? strlen(o->xmask) : 1)
 	                             != XMASK_ID))
-		rc = fail(err, errlen, BBT_ENOMEM, "openai: out of memory");
+		rc = bbt_error(err, errlen, BBT_ENOMEM, "openai: out of memory");
 	if (rc < 0) {
 		openai_close(o);
 		return rc;
@@ -360,35 +359,35 @@ static int openai_score(void *state, const struct bbt_batch *b, const float *pro
 	struct openai *o = state;
 	if (o == NULL || b == NULL || logits == NULL || n_variants == 0 ||
 	    (b->n_seq > 0 && (b->ids == NULL || b->offset == NULL)))
-		return fail(err, errlen, BBT_EINVAL, "openai: score called with a NULL argument");
+		return bbt_error(err, errlen, BBT_EINVAL, "openai: score called with a NULL argument");
 	if (prompts != NULL && b->prompt_len > 0)
-		return fail(err, errlen, BBT_ENOTSUP,
-		            "openai: a text API takes no continuous prompt (%zu vectors per sequence); "
-		            "use a discrete method (--optimizer bdpl) or a baseline (--method manual, "
-		            "calibrated, icl), or serve the model with `bbtbench serve` and tune it "
-		            "through --backend http", b->prompt_len);
+		return bbt_error(err, errlen, BBT_ENOTSUP,
+		                 "openai: a text API takes no continuous prompt (%zu vectors per sequence); "
+		                 "use a discrete method (--optimizer bdpl) or a baseline (--method manual, "
+		                 "calibrated, icl), or serve the model with `bbtbench serve` and tune it "
+		                 "through --backend http", b->prompt_len);
 	for (size_t l = 0; l < b->n_labels; l++)
 		if (openai_token_text(o, b->label_ids[l]) == NULL)
-			return fail(err, errlen, BBT_EINVAL, "openai: label id %d is no piece of text",
-			            (int)b->label_ids[l]);
+			return bbt_error(err, errlen, BBT_EINVAL, "openai: label id %d is no piece of text",
+			                 (int)b->label_ids[l]);
 	json_t *texts = json_array();
-	int rc = texts ? BBT_OK : fail(err, errlen, BBT_ENOMEM, "openai: out of memory");
+	int rc = texts ? BBT_OK : bbt_error(err, errlen, BBT_ENOMEM, "openai: out of memory");
 	char *buf = NULL;
 	size_t cap = 0;
 	for (size_t i = 0; rc == BBT_OK && i < b->n_seq; i++) {
 		size_t len = b->offset[i + 1] - b->offset[i], at = 0, masks = 0;
 		const int32_t *seq = b->ids + b->offset[i];
 		if (o->mask == NULL && b->predict_pos[i] + 1 != len)
-			rc = fail(err, errlen, BBT_EINVAL,
-			          "openai: sequence %zu: a causal model predicts after the last token, "
-			          "not at %zu of %zu", i, b->predict_pos[i], len);
+			rc = bbt_error(err, errlen, BBT_EINVAL,
+			               "openai: sequence %zu: a causal model predicts after the last token, "
+			               "not at %zu of %zu", i, b->predict_pos[i], len);
 		for (size_t k = 0; rc == BBT_OK && k < len; k++) {
 			/* a mask token the host did not predict at: input (calibration's) */
 			int input_mask = o->mask && seq[k] == MASK_ID && k != b->predict_pos[i];
 			const char *t = input_mask && o->xmask ? o->xmask : openai_token_text(o, seq[k]);
 			if (t == NULL) {
-				rc = fail(err, errlen, BBT_EINVAL, "openai: sequence %zu: token id %d is no "
-				          "piece of text", i, (int)seq[k]);
+				rc = bbt_error(err, errlen, BBT_EINVAL, "openai: sequence %zu: token id %d is no "
+				               "piece of text", i, (int)seq[k]);
 				break;
 			}
 			masks += o->mask && seq[k] == MASK_ID && !(input_mask && o->xmask);
@@ -399,7 +398,7 @@ static int openai_score(void *state, const struct bbt_batch *b, const float *pro
 					c2 *= 2;
 				char *nb = realloc(buf, c2);
 				if (nb == NULL) {
-					rc = fail(err, errlen, BBT_ENOMEM, "openai: out of memory");
+					rc = bbt_error(err, errlen, BBT_ENOMEM, "openai: out of memory");
 					break;
 				}
 				buf = nb;
@@ -409,15 +408,15 @@ static int openai_score(void *state, const struct bbt_batch *b, const float *pro
 			at += n;
 		}
 		if (rc == BBT_OK && o->mask && (masks != 1 || seq[b->predict_pos[i]] != MASK_ID))
-			rc = fail(err, errlen, BBT_EINVAL,
-			          "openai: sequence %zu: a masked model reads its one mask token; this "
-			          "one has %zu, and predicts at %zu", i, masks, b->predict_pos[i]);
+			rc = bbt_error(err, errlen, BBT_EINVAL,
+			               "openai: sequence %zu: a masked model reads its one mask token; this "
+			               "one has %zu, and predicts at %zu", i, masks, b->predict_pos[i]);
 		if (rc == BBT_OK) {
 			buf[at] = '\0';
 			json_t *s = json_string(buf);
 			if (s == NULL || json_array_append_new(texts, s) < 0)
-				rc = fail(err, errlen, BBT_EINVAL,
-				          "openai: sequence %zu is not UTF-8 text", i);
+				rc = bbt_error(err, errlen, BBT_EINVAL,
+				               "openai: sequence %zu is not UTF-8 text", i);
 		}
 	}
 	free(buf);
@@ -430,7 +429,7 @@ static int openai_score(void *state, const struct bbt_batch *b, const float *pro
 	char *body = req ? json_dumps(req, JSON_COMPACT) : NULL;
 	json_decref(req);
 	if (rc == BBT_OK && body == NULL)
-		rc = fail(err, errlen, BBT_ENOMEM, "openai: out of memory");
+		rc = bbt_error(err, errlen, BBT_ENOMEM, "openai: out of memory");
 	struct hc_resp r = { 0 };
 	if (rc == BBT_OK) {
 		char key[64];
@@ -445,18 +444,18 @@ static int openai_score(void *state, const struct bbt_batch *b, const float *pro
 		return rc;
 	json_t *choices = json_object_get(j, "choices");
 	if (json_array_size(choices) != b->n_seq)
-		rc = fail(err, errlen, BBT_EFORMAT,
-		          "openai: %s/v1/completions answered %zu choices for %zu prompts", o->c.url,
-		          json_array_size(choices), b->n_seq);
+		rc = bbt_error(err, errlen, BBT_EFORMAT,
+		               "openai: %s/v1/completions answered %zu choices for %zu prompts", o->c.url,
+		               json_array_size(choices), b->n_seq);
 	for (size_t c = 0; rc == BBT_OK && c < b->n_seq; c++) {
 		json_t *ch = json_array_get(choices, c), *ix = json_object_get(ch, "index");
 		size_t i = json_is_integer(ix) ? (size_t)json_integer_value(ix) : c;
 		json_t *top = json_array_get(
 			json_object_get(json_object_get(ch, "logprobs"), "top_logprobs"), 0);
 		if (i >= b->n_seq || !json_is_object(top)) {
-			rc = fail(err, errlen, BBT_EFORMAT,
-			          "openai: %s/v1/completions: choice %zu has no logprobs.top_logprobs[0]",
-			          o->c.url, c);
+			rc = bbt_error(err, errlen, BBT_EFORMAT,
+			               "openai: %s/v1/completions: choice %zu has no logprobs.top_logprobs[0]",
+			               o->c.url, c);
 			break;
 		}
 		for (size_t l = 0; rc == BBT_OK && l < b->n_labels; l++) {
@@ -465,10 +464,10 @@ static int openai_score(void *state, const struct bbt_batch *b, const float *pro
 			if (lp != lp && o->floor && least < INFINITY)
 				lp = least;
 			if (lp != lp)
-				rc = fail(err, errlen, BBT_EINVAL,
-				          "openai: label word \"%s\" is not among the %ld likeliest tokens "
-				          "of sequence %zu; raise -O logprobs, or -O missing=floor",
-				          label, o->logprobs, i);
+				rc = bbt_error(err, errlen, BBT_EINVAL,
+				               "openai: label word \"%s\" is not among the %ld likeliest tokens "
+				               "of sequence %zu; raise -O logprobs, or -O missing=floor",
+				               label, o->logprobs, i);
 			for (size_t v = 0; v < n_variants; v++)
 				logits[(v * b->n_seq + i) * b->n_labels + l] = (float)lp;
 		}
