@@ -1,6 +1,26 @@
 /*
- * forward.c - the native backend's packed, batched forward pass, for
- * encoders and decoders (model.h, forward.h).
+ * forward.c - the native backend's packed, batched forward pass (model.h,
+ * forward.h), one code path for encoders (post-LayerNorm) and decoders
+ * (pre-norm, causal).
+ *
+ * Why it is shaped as it is (figures: bench/bbt, README's performance
+ * section):
+ *   - A chunk's sequences are split into blocks of whole sequences whose
+ *     activations (x, q|k|v, attention output, FFN rows) fit in a core's
+ *     L2 cache, and each block goes through every layer before the next
+ *     starts: a whole-chunk pass streams 10 to 100 MB per layer through
+ *     memory, a block's passes stay in cache.
+ *   - Blocks run on the OpenMP threads, each with single-threaded GEMMs:
+ *     the small GEMMs of a block (128 rows x hidden 128 here) scale badly
+ *     over OpenBLAS's threads, and the two pools must not both take the
+ *     cores. With fewer blocks than threads the blocks run one after the
+ *     other on OpenBLAS's threads, as a whole-chunk pass would.
+ *   - The loss reads one row per sequence: the last layer computes q|k|v
+ *     of every row (keys and values) and the rest (attention queries,
+ *     output projection, norms, FFN) only at the prediction rows, for the
+ *     gradient's tape too (its backward pass does the same), so a
+ *     gradient's logits are the score's, bit for bit.
+ *   - Rows are packed with no padding (model.h).
  */
 #include "config.h"
 
@@ -14,7 +34,13 @@
 #include "util.h"
 
 /* Query rows per attention block (attend). */
-#define QBLOCK 4
+#define QBLOCK 8
+/* Rows a block aims at. Hidden 128: 2.5 MB of activations, about a
+ * core's L2; hidden 768: fewer rows would repack the weights (OpenBLAS
+ * packs them on every call) for too little work. bench/bbt measured 256
+ * to 1600 rows (hidden 128) within 5 %, and 70 rows 20 % slower than 530
+ * (hidden 768). */
+#define BLOCK_ROWS 512
 
 struct nat_work *nat_work_alloc(void)
 {
@@ -33,14 +59,27 @@ void nat_work_free(struct nat_work *w)
 	free(w->scores);
 	free(w->row0);
 	free(w->len);
+	free(w->blocks);
 	free(w);
+}
+
+/* Floats of FFN activations a row: up, and Llama's gate beside it. */
+static size_t ffn_width(const struct nat_model *m)
+{
+	return m->hp.F * (m->hp.family == NAT_LLAMA ? 2 : 1);
+}
+
+/* Keys padded to whole tiles in K^T's rows. */
+static size_t keys_padded(size_t n)
+{
+	return (n + 7) / 8 * 8;
 }
 
 /* Per-thread scratch: attention scores and K^T of one head, or the head's
  * hidden vector. */
 static size_t scratch_stride(const struct nat_model *m, size_t longest)
 {
-	size_t a = QBLOCK * longest + (m->hp.H / m->hp.heads) * longest;
+	size_t a = (QBLOCK + m->hp.H / m->hp.heads) * keys_padded(longest);
 	return a > m->hp.H ? a : m->hp.H;
 }
 
@@ -59,18 +98,20 @@ static int grow(void **p, size_t n, size_t size)
 static int work_reserve(struct nat_work *w, const struct nat_model *m, size_t rows, size_t seqs,
                         size_t longest)
 {
+	size_t H = m->hp.H;
 	if (rows > w->cap_rows) {
-		if (grow((void **)&w->x, rows * m->hp.H, sizeof(float)) < 0 ||
-		    grow((void **)&w->qkv, rows * 3 * m->hp.H, sizeof(float)) < 0 ||
-		    grow((void **)&w->ctx, rows * m->hp.H, sizeof(float)) < 0 ||
-		    grow((void **)&w->tmp, rows * m->hp.H, sizeof(float)) < 0 ||
-		    grow((void **)&w->ffn, rows * m->hp.F * (m->hp.family == NAT_LLAMA ? 2 : 1), sizeof(float)) < 0)
+		if (grow((void **)&w->x, rows * H, sizeof(float)) < 0 ||
+		    grow((void **)&w->qkv, rows * nat_geom(m, 0).stride, sizeof(float)) < 0 ||
+		    grow((void **)&w->ctx, rows * H, sizeof(float)) < 0 ||
+		    grow((void **)&w->tmp, rows * H, sizeof(float)) < 0 ||
+		    grow((void **)&w->ffn, rows * ffn_width(m), sizeof(float)) < 0)
 			return -1;
 		w->cap_rows = rows;
 	}
 	if (seqs > w->cap_seq) {
 		if (grow((void **)&w->row0, seqs, sizeof(size_t)) < 0 ||
-		    grow((void **)&w->len, seqs, sizeof(size_t)) < 0)
+		    grow((void **)&w->len, seqs, sizeof(size_t)) < 0 ||
+		    grow((void **)&w->blocks, seqs + 1, sizeof(size_t)) < 0)
 			return -1;
 		w->cap_seq = seqs;
 	}
@@ -83,12 +124,21 @@ static int work_reserve(struct nat_work *w, const struct nat_model *m, size_t ro
 	return 0;
 }
 
+/* ------------------------------------------------------------------ */
+/* Row operations */
+
+/* The statistics sum in double over vector lanes: a row's sum of floats
+ * is exact in double (unless its values span over 2^29), so the lanes
+ * change no mean, and the variance only past float's precision. */
+NAT_CLONES
 static void layer_norm(float *x, size_t n, const float *g, const float *b, float eps)
 {
 	double s = 0, ss = 0;
+	OMP_SIMD_SUM_S
 	for (size_t i = 0; i < n; i++)
 		s += x[i];
 	double mean = s / (double)n;
+	OMP_SIMD_SUM_SS
 	for (size_t i = 0; i < n; i++) {
 		double d = x[i] - mean;
 		ss += d * d;
@@ -97,6 +147,35 @@ static void layer_norm(float *x, size_t n, const float *g, const float *b, float
 	float mu = (float)mean;
 	for (size_t i = 0; i < n; i++)
 		x[i] = (x[i] - mu) * inv * g[i] + b[i];
+}
+
+static void rms_norm(float *x, size_t n, const float *g, float eps)
+{
+	double ss = 0;
+	for (size_t i = 0; i < n; i++)
+		ss += (double)x[i] * x[i];
+	float inv = (float)(1.0 / sqrt(ss / (double)n + eps));
+	for (size_t i = 0; i < n; i++)
+		x[i] = x[i] * inv * g[i];
+}
+
+/* Pre-norm of a row x into y: LayerNorm (GPT-2) or RMSNorm (Llama). */
+static void pre_norm(const struct nat_model *m, float *y, const float *x, const float *g,
+                     const float *b)
+{
+	memcpy(y, x, m->hp.H * sizeof *y);
+	if (m->hp.family == NAT_LLAMA)
+		rms_norm(y, m->hp.H, g, m->hp.eps);
+	else
+		layer_norm(y, m->hp.H, g, b, m->hp.eps);
+}
+
+void nat_norm_rows(const struct nat_model *m, float *y, const float *x, size_t n,
+                   const float *g, const float *b)
+{
+	OMP_FOR
+	for (size_t r = 0; r < n; r++)
+		pre_norm(m, y + r * m->hp.H, x + r * m->hp.H, g, b);
 }
 
 /* Y[rows][out] = X[rows][in] · W[out][in]^T (bias added by the caller's
@@ -121,6 +200,15 @@ static void residual_ln(float *x, float *t, size_t rows, size_t H, const float *
 	}
 }
 
+/* x += t + bias, row by row (the pre-norm residual). */
+static void residual_add(float *x, const float *t, size_t rows, size_t H, const float *bias)
+{
+	OMP_FOR
+	for (size_t r = 0; r < rows; r++)
+		for (size_t h = 0; h < H; h++)
+			x[r * H + h] += t[r * H + h] + bias[h];
+}
+
 static float dot(const float *a, const float *b, size_t n)
 {
 	float s = 0;
@@ -130,91 +218,115 @@ static float dot(const float *a, const float *b, size_t n)
 	return s;
 }
 
-/* Attention of one head of one sequence (n rows from base, bias not yet
- * added) into ctx (stride H); causal: row r sees rows 0..r only. kt is
- * scratch for K^T [dh][n], so that the scores of a query row are a
- * contiguous, vectorizable sweep over the keys; s holds the scores of 4
- * query rows, which share every load of K^T and V. */
-NAT_CLONES
-static void attend(const float *base, const float *bqkv, size_t n, size_t H, struct qkv_geom ge,
-                   int causal, float scale, float *s, float *qb, float *kt, float *ctx)
+static float gelu_tanh(float x)
 {
-	size_t dh = ge.dh, st = ge.stride;
+	return 0.5f * x * (1.0f + tanhf(0.7978845608028654f * (x + 0.044715f * x * x * x)));
+}
+
+/* RoPE on adjacent pairs (llama.cpp's "normal" mode, which its converter
+ * permutes Hugging Face's q and k weights for), position t. */
+static void rope(float *x, size_t t, size_t dims, float base)
+{
+	for (size_t i = 0; i < dims; i += 2) {
+		double th = (double)t * pow((double)base, -(double)i / (double)dims);
+		float c = (float)cos(th), sn = (float)sin(th), a = x[i], b = x[i + 1];
+		x[i] = a * c - b * sn;
+		x[i + 1] = a * sn + b * c;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Attention */
+
+/* Eight floats, the tile of the attention loops: a register each (AVX2,
+ * and AVX-512's lower half), two on SSE. */
+typedef float vf8 __attribute__((vector_size(8 * sizeof(float))));
+/* The same at any float's address (loads and stores of a tile). */
+typedef float vf8u __attribute__((vector_size(8 * sizeof(float)), aligned(4), may_alias));
+#define TILE(p) (*(vf8u *)(p))
+
+/* Attention of one head of one sequence (n rows from base, bias not yet
+ * added) for query rows [qa, qe) into ctx (stride H, row r at ctx + r H);
+ * causal: row r sees rows 0..r only. kt is scratch for K^T [dh][np] (np:
+ * n padded to whole tiles), so that the scores of a query row are a
+ * contiguous sweep over the keys; s holds the scores of QBLOCK query rows
+ * (stride np). Both products keep a QBLOCK x 8 tile in registers, over
+ * keys (scores) or head dimensions (output), and sum in the same order as
+ * a plain loop over e, then c, would: the results do not depend on the
+ * tiling. */
+NAT_CLONES
+static void attend(const float *base, const float *bqkv, size_t n, size_t qa, size_t qe, size_t H,
+                   struct qkv_geom ge, int causal, float scale, float *s, float *qb, float *kt,
+                   float *ctx)
+{
+	size_t dh = ge.dh, st = ge.stride, np = keys_padded(n);
 	const float *bq = bqkv + ge.q, *bv = bqkv + ge.v;
 	/* The keys' bias adds q·bk to every score of a row, which softmax
 	 * cancels: only q and v need theirs. */
-	for (size_t c = 0; c < n; c++) {
-		const float *k = base + c * st + ge.k;
-		for (size_t e = 0; e < dh; e++)
-			kt[e * n + c] = k[e];
+	for (size_t e = 0; e < dh; e++) {
+		for (size_t c = 0; c < n; c++)
+			kt[e * np + c] = base[c * st + ge.k + e];
+		for (size_t c = n; c < np; c++)
+			kt[e * np + c] = 0;
 	}
-	for (size_t r0 = 0; r0 < n; r0 += QBLOCK) {
-		size_t nr = n - r0 < QBLOCK ? n - r0 : QBLOCK;
+	for (size_t r0 = qa; r0 < qe; r0 += QBLOCK) {
+		size_t nr = qe - r0 < QBLOCK ? qe - r0 : QBLOCK;
 		size_t nc = causal ? r0 + nr : n;   /* keys any row of the block may see */
-		float *s0 = s, *s1 = s + n, *s2 = s + 2 * n, *s3 = s + 3 * n;
 		for (size_t j = 0; j < QBLOCK; j++) {
 			const float *q = base + (r0 + (j < nr ? j : 0)) * st + ge.q;
 			for (size_t e = 0; e < dh; e++)
 				qb[j * dh + e] = (q[e] + bq[e]) * scale;
 		}
-		for (size_t c = 0; c < nc; c++)
-			s0[c] = s1[c] = s2[c] = s3[c] = 0;
-		for (size_t e = 0; e < dh; e++) {
-			const float *kr = kt + e * n;
-			float q0 = qb[e], q1 = qb[dh + e], q2 = qb[2 * dh + e], q3 = qb[3 * dh + e];
-			OMP_SIMD
-			for (size_t c = 0; c < nc; c++) {
-				float k = kr[c];
-				s0[c] += q0 * k;
-				s1[c] += q1 * k;
-				s2[c] += q2 * k;
-				s3[c] += q3 * k;
+		for (size_t c0 = 0; c0 < nc; c0 += 8) {
+			vf8 acc[QBLOCK] = { 0 };
+			for (size_t e = 0; e < dh; e++) {
+				vf8 k = TILE(kt + e * np + c0);
+#pragma GCC unroll 8
+				for (size_t j = 0; j < QBLOCK; j++)
+					acc[j] += qb[j * dh + e] * k;
 			}
+			for (size_t j = 0; j < QBLOCK; j++)
+				TILE(s + j * np + c0) = acc[j];
 		}
-		for (size_t j = 0; j < nr; j++) {
-			float *sr = s + j * n, mx = -INFINITY, sum = 0;
-			size_t lim = causal ? r0 + j + 1 : n;
+		for (size_t j = 0; j < QBLOCK; j++) {
+			float *sr = s + j * np, mx = -INFINITY, sum = 0;
+			size_t lim = j >= nr ? 0 : causal ? r0 + j + 1 : n;
+			OMP_SIMD_MAX_MX
 			for (size_t c = 0; c < lim; c++)
-				if (sr[c] > mx)
-					mx = sr[c];
+				mx = sr[c] > mx ? sr[c] : mx;
 			for (size_t c = 0; c < lim; c++)
 				sr[c] -= mx;
 			nat_exp(sr, lim);
 			for (size_t c = 0; c < lim; c++)
 				sum += sr[c];
-			float inv = 1.0f / sum;
+			float inv = lim > 0 ? 1.0f / sum : 0.0f;
 			for (size_t c = 0; c < lim; c++)
 				sr[c] *= inv;
 			for (size_t c = lim; c < nc; c++)
-				sr[c] = 0;   /* masked: the block's later keys */
+				sr[c] = 0;   /* masked: the block's later keys, or no query row */
 		}
-		for (size_t j = nr; j < QBLOCK; j++)
-			for (size_t c = 0; c < nc; c++)
-				s[j * n + c] = 0;
-		float *o0 = qb, *o1 = qb + dh, *o2 = qb + 2 * dh, *o3 = qb + 3 * dh;
-		for (size_t e = 0; e < dh; e++)
-			o0[e] = o1[e] = o2[e] = o3[e] = bv[e];   /* weights sum to 1: v's bias once */
-		for (size_t c = 0; c < nc; c++) {
-			const float *v = base + c * st + ge.v;
-			float p0 = s0[c], p1 = s1[c], p2 = s2[c], p3 = s3[c];
-			OMP_SIMD
-			for (size_t e = 0; e < dh; e++) {
-				float x = v[e];
-				o0[e] += p0 * x;
-				o1[e] += p1 * x;
-				o2[e] += p2 * x;
-				o3[e] += p3 * x;
+		for (size_t e0 = 0; e0 < dh; e0 += 8) {
+			vf8 acc[QBLOCK];
+			for (size_t j = 0; j < QBLOCK; j++)
+				acc[j] = TILE(bv + e0);   /* weights sum to 1: v's bias once */
+			for (size_t c = 0; c < nc; c++) {
+				vf8 v = TILE(base + c * st + ge.v + e0);
+#pragma GCC unroll 8
+				for (size_t j = 0; j < QBLOCK; j++)
+					acc[j] += s[j * np + c] * v;
 			}
+			for (size_t j = 0; j < nr; j++)
+				TILE(ctx + (r0 + j) * H + ge.q + e0) = acc[j];
 		}
-		for (size_t j = 0; j < nr; j++)
-			memcpy(ctx + (r0 + j) * H + ge.q, qb + j * dh, dh * sizeof *ctx);
 	}
 }
 
+/* ------------------------------------------------------------------ */
+/* Layout: chunks, blocks, rows */
+
 /* Sequences s0..s1 of the V x n_seq variants, packed back to back with
  * their P prompt rows (no padding): each one's first row and length go to
- * w->row0 and w->len; returns the rows in all. Encoders and decoders
- * share this layout. */
+ * w->row0 and w->len; returns the rows in all. */
 static size_t pack_rows(const struct bbt_batch *b, size_t P, size_t s0, size_t s1,
                         struct nat_work *w)
 {
@@ -228,6 +340,26 @@ static size_t pack_rows(const struct bbt_batch *b, size_t P, size_t s0, size_t s
 	return rows;
 }
 
+/* Split the chunk's ns sequences into blocks of whole sequences of about
+ * BLOCK_ROWS rows, their number a multiple of the threads' so that none
+ * waits at the chunk's end: block j is sequences [blocks[j],
+ * blocks[j + 1]). Returns the number of blocks. */
+static size_t split_blocks(size_t ns, size_t rows, struct nat_work *w)
+{
+	size_t threads = (size_t)max_threads(), nb = (rows + BLOCK_ROWS - 1) / BLOCK_ROWS;
+	nb = (nb + threads - 1) / threads * threads;
+	size_t target = (rows + nb - 1) / nb;
+	nb = 0;
+	for (size_t k = 0; k < ns; nb++) {
+		size_t r = 0;
+		w->blocks[nb] = k;
+		while (k < ns && (r == 0 || r + w->len[k] <= target))
+			r += w->len[k++];
+	}
+	w->blocks[nb] = ns;
+	return nb;
+}
+
 /* Position t of a sequence with prompt at pp (P prompt rows): the prompt
  * row index, or -1 for a token, whose index is then *tok. */
 static long prompt_row(size_t t, size_t pp, size_t P, size_t *tok)
@@ -238,26 +370,43 @@ static long prompt_row(size_t t, size_t pp, size_t P, size_t *tok)
 	return -1;
 }
 
-/* The embedding layer's output for sequences s0..s1 into w->x: token (or,
- * cat mode, prompt) vector + position + token type (encoders), then the
- * encoder's LayerNorm; add-mode prompts are added to that output, so a
+/* What one block's passes share. */
+struct pass {
+	const struct nat_model *m;
+	const struct nat_forward_params *fp;
+	const struct bbt_batch *b;
+	const float *prompts;
+	size_t P, Lp, s0, longest;
+	struct nat_work *w;
+	struct nat_tape *tp;
+	float *logits;
+};
+
+/* A block: the chunk's sequences [k0, k1), rows [r0, r0 + rows). */
+struct block {
+	size_t k0, k1, r0, rows;
+};
+
+/* The embedding layer's output for the block's sequences into w->x: token
+ * (or, cat mode, prompt) vector + position + token type (encoders), then
+ * the encoder's LayerNorm; add-mode prompts are added to that output, so a
  * prompt row is position (+ type) alone before. Decoders have no type
  * embedding and no norm here; Llama no position embedding either. */
-static void embed(const struct nat_model *m, const struct nat_forward_params *fp,
-                  const struct bbt_batch *b, const float *prompts, size_t P, size_t Lp,
-                  size_t s0, size_t s1, struct nat_work *w)
+static void embed(const struct pass *ps, const struct block *bk)
 {
-	size_t H = m->hp.H, n_seq = b->n_seq;
+	const struct nat_model *m = ps->m;
+	size_t H = m->hp.H, n_seq = ps->b->n_seq, P = ps->P;
+	struct nat_work *w = ps->w;
 	OMP_FOR_DYN
-	for (size_t k = 0; k < s1 - s0; k++) {
-		size_t v = (s0 + k) / n_seq, i = (s0 + k) % n_seq, pp = b->prompt_pos[i];
-		const int32_t *ids = b->ids + b->offset[i];
+	for (size_t k = bk->k0; k < bk->k1; k++) {
+		size_t v = (ps->s0 + k) / n_seq, i = (ps->s0 + k) % n_seq, pp = ps->b->prompt_pos[i];
+		const int32_t *ids = ps->b->ids + ps->b->offset[i];
 		for (size_t t = 0; t < w->len[k]; t++) {
 			float *xr = w->x + (w->row0[k] + t) * H;
 			size_t tok = 0;
 			long pr = prompt_row(t, pp, P, &tok);
-			const float *prompt = pr >= 0 ? prompts + ((v * Lp) * P + (size_t)pr) * H : NULL;
-			int add = prompt != NULL && fp->mode == NAT_PROMPT_ADD;
+			const float *prompt = pr >= 0 ? ps->prompts + ((v * ps->Lp) * P + (size_t)pr) * H : NULL;
+			int add = prompt != NULL && ps->fp->mode == NAT_PROMPT_ADD;
 			const float *src = pr < 0 ? m->tok_embd + (size_t)ids[tok] * H : add ? NULL : prompt;
 			const float *pe = m->pos_embd ? m->pos_embd + (m->hp.pos_offset + t) * H : NULL;
 			const float *te = m->type_embd;
@@ -274,78 +423,176 @@ static void embed(const struct nat_model *m, const struct nat_forward_params *fp
 
 /* Deep prompts: layer l's prompt vectors added to the prompt rows entering
  * layer l (l > 0; the embedding layer took layer 0's). */
-static void add_deep_prompt(const struct nat_model *m, const struct bbt_batch *b,
-                            const float *prompts, size_t P, size_t Lp, size_t l, size_t s0,
-                            size_t s1, struct nat_work *w)
+static void add_deep_prompt(const struct pass *ps, const struct block *bk, size_t l)
 {
-	size_t H = m->hp.H, n_seq = b->n_seq;
-	for (size_t k = 0; k < s1 - s0; k++) {
-		size_t v = (s0 + k) / n_seq, i = (s0 + k) % n_seq, pp = b->prompt_pos[i];
-		for (size_t p = 0; p < P; p++) {
-			float *xr = w->x + (w->row0[k] + pp + p) * H;
-			const float *pv = prompts + ((v * Lp + l) * P + p) * H;
+	size_t H = ps->m->hp.H, n_seq = ps->b->n_seq;
+	for (size_t k = bk->k0; k < bk->k1; k++) {
+		size_t v = (ps->s0 + k) / n_seq, i = (ps->s0 + k) % n_seq, pp = ps->b->prompt_pos[i];
+		for (size_t p = 0; p < ps->P; p++) {
+			float *xr = ps->w->x + (ps->w->row0[k] + pp + p) * H;
+			const float *pv = ps->prompts + ((v * ps->Lp + l) * ps->P + p) * H;
 			for (size_t h = 0; h < H; h++)
 				xr[h] += pv[h];
 		}
 	}
 }
 
-static void forward_chunk(const struct nat_model *m, const struct nat_forward_params *fp,
-                          const struct bbt_batch *b, const float *prompts, size_t P, size_t Lp,
-                          size_t s0, size_t s1, struct nat_work *w, size_t longest, float *logits,
-                          struct nat_tape *tp)
+/* ------------------------------------------------------------------ */
+/* A layer over one block */
+
+/* Attention of the block's sequences over their q|k|v rows into ctx, for
+ * every query row, or (last) the prediction rows only, whose outputs and
+ * hidden states are then gathered to the block's first rows, one a
+ * sequence. */
+static void attention(const struct pass *ps, const struct nat_layer *ly, const struct block *bk,
+                      int last, float *x, float *qkv, float *ctx)
 {
-	size_t H = m->hp.H, F = m->hp.F, dh = H / m->hp.heads, n_seq = b->n_seq;
-	size_t ns = s1 - s0, rows = pack_rows(b, P, s0, s1, w);
-	embed(m, fp, b, prompts, P, Lp, s0, s1, w);
-	float scale = 1.0f / sqrtf((float)dh);
-	size_t stride_s = scratch_stride(m, longest);
-	for (size_t l = 0; l < m->hp.L; l++) {
-		const struct nat_layer *ly = &m->layers[l];
-		if (P > 0 && Lp > 1 && l > 0)
-			add_deep_prompt(m, b, prompts, P, Lp, l, s0, s1, w);
-		gemm(w->qkv, w->x, rows, H, 3 * H, ly->wqkv);
-		if (tp != NULL)
-			nat_tape_keep(tp, l, NAT_QKV, w->qkv);
-		size_t pairs = ns * m->hp.heads;
-		OMP_FOR_DYN
-		for (size_t j = 0; j < pairs; j++) {
-			size_t k = j / m->hp.heads, hd = j % m->hp.heads;
-			float *s = w->scores + (size_t)thread_id() * stride_s;
-			float qb[QBLOCK * 512];
-			attend(w->qkv + w->row0[k] * 3 * H, ly->bqkv, w->len[k], H, nat_geom(m, hd), 0, scale, s,
-			       qb, s + QBLOCK * longest, w->ctx + w->row0[k] * H);
-		}
-		gemm(w->tmp, w->ctx, rows, H, H, ly->wo);
-		if (tp != NULL)
-			nat_tape_sum(tp, l, NAT_NORM1, w->tmp, ly->bo, w->x);
-		residual_ln(w->x, w->tmp, rows, H, ly->bo, ly->ln1_g, ly->ln1_b, m->hp.eps);
-		gemm(w->ffn, w->x, rows, H, F, ly->w1);
-		if (tp != NULL)
-			nat_tape_keep(tp, l, NAT_UP, w->ffn);
-		OMP_FOR
-		for (size_t r = 0; r < rows; r++)
-			nat_gelu(w->ffn + r * F, ly->b1, F);
-		gemm(w->tmp, w->ffn, rows, F, H, ly->w2);
-		if (tp != NULL)
-			nat_tape_sum(tp, l, NAT_NORM2, w->tmp, ly->b2, w->x);
-		residual_ln(w->x, w->tmp, rows, H, ly->b2, ly->ln2_g, ly->ln2_b, m->hp.eps);
+	const struct nat_model *m = ps->m;
+	struct nat_work *w = ps->w;
+	size_t H = m->hp.H, QS = nat_geom(m, 0).stride, pairs = (bk->k1 - bk->k0) * m->hp.heads;
+	size_t stride_s = scratch_stride(m, ps->longest);
+	float scale = 1.0f / sqrtf((float)nat_geom(m, 0).dh);
+	OMP_FOR_DYN
+	for (size_t j = 0; j < pairs; j++) {
+		size_t k = bk->k0 + j / m->hp.heads, hd = j % m->hp.heads, r = w->row0[k] - bk->r0;
+		size_t qa = last ? nat_predict_row(ps->b, (ps->s0 + k) % ps->b->n_seq, ps->P) : 0;
+		size_t qe = last ? qa + 1 : w->len[k];
+		float *s = w->scores + (size_t)thread_id() * stride_s;
+		float qb[QBLOCK * 512];
+		attend(qkv + r * QS, ly->bqkv, w->len[k], qa, qe, H, nat_geom(m, hd), m->hp.causal, scale,
+		       s, qb, s + QBLOCK * keys_padded(ps->longest), ctx + r * H);
 	}
-	/* MLM head, at the prediction rows only, for the label words only */
+	if (!last)
+		return;
+	for (size_t k = bk->k0; k < bk->k1; k++) {
+		size_t from = w->row0[k] - bk->r0 + nat_predict_row(ps->b, (ps->s0 + k) % ps->b->n_seq, ps->P);
+		memmove(ctx + (k - bk->k0) * H, ctx + from * H, H * sizeof *ctx);
+		memmove(x + (k - bk->k0) * H, x + from * H, H * sizeof *x);
+	}
+}
+
+/* The FFN's activation in place over n rows of ffn_width floats:
+ * encoders gelu(up + b1) (erf), GPT-2 its tanh form, Llama up * silu(gate). */
+static void activation(const struct nat_model *m, const struct nat_layer *ly, float *ffn, size_t n)
+{
+	size_t F = m->hp.F;
 	OMP_FOR
-	for (size_t k = 0; k < ns; k++) {
-		size_t v = (s0 + k) / n_seq, i = (s0 + k) % n_seq, pp = b->prompt_pos[i];
-		size_t pr = b->predict_pos[i];
-		size_t t = P > 0 && pr >= pp ? pr + P : pr;
-		const float *xr = w->x + (w->row0[k] + t) * H;
-		float *hv = w->scores + (size_t)thread_id() * stride_s;
+	for (size_t r = 0; r < n; r++) {
+		float *u = ffn + r * F;
+		if (ly->wg != NULL) {
+			const float *gate = ffn + n * F + r * F;
+			for (size_t j = 0; j < F; j++)
+				u[j] *= gate[j] / (1.0f + expf(-gate[j]));
+		} else if (!m->hp.causal) {
+			nat_gelu(u, ly->b1, F);
+		} else {
+			for (size_t j = 0; j < F; j++)
+				u[j] = gelu_tanh(u[j] + ly->b1[j]);
+		}
+	}
+}
+
+/* Layer l over the block's rows of w->x, in place; last: only the
+ * prediction rows after the attention (see attention()). Encoders:
+ *   x = LN1(x + Wo attn(x) + bo); x = LN2(x + W2 act(W1 x + b1) + b2)
+ * decoders:
+ *   x += Wo attn(norm1(x)) + bo;  x += W2 act(W1 norm2(x) + b1) + b2 */
+static void layer(const struct pass *ps, size_t l, const struct block *bk, int last)
+{
+	const struct nat_model *m = ps->m;
+	const struct nat_layer *ly = &m->layers[l];
+	struct nat_work *w = ps->w;
+	struct nat_tape *tp = ps->tp;
+	size_t H = m->hp.H, F = m->hp.F, QS = nat_geom(m, 0).stride, n = bk->rows, r0 = bk->r0;
+	int pre = m->hp.causal;
+	float *x = w->x + r0 * H, *qkv = w->qkv + r0 * QS, *ctx = w->ctx + r0 * H;
+	float *tmp = w->tmp + r0 * H, *ffn = w->ffn + r0 * ffn_width(m);
+	const float *in = x;
+	if (pre) {
+		if (tp != NULL)
+			nat_tape_keep(tp, l, NAT_NORM1, r0, n, x);
+		OMP_FOR
+		for (size_t r = 0; r < n; r++)
+			pre_norm(m, tmp + r * H, x + r * H, ly->ln1_g, ly->ln1_b);
+		in = tmp;
+	}
+	gemm(qkv, in, n, H, QS, ly->wqkv);
+	if (m->hp.family == NAT_LLAMA)   /* rotate q and k (bias-free) at each row's position */
+		for (size_t k = bk->k0; k < bk->k1; k++)
+			for (size_t t = 0; t < w->len[k]; t++) {
+				float *row = qkv + (w->row0[k] - r0 + t) * QS;
+				size_t dh = nat_geom(m, 0).dh;
+				for (size_t hd = 0; hd < m->hp.heads; hd++)
+					rope(row + hd * dh, t, m->hp.rope_dims, m->hp.rope_base);
+				for (size_t hd = 0; hd < m->hp.kv_heads; hd++)
+					rope(row + H + hd * dh, t, m->hp.rope_dims, m->hp.rope_base);
+			}
+	if (tp != NULL)
+		nat_tape_keep(tp, l, NAT_QKV, r0, n, qkv);
+	attention(ps, ly, bk, last, x, qkv, ctx);
+	size_t tr = r0;   /* the tape's row of x's first row from here on */
+	if (last) {
+		n = bk->k1 - bk->k0;
+		tr = bk->k0;
+	}
+	gemm(tmp, ctx, n, H, H, ly->wo);
+	if (pre) {
+		residual_add(x, tmp, n, H, ly->bo);
+		if (tp != NULL)
+			nat_tape_keep(tp, l, NAT_NORM2, tr, n, x);
+		OMP_FOR
+		for (size_t r = 0; r < n; r++)
+			pre_norm(m, tmp + r * H, x + r * H, ly->ln2_g, ly->ln2_b);
+		in = tmp;
+	} else {
+		if (tp != NULL)
+			nat_tape_sum(tp, l, NAT_NORM1, tr, n, tmp, ly->bo, x);
+		residual_ln(x, tmp, n, H, ly->bo, ly->ln1_g, ly->ln1_b, m->hp.eps);
+		in = x;
+	}
+	gemm(ffn, in, n, H, F, ly->w1);
+	if (ly->wg != NULL)
+		gemm(ffn + n * F, in, n, H, F, ly->wg);
+	activation(m, ly, ffn, n);
+	gemm(tmp, ffn, n, F, H, ly->w2);
+	if (pre) {
+		residual_add(x, tmp, n, H, ly->b2);
+	} else {
+		if (tp != NULL)
+			nat_tape_sum(tp, l, NAT_NORM2, tr, n, tmp, ly->b2, x);
+		residual_ln(x, tmp, n, H, ly->b2, ly->ln2_g, ly->ln2_b, m->hp.eps);
+	}
+}
+
+/* The label words' logits of the block's sequences from their final
+ * hidden states, one row a sequence from the block's first row (the last
+ * layer's). Encoders: the MLM head logit_w = E[w]·LN(gelu(Wd x + bd)) +
+ * b[w]; decoders: out[w]·norm(x). */
+static void head(const struct pass *ps, const struct block *bk)
+{
+	const struct nat_model *m = ps->m;
+	const struct bbt_batch *b = ps->b;
+	size_t H = m->hp.H, n_seq = b->n_seq, stride_s = scratch_stride(m, ps->longest);
+	OMP_FOR
+	for (size_t k = bk->k0; k < bk->k1; k++) {
+		size_t v = (ps->s0 + k) / n_seq, i = (ps->s0 + k) % n_seq;
+		const float *xr = ps->w->x + (bk->r0 + k - bk->k0) * H;
+		float *hv = ps->w->scores + (size_t)thread_id() * stride_s;
+		float *out = ps->logits + (v * n_seq + i) * b->n_labels;
+		if (m->hp.causal) {
+			if (ps->tp != NULL)
+				nat_tape_head(ps->tp, k, xr, NULL);
+			pre_norm(m, hv, xr, m->out_norm_g, m->out_norm_b);
+			for (size_t c = 0; c < b->n_labels; c++)
+				out[c] = dot(hv, m->out_w + (size_t)b->label_ids[c] * H, H);
+			continue;
+		}
 		for (size_t o = 0; o < H; o++)
 			hv[o] = m->mlm_b[o] + dot(m->mlm_w + o * H, xr, H);
 		nat_gelu(hv, NULL, H);
-		if (tp != NULL)
-			nat_tape_head(tp, k, hv);
+		if (ps->tp != NULL)
+			nat_tape_head(ps->tp, k, xr, hv);
 		layer_norm(hv, H, m->mlm_ln_g, m->mlm_ln_b, m->hp.eps);
-		float *out = logits + (v * n_seq + i) * b->n_labels;
 		for (size_t c = 0; c < b->n_labels; c++) {
 			size_t id = (size_t)b->label_ids[c];
 			out[c] = dot(hv, m->out_w + id * H, H) + m->out_b[id];
@@ -353,148 +600,29 @@ static void forward_chunk(const struct nat_model *m, const struct nat_forward_pa
 	}
 }
 
-static void rms_norm(float *x, size_t n, const float *g, float eps)
+/* One block through the embedding layer, every layer and the head. */
+static void run_block(const struct pass *ps, const struct block *bk)
 {
-	double ss = 0;
-	for (size_t i = 0; i < n; i++)
-		ss += (double)x[i] * x[i];
-	float inv = (float)(1.0 / sqrt(ss / (double)n + eps));
-	for (size_t i = 0; i < n; i++)
-		x[i] = x[i] * inv * g[i];
-}
-
-static float gelu_tanh(float x)
-{
-	return 0.5f * x * (1.0f + tanhf(0.7978845608028654f * (x + 0.044715f * x * x * x)));
-}
-
-/* Pre-norm of row r of x into y: LayerNorm (GPT-2) or RMSNorm (Llama). */
-static void pre_norm(const struct nat_model *m, float *y, const float *x, const float *g,
-                     const float *b)
-{
-	memcpy(y, x, m->hp.H * sizeof *y);
-	if (m->hp.family == NAT_LLAMA)
-		rms_norm(y, m->hp.H, g, m->hp.eps);
-	else
-		layer_norm(y, m->hp.H, g, b, m->hp.eps);
-}
-
-/* RoPE on adjacent pairs (llama.cpp's "normal" mode, which its converter
- * permutes Hugging Face's q and k weights for), position t. */
-static void rope(float *x, size_t t, size_t dims, float base)
-{
-	for (size_t i = 0; i < dims; i += 2) {
-		double th = (double)t * pow((double)base, -(double)i / (double)dims);
-		float c = (float)cos(th), sn = (float)sin(th), a = x[i], b = x[i + 1];
-		x[i] = a * c - b * sn;
-		x[i + 1] = a * sn + b * c;
+	embed(ps, bk);
+	for (size_t l = 0; l < ps->m->hp.L; l++) {
+		if (ps->P > 0 && ps->Lp > 1 && l > 0)
+			add_deep_prompt(ps, bk, l);
+		layer(ps, l, bk, l + 1 == ps->m->hp.L);
 	}
+	head(ps, bk);
 }
 
-static void forward_decoder_chunk(const struct nat_model *m, const struct nat_forward_params *fp,
-                                  const struct bbt_batch *b, const float *prompts, size_t P,
-                                  size_t Lp, size_t s0, size_t s1, struct nat_work *w,
-                                  size_t longest, float *logits, struct nat_tape *tp)
-{
-	size_t H = m->hp.H, F = m->hp.F, n_seq = b->n_seq, ns = s1 - s0;
-	size_t rows = pack_rows(b, P, s0, s1, w);
-	struct qkv_geom g0 = nat_geom(m, 0);
-	size_t QS = g0.stride;
-	embed(m, fp, b, prompts, P, Lp, s0, s1, w);
-	float scale = 1.0f / sqrtf((float)g0.dh);
-	size_t stride_s = scratch_stride(m, longest);
-	for (size_t l = 0; l < m->hp.L; l++) {
-		const struct nat_layer *ly = &m->layers[l];
-		if (P > 0 && Lp > 1 && l > 0)
-			add_deep_prompt(m, b, prompts, P, Lp, l, s0, s1, w);
-		if (tp != NULL)
-			nat_tape_keep(tp, l, NAT_NORM1, w->x);
-		OMP_FOR
-		for (size_t r = 0; r < rows; r++)
-			pre_norm(m, w->tmp + r * H, w->x + r * H, ly->ln1_g, ly->ln1_b);
-		gemm(w->qkv, w->tmp, rows, H, QS, ly->wqkv);
-		if (m->hp.family == NAT_LLAMA) {
-			/* rotate q and k (bias-free in Llama) at each row's position */
-			OMP_FOR_DYN
-			for (size_t k = 0; k < ns; k++)
-				for (size_t t = 0; t < w->len[k]; t++) {
-					float *row = w->qkv + (w->row0[k] + t) * QS;
-					for (size_t hd = 0; hd < m->hp.heads; hd++)
-						rope(row + hd * g0.dh, t, m->hp.rope_dims, m->hp.rope_base);
-					for (size_t hd = 0; hd < m->hp.kv_heads; hd++)
-						rope(row + H + hd * g0.dh, t, m->hp.rope_dims, m->hp.rope_base);
-				}
-		}
-		if (tp != NULL)
-			nat_tape_keep(tp, l, NAT_QKV, w->qkv);
-		size_t pairs = ns * m->hp.heads;
-		OMP_FOR_DYN
-		for (size_t j = 0; j < pairs; j++) {
-			size_t k = j / m->hp.heads, hd = j % m->hp.heads;
-			float *s = w->scores + (size_t)thread_id() * stride_s;
-			float qb[QBLOCK * 512];
-			attend(w->qkv + w->row0[k] * QS, ly->bqkv, w->len[k], H, nat_geom(m, hd), 1, scale, s, qb,
-			       s + QBLOCK * longest, w->ctx + w->row0[k] * H);
-		}
-		gemm(w->tmp, w->ctx, rows, H, H, ly->wo);
-		OMP_FOR
-		for (size_t r = 0; r < rows; r++) {
-			float *xr = w->x + r * H, *tr = w->tmp + r * H;
-			for (size_t h = 0; h < H; h++)
-				xr[h] += tr[h] + ly->bo[h];
-			pre_norm(m, tr, xr, ly->ln2_g, ly->ln2_b);
-		}
-		gemm(w->ffn, w->tmp, rows, H, F, ly->w1);
-		if (tp != NULL) {
-			nat_tape_keep(tp, l, NAT_NORM2, w->x);
-			nat_tape_keep(tp, l, NAT_UP, w->ffn);
-		}
-		if (ly->wg != NULL) {
-			float *gate = w->ffn + rows * F;
-			gemm(gate, w->tmp, rows, H, F, ly->wg);
-			if (tp != NULL)
-				nat_tape_keep(tp, l, NAT_GATE, gate);
-			OMP_FOR
-			for (size_t r = 0; r < rows; r++)
-				for (size_t j = 0; j < F; j++) {
-					float gv = gate[r * F + j];
-					w->ffn[r * F + j] *= gv / (1.0f + expf(-gv));   /* SwiGLU: up * silu(gate) */
-				}
-		} else {
-			OMP_FOR
-			for (size_t r = 0; r < rows; r++)
-				for (size_t j = 0; j < F; j++)
-					w->ffn[r * F + j] = gelu_tanh(w->ffn[r * F + j] + ly->b1[j]);
-		}
-		gemm(w->tmp, w->ffn, rows, F, H, ly->w2);
-		OMP_FOR
-		for (size_t r = 0; r < rows; r++) {
-			float *xr = w->x + r * H, *tr = w->tmp + r * H;
-			for (size_t h = 0; h < H; h++)
-				xr[h] += tr[h] + ly->b2[h];
-		}
-	}
-	/* the label words' logits at each sequence's prediction row */
-	OMP_FOR
-	for (size_t k = 0; k < ns; k++) {
-		size_t v = (s0 + k) / n_seq, i = (s0 + k) % n_seq, pp = b->prompt_pos[i];
-		size_t pr = b->predict_pos[i];
-		size_t t = P > 0 && pr >= pp ? pr + P : pr;
-		float *hv = w->scores + (size_t)thread_id() * stride_s;
-		pre_norm(m, hv, w->x + (w->row0[k] + t) * H, m->out_norm_g, m->out_norm_b);
-		float *out = logits + (v * n_seq + i) * b->n_labels;
-		for (size_t c = 0; c < b->n_labels; c++)
-			out[c] = dot(hv, m->out_w + (size_t)b->label_ids[c] * H, H);
-	}
-}
+/* ------------------------------------------------------------------ */
 
 int nat_batch_prepare(const struct nat_model *m, const struct nat_forward_params *fp,
                       struct nat_work *w, const struct bbt_batch *b, size_t P, size_t Lp,
                       size_t n_variants, size_t *longest_out, size_t *max_rows_out, char *err,
                       size_t errlen)
 {
-	if (m->hp.H / m->hp.heads > 512)
-		return bbt_error(err, errlen, BBT_ENOTSUP, "head size %zu is over 512", m->hp.H / m->hp.heads);
+	size_t dh = m->hp.H / m->hp.heads;
+	if (dh > 512 || dh % 8 != 0)   /* attend's tiles */
+		return bbt_error(err, errlen, BBT_ENOTSUP,
+		                 "head size %zu is over 512 or not a multiple of 8", dh);
 	size_t longest;
 	int rc = nat_check_batch(&m->hp, b, P, Lp, &longest, err, errlen);
 	if (rc < 0)
@@ -537,10 +665,28 @@ void nat_forward_chunk(const struct nat_model *m, const struct nat_forward_param
                        size_t s0, size_t s1, struct nat_work *w, size_t longest, float *logits,
                        struct nat_tape *tape)
 {
-	if (m->hp.causal)
-		forward_decoder_chunk(m, fp, b, prompts, P, Lp, s0, s1, w, longest, logits, tape);
-	else
-		forward_chunk(m, fp, b, prompts, P, Lp, s0, s1, w, longest, logits, tape);
+	struct pass ps = { m, fp, b, prompts, P, Lp, s0, longest, w, tape, logits };
+	size_t nb = split_blocks(s1 - s0, pack_rows(b, P, s0, s1, w), w);
+	int threads = max_threads();
+	if (nb < (size_t)threads || threads == 1) {
+		/* one block after another, each GEMM on OpenBLAS's threads */
+		for (size_t j = 0; j < nb; j++) {
+			size_t k0 = w->blocks[j], k1 = w->blocks[j + 1];
+			struct block bk = { k0, k1, w->row0[k0], w->row0[k1 - 1] + w->len[k1 - 1] - w->row0[k0] };
+			run_block(&ps, &bk);
+		}
+		return;
+	}
+	/* a block per OpenMP thread at a time, OpenBLAS on the caller's thread */
+	int blas_threads = openblas_get_num_threads();
+	openblas_set_num_threads(1);
+	OMP_FOR_DYN
+	for (size_t j = 0; j < nb; j++) {
+		size_t k0 = w->blocks[j], k1 = w->blocks[j + 1];
+		struct block bk = { k0, k1, w->row0[k0], w->row0[k1 - 1] + w->len[k1 - 1] - w->row0[k0] };
+		run_block(&ps, &bk);
+	}
+	openblas_set_num_threads(blas_threads);
 }
 
 int nat_model_score(const struct nat_model *m, const struct nat_forward_params *fp,
