@@ -33,8 +33,6 @@
 #include "mathfn.h"
 #include "util.h"
 
-/* Query rows per attention block (attend). */
-#define QBLOCK 8
 /* Rows a block aims at. Hidden 128: 2.5 MB of activations, about a
  * core's L2; hidden 768: fewer rows would repack the weights (OpenBLAS
  * packs them on every call) for too little work. bench/bbt measured 256
@@ -69,17 +67,11 @@ static size_t ffn_width(const struct nat_model *m)
 	return m->hp.F * (m->hp.family == NAT_LLAMA ? 2 : 1);
 }
 
-/* Keys padded to whole tiles in K^T's rows. */
-static size_t keys_padded(size_t n)
-{
-	return (n + 7) / 8 * 8;
-}
-
 /* Per-thread scratch: attention scores and K^T of one head, or the head's
  * hidden vector. */
 static size_t scratch_stride(const struct nat_model *m, size_t longest)
 {
-	size_t a = (QBLOCK + m->hp.H / m->hp.heads) * keys_padded(longest);
+	size_t a = (NAT_QBLOCK + m->hp.H / m->hp.heads) * nat_keys_padded(longest);
 	return a > m->hp.H ? a : m->hp.H;
 }
 
@@ -236,92 +228,6 @@ static void rope(float *x, size_t t, size_t dims, float base)
 }
 
 /* ------------------------------------------------------------------ */
-/* Attention */
-
-/* Eight floats, the tile of the attention loops: a register each (AVX2,
- * and AVX-512's lower half), two on SSE. */
-typedef float vf8 __attribute__((vector_size(8 * sizeof(float))));
-/* The same at any float's address (loads and stores of a tile). */
-typedef float vf8u __attribute__((vector_size(8 * sizeof(float)), aligned(4), may_alias));
-#define TILE(p) (*(vf8u *)(p))
-
-/* Attention of one head of one sequence (n rows from base, bias not yet
- * added) for query rows [qa, qe) into ctx (stride H, row r at ctx + r H);
- * causal: row r sees rows 0..r only. kt is scratch for K^T [dh][np] (np:
- * n padded to whole tiles), so that the scores of a query row are a
- * contiguous sweep over the keys; s holds the scores of QBLOCK query rows
- * (stride np). Both products keep a QBLOCK x 8 tile in registers, over
- * keys (scores) or head dimensions (output), and sum in the same order as
- * a plain loop over e, then c, would: the results do not depend on the
- * tiling. */
-NAT_CLONES
-static void attend(const float *base, const float *bqkv, size_t n, size_t qa, size_t qe, size_t H,
-                   struct qkv_geom ge, int causal, float scale, float *s, float *qb, float *kt,
-                   float *ctx)
-{
-	size_t dh = ge.dh, st = ge.stride, np = keys_padded(n);
-	const float *bq = bqkv + ge.q, *bv = bqkv + ge.v;
-	/* The keys' bias adds q·bk to every score of a row, which softmax
-	 * cancels: only q and v need theirs. */
-	for (size_t e = 0; e < dh; e++) {
-		for (size_t c = 0; c < n; c++)
-			kt[e * np + c] = base[c * st + ge.k + e];
-		for (size_t c = n; c < np; c++)
-			kt[e * np + c] = 0;
-	}
-	for (size_t r0 = qa; r0 < qe; r0 += QBLOCK) {
-		size_t nr = qe - r0 < QBLOCK ? qe - r0 : QBLOCK;
-		size_t nc = causal ? r0 + nr : n;   /* keys any row of the block may see */
-		for (size_t j = 0; j < QBLOCK; j++) {
-			const float *q = base + (r0 + (j < nr ? j : 0)) * st + ge.q;
-			for (size_t e = 0; e < dh; e++)
-				qb[j * dh + e] = (q[e] + bq[e]) * scale;
-		}
-		for (size_t c0 = 0; c0 < nc; c0 += 8) {
-			vf8 acc[QBLOCK] = { 0 };
-			for (size_t e = 0; e < dh; e++) {
-				vf8 k = TILE(kt + e * np + c0);
-#pragma GCC unroll 8
-				for (size_t j = 0; j < QBLOCK; j++)
-					acc[j] += qb[j * dh + e] * k;
-			}
-			for (size_t j = 0; j < QBLOCK; j++)
-				TILE(s + j * np + c0) = acc[j];
-		}
-		for (size_t j = 0; j < QBLOCK; j++) {
-			float *sr = s + j * np, mx = -INFINITY, sum = 0;
-			size_t lim = j >= nr ? 0 : causal ? r0 + j + 1 : n;
-			OMP_SIMD_MAX_MX
-			for (size_t c = 0; c < lim; c++)
-				mx = sr[c] > mx ? sr[c] : mx;
-			for (size_t c = 0; c < lim; c++)
-				sr[c] -= mx;
-			nat_exp(sr, lim);
-			for (size_t c = 0; c < lim; c++)
-				sum += sr[c];
-			float inv = lim > 0 ? 1.0f / sum : 0.0f;
-			for (size_t c = 0; c < lim; c++)
-				sr[c] *= inv;
-			for (size_t c = lim; c < nc; c++)
-				sr[c] = 0;   /* masked: the block's later keys, or no query row */
-		}
-		for (size_t e0 = 0; e0 < dh; e0 += 8) {
-			vf8 acc[QBLOCK];
-			for (size_t j = 0; j < QBLOCK; j++)
-				acc[j] = TILE(bv + e0);   /* weights sum to 1: v's bias once */
-			for (size_t c = 0; c < nc; c++) {
-				vf8 v = TILE(base + c * st + ge.v + e0);
-#pragma GCC unroll 8
-				for (size_t j = 0; j < QBLOCK; j++)
-					acc[j] += s[j * np + c] * v;
-			}
-			for (size_t j = 0; j < nr; j++)
-				TILE(ctx + (r0 + j) * H + ge.q + e0) = acc[j];
-		}
-	}
-}
-
-/* ------------------------------------------------------------------ */
 /* Layout: chunks, blocks, rows */
 
 /* Sequences s0..s1 of the V x n_seq variants, packed back to back with
@@ -440,6 +346,22 @@ static void add_deep_prompt(const struct pass *ps, const struct block *bk, size_
 /* ------------------------------------------------------------------ */
 /* A layer over one block */
 
+/* Llama: q and k of the block's rows (bias-free) rotated at each row's
+ * position in its sequence; qkv holds the block's rows. */
+static void rope_rows(const struct nat_model *m, const struct nat_work *w,
+                      const struct block *bk, float *qkv)
+{
+	size_t H = m->hp.H, QS = nat_geom(m, 0).stride, dh = nat_geom(m, 0).dh;
+	for (size_t k = bk->k0; k < bk->k1; k++)
+		for (size_t t = 0; t < w->len[k]; t++) {
+			float *row = qkv + (w->row0[k] - bk->r0 + t) * QS;
+			for (size_t hd = 0; hd < m->hp.heads; hd++)
+				rope(row + hd * dh, t, m->hp.rope_dims, m->hp.rope_base);
+			for (size_t hd = 0; hd < m->hp.kv_heads; hd++)
+				rope(row + H + hd * dh, t, m->hp.rope_dims, m->hp.rope_base);
+		}
+}
+
 /* Attention of the block's sequences over their q|k|v rows into ctx, for
  * every query row, or (last) the prediction rows only, whose outputs and
  * hidden states are then gathered to the block's first rows, one a
@@ -458,9 +380,9 @@ static void attention(const struct pass *ps, const struct nat_layer *ly, const s
 		size_t qa = last ? nat_predict_row(ps->b, (ps->s0 + k) % ps->b->n_seq, ps->P) : 0;
 		size_t qe = last ? qa + 1 : w->len[k];
 		float *s = w->scores + (size_t)thread_id() * stride_s;
-		float qb[QBLOCK * 512];
-		attend(qkv + r * QS, ly->bqkv, w->len[k], qa, qe, H, nat_geom(m, hd), m->hp.causal, scale,
-		       s, qb, s + QBLOCK * keys_padded(ps->longest), ctx + r * H);
+		float qb[NAT_QBLOCK * 512];
+		nat_attend(qkv + r * QS, ly->bqkv, w->len[k], qa, qe, H, nat_geom(m, hd), m->hp.causal, scale,
+		       s, qb, s + NAT_QBLOCK * nat_keys_padded(ps->longest), ctx + r * H);
 	}
 	if (!last)
 		return;
@@ -511,22 +433,12 @@ static void layer(const struct pass *ps, size_t l, const struct block *bk, int l
 	if (pre) {
 		if (tp != NULL)
 			nat_tape_keep(tp, l, NAT_NORM1, r0, n, x);
-		OMP_FOR
-		for (size_t r = 0; r < n; r++)
-			pre_norm(m, tmp + r * H, x + r * H, ly->ln1_g, ly->ln1_b);
+		nat_norm_rows(m, tmp, x, n, ly->ln1_g, ly->ln1_b);
 		in = tmp;
 	}
 	gemm(qkv, in, n, H, QS, ly->wqkv);
-	if (m->hp.family == NAT_LLAMA)   /* rotate q and k (bias-free) at each row's position */
-		for (size_t k = bk->k0; k < bk->k1; k++)
-			for (size_t t = 0; t < w->len[k]; t++) {
-				float *row = qkv + (w->row0[k] - r0 + t) * QS;
-				size_t dh = nat_geom(m, 0).dh;
-				for (size_t hd = 0; hd < m->hp.heads; hd++)
-					rope(row + hd * dh, t, m->hp.rope_dims, m->hp.rope_base);
-				for (size_t hd = 0; hd < m->hp.kv_heads; hd++)
-					rope(row + H + hd * dh, t, m->hp.rope_dims, m->hp.rope_base);
-			}
+	if (m->hp.family == NAT_LLAMA)
+		rope_rows(m, w, bk, qkv);
 	if (tp != NULL)
 		nat_tape_keep(tp, l, NAT_QKV, r0, n, qkv);
 	attention(ps, ly, bk, last, x, qkv, ctx);
@@ -540,9 +452,7 @@ static void layer(const struct pass *ps, size_t l, const struct block *bk, int l
 		residual_add(x, tmp, n, H, ly->bo);
 		if (tp != NULL)
 			nat_tape_keep(tp, l, NAT_NORM2, tr, n, x);
-		OMP_FOR
-		for (size_t r = 0; r < n; r++)
-			pre_norm(m, tmp + r * H, x + r * H, ly->ln2_g, ly->ln2_b);
+		nat_norm_rows(m, tmp, x, n, ly->ln2_g, ly->ln2_b);
 		in = tmp;
 	} else {
 		if (tp != NULL)

@@ -74,6 +74,26 @@ static inline struct qkv_geom nat_geom(const struct nat_model *m, size_t hd)
 	return (struct qkv_geom){ m->hp.H + 2 * Hkv, hd * dh, m->hp.H + kvh * dh, m->hp.H + Hkv + kvh * dh, dh };
 }
 
+/* Attention kernels (attention.c), one head of one sequence of n packed
+ * rows whose q|k|v (biases not added) start at base / qkv.
+ *
+ * nat_attend: query rows [qa, qe) into ctx (stride H, row r at
+ * ctx + r H); causal: row r sees rows 0..r only. Scratch: s, NAT_QBLOCK
+ * rows of nat_keys_padded(n) scores; kt, head size x nat_keys_padded(n)
+ * floats (K^T); qb, NAT_QBLOCK x head size. */
+#define NAT_QBLOCK 8
+size_t nat_keys_padded(size_t n);
+void nat_attend(const float *base, const float *bqkv, size_t n, size_t qa, size_t qe, size_t H,
+                struct qkv_geom ge, int causal, float scale, float *s, float *qb, float *kt,
+                float *ctx);
+/* nat_attend_back: for the query heads that share key/value head kvh,
+ * given dctx (the attention output's gradient, stride H), dqkv (zeroed,
+ * stride as qkv) += the gradient of q|k|v; scr holds 2n + 2 x head size
+ * floats. */
+void nat_attend_back(const struct nat_model *m, const float *qkv, const float *bqkv,
+                     const float *dctx, float *dqkv, size_t n, int causal, float scale, size_t kvh,
+                     float *scr);
+
 /* Check the batch against the model, size the chunks (*max_rows rows at
  * most, *longest the longest sequence with its prompt) and reserve w for
  * them. P: prompt vectors per sequence (0: none); Lp: prompt layers. */

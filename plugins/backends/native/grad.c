@@ -218,74 +218,6 @@ static void rope_back(float *x, size_t t, size_t dims, float base)
 	}
 }
 
-/* Backward of the attention of one sequence's n rows for the query heads
- * sharing key/value head kvh: qkv the taped rows (biases not added), dctx
- * the gradient of the attention output (stride H), into dqkv (zeroed,
- * stride as qkv). Row by row: the probabilities of a query row are
- * recomputed from q and k, and scr holds 2n + 2dh floats. */
-static void attend_back(const struct nat_model *m, const float *qkv, const float *bqkv,
-                        const float *dctx, float *dqkv, size_t n, int causal, float scale,
-                        size_t kvh, float *scr)
-{
-	size_t group = m->hp.heads / m->hp.kv_heads, H = m->hp.H;
-	for (size_t hd = kvh * group; hd < (kvh + 1) * group; hd++) {
-		struct qkv_geom ge = nat_geom(m, hd);
-		size_t dh = ge.dh, st = ge.stride;
-		const float *bq = bqkv + ge.q, *bv = bqkv + ge.v;
-		float *p = scr, *dp = scr + n, *qs = scr + 2 * n, *dq = qs + dh;
-		for (size_t i = 0; i < n; i++) {
-			size_t lim = causal ? i + 1 : n;
-			const float *q = qkv + i * st + ge.q, *dO = dctx + i * H + ge.q;
-			for (size_t e = 0; e < dh; e++)
-				qs[e] = (q[e] + bq[e]) * scale;
-			float mx = -INFINITY, sum = 0;
-			for (size_t j = 0; j < lim; j++) {
-				const float *k = qkv + j * st + ge.k;
-				float s = 0;
-				OMP_SIMD_SUM_S
-				for (size_t e = 0; e < dh; e++)
-					s += qs[e] * k[e];
-				p[j] = s;
-				if (s > mx)
-					mx = s;
-			}
-			for (size_t j = 0; j < lim; j++) {
-				p[j] = expf(p[j] - mx);
-				sum += p[j];
-			}
-			float inv = 1.0f / sum, D = 0;
-			for (size_t j = 0; j < lim; j++) {
-				const float *v = qkv + j * st + ge.v;
-				float s = 0;
-				OMP_SIMD_SUM_S
-				for (size_t e = 0; e < dh; e++)
-					s += dO[e] * (v[e] + bv[e]);
-				p[j] *= inv;
-				dp[j] = s;
-				D += p[j] * s;
-			}
-			for (size_t e = 0; e < dh; e++)
-				dq[e] = 0;
-			for (size_t j = 0; j < lim; j++) {
-				/* the keys' bias adds a constant to a row's scores, whose
-				 * dS sums to 0: it has no gradient to pass on */
-				float ds = p[j] * (dp[j] - D), pj = p[j];
-				const float *k = qkv + j * st + ge.k;
-				float *dk = dqkv + j * st + ge.k, *dv = dqkv + j * st + ge.v;
-				OMP_SIMD
-				for (size_t e = 0; e < dh; e++) {
-					dq[e] += ds * k[e];
-					dk[e] += ds * qs[e];
-					dv[e] += pj * dO[e];
-				}
-			}
-			float *dqr = dqkv + i * st + ge.q;
-			for (size_t e = 0; e < dh; e++)
-				dqr[e] = dq[e] * scale;
-		}
-	}
-}
-
 /* Attention backward of every sequence of the chunk: w->ctx holds dctx,
  * w->qkv receives dqkv. */
 static void attention_back(const struct nat_model *m, const struct nat_layer *ly,
@@ -297,7 +229,7 @@ static void attention_back(const struct nat_model *m, const struct nat_layer *ly
 	OMP_FOR_DYN
 	for (size_t j = 0; j < pairs; j++) {
 		size_t k = j / m->hp.kv_heads, kvh = j % m->hp.kv_heads, r0 = w->row0[k];
-		attend_back(m, qkv + r0 * QS, ly->bqkv, w->ctx + r0 * m->hp.H, w->qkv + r0 * QS, w->len[k],
+		nat_attend_back(m, qkv + r0 * QS, ly->bqkv, w->ctx + r0 * m->hp.H, w->qkv + r0 * QS, w->len[k],
 		            m->hp.causal, scale, kvh, tp->scratch + (size_t)thread_id() * tp->scr_stride);
 	}
 }
