@@ -26,8 +26,10 @@
  * serially. */
 #ifdef _OPENMP
 #include <omp.h>
-#define OMP_FOR _Pragma("omp parallel for schedule(static)")
-#define OMP_FOR_DYN _Pragma("omp parallel for schedule(dynamic, 1)")
+/* Never nested, whatever OMP_MAX_ACTIVE_LEVELS says: the scratch of a
+ * loop inside a block's thread is that thread's (thread_id). */
+#define OMP_FOR _Pragma("omp parallel for schedule(static) if(!omp_in_parallel())")
+#define OMP_FOR_DYN _Pragma("omp parallel for schedule(dynamic, 1) if(!omp_in_parallel())")
 #define OMP_SIMD_SUM_S _Pragma("omp simd reduction(+:s)")
 #define OMP_SIMD_SUM_SS _Pragma("omp simd reduction(+:ss)")
 #define OMP_SIMD_MAX_MX _Pragma("omp simd reduction(max:mx)")
