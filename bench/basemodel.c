@@ -46,24 +46,33 @@ static void add(bbt_gguf_writer_t *w, const char *name, uint32_t type, const uin
 	bbt_gguf_writer_add_tensor(w, name, type, 2, ne, *conv);
 }
 
+const struct bench_shape bench_base_shape = { L, H, HEADS, FF, NPOS, NV };
+
 int bench_write_model(const char *path, uint32_t mtype)
 {
+	return bench_write_shape(path, mtype, &bench_base_shape);
+}
+
+int bench_write_shape(const char *path, uint32_t mtype, const struct bench_shape *sh)
+{
+	const size_t hid = (size_t)sh->hidden, ffw = (size_t)sh->ffn, nvoc = (size_t)sh->vocab;
+	const int nlay = sh->layers;
 	bbt_gguf_writer_t *w = bbt_gguf_writer_alloc();
-	void *keep[64 * L];
+	void **keep = malloc(64 * (size_t)(nlay + 1) * sizeof *keep);
 	int nk = 0;
-	char **toks = malloc(NV * sizeof *toks);
+	char **toks = malloc(nvoc * sizeof *toks);
 	static const char *const sp[5] = { "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]" };
-	for (int i = 0; i < NV; i++)
-		toks[i] = i < 5 ? bbt_strdup(sp[i]) : bbt_asprintf("w%d", i);
+	for (size_t i = 0; i < nvoc; i++)
+		toks[i] = i < 5 ? bbt_strdup(sp[i]) : bbt_asprintf("w%zu", i);
 	bbt_gguf_writer_set_str(w, "general.architecture", "bert");
-	bbt_gguf_writer_set_u32(w, "bert.context_length", NPOS);
-	bbt_gguf_writer_set_u32(w, "bert.embedding_length", H);
-	bbt_gguf_writer_set_u32(w, "bert.block_count", L);
-	bbt_gguf_writer_set_u32(w, "bert.feed_forward_length", FF);
-	bbt_gguf_writer_set_u32(w, "bert.attention.head_count", HEADS);
+	bbt_gguf_writer_set_u32(w, "bert.context_length", (uint32_t)sh->positions);
+	bbt_gguf_writer_set_u32(w, "bert.embedding_length", (uint32_t)hid);
+	bbt_gguf_writer_set_u32(w, "bert.block_count", (uint32_t)nlay);
+	bbt_gguf_writer_set_u32(w, "bert.feed_forward_length", (uint32_t)ffw);
+	bbt_gguf_writer_set_u32(w, "bert.attention.head_count", (uint32_t)sh->heads);
 	bbt_gguf_writer_set_f32(w, "bert.attention.layer_norm_epsilon", 1e-5f);
 	bbt_gguf_writer_set_str(w, "tokenizer.ggml.model", "bert");
-	bbt_gguf_writer_set_arr_str(w, "tokenizer.ggml.tokens", (const char *const *)toks, NV);
+	bbt_gguf_writer_set_arr_str(w, "tokenizer.ggml.tokens", (const char *const *)toks, nvoc);
 	bbt_gguf_writer_set_u32(w, "tokenizer.ggml.unknown_token_id", 1);
 	bbt_gguf_writer_set_u32(w, "tokenizer.ggml.bos_token_id", 2);
 	bbt_gguf_writer_set_u32(w, "tokenizer.ggml.eos_token_id", 3);
@@ -74,28 +83,28 @@ int bench_write_model(const char *path, uint32_t mtype)
 		add(w, name, (out) ? mtype : BBT_GGML_F32, ne, keep[nk], &keep[nk + 1]); \
 		nk += 2; \
 	} while (0)
-	T2("token_embd.weight", H, NV, 0);
-	T2("position_embd.weight", H, NPOS, 0);
-	T2("token_types.weight", H, 1, 0);
-	T2("token_embd_norm.weight", H, 0, 1);
-	T2("token_embd_norm.bias", H, 0, 0);
-	for (int l = 0; l < L; l++) {
+	T2("token_embd.weight", hid, nvoc, 0);
+	T2("position_embd.weight", hid, sh->positions, 0);
+	T2("token_types.weight", hid, 1, 0);
+	T2("token_embd_norm.weight", hid, 0, 1);
+	T2("token_embd_norm.bias", hid, 0, 0);
+	for (int l = 0; l < nlay; l++) {
 		char n[64];
 #define TL(s, in, out, base) do { snprintf(n, sizeof n, "blk.%d." s, l); T2(n, in, out, base); } while (0)
-		TL("attn_q.weight", H, H, 0); TL("attn_q.bias", H, 0, 0);
-		TL("attn_k.weight", H, H, 0); TL("attn_k.bias", H, 0, 0);
-		TL("attn_v.weight", H, H, 0); TL("attn_v.bias", H, 0, 0);
-		TL("attn_output.weight", H, H, 0); TL("attn_output.bias", H, 0, 0);
-		TL("attn_output_norm.weight", H, 0, 1); TL("attn_output_norm.bias", H, 0, 0);
-		TL("ffn_up.weight", H, FF, 0); TL("ffn_up.bias", FF, 0, 0);
-		TL("ffn_down.weight", FF, H, 0); TL("ffn_down.bias", H, 0, 0);
-		TL("layer_output_norm.weight", H, 0, 1); TL("layer_output_norm.bias", H, 0, 0);
+		TL("attn_q.weight", hid, hid, 0); TL("attn_q.bias", hid, 0, 0);
+		TL("attn_k.weight", hid, hid, 0); TL("attn_k.bias", hid, 0, 0);
+		TL("attn_v.weight", hid, hid, 0); TL("attn_v.bias", hid, 0, 0);
+		TL("attn_output.weight", hid, hid, 0); TL("attn_output.bias", hid, 0, 0);
+		TL("attn_output_norm.weight", hid, 0, 1); TL("attn_output_norm.bias", hid, 0, 0);
+		TL("ffn_up.weight", hid, ffw, 0); TL("ffn_up.bias", ffw, 0, 0);
+		TL("ffn_down.weight", ffw, hid, 0); TL("ffn_down.bias", hid, 0, 0);
+		TL("layer_output_norm.weight", hid, 0, 1); TL("layer_output_norm.bias", hid, 0, 0);
 	}
-	T2("mlm.dense.weight", H, H, 0);
-	T2("mlm.dense.bias", H, 0, 0);
-	T2("mlm.norm.weight", H, 0, 1);
-	T2("mlm.norm.bias", H, 0, 0);
-	T2("mlm.output.bias", NV, 0, 0);
+	T2("mlm.dense.weight", hid, hid, 0);
+	T2("mlm.dense.bias", hid, 0, 0);
+	T2("mlm.norm.weight", hid, 0, 1);
+	T2("mlm.norm.bias", hid, 0, 0);
+	T2("mlm.output.bias", nvoc, 0, 0);
 	char err[BBT_ERRLEN];
 	int rc = bbt_gguf_writer_write(w, path, err, sizeof err);
 	if (rc < 0)
@@ -103,7 +112,8 @@ int bench_write_model(const char *path, uint32_t mtype)
 	bbt_gguf_writer_free(w);
 	for (int i = 0; i < nk; i++)
 		free(keep[i]);
-	for (int i = 0; i < NV; i++)
+	free(keep);
+	for (size_t i = 0; i < nvoc; i++)
 		free(toks[i]);
 	free(toks);
 	return rc;

@@ -1,6 +1,6 @@
 /*
  * bench/ggml.c - the native backend against the ggml backend, f32 and
- * Q8_0 weights, side by side in one run, on bench/native's shapes: a
+ * Q8_0 weights, side by side in one run, on bench/bbt's RoBERTa-base shape: a
  * RoBERTa-base-shaped encoder (basemodel.h), a batch of 32 sequences of 47
  * tokens plus a 50-vector prompt, V = 1 and V = 20 prompt variants per
  * call, every backend with one thread per online core (BBT_BENCH_THREADS
@@ -80,7 +80,7 @@ static double time_call(const struct bbt_plugin *pl, const char *path, const str
 
 int main(int argc, char **argv)
 {
-	/* as bench/native: idle OpenMP threads must sleep, not spin, or they
+	/* as bench/bbt: idle OpenMP threads must sleep, not spin, or they
 	 * take the cores the next GEMM needs (read when libgomp loads) */
 	if (getenv("OMP_WAIT_POLICY") == NULL) {
 		setenv("OMP_WAIT_POLICY", "passive", 1);

@@ -4,17 +4,21 @@
  * nat_model_gradient), for activations only (the weights get none).
  *
  * The forward pass of a chunk keeps a tape (forward.h) of what the
- * backward pass cannot get back cheaply: per layer the q|k|v rows, the
- * inputs of the two norms and the FFN's pre-activations (Llama: and its
- * gate), which is 3H + 2H + F (+ F) floats a row a layer, and the encoder
- * head's gelu output per sequence. Everything else is recomputed: the
- * norms' statistics from their inputs, the attention probabilities from
- * q and k (so no n x n matrix is kept), the head's dense output from the
- * final hidden states, the embedding LayerNorm's input at the prompt rows.
- * The backward GEMMs dX = dY·W run over the chunk's packed rows with
+ * backward pass cannot get back cheaply: per layer the q|k|v rows and the
+ * inputs of the two norms, 3H + 2H floats a row a layer, and per sequence
+ * the final hidden state at its prediction row and the encoder head's
+ * gelu output. Everything else is recomputed: the FFN's pre-activations
+ * (Llama: and its gate) with one GEMM from the norm input before the FFN,
+ * the norms' statistics from their inputs, the attention probabilities
+ * from q and k (so no n x n matrix is kept), the head's dense output from
+ * the final hidden states, the embedding LayerNorm's input at the prompt
+ * rows. As in the forward pass, the last layer after its attention runs
+ * at the prediction rows only (row k: the chunk's k-th sequence); their
+ * gradient is spread to the full rows for the attention's backward. The
+ * backward GEMMs dX = dY·W run over the chunk's packed rows with
  * cblas_sgemm into the forward's own work buffers (free once the forward
- * is done), so the backward adds only the tape and one [rows][H] gradient
- * to the forward's memory.
+ * is done), so the backward adds only the tape, one [rows][H] gradient and
+ * the recomputed FFN rows to the forward's memory.
  *
  * Derivatives, per row (g: gain, x^ the normalized input, r = 1/std):
  *   LayerNorm  dx = r (g dy - mean(g dy) - x^ mean(g dy x^))
@@ -39,12 +43,13 @@ struct nat_tape {
 	float *act;             /* [L][slot][rows][width]: the layers' slots for this chunk */
 	float *head;            /* encoders: gelu(dense) at each sequence's prediction row, [ns][H] */
 	float *dx;              /* gradient of the hidden states between layers, [rows][H] */
-	float *hx, *hd;         /* prediction rows and their gradients, [ns][H] */
+	float *hx, *hd;         /* final hidden states at the prediction rows, and scratch, [ns][H] */
+	float *up;              /* recomputed FFN pre-activations (Llama: and gate), [rows][F or 2F] */
 	float *dlogits;         /* dL/dlogits from the host, [V][n_seq][n_labels] */
 	float *relogits;        /* logits of a repeated forward pass (more than one chunk) */
 	float *scratch;         /* per thread, scr_stride floats */
 	size_t width[NAT_SLOTS], off[NAT_SLOTS], per_row, rows, scr_stride;
-	size_t cap_act, cap_head, cap_dx, cap_hx, cap_hd, cap_dl, cap_rl, cap_scr;
+	size_t cap_act, cap_head, cap_dx, cap_hx, cap_hd, cap_up, cap_dl, cap_rl, cap_scr;
 };
 
 struct nat_tape *nat_tape_alloc(void)
@@ -61,6 +66,7 @@ void nat_tape_free(struct nat_tape *tp)
 	free(tp->dx);
 	free(tp->hx);
 	free(tp->hd);
+	free(tp->up);
 	free(tp->dlogits);
 	free(tp->relogits);
 	free(tp->scratch);
@@ -72,7 +78,7 @@ size_t nat_tape_bytes(const struct nat_tape *tp)
 	if (tp == NULL)
 		return 0;
 	return sizeof(float) * (tp->cap_act + tp->cap_head + tp->cap_dx + tp->cap_hx + tp->cap_hd +
-	                        tp->cap_dl + tp->cap_rl + tp->cap_scr);
+	                        tp->cap_up + tp->cap_dl + tp->cap_rl + tp->cap_scr);
 }
 
 /* *p holds at least n floats (*cap of them now); buffers only grow. */
@@ -96,8 +102,6 @@ static int tape_reserve(struct nat_tape *tp, const struct nat_model *m, size_t r
 	size_t H = m->hp.H, dh = H / m->hp.heads;
 	tp->width[NAT_QKV] = nat_geom(m, 0).stride;
 	tp->width[NAT_NORM1] = tp->width[NAT_NORM2] = H;
-	tp->width[NAT_UP] = m->hp.F;
-	tp->width[NAT_GATE] = m->hp.family == NAT_LLAMA ? m->hp.F : 0;
 	tp->per_row = 0;
 	for (int s = 0; s < NAT_SLOTS; s++) {
 		tp->off[s] = tp->per_row;
@@ -109,6 +113,7 @@ static int tape_reserve(struct nat_tape *tp, const struct nat_model *m, size_t r
 	    reserve(&tp->dx, &tp->cap_dx, rows * H) < 0 ||
 	    reserve(&tp->hx, &tp->cap_hx, seqs * H) < 0 ||
 	    reserve(&tp->hd, &tp->cap_hd, seqs * H) < 0 ||
+	    reserve(&tp->up, &tp->cap_up, rows * m->hp.F * (m->hp.family == NAT_LLAMA ? 2 : 1)) < 0 ||
 	    reserve(&tp->dlogits, &tp->cap_dl, nlog) < 0 ||
 	    reserve(&tp->scratch, &tp->cap_scr, (size_t)max_threads() * tp->scr_stride) < 0)
 		return -1;
@@ -123,26 +128,29 @@ static float *slot(const struct nat_tape *tp, size_t l, enum nat_slot s)
 /* ------------------------------------------------------------------ */
 /* The forward pass's hooks */
 
-void nat_tape_keep(struct nat_tape *tp, size_t l, enum nat_slot s, const float *src)
+void nat_tape_keep(struct nat_tape *tp, size_t l, enum nat_slot s, size_t r0, size_t n,
+                   const float *src)
 {
-	memcpy(slot(tp, l, s), src, tp->rows * tp->width[s] * sizeof *src);
+	memcpy(slot(tp, l, s) + r0 * tp->width[s], src, n * tp->width[s] * sizeof *src);
 }
 
-void nat_tape_sum(struct nat_tape *tp, size_t l, enum nat_slot s, const float *a,
-                  const float *bias, const float *b)
+void nat_tape_sum(struct nat_tape *tp, size_t l, enum nat_slot s, size_t r0, size_t n,
+                  const float *a, const float *bias, const float *b)
 {
-	size_t n = tp->width[s];
-	float *y = slot(tp, l, s);
+	size_t wd = tp->width[s];
+	float *y = slot(tp, l, s) + r0 * wd;
 	OMP_FOR
-	for (size_t r = 0; r < tp->rows; r++)
-		for (size_t h = 0; h < n; h++)
-			y[r * n + h] = a[r * n + h] + (bias[h] + b[r * n + h]);   /* residual_ln's order */
+	for (size_t r = 0; r < n; r++)
+		for (size_t h = 0; h < wd; h++)
+			y[r * wd + h] = a[r * wd + h] + (bias[h] + b[r * wd + h]);   /* residual_ln's order */
 }
 
-void nat_tape_head(struct nat_tape *tp, size_t k, const float *hv)
+void nat_tape_head(struct nat_tape *tp, size_t k, const float *x, const float *hv)
 {
 	size_t H = tp->width[NAT_NORM1];
-	memcpy(tp->head + k * H, hv, H * sizeof *hv);
+	memcpy(tp->hx + k * H, x, H * sizeof *x);
+	if (hv != NULL)
+		memcpy(tp->head + k * H, hv, H * sizeof *hv);
 }
 
 /* ------------------------------------------------------------------ */
@@ -199,7 +207,7 @@ static float gelu_tanh_grad(float x)
 	return 0.5f * (1.0f + t) + 0.5f * x * (1.0f - t * t) * c * (1.0f + 3.0f * a * x * x);
 }
 
-/* The transpose of model.c's rope: the same angles, rotated back. */
+/* The transpose of forward.c's rope: the same angles, rotated back. */
 static void rope_back(float *x, size_t t, size_t dims, float base)
 {
 	for (size_t i = 0; i < dims; i += 2) {
@@ -207,74 +215,6 @@ static void rope_back(float *x, size_t t, size_t dims, float base)
 		float c = (float)cos(th), sn = (float)sin(th), a = x[i], b = x[i + 1];
 		x[i] = a * c + b * sn;
 		x[i + 1] = b * c - a * sn;
-	}
-}
-
-/* Backward of the attention of one sequence's n rows for the query heads
- * sharing key/value head kvh: qkv the taped rows (biases not added), dctx
- * the gradient of the attention output (stride H), into dqkv (zeroed,
- * stride as qkv). Row by row: the probabilities of a query row are
- * recomputed from q and k, and scr holds 2n + 2dh floats. */
-static void attend_back(const struct nat_model *m, const float *qkv, const float *bqkv,
-                        const float *dctx, float *dqkv, size_t n, int causal, float scale,
-                        size_t kvh, float *scr)
-{
-	size_t group = m->hp.heads / m->hp.kv_heads, H = m->hp.H;
-	for (size_t hd = kvh * group; hd < (kvh + 1) * group; hd++) {
-		struct qkv_geom ge = nat_geom(m, hd);
-		size_t dh = ge.dh, st = ge.stride;
-		const float *bq = bqkv + ge.q, *bv = bqkv + ge.v;
-		float *p = scr, *dp = scr + n, *qs = scr + 2 * n, *dq = qs + dh;
-		for (size_t i = 0; i < n; i++) {
-			size_t lim = causal ? i + 1 : n;
-			const float *q = qkv + i * st + ge.q, *dO = dctx + i * H + ge.q;
-			for (size_t e = 0; e < dh; e++)
-				qs[e] = (q[e] + bq[e]) * scale;
-			float mx = -INFINITY, sum = 0;
-			for (size_t j = 0; j < lim; j++) {
-				const float *k = qkv + j * st + ge.k;
-				float s = 0;
-				OMP_SIMD_SUM_S
-				for (size_t e = 0; e < dh; e++)
-					s += qs[e] * k[e];
-				p[j] = s;
-				if (s > mx)
-					mx = s;
-			}
-			for (size_t j = 0; j < lim; j++) {
-				p[j] = expf(p[j] - mx);
-				sum += p[j];
-			}
-			float inv = 1.0f / sum, D = 0;
-			for (size_t j = 0; j < lim; j++) {
-				const float *v = qkv + j * st + ge.v;
-				float s = 0;
-				OMP_SIMD_SUM_S
-				for (size_t e = 0; e < dh; e++)
-					s += dO[e] * (v[e] + bv[e]);
-				p[j] *= inv;
-				dp[j] = s;
-				D += p[j] * s;
-			}
-			for (size_t e = 0; e < dh; e++)
-				dq[e] = 0;
-			for (size_t j = 0; j < lim; j++) {
-				/* the keys' bias adds a constant to a row's scores, whose
-				 * dS sums to 0: it has no gradient to pass on */
-				float ds = p[j] * (dp[j] - D), pj = p[j];
-				const float *k = qkv + j * st + ge.k;
-				float *dk = dqkv + j * st + ge.k, *dv = dqkv + j * st + ge.v;
-				OMP_SIMD
-				for (size_t e = 0; e < dh; e++) {
-					dq[e] += ds * k[e];
-					dk[e] += ds * qs[e];
-					dv[e] += pj * dO[e];
-				}
-			}
-			float *dqr = dqkv + i * st + ge.q;
-			for (size_t e = 0; e < dh; e++)
-				dqr[e] = dq[e] * scale;
-		}
 	}
 }
 
@@ -289,16 +229,37 @@ static void attention_back(const struct nat_model *m, const struct nat_layer *ly
 	OMP_FOR_DYN
 	for (size_t j = 0; j < pairs; j++) {
 		size_t k = j / m->hp.kv_heads, kvh = j % m->hp.kv_heads, r0 = w->row0[k];
-		attend_back(m, qkv + r0 * QS, ly->bqkv, w->ctx + r0 * m->hp.H, w->qkv + r0 * QS, w->len[k],
+		nat_attend_back(m, qkv + r0 * QS, ly->bqkv, w->ctx + r0 * m->hp.H, w->qkv + r0 * QS, w->len[k],
 		            m->hp.causal, scale, kvh, tp->scratch + (size_t)thread_id() * tp->scr_stride);
 	}
 }
 
-/* Row of sequence i's prediction position in its packed rows. */
-static size_t predict_row(const struct bbt_batch *b, size_t i, size_t P)
+/* dst [rows][H] = zeros but at each sequence's prediction row, which
+ * gets row k of the compact src [ns][H] (the last layer's rows); src may
+ * be dst itself, tmp is [ns][H] scratch. */
+static void spread_rows(const struct bbt_batch *b, size_t P, size_t s0, size_t ns,
+                        const struct nat_work *w, size_t rows, size_t H, float *dst,
+                        const float *src, float *tmp)
 {
-	size_t pr = b->predict_pos[i];
-	return P > 0 && pr >= b->prompt_pos[i] ? pr + P : pr;
+	memcpy(tmp, src, ns * H * sizeof *tmp);
+	memset(dst, 0, rows * H * sizeof *dst);
+	for (size_t k = 0; k < ns; k++)
+		memcpy(dst + (w->row0[k] + nat_predict_row(b, (s0 + k) % b->n_seq, P)) * H, tmp + k * H,
+		       H * sizeof *dst);
+}
+
+/* The FFN's pre-activations of n rows into tp->up (Llama: then the gate's
+ * beside them), recomputed from `norm_in`, the input of the norm before
+ * the FFN (encoders LN1, decoders norm2), through w->tmp. */
+static void ffn_recompute(const struct nat_model *m, const struct nat_layer *ly,
+                          const float *norm_in, const float *g, const float *nb, size_t n,
+                          struct nat_work *w, struct nat_tape *tp)
+{
+	size_t H = m->hp.H, F = m->hp.F;
+	nat_norm_rows(m, w->tmp, norm_in, n, g, nb);
+	mm(tp->up, w->tmp, ly->w1, n, H, F, 1, 0.0f);
+	if (ly->wg != NULL)
+		mm(tp->up + n * F, w->tmp, ly->wg, n, H, F, 1, 0.0f);
 }
 
 /* dhv = sum over labels c of dlogit_c times the label's output row. */
@@ -339,11 +300,8 @@ static void backward_encoder(const struct nat_model *m, const struct nat_forward
 {
 	size_t H = m->hp.H, F = m->hp.F, ns = s1 - s0, rows = tp->rows, QS = tp->width[NAT_QKV];
 	float *dx = tp->dx;
-	memset(dx, 0, rows * H * sizeof *dx);
-	/* MLM head: logit = E[w]·LN(gelu(Wd x + bd)) + b[w] at the prediction rows */
-	for (size_t k = 0; k < ns; k++)
-		memcpy(tp->hx + k * H, w->x + (w->row0[k] + predict_row(b, (s0 + k) % b->n_seq, P)) * H,
-		       H * sizeof *dx);
+	/* MLM head: logit = E[w]·LN(gelu(Wd x + bd)) + b[w] at the prediction
+	 * rows, whose x the tape holds: dx starts compact, row k a sequence */
 	mm(tp->hd, tp->hx, m->mlm_w, ns, H, H, 1, 0.0f);
 	OMP_FOR
 	for (size_t k = 0; k < ns; k++) {
@@ -353,29 +311,31 @@ static void backward_encoder(const struct nat_model *m, const struct nat_forward
 		for (size_t o = 0; o < H; o++)
 			dz[o] = dhv[o] * gelu_grad(dz[o] + m->mlm_b[o]);
 	}
-	mm(tp->hx, tp->hd, m->mlm_w, ns, H, H, 0, 0.0f);
-	for (size_t k = 0; k < ns; k++)
-		memcpy(dx + (w->row0[k] + predict_row(b, (s0 + k) % b->n_seq, P)) * H, tp->hx + k * H,
-		       H * sizeof *dx);
+	mm(dx, tp->hd, m->mlm_w, ns, H, H, 0, 0.0f);
 	for (size_t l = m->hp.L; l-- > 0;) {
 		const struct nat_layer *ly = &m->layers[l];
 		const float *n1 = slot(tp, l, NAT_NORM1), *n2 = slot(tp, l, NAT_NORM2);
-		const float *up = slot(tp, l, NAT_UP);
-		/* x2 = LN2(x1 + W2 gelu(W1 x1 + b1) + b2) */
+		size_t n = l + 1 == m->hp.L ? ns : rows;   /* rows after the attention */
+		/* x2 = LN2(x1 + W2 gelu(W1 x1 + b1) + b2), x1 = LN1(n1) */
 		OMP_FOR
-		for (size_t r = 0; r < rows; r++)
+		for (size_t r = 0; r < n; r++)
 			norm_back(n2 + r * H, H, ly->ln2_g, m->hp.eps, 0, dx + r * H, dx + r * H, 0);
-		mm(w->ffn, dx, ly->w2, rows, H, F, 0, 0.0f);
+		ffn_recompute(m, ly, n1, ly->ln1_g, ly->ln1_b, n, w, tp);
+		mm(w->ffn, dx, ly->w2, n, H, F, 0, 0.0f);
 		OMP_FOR
-		for (size_t r = 0; r < rows; r++)
+		for (size_t r = 0; r < n; r++)
 			for (size_t j = 0; j < F; j++)
-				w->ffn[r * F + j] *= gelu_grad(up[r * F + j] + ly->b1[j]);
-		mm(dx, w->ffn, ly->w1, rows, F, H, 0, 1.0f);
+				w->ffn[r * F + j] *= gelu_grad(tp->up[r * F + j] + ly->b1[j]);
+		mm(dx, w->ffn, ly->w1, n, F, H, 0, 1.0f);
 		/* x1 = LN1(x0 + Wo attn(x0) + bo) */
 		OMP_FOR
-		for (size_t r = 0; r < rows; r++)
+		for (size_t r = 0; r < n; r++)
 			norm_back(n1 + r * H, H, ly->ln1_g, m->hp.eps, 0, dx + r * H, dx + r * H, 0);
-		mm(w->ctx, dx, ly->wo, rows, H, H, 0, 0.0f);
+		mm(w->ctx, dx, ly->wo, n, H, H, 0, 0.0f);
+		if (n < rows) {
+			spread_rows(b, P, s0, ns, w, rows, H, w->ctx, w->ctx, tp->hd);
+			spread_rows(b, P, s0, ns, w, rows, H, dx, dx, tp->hd);
+		}
 		attention_back(m, ly, slot(tp, l, NAT_QKV), w, tp, ns);
 		mm(dx, w->qkv, ly->wqkv, rows, QS, H, 0, 1.0f);
 		if (Lp > 1 && l > 0)
@@ -409,46 +369,51 @@ static void backward_decoder(const struct nat_model *m, const struct bbt_batch *
 	size_t H = m->hp.H, F = m->hp.F, ns = s1 - s0, rows = tp->rows, QS = tp->width[NAT_QKV];
 	int rms = m->hp.family == NAT_LLAMA;
 	float *dx = tp->dx;
-	memset(dx, 0, rows * H * sizeof *dx);
-	/* logit = out[w]·norm(x) at the prediction rows */
+	/* logit = out[w]·norm(x) at the prediction rows, whose x the tape
+	 * holds: dx starts compact, row k a sequence */
 	OMP_FOR
 	for (size_t k = 0; k < ns; k++) {
 		float *dhv = tp->scratch + (size_t)thread_id() * tp->scr_stride;
-		size_t r = w->row0[k] + predict_row(b, (s0 + k) % b->n_seq, P);
 		label_rows_back(m, b, tp->dlogits + (s0 + k) * b->n_labels, dhv);
-		norm_back(w->x + r * H, H, m->out_norm_g, m->hp.eps, rms, dhv, dx + r * H, 0);
+		norm_back(tp->hx + k * H, H, m->out_norm_g, m->hp.eps, rms, dhv, dx + k * H, 0);
 	}
 	for (size_t l = m->hp.L; l-- > 0;) {
 		const struct nat_layer *ly = &m->layers[l];
 		const float *n1 = slot(tp, l, NAT_NORM1), *n2 = slot(tp, l, NAT_NORM2);
-		const float *up = slot(tp, l, NAT_UP);
-		/* x2 = x1 + W2 act(W1 norm2(x1)) + b2 */
-		mm(w->ffn, dx, ly->w2, rows, H, F, 0, 0.0f);
+		size_t n = l + 1 == m->hp.L ? ns : rows;   /* rows after the attention */
+		/* x2 = x1 + W2 act(W1 norm2(x1)) + b2, x1 = n2 */
+		ffn_recompute(m, ly, n2, ly->ln2_g, ly->ln2_b, n, w, tp);
+		const float *up = tp->up;
+		mm(w->ffn, dx, ly->w2, n, H, F, 0, 0.0f);
 		if (ly->wg != NULL) {
-			const float *gate = slot(tp, l, NAT_GATE);
-			float *dgate = w->ffn + rows * F;
+			const float *gate = tp->up + n * F;
+			float *dgate = w->ffn + n * F;
 			OMP_FOR
-			for (size_t r = 0; r < rows; r++)
+			for (size_t r = 0; r < n; r++)
 				for (size_t j = 0; j < F; j++) {
 					size_t i = r * F + j;
 					float gv = gate[i], sg = 1.0f / (1.0f + expf(-gv)), dh = w->ffn[i];
 					dgate[i] = dh * up[i] * sg * (1.0f + gv * (1.0f - sg));
 					w->ffn[i] = dh * gv * sg;
 				}
-			mm(w->tmp, w->ffn, ly->w1, rows, F, H, 0, 0.0f);
-			mm(w->tmp, dgate, ly->wg, rows, F, H, 0, 1.0f);
+			mm(w->tmp, w->ffn, ly->w1, n, F, H, 0, 0.0f);
+			mm(w->tmp, dgate, ly->wg, n, F, H, 0, 1.0f);
 		} else {
 			OMP_FOR
-			for (size_t r = 0; r < rows; r++)
+			for (size_t r = 0; r < n; r++)
 				for (size_t j = 0; j < F; j++)
 					w->ffn[r * F + j] *= gelu_tanh_grad(up[r * F + j] + ly->b1[j]);
-			mm(w->tmp, w->ffn, ly->w1, rows, F, H, 0, 0.0f);
+			mm(w->tmp, w->ffn, ly->w1, n, F, H, 0, 0.0f);
 		}
 		OMP_FOR
-		for (size_t r = 0; r < rows; r++)
+		for (size_t r = 0; r < n; r++)
 			norm_back(n2 + r * H, H, ly->ln2_g, m->hp.eps, rms, w->tmp + r * H, dx + r * H, 1);
 		/* x1 = x0 + Wo attn(norm1(x0)) + bo */
-		mm(w->ctx, dx, ly->wo, rows, H, H, 0, 0.0f);
+		mm(w->ctx, dx, ly->wo, n, H, H, 0, 0.0f);
+		if (n < rows) {
+			spread_rows(b, P, s0, ns, w, rows, H, w->ctx, w->ctx, tp->hd);
+			spread_rows(b, P, s0, ns, w, rows, H, dx, dx, tp->hd);
+		}
 		attention_back(m, ly, slot(tp, l, NAT_QKV), w, tp, ns);
 		if (m->hp.family == NAT_LLAMA) {
 			size_t dh = H / m->hp.heads;

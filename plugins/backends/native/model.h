@@ -17,7 +17,10 @@
  * rows: the linear layers are GEMMs over the packed rows (cblas_sgemm) and
  * attention runs per sequence over its own rows only, which is what an
  * attention mask over a padded batch computes, without the pad rows.
- * Chunks of whole sequences of at most max_rows rows bound the memory.
+ * Chunks of whole sequences of at most max_rows rows bound the memory;
+ * forward.c runs each chunk in cache-sized blocks of sequences, one per
+ * thread, and the last layer past its keys and values at the prediction
+ * rows only.
  */
 #ifndef BBT_NATIVE_MODEL_H
 #define BBT_NATIVE_MODEL_H

@@ -42,7 +42,8 @@ static const struct bbt_option_spec options[] = {
 	  "cat: prompt vectors are input embeddings after [CLS]; add: added after the embedding LayerNorm" },
 	{ "max_rows", BBT_OPT_INT, "4096", NULL, 1, 1 << 24,
 	  "tokens per chunk of sequences in one forward pass (bounds activation memory)" },
-	{ "threads", BBT_OPT_INT, "0", NULL, 0, 1024, "OpenBLAS threads; 0 leaves OpenBLAS's default" },
+	{ "threads", BBT_OPT_INT, "0", NULL, 0, 1024,
+	  "threads of the forward pass (OpenMP, and OpenBLAS where blocks are fewer); 0: their defaults" },
 	{ 0 },
 };
 
