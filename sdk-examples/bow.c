@@ -19,7 +19,6 @@
  * of the contract (gradients) are left out, as a black-box model would.
  */
 #include <math.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,16 +42,6 @@ struct bow {
 	char (*text)[TEXT_LEN];
 	size_t prompt_len;
 };
-
-static void say(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* splitmix64: a fixed value per (token, coordinate), no state. */
 static double fixed_uniform(uint64_t k)
@@ -78,14 +67,12 @@ static int bow_open(const bbt_host_t *host, const struct bbt_backend_params *par
                     void **state, struct bbt_model_info *info, char *err, size_t errlen)
 {
 	*state = NULL;
-	if (params->model != NULL && params->model[0] != '\0') {
-		say(err, errlen, "bow: takes no model file (got %s)", params->model);
-		return BBT_EINVAL;
-	}
-	if (params->prompt_len > 0 && params->prompt_layers != 1) {
-		say(err, errlen, "bow: one layer only; prompt_layers %zu", params->prompt_layers);
-		return BBT_EINVAL;
-	}
+	if (params->model != NULL && params->model[0] != '\0')
+		return bbt_error(err, errlen, BBT_EINVAL,
+		                 "bow: takes no model file (got %s)", params->model);
+	if (params->prompt_len > 0 && params->prompt_layers != 1)
+		return bbt_error(err, errlen, BBT_EINVAL,
+		                 "bow: one layer only; prompt_layers %zu", params->prompt_layers);
 	struct bow *m = calloc(1, sizeof *m);
 	if (m == NULL)
 		goto oom;
@@ -125,8 +112,7 @@ static int bow_open(const bbt_host_t *host, const struct bbt_backend_params *par
 	return BBT_OK;
 oom:
 	bow_close(m);
-	say(err, errlen, "bow: out of memory");
-	return BBT_ENOMEM;
+	return bbt_error(err, errlen, BBT_ENOMEM, "bow: out of memory");
 }
 
 /* Letters, digits, apostrophes and UTF-8 bytes make words; any other
@@ -181,10 +167,8 @@ static int bow_score(void *state, const struct bbt_batch *b, const float *prompt
 	const struct bow *m = state;
 	size_t H = m->hidden, P = prompts != NULL ? b->prompt_len : 0;
 	double *c = calloc(2 * H, sizeof *c), *q = c + H;
-	if (c == NULL) {
-		say(err, errlen, "bow: out of memory");
-		return BBT_ENOMEM;
-	}
+	if (c == NULL)
+		return bbt_error(err, errlen, BBT_ENOMEM, "bow: out of memory");
 	for (size_t v = 0; v < n_variants; v++) {
 		memset(q, 0, H * sizeof *q);
 		for (size_t p = 0; p < P; p++)
@@ -197,8 +181,8 @@ static int bow_score(void *state, const struct bbt_batch *b, const float *prompt
 				int32_t t = b->ids[k];
 				if (t < 0 || (size_t)t >= m->vocab) {
 					free(c);
-					say(err, errlen, "bow: token id %d out of range", (int)t);
-					return BBT_EINVAL;
+					return bbt_error(err, errlen, BBT_EINVAL,
+					                 "bow: token id %d out of range", (int)t);
 				}
 				if (t == T_UNK || t >= N_SPECIAL) {
 					for (size_t h = 0; h < H; h++)

@@ -2,13 +2,16 @@
 # sdk-examples/installcheck.sh - what `make installcheck` runs: the plugin
 # SDK as a stranger meets it. Builds the example optimizer and backend of
 # this folder with nothing but pkg-config and cc, drops them into plugin
-# folders and runs them with an installed bbtbench.
+# folders and runs them with an installed bbtbench; builds the example tool
+# on the installed model library (pkg-config bbtmodel) and has it write a
+# GGUF vocabulary and tokenize a sentence with it.
 #
 #   installcheck.sh EXAMPLES_DIR BBTBENCH PKGCONFIG_DIR [MOVED_PREFIX]
 #
 # With MOVED_PREFIX (an install staged with DESTDIR and moved there), it
-# checks that the moved bbtbench takes its plugins and tasks from the moved
-# tree, and that the moved bbtbench.pc points into it too.
+# checks that the moved bbtbench takes its plugins, its tasks and the
+# shared libbbtmodel from the moved tree, and that the moved bbtbench.pc
+# and bbtmodel.pc point into it too.
 # Prints one line per check; exits 1 when one fails.
 
 examples=$1 bbtbench=$2 pcdir=$3 moved=$4
@@ -37,6 +40,28 @@ check $? "cc -shared -fPIC builds the out-of-tree optimizer"
 # shellcheck disable=SC2086
 $CC -shared -fPIC $cflags -o "$tmp/plugins/backend_bow.so" "$examples/bow.c" $libs -lm
 check $? "cc -shared -fPIC builds the out-of-tree backend"
+
+# A program on libbbtmodel, as bbtmodel.pc tells an outsider to build it
+# (with an rpath: the prefix need not be one the dynamic linker searches).
+mcflags=$($PKG_CONFIG --cflags bbtmodel) && mlibs=$($PKG_CONFIG --libs bbtmodel) &&
+	mlibdir=$($PKG_CONFIG --variable=libdir bbtmodel)
+check $? "pkg-config --cflags --libs bbtmodel: $mcflags $mlibs"
+# shellcheck disable=SC2086
+$CC $mcflags -o "$tmp/gguftok" "$examples/gguftok.c" $mlibs -Wl,-rpath,"$mlibdir"
+check $? "cc builds the out-of-tree tool on libbbtmodel"
+"$tmp/gguftok" --write "$tmp/vocab.gguf" &&
+	"$tmp/gguftok" "$tmp/vocab.gguf" "An unbelievable movie: [MASK]!" >"$tmp/tokens" &&
+	[ "$(tr '\n' ' ' <"$tmp/tokens")" = "5 an 6 un 7 ##believ 8 ##able 9 movie 12 : 4 [MASK] 13 ! " ]
+check $? "it writes a GGUF vocabulary, reads it back and tokenizes a sentence (WordPiece)"
+case $moved in
+?*)
+	case $mlibdir in
+	"$moved"/*) ldd "$tmp/gguftok" | grep -q "libbbtmodel[^ ]* => $moved/" ;;
+	*) false ;;
+	esac
+	check $? "the moved bbtmodel.pc's libdir is the moved tree's, and the tool runs on its libbbtmodel"
+	;;
+esac
 
 # A folder of the check's own for per-user plugins, empty unless filled.
 XDG_DATA_HOME="$tmp/xdg"
@@ -69,6 +94,13 @@ else
 	"$bbtbench" run --optimizer cmaes --backend synthetic --task toy --budget 40 \
 		--out "$tmp/results" -q >"$tmp/run.out" 2>&1
 	check $? "and runs with them"
+	# libbbtmodel by the $ORIGIN rpath (configure.ac), not from the
+	# configured prefix; the backends on it load from the moved tree.
+	ldd "$bbtbench" | grep -q "libbbtmodel[^ ]* => $moved/"
+	check $? "the moved bbtbench loads libbbtmodel from the moved tree (ldd)"
+	contains "$out" "$moved/.*/backend_native\\.so \\(installed\\)" ||
+		! [ -e "${bbtbench%/*}/../lib/bbtbench/backend_native.so" ]
+	check $? "and the native backend, linked to it, loads from the moved tree"
 
 	plugindir=$($PKG_CONFIG --variable=plugindir bbtbench)
 	case $plugindir in

@@ -19,7 +19,6 @@
  * same run every time. Box spaces only: a categorical space is refused.
  */
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,16 +43,6 @@ struct es {
 	const char *stop;
 };
 
-static void say(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 static void es_free(void *state)
 {
 	struct es *s = state;
@@ -66,19 +55,17 @@ static int es_create(const bbt_host_t *host, const struct bbt_optimizer_params *
                      struct bbt_optimizer_info *info, char *err, size_t errlen)
 {
 	*state = NULL;
-	if (p->space.kind != BBT_SPACE_BOX || p->space.dim == 0) {
-		say(err, errlen, "oneplusone: needs a box search space of dimension >= 1");
-		return BBT_EINVAL;
-	}
-	if (!(p->sigma > 0) || !isfinite(p->sigma)) {
-		say(err, errlen, "oneplusone: sigma %g is not a positive number", p->sigma);
-		return BBT_EINVAL;
-	}
+	if (p->space.kind != BBT_SPACE_BOX || p->space.dim == 0)
+		return bbt_error(err, errlen, BBT_EINVAL,
+		                 "oneplusone: needs a box search space of dimension >= 1");
+	if (!(p->sigma > 0) || !isfinite(p->sigma))
+		return bbt_error(err, errlen, BBT_EINVAL,
+		                 "oneplusone: sigma %g is not a positive number", p->sigma);
 	struct es *s = calloc(1, sizeof *s);
 	if (s == NULL || (s->x = calloc(p->space.dim, sizeof *s->x)) == NULL) {
 		es_free(s);
-		say(err, errlen, "oneplusone: out of memory for dimension %zu", p->space.dim);
-		return BBT_ENOMEM;
+		return bbt_error(err, errlen, BBT_ENOMEM,
+		                 "oneplusone: out of memory for dimension %zu", p->space.dim);
 	}
 	s->host = host;
 	s->dim = p->space.dim;
@@ -119,8 +106,8 @@ static int es_tell(void *state, const double *y, size_t n, const double *loss,
 	struct es *s = state;
 	(void)grad;
 	if (n != 1) {
-		say(err, errlen, "oneplusone: tell with %zu losses; it asks for one at a time", n);
-		return BBT_EINVAL;
+		return bbt_error(err, errlen, BBT_EINVAL,
+		                 "oneplusone: tell with %zu losses; it asks for one at a time", n);
 	}
 	s->countevals++;
 	if (!s->parent_scored) {

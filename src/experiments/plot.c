@@ -20,6 +20,7 @@
 #include "experiments/plot.h"
 #include "experiments/stats.h"
 #include "core/util.h"
+#include "run/result_json.h"
 
 /* Okabe & Ito's colour-blind-safe palette. */
 static const char *const colours[] = {
@@ -768,9 +769,7 @@ int bbt_plot_draw(const bbt_resultset_t *rs, const struct bbt_plot_params *p, ch
 		                 "grad_norm_ratio", p->y);
 	if (p->x != NULL && !bbt_resultset_metric_known(p->metric))
 		return bbt_error(err, errlen, BBT_EINVAL,
-		                 "--metric '%s': expected test_acc, test_f1, test_metric, dev_metric, "
-		                 "train_loss, api_calls or wall_time",
-		                 p->metric);
+		                 "--metric '%s': expected %s", p->metric, bbt_result_metric_list());
 	size_t nr = bbt_resultset_count(rs);
 	int has_by = 0, has_x = p->x == NULL;
 	for (size_t i = 0; i < nr; i++) {

@@ -16,6 +16,7 @@
 #include "experiments/stats.h"
 #include "experiments/table.h"
 #include "core/util.h"
+#include "run/result_json.h"
 
 #define MAX_ROW_KEYS 4
 
@@ -447,13 +448,15 @@ static int build(struct tab *t, const bbt_resultset_t *rs, char *err, size_t err
 /* ------------------------------------------------------------------ */
 /* Output */
 
+/* A metric's value as the tables print it: fractions in percent. */
 static void number(const char *metric, double x, char *buf, size_t n)
 {
-	if (bbt_resultset_metric_is_fraction(metric))
+	int m = bbt_result_metric_parse(metric);
+	if (bbt_result_metric_higher_better(m))
 		snprintf(buf, n, "%.2f", 100 * x);
-	else if (strcmp(metric, "train_loss") == 0)
+	else if (m == BBT_RESULT_TRAIN_LOSS)
 		snprintf(buf, n, "%.4f", x);
-	else if (strcmp(metric, "api_calls") == 0)
+	else if (m == BBT_RESULT_API_CALLS)
 		snprintf(buf, n, "%.0f", x);
 	else
 		snprintf(buf, n, "%.1f", x);
@@ -739,9 +742,7 @@ int bbt_table_write(const bbt_resultset_t *rs, const struct bbt_table_params *p,
 {
 	if (!bbt_resultset_metric_known(p->metric))
 		return bbt_error(err, errlen, BBT_EINVAL,
-		                 "--metric '%s': expected test_acc, test_f1, test_metric, dev_metric, "
-		                 "train_loss, api_calls or wall_time",
-		                 p->metric);
+		                 "--metric '%s': expected %s", p->metric, bbt_result_metric_list());
 	const char *fmt = p->format;
 	if (strcmp(fmt, "md") != 0 && strcmp(fmt, "latex") != 0 && strcmp(fmt, "csv") != 0 &&
 	    strcmp(fmt, "json") != 0)
