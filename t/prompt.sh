@@ -6,7 +6,7 @@
 # accuracy; bad input (no prompt, a changed file, another model) is one line
 # and exit 2.
 . "${top_srcdir:-.}/t/lib.sh"
-plan 22
+plan 26
 
 # A small task with published k-shot files, so that the dev texts are known.
 mkdir -p "$TMP/data/k-shot/mini/4-42"
@@ -121,5 +121,22 @@ run "$BBTBENCH" eval "$TMP/other"
 is "$rc" 2 "another model: exit 2"
 like "$err" "hidden size 32 .* the run's .* hidden size 64" "names both hidden sizes"
 is "$(printf '%s\n' "$err" | wc -l)" 1 "in one line"
+
+# --init-prompt: the saved z is the optimizer's x0; Nelder-Mead's first call
+# is its first vertex, x0, so it scores the old run's best-on-dev training loss
+c=$(sed -n 's/^ *"best_dev_call": \([0-9]*\),*$/\1/p' "$R/result.json")
+old=$(awk -F, -v c="$c" '$1 == c { print $4 }' "$R/trace.csv")
+run "$BBTBENCH" --backend synthetic --task toy --dim 20 --prompt-len 5 --budget 10 \
+	--optimizer nmsimplex --init-prompt "$R" --out "$TMP/init" --quiet
+ok $rc "a run with --init-prompt"
+I=$(ls -d "$TMP"/init/toy/nmsimplex-*)
+is "$(sed -n 2p "$I/trace.csv" | cut -d, -f3)" "$old" "its first candidate scores the old best loss"
+run "$BBTBENCH" --backend synthetic --task toy --dim 20 --prompt-len 5 --budget 10 \
+	--optimizer nmsimplex --out "$TMP/init" --quiet
+is "$(ls "$TMP/init/toy" | wc -l)" 2 "--init-prompt enters the run id"
+run "$BBTBENCH" --backend synthetic --task toy --dim 20 --prompt-len 5 --budget 10 --seed 7 \
+	--init-prompt "$R" --out "$TMP/init" --quiet
+like "$rc: $err" "^2: .*--init-prompt .*projection .* is not this run's" \
+	"another projection: one line, exit 2"
 
 done_testing

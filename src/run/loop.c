@@ -46,7 +46,7 @@ static int create_optimizer(bbt_tuner_t *t, char *err, size_t errlen)
 		.space = { .kind = BBT_SPACE_BOX, .dim = t->s->d, .bound = 0, .choices = 0 },
 		.popsize = p->popsize,
 		.sigma = p->sigma,
-		.x0 = NULL,
+		.x0 = p->init_z,
 		.budget = p->budget,
 		.seed = (uint64_t)p->seed,
 	};

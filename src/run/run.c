@@ -21,6 +21,7 @@
 #include "run/result_json.h"
 #include "run/results.h"
 #include "run/run.h"
+#include "run/saved.h"
 #include "run/score.h"
 #include "run/setup.h"
 
@@ -42,6 +43,7 @@ struct run {
 	char *trail_buf;
 	size_t trail_len;
 	char prompt_sha[65];          /* prompt.safetensors written: its sha256; else "" */
+	double *init_z;               /* --init-prompt: the saved z, the optimizer's x0 */
 };
 
 /* ------------------------------------------------------------------ */
@@ -98,6 +100,53 @@ static void progress(void *ctx, int final)
 	             final ? 0.0 : eta);
 }
 
+/* --init-prompt RUN: that run's saved z, if it means the same prompt here:
+ * a continuous prompt of the same d under the same projection (kind, seed
+ * and std), so that A z is the prompt the run saved. */
+static int load_init_prompt(struct run *r, char *err, size_t errlen)
+{
+	struct bbt_plan *p = &r->plan;
+	const struct bbt_setup *s = &r->setup;
+	const char *dir = p->cfg->init_prompt;
+	struct bbt_saved_params sp = bbt_saved_default_params();
+	struct bbt_saved sv;
+	sp.open_setup = 0;
+	int rc = bbt_saved_open(&sv, dir, &sp, NULL, err, errlen);
+	struct bbt_subspace_params ss = bbt_subspace_default_params();
+	ss.dim = s->d;
+	ss.embed_std = s->info.embed_std;
+	ss.alpha = p->alpha;
+	ss.sigma0 = p->sigma;
+	char seed[32], std[40];
+	snprintf(seed, sizeof seed, "%lu", (unsigned long)p->seed_projection);
+	snprintf(std, sizeof std, "%.17g", bbt_subspace_scale(&ss));
+	const char *proj = bbt_projection_name(p->projection);
+	if (rc == BBT_OK && (p->prompt != BBT_PROMPT_CONTINUOUS || sv.kind != BBT_PROMPT_CONTINUOUS))
+		rc = bbt_error(err, errlen, BBT_EINVAL,
+		               "--init-prompt %s: only a continuous prompt starts a continuous run",
+		               dir);
+	if (rc == BBT_OK && sv.d != s->d)
+		rc = bbt_error(err, errlen, BBT_EINVAL,
+		               "--init-prompt %s: its z has d = %zu; this run's --dim is %zu", dir, sv.d,
+		               s->d);
+	const char *mp = bbt_prompt_file_meta(&sv.pf, "projection"),
+	           *ms = bbt_prompt_file_meta(&sv.pf, "projection_seed"),
+	           *md = bbt_prompt_file_meta(&sv.pf, "projection_std");
+	if (rc == BBT_OK && (strcmp(mp, proj) != 0 || strcmp(ms, seed) != 0 || strcmp(md, std) != 0))
+		rc = bbt_error(err, errlen, BBT_EINVAL,
+		               "--init-prompt %s: its projection (%s, seed %s, std %s) is not this "
+		               "run's (%s, seed %s, std %s): the same z would be another prompt (same "
+		               "--seed, --alpha, --sigma and model needed)", dir, mp, ms, md, proj, seed,
+		               std);
+	if (rc == BBT_OK) {
+		r->init_z = sv.z;   /* taken over */
+		sv.z = NULL;
+		p->init_z = r->init_z;
+	}
+	bbt_saved_release(&sv);
+	return rc;
+}
+
 /* Everything that can be checked, before the results folder is touched.
  * Returns BBT_STOP when these settings already finished (nothing to do). */
 static int prepare(struct run *r, bbt_registry_t *reg, char *err, size_t errlen)
@@ -115,6 +164,8 @@ static int prepare(struct run *r, bbt_registry_t *reg, char *err, size_t errlen)
 	}
 	if (rc == BBT_OK)
 		rc = bbt_setup_open(s, p, err, errlen);
+	if (rc == BBT_OK && p->tuned && p->cfg->init_prompt[0] != '\0')
+		rc = load_init_prompt(r, err, errlen);
 	struct bbt_score_params sp = { .run_id = p->run_id, .t0 = r->t0 };
 	if (rc == BBT_OK && (r->sc = bbt_score_alloc(s, p, &r->budget, &sp, err, errlen)) == NULL)
 		rc = BBT_ENOMEM;
@@ -394,6 +445,7 @@ static void run_release(struct run *r)
 	if (r->trail != NULL)
 		fclose(r->trail);
 	free(r->trail_buf);
+	free(r->init_z);
 	bbt_tuner_free(r->tuner);
 	bbt_score_free(r->sc);
 	bbt_setup_release(&r->setup);
