@@ -32,6 +32,8 @@ int bbt_cmd_plot(int argc, char **argv);
 int bbt_cmd_convert(int argc, char **argv);
 int bbt_cmd_info(int argc, char **argv);
 int bbt_cmd_serve(int argc, char **argv);
+int bbt_cmd_eval(int argc, char **argv);
+int bbt_cmd_predict(int argc, char **argv);
 
 struct option;
 

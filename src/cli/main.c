@@ -23,6 +23,8 @@ static const struct bbt_command commands[] = {
 	{ "run", bbt_cmd_run, "tune a prompt (the default when the first argument is an option)" },
 	{ "list", bbt_cmd_list, "list plugins (paths, ABI versions), skipped modules, tasks and the BLAS" },
 	{ "tasks", bbt_cmd_tasks, "what data each task finds under --data-dir, and what is missing" },
+	{ "eval", bbt_cmd_eval, "score a run's saved prompt again: its dev or test split, a task, a file" },
+	{ "predict", bbt_cmd_predict, "label texts with a run's saved prompt (TSV or JSON lines)" },
 	{ "grid", bbt_cmd_grid, "run or resume a grid of runs from an INI file (--jobs, --shard)" },
 	{ "table", bbt_cmd_table, "a paper table of finished runs: mean ± std over seeds, tests" },
 	{ "plot", bbt_cmd_plot, "convergence curves and metric-vs-key figures (gnuplot: PNG, SVG)" },

@@ -90,9 +90,12 @@ int bbt_safetensors_open(const char *path, struct bbt_safetensors *st, char *err
 			t->dtype = BBT_GGML_F16, es = 2;
 		else if (strcmp(d, "BF16") == 0)
 			t->dtype = BBT_GGML_BF16, es = 2;
+		else if (strcmp(d, "F64") == 0)
+			t->dtype = BBT_GGML_F64, es = 8;
 		else
 			return bbt_error(err, errlen, BBT_EFORMAT,
-			                 "%s: tensor \"%s\" has dtype %s (F32, F16 and BF16 are supported)",
+			                 "%s: tensor \"%s\" has dtype %s (F64, F32, F16 and BF16 are "
+			                 "supported)",
 			                 path, key, d);
 		if (json_array_size(sh) > 4)
 			return bbt_error(err, errlen, BBT_EFORMAT, "%s: tensor \"%s\" has %zu dimensions",
@@ -130,9 +133,23 @@ struct bbt_safetensors_tensor *bbt_safetensors_find(struct bbt_safetensors *st, 
 	return NULL;
 }
 
+double bbt_safetensors_get_f64(const struct bbt_safetensors_tensor *t, uint64_t i)
+{
+	if (t->dtype != BBT_GGML_F64)
+		return bbt_safetensors_get(t, i);
+	uint64_t u = 0;
+	for (int b = 0; b < 8; b++)   /* little-endian on any host */
+		u |= (uint64_t)t->data[8 * i + (uint64_t)b] << (8 * b);
+	double x;
+	memcpy(&x, &u, 8);
+	return x;
+}
+
 float bbt_safetensors_get(const struct bbt_safetensors_tensor *t, uint64_t i)
 {
 	const uint8_t *p = t->data;
+	if (t->dtype == BBT_GGML_F64)
+		return (float)bbt_safetensors_get_f64(t, i);
 	if (t->dtype == BBT_GGML_F32) {
 		float f;
 		memcpy(&f, p + 4 * i, 4);

@@ -36,6 +36,7 @@ struct bbt_tuner {
 	double *best_dev_z;
 	struct bbt_selection sel;
 	double t0;
+	const struct bbt_loop_hooks *hooks;
 };
 
 static int create_optimizer(bbt_tuner_t *t, char *err, size_t errlen)
@@ -45,7 +46,7 @@ static int create_optimizer(bbt_tuner_t *t, char *err, size_t errlen)
 		.space = { .kind = BBT_SPACE_BOX, .dim = t->s->d, .bound = 0, .choices = 0 },
 		.popsize = p->popsize,
 		.sigma = p->sigma,
-		.x0 = NULL,
+		.x0 = p->init_z,
 		.budget = p->budget,
 		.seed = (uint64_t)p->seed,
 	};
@@ -158,6 +159,8 @@ static int dev_check(bbt_tuner_t *t, char *err, size_t errlen)
 			return rc;
 		t->last_dev = ev.metric;
 		t->best_changed = 0;
+		if (t->hooks != NULL && t->hooks->dev != NULL)
+			t->hooks->dev(t->hooks->ctx, t->b->calls, ev.metric, t->best_z, t->s->d);
 	}
 	if (isnan(t->sel.best_dev) || t->last_dev > t->sel.best_dev) {
 		t->sel.best_dev = t->last_dev;
@@ -310,6 +313,7 @@ int bbt_tuner_run(bbt_tuner_t *t, bbt_rundir_t *rd, const struct bbt_loop_hooks 
 {
 	int rc = BBT_OK, stop = 0;
 	t->t0 = hooks->t0;
+	t->hooks = hooks;
 	while (!bbt_budget_spent(t->b) && !bbt_run_interrupted()) {
 		rc = step(t, rd, &stop, err, errlen);
 		if (rc < 0 || stop)

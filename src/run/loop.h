@@ -48,6 +48,9 @@ struct bbt_loop_hooks {
 	void (*progress)(void *ctx, int final);
 	void *ctx;
 	double t0;                 /* the run's start (bbt_now): the trace's wall_s */
+	/* Called when dev scores a new best-so-far point z (d values) at an
+	 * API call; or NULL. */
+	void (*dev)(void *ctx, size_t call, double metric, const double *z, size_t d);
 };
 
 typedef struct bbt_tuner bbt_tuner_t;

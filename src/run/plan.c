@@ -131,7 +131,7 @@ int bbt_run_setting_matters(const char *method, const char *key)
 	static const char *const tuning[] = { "optimizer", "dim", "prompt-len", "projection",
 		                              "alpha", "sigma", "popsize", "budget",
 		                              "eval-every", "calibrate", "search-space",
-		                              "grad-check" };
+		                              "grad-check", "init-prompt" };
 	if (strcmp(key, "icl-shots") == 0)
 		return strcmp(method, "icl") == 0;
 	if (strcmp(method, "tune") == 0)
@@ -164,6 +164,8 @@ static int settings_hash(const struct bbt_plan *p, const bbt_options_t *opt_opts
 	json_object_del(j, "data-dir");
 	if (p->prompt != BBT_PROMPT_DISCRETE)
 		json_object_del(j, "search-space");   /* no effect on a continuous run */
+	if (p->cfg->init_prompt[0] == '\0')
+		json_object_del(j, "init-prompt");    /* in the id only when given */
 	json_object_set_new(j, "data-seed", json_integer(p->data_seed));
 	/* Settings that cannot change this run: a grid over optimizers or
 	 * dimensions then runs each baseline once. */

@@ -66,6 +66,8 @@ struct bbt_plan {
 	long seed;                     /* the run seed */
 	long data_seed;                /* the effective data seed */
 	uint32_t seed_optimizer, seed_backend, seed_projection;   /* derived from seed */
+	const double *init_z;          /* --init-prompt: the optimizer's x0 (d values, the
+	                                  caller's), or NULL */
 	char *run_id;                  /* bbt_plan_run_id: the folder's name */
 	char *run_dir;                 /* OUT/EXPERIMENT/RUN-ID */
 };

@@ -16,10 +16,12 @@
 #include "run/loop.h"
 #include "run/loss.h"
 #include "run/plan.h"
+#include "run/prompt_file.h"
 #include "run/record.h"
 #include "run/result_json.h"
 #include "run/results.h"
 #include "run/run.h"
+#include "run/saved.h"
 #include "run/score.h"
 #include "run/setup.h"
 
@@ -37,6 +39,11 @@ struct run {
 	bbt_rundir_t *rd;
 	const struct bbt_run_flags *flags;
 	double t0;
+	FILE *trail;                  /* prompts.tsv, in memory until the run ends */
+	char *trail_buf;
+	size_t trail_len;
+	char prompt_sha[65];          /* prompt.safetensors written: its sha256; else "" */
+	double *init_z;               /* --init-prompt: the saved z, the optimizer's x0 */
 };
 
 /* ------------------------------------------------------------------ */
@@ -93,6 +100,53 @@ static void progress(void *ctx, int final)
 	             final ? 0.0 : eta);
 }
 
+/* --init-prompt RUN: that run's saved z, if it means the same prompt here:
+ * a continuous prompt of the same d under the same projection (kind, seed
+ * and std), so that A z is the prompt the run saved. */
+static int load_init_prompt(struct run *r, char *err, size_t errlen)
+{
+	struct bbt_plan *p = &r->plan;
+	const struct bbt_setup *s = &r->setup;
+	const char *dir = p->cfg->init_prompt;
+	struct bbt_saved_params sp = bbt_saved_default_params();
+	struct bbt_saved sv;
+	sp.open_setup = 0;
+	int rc = bbt_saved_open(&sv, dir, &sp, NULL, err, errlen);
+	struct bbt_subspace_params ss = bbt_subspace_default_params();
+	ss.dim = s->d;
+	ss.embed_std = s->info.embed_std;
+	ss.alpha = p->alpha;
+	ss.sigma0 = p->sigma;
+	char seed[32], std[40];
+	snprintf(seed, sizeof seed, "%lu", (unsigned long)p->seed_projection);
+	snprintf(std, sizeof std, "%.17g", bbt_subspace_scale(&ss));
+	const char *proj = bbt_projection_name(p->projection);
+	if (rc == BBT_OK && (p->prompt != BBT_PROMPT_CONTINUOUS || sv.kind != BBT_PROMPT_CONTINUOUS))
+		rc = bbt_error(err, errlen, BBT_EINVAL,
+		               "--init-prompt %s: only a continuous prompt starts a continuous run",
+		               dir);
+	if (rc == BBT_OK && sv.d != s->d)
+		rc = bbt_error(err, errlen, BBT_EINVAL,
+		               "--init-prompt %s: its z has d = %zu; this run's --dim is %zu", dir, sv.d,
+		               s->d);
+	const char *mp = bbt_prompt_file_meta(&sv.pf, "projection"),
+	           *ms = bbt_prompt_file_meta(&sv.pf, "projection_seed"),
+	           *md = bbt_prompt_file_meta(&sv.pf, "projection_std");
+	if (rc == BBT_OK && (strcmp(mp, proj) != 0 || strcmp(ms, seed) != 0 || strcmp(md, std) != 0))
+		rc = bbt_error(err, errlen, BBT_EINVAL,
+		               "--init-prompt %s: its projection (%s, seed %s, std %s) is not this "
+		               "run's (%s, seed %s, std %s): the same z would be another prompt (same "
+		               "--seed, --alpha, --sigma and model needed)", dir, mp, ms, md, proj, seed,
+		               std);
+	if (rc == BBT_OK) {
+		r->init_z = sv.z;   /* taken over */
+		sv.z = NULL;
+		p->init_z = r->init_z;
+	}
+	bbt_saved_release(&sv);
+	return rc;
+}
+
 /* Everything that can be checked, before the results folder is touched.
  * Returns BBT_STOP when these settings already finished (nothing to do). */
 static int prepare(struct run *r, bbt_registry_t *reg, char *err, size_t errlen)
@@ -110,6 +164,8 @@ static int prepare(struct run *r, bbt_registry_t *reg, char *err, size_t errlen)
 	}
 	if (rc == BBT_OK)
 		rc = bbt_setup_open(s, p, err, errlen);
+	if (rc == BBT_OK && p->tuned && p->cfg->init_prompt[0] != '\0')
+		rc = load_init_prompt(r, err, errlen);
 	struct bbt_score_params sp = { .run_id = p->run_id, .t0 = r->t0 };
 	if (rc == BBT_OK && (r->sc = bbt_score_alloc(s, p, &r->budget, &sp, err, errlen)) == NULL)
 		rc = BBT_ENOMEM;
@@ -164,10 +220,23 @@ static int run_baseline(struct run *r, char *err, size_t errlen)
 	return rc;
 }
 
+/* A dev evaluation of a new best-so-far continuous point: prompts.tsv. */
+static void on_dev(void *ctx, size_t call, double metric, const double *z, size_t d)
+{
+	struct run *r = ctx;
+	if (r->trail != NULL)
+		bbt_prompt_trail_row(r->trail, call, metric, z, d);
+}
+
 /* Tune, then score the best-on-dev prompt on test (and calibrated). */
 static int run_tuned(struct run *r, char *err, size_t errlen)
 {
-	struct bbt_loop_hooks hooks = { progress, r, r->t0 };
+	struct bbt_loop_hooks hooks = { progress, r, r->t0, on_dev };
+	if (r->plan.prompt == BBT_PROMPT_CONTINUOUS) {
+		if ((r->trail = open_memstream(&r->trail_buf, &r->trail_len)) == NULL)
+			return bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
+		bbt_prompt_trail_header(r->trail, r->setup.d);
+	}
 	int rc = bbt_tuner_run(r->tuner, r->rd, &hooks, err, errlen);
 	if (rc < 0 || bbt_run_interrupted() || r->budget.calls == 0)
 		return rc;
@@ -261,6 +330,10 @@ static json_t *result_json(const struct run *r, const struct bbt_result *res)
 	struct bbt_result_parts parts;
 	bbt_record_parts(&r->plan, &r->setup,
 	                 r->tuner ? bbt_tuner_selection(r->tuner)->best_dev_z : NULL, &parts);
+	if (r->prompt_sha[0] && parts.prompt != NULL) {
+		json_object_set_new(parts.prompt, "file", json_string(BBT_PROMPT_FILE_NAME));
+		json_object_set_new(parts.prompt, "sha256", json_string(r->prompt_sha));
+	}
 	parts.calibration = r->calibrated ? bbt_calibration_json(&r->cal) : NULL;
 	parts.optimizer_state = r->tuner ? bbt_tuner_state_json(r->tuner) : json_object();
 	return bbt_result_json(res, &parts);
@@ -300,6 +373,23 @@ static int report_existing(const struct run *r, struct bbt_run_summary *s, char 
 	return rc;
 }
 
+/* A continuous run's best-on-dev prompt (the one scored on test) and the
+ * best-so-far points dev scored, before result.json names the prompt. */
+static int save_prompt(struct run *r, char *err, size_t errlen)
+{
+	const struct bbt_selection *sel = selection(r);
+	if (r->trail == NULL || isnan(sel->best_dev))
+		return BBT_OK;
+	fclose(r->trail);
+	r->trail = NULL;
+	int rc = bbt_rundir_write(r->rd, BBT_PROMPT_TRAIL_NAME, r->trail_buf, err, errlen);
+	if (rc == BBT_OK)
+		rc = bbt_prompt_file_save(&r->plan, &r->setup, sel->best_dev_z, sel->best_dev,
+		                          sel->best_dev_call, r->plan.run_dir, r->prompt_sha, err,
+		                          errlen);
+	return rc;
+}
+
 /* The run's end in its folder: result.json (finished, interrupted or
  * failed), or, for a rerun that did not finish, the earlier result kept. */
 static int finish(struct run *r, int rc, int was_interrupted, struct bbt_run_summary *summary,
@@ -321,6 +411,8 @@ static int finish(struct run *r, int rc, int was_interrupted, struct bbt_run_sum
 		}
 		return rc;
 	}
+	if (rc == BBT_OK)
+		rc = save_prompt(r, err, errlen);
 	if (rc != BBT_OK) {
 		/* Say in the folder that this run failed, and why: its partial
 		 * trace is kept, and a table never mistakes it for a result. The
@@ -350,6 +442,10 @@ static int finish(struct run *r, int rc, int was_interrupted, struct bbt_run_sum
 
 static void run_release(struct run *r)
 {
+	if (r->trail != NULL)
+		fclose(r->trail);
+	free(r->trail_buf);
+	free(r->init_z);
 	bbt_tuner_free(r->tuner);
 	bbt_score_free(r->sc);
 	bbt_setup_release(&r->setup);

@@ -78,6 +78,9 @@ static const struct run_key run_keys[] = {
 	{ "grad-check", KEY_CHOICE, FIELD(grad_check), "no", "no|yes", 0, 0, "[yes|no]",
 	  "zo-sgd/zo-adam: compare each step's estimate with the backend's true gradient "
 	  "(extra calls, not counted)" },
+	{ "init-prompt", KEY_STRING, FIELD(init_prompt), "", NULL, 0, 0, "RUN_DIR",
+	  "start from a finished run's saved prompt (its z is the optimizer's x0; the same d "
+	  "and projection)" },
 	{ "icl-shots", KEY_INT, FIELD(icl_shots), "1", NULL, 1, 1000, "N",
 	  "--method icl: demonstrations per class, drawn from the train shots" },
 	{ "out", KEY_STRING, FIELD(out), "results", NULL, 0, 0, "DIR",

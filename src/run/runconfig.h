@@ -51,6 +51,7 @@ struct bbt_config {
 	char *method;          /* tune | manual | calibrated | icl */
 	char *calibrate;       /* no | yes: also report the tuned prompt calibrated */
 	char *grad_check;      /* no | yes: log the ZO estimate against the true gradient */
+	char *init_prompt;     /* a run folder whose saved prompt starts this run; "" none */
 	long dim;
 	long prompt_len;
 	long search_space;     /* K candidates per position of a discrete prompt */

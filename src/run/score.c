@@ -326,18 +326,15 @@ int bbt_score_split(bbt_score_t *sc, const bbt_encoded_t *enc, const struct bbt_
 	return rc;
 }
 
-int bbt_score_eval(bbt_score_t *sc, enum bbt_run_split split, const struct bbt_prompt *pr,
-                   struct bbt_eval *ev, char *err, size_t errlen)
+int bbt_score_eval_set(bbt_score_t *sc, const bbt_encoded_t *enc, const struct bbt_prompt *pr,
+                       struct bbt_eval *ev, char *err, size_t errlen)
 {
-	const bbt_encoded_t *enc = sc->s->enc[split];
 	const bbt_task_t *task = sc->s->task;
 	size_t L = sc->s->L;
 	float *all = malloc((enc->n_seq ? enc->n_seq : 1) * L * sizeof *all);
 	if (all == NULL)
 		return bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
 	int rc = bbt_score_split(sc, enc, pr, all, err, errlen);
-	bbt_budget_charge(sc->budget, split == BBT_RUN_DEV ? BBT_CALL_DEV : BBT_CALL_TEST, 1,
-	                  NULL, 0);
 	if (rc == BBT_OK) {
 		ev->metric = bbt_metric_eval(task->metric, task->positive, all, enc->n_seq, L,
 		                             enc->labels);
@@ -345,6 +342,15 @@ int bbt_score_eval(bbt_score_t *sc, enum bbt_run_split split, const struct bbt_p
 		ev->f1 = bbt_metric_f1(all, enc->n_seq, L, enc->labels, task->positive);
 	}
 	free(all);
+	return rc;
+}
+
+int bbt_score_eval(bbt_score_t *sc, enum bbt_run_split split, const struct bbt_prompt *pr,
+                   struct bbt_eval *ev, char *err, size_t errlen)
+{
+	int rc = bbt_score_eval_set(sc, sc->s->enc[split], pr, ev, err, errlen);
+	bbt_budget_charge(sc->budget, split == BBT_RUN_DEV ? BBT_CALL_DEV : BBT_CALL_TEST, 1,
+	                  NULL, 0);
 	return rc;
 }
 

@@ -87,6 +87,10 @@ int bbt_score_split(bbt_score_t *sc, const bbt_encoded_t *enc, const struct bbt_
 int bbt_score_eval(bbt_score_t *sc, enum bbt_run_split split, const struct bbt_prompt *pr,
                    struct bbt_eval *ev, char *err, size_t errlen);
 
+/* The same over any encoded set (bbt_setup_encode), counting nothing. */
+int bbt_score_eval_set(bbt_score_t *sc, const bbt_encoded_t *enc, const struct bbt_prompt *pr,
+                       struct bbt_eval *ev, char *err, size_t errlen);
+
 /* Calibrate the scores of one prompt: content-free inputs rendered exactly
  * like the examples, offsets chosen on dev (Zhao et al. 2021). */
 int bbt_score_calibrate(bbt_score_t *sc, const struct bbt_prompt *pr,

@@ -1,0 +1,219 @@
+/*
+ * cmd_eval.c - `bbtbench eval RUN_DIR`: a run's saved prompt scored again,
+ * on its dev or test split, another task's, or a file, with the same
+ * template, label words, projection and metrics; the result beside the run
+ * as eval-NAME.json.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "core/log.h"
+#include "core/util.h"
+#include "data/dataset.h"
+#include "run/saved.h"
+
+enum {
+	OPT_SPLIT = BBT_CLI_OPT_PLUGIN_DIR + 1,
+	OPT_TASK,
+	OPT_DATA_DIR,
+	OPT_BACKEND,
+	OPT_MODEL,
+	OPT_JSON,
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+	        "Usage: bbtbench eval RUN_DIR [OPTIONS]\n"
+	        "Score a run's saved prompt (prompt.safetensors, or a discrete prompt in\n"
+	        "result.json) again with the run's template, label words and metrics, and\n"
+	        "write RUN_DIR/eval-NAME.json beside the run (its own files are never touched).\n\n"
+	        "  --split dev|test|FILE  the run's dev or test split, or a data file in the\n"
+	        "                         task's test format [test]\n"
+	        "  --task NAME|FILE       another task: its splits, template and label words\n"
+	        "  --data-dir DIR         where the data sets are [the run's]\n"
+	        "  --backend NAME         another backend [the run's]\n"
+	        "  --model FILE           another model: its hidden size and vocabulary must\n"
+	        "                         be the run's [the run's]\n"
+	        "      --json             print the eval JSON instead of one line\n"
+	        "      --plugin-dir DIR   look for plugins in DIR first (repeatable)\n"
+	        "  -q, --quiet            warnings and errors only\n"
+	        "  -v, --verbose          debug messages\n"
+	        "  -h, --help             this help\n\n"
+	        "Example: bbtbench eval results/sst2/cmaes-ggml-sst2-d500-s42-0123456789ab --split dev\n"
+	        "Exit status: 0 scored, 1 the scoring failed, 2 a bad run folder, file or model.\n");
+}
+
+/* eval-NAME.json: the split, prefixed by another task's name; a file's
+ * base name with anything but letters, digits, '.', '_', '-' as '_'. */
+static char *eval_name(const char *split, int is_file, const char *task, int other_task)
+{
+	const char *base = strrchr(split, '/');
+	base = is_file && base ? base + 1 : split;
+	char *name = bbt_asprintf("eval-%s%s%s%s.json", other_task ? task : "",
+	                          other_task ? "-" : "", is_file ? "file-" : "", base);
+	for (char *c = name ? name + 5 : NULL; c && *c; c++)
+		if (!isalnum((unsigned char)*c) && *c != '.' && *c != '_' && *c != '-')
+			*c = '_';
+	return name;
+}
+
+static json_t *eval_json(const struct bbt_saved *sv, const char *split, const char *data,
+                         size_t n, const struct bbt_eval *ev)
+{
+	const bbt_task_t *t = sv->setup.task;
+	json_t *j = json_object(), *words = json_array(), *pr = json_object(),
+	       *m = json_object();
+	for (size_t l = 0; l < sv->setup.L; l++)
+		json_array_append_new(words, json_string(t->label_words[l]));
+	json_object_set_new(j, "run_id", json_string(sv->run_id));
+	json_object_set_new(j, "bbtbench_version", json_string(PACKAGE_VERSION));
+	json_object_set_new(j, "split", json_string(split));
+	json_object_set_new(j, "data", json_string(data));
+	json_object_set_new(j, "n", json_integer((json_int_t)n));
+	json_object_set_new(j, "task", json_string(t->name));
+	json_object_set_new(j, "template", json_string(t->template_text));
+	json_object_set_new(j, "label_words", words);
+	json_object_set_new(j, "backend", json_string(sv->cfg.backend));
+	json_object_set_new(j, "model", json_string(sv->cfg.model));
+	json_object_set_new(pr, "kind", json_string(sv->kind == BBT_PROMPT_DISCRETE ? "discrete"
+	                                                                          : "continuous"));
+	json_object_set_new(pr, "sha256", sv->sha256[0] ? json_string(sv->sha256) : json_null());
+	json_object_set_new(j, "prompt", pr);
+	json_object_set_new(m, "metric", json_string(bbt_metric_name(t->metric)));
+	json_object_set_new(m, "value", json_real(ev->metric));
+	json_object_set_new(m, "acc", json_real(ev->acc));
+	json_object_set_new(m, "f1", json_real(ev->f1));
+	json_object_set_new(j, "metrics", m);
+	return j;
+}
+
+/* A data file in the task's test (else dev, else train) format. */
+static int encode_file(const struct bbt_saved *sv, const char *path, bbt_encoded_t **enc,
+                       char *err, size_t errlen)
+{
+	const bbt_task_t *t = sv->setup.task;
+	const struct bbt_source *src = t->test ? t->test : t->dev ? t->dev : t->train;
+	if (src == NULL)
+		return bbt_error(err, errlen, BBT_EINVAL,
+		                 "%s: task %s declares no data file format to read it with", path,
+		                 t->name);
+	bbt_dataset_t *ds = NULL;
+	int rc = bbt_dataset_read(t, src, path, &ds, err, errlen);
+	if (rc == BBT_OK)
+		rc = bbt_setup_encode(&sv->setup, &sv->plan, ds, enc, err, errlen);
+	bbt_dataset_free(ds);
+	return rc;
+}
+
+static int evaluate(const char *run_dir, const char *split, const struct bbt_saved_params *sp,
+                    bbt_registry_t *reg, int json_out, char *err, size_t errlen)
+{
+	struct bbt_saved sv;
+	int rc = bbt_saved_open(&sv, run_dir, sp, reg, err, errlen);
+	int is_dev = strcmp(split, "dev") == 0, is_test = strcmp(split, "test") == 0;
+	bbt_encoded_t *own = NULL;
+	const bbt_encoded_t *enc = NULL;
+	const char *data = split;
+	if (rc == BBT_OK && (is_dev || is_test)) {
+		enc = sv.setup.enc[is_dev ? BBT_RUN_DEV : BBT_RUN_TEST];
+		data = is_dev ? sv.setup.splits.train_from : sv.setup.splits.test_from;
+	} else if (rc == BBT_OK && (rc = encode_file(&sv, split, &own, err, errlen)) == BBT_OK)
+		enc = own;
+	struct bbt_eval ev;
+	struct bbt_prompt pr = bbt_saved_prompt(&sv);
+	if (rc == BBT_OK)
+		rc = bbt_score_eval_set(sv.sc, enc, &pr, &ev, err, errlen);
+	json_t *j = NULL;
+	char *name = NULL, *path = NULL, *text = NULL;
+	if (rc == BBT_OK) {
+		int other = strcmp(sv.setup.task->name,
+		                   json_string_value(json_object_get(
+		                           json_object_get(sv.result, "task"), "name")) ?: "") != 0;
+		j = eval_json(&sv, split, data ? data : "", enc->n_seq, &ev);
+		name = eval_name(split, !is_dev && !is_test, sv.setup.task->name, other);
+		path = name ? bbt_path_join(run_dir, name) : NULL;
+		text = j ? json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17))
+		         : NULL;
+		rc = text && path ? bbt_file_write_atomic(path, text, strlen(text), err, errlen)
+		                  : bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
+	}
+	if (rc == BBT_OK && json_out)
+		printf("%s\n", text);
+	else if (rc == BBT_OK)
+		printf("%s  %.2f %s  (acc %.2f, f1 %.2f, %zu examples)  %s\n", split,
+		       100 * ev.metric, bbt_metric_name(sv.setup.task->metric), 100 * ev.acc,
+		       100 * ev.f1, enc->n_seq, path);
+	free(text);
+	free(path);
+	free(name);
+	json_decref(j);
+	bbt_encoded_free(own);
+	bbt_saved_release(&sv);
+	return rc;
+}
+
+int bbt_cmd_eval(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "split", required_argument, NULL, OPT_SPLIT },
+		{ "task", required_argument, NULL, OPT_TASK },
+		{ "data-dir", required_argument, NULL, OPT_DATA_DIR },
+		{ "backend", required_argument, NULL, OPT_BACKEND },
+		{ "model", required_argument, NULL, OPT_MODEL },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "plugin-dir", required_argument, NULL, BBT_CLI_OPT_PLUGIN_DIR },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct bbt_cli_common common = { 0 };
+	struct bbt_saved_params sp = bbt_saved_default_params();
+	const char *split = "test";
+	int json_out = 0, opt;
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":qvh", longopts, NULL)) != -1) {
+		int c = bbt_cli_common_option(&common, opt, optarg);
+		if (c < 0)
+			return BBT_EXIT_USAGE;
+		if (c > 0)
+			continue;
+		switch (opt) {
+		case OPT_SPLIT: split = optarg; break;
+		case OPT_TASK: sp.task = optarg; break;
+		case OPT_DATA_DIR: sp.data_dir = optarg; break;
+		case OPT_BACKEND: sp.backend = optarg; break;
+		case OPT_MODEL: sp.model = optarg; break;
+		case OPT_JSON: json_out = 1; break;
+		case 'h': usage(stdout); return BBT_EXIT_OK;
+		case ':':
+			bbt_log(BBT_LOG_ERROR, NULL, "eval: %s needs a value; see bbtbench eval --help",
+			        argv[optind - 1]);
+			return BBT_EXIT_USAGE;
+		default:
+			bbt_log_unknown_option("eval", argv[optind - 1], longopts);
+			return BBT_EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		bbt_log(BBT_LOG_ERROR, NULL, "eval: expected one run folder; see bbtbench eval --help");
+		return BBT_EXIT_USAGE;
+	}
+	char err[BBT_ERRLEN];
+	bbt_registry_t *reg = bbt_cli_open_registry(&common);
+	if (reg == NULL)
+		return BBT_EXIT_FAILED;
+	int rc = evaluate(argv[optind], split, &sp, reg, json_out, err, sizeof err);
+	if (rc != BBT_OK)
+		bbt_log(BBT_LOG_ERROR, NULL, "%s", err);
+	bbt_registry_free(reg);
+	return bbt_exit_code_input(rc);
+}

@@ -1,0 +1,168 @@
+/*
+ * prompt_file.c - prompt.safetensors and prompts.tsv (see prompt_file.h).
+ */
+#include "config.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bbtbench/model/gguf.h>
+#include "core/util.h"
+#include "model/safetensors.h"
+#include "run/prompt_file.h"
+#include "serve/sha256.h"
+
+static void meta_set(json_t *m, const char *key, const char *fmt, ...) BBT_PRINTF(3, 4);
+
+static void meta_set(json_t *m, const char *key, const char *fmt, ...)
+{
+	char buf[4096];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	json_object_set_new(m, key, json_string(buf));
+}
+
+static json_t *metadata(const struct bbt_plan *p, const struct bbt_setup *s, double dev_metric,
+                        size_t dev_call)
+{
+	json_t *m = json_object(), *words = json_array();
+	struct bbt_subspace_params sp = bbt_subspace_default_params();
+	sp.dim = s->d;
+	sp.embed_std = s->info.embed_std;
+	sp.alpha = p->alpha;
+	sp.sigma0 = p->sigma;
+	for (size_t l = 0; l < s->L; l++)
+		json_array_append_new(words, json_string(s->task->label_words[l]));
+	char *wt = json_dumps(words, JSON_COMPACT);
+	json_decref(words);
+	meta_set(m, "format", "%s", BBT_PROMPT_FILE_FORMAT);
+	meta_set(m, "version", "1");
+	meta_set(m, "run_id", "%s", p->run_id ? p->run_id : "");
+	meta_set(m, "task", "%s", s->task->name);
+	meta_set(m, "template", "%s", s->task->template_text);
+	meta_set(m, "label_words", "%s", wt ? wt : "[]");
+	free(wt);
+	meta_set(m, "projection", "%s", bbt_projection_name(p->projection));
+	meta_set(m, "projection_seed", "%lu", (unsigned long)p->seed_projection);
+	meta_set(m, "projection_std", "%.17g", bbt_subspace_scale(&sp));
+	meta_set(m, "alpha", "%.17g", p->alpha);
+	meta_set(m, "sigma", "%.17g", p->sigma);
+	meta_set(m, "d", "%zu", s->d);
+	meta_set(m, "prompt_len", "%zu", p->prompt_len);
+	meta_set(m, "prompt_layers", "1");
+	meta_set(m, "hidden", "%zu", s->info.hidden);
+	meta_set(m, "vocab_size", "%zu", s->info.vocab_size);
+	meta_set(m, "model_arch", "%s", s->info.arch);
+	meta_set(m, "embed_std", "%.17g", s->info.embed_std);
+	meta_set(m, "best_dev_call", "%zu", dev_call);
+	meta_set(m, "dev_metric", "%.17g", dev_metric);
+	return m;
+}
+
+int bbt_prompt_file_save(const struct bbt_plan *p, const struct bbt_setup *s, const double *z,
+                         double dev_metric, size_t dev_call, const char *run_dir,
+                         char sha[65], char *err, size_t errlen)
+{
+	size_t H = s->info.hidden, P = s->D / H;
+	float *prompt = malloc(s->D * sizeof *prompt);
+	char *path = bbt_path_join(run_dir, BBT_PROMPT_FILE_NAME);
+	json_t *meta = metadata(p, s, dev_metric, dev_call);
+	long long size;
+	int rc = prompt && path && meta ? BBT_OK : bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
+	if (rc == BBT_OK) {
+		bbt_subspace_project(s->sub, z, 1, prompt);
+		struct bbt_safetensors_out t[2] = {
+			{ .name = "z", .f64 = z, .n_dims = 1, .shape = { s->d } },
+			{ .name = "prompt", .f32 = prompt, .n_dims = 2, .shape = { P, H } },
+		};
+		rc = bbt_safetensors_write(path, t, 2, meta, err, errlen);
+	}
+	if (rc == BBT_OK)
+		rc = bbt_sha256_file(path, sha, &size, err, errlen);
+	json_decref(meta);
+	free(path);
+	free(prompt);
+	return rc;
+}
+
+void bbt_prompt_file_release(struct bbt_prompt_file *pf)
+{
+	free(pf->z);
+	free(pf->prompt);
+	json_decref(pf->meta);
+	memset(pf, 0, sizeof *pf);
+}
+
+const char *bbt_prompt_file_meta(const struct bbt_prompt_file *pf, const char *key)
+{
+	const char *v = json_string_value(json_object_get(pf->meta, key));
+	return v ? v : "";
+}
+
+static int read_tensors(struct bbt_safetensors *st, struct bbt_prompt_file *pf, char *err,
+                        size_t errlen)
+{
+	const char *path = st->path;
+	struct bbt_safetensors_tensor *z = bbt_safetensors_find(st, "z"),
+	                              *pr = bbt_safetensors_find(st, "prompt");
+	json_t *meta = json_object_get(st->header, "__metadata__");
+	const char *fmt = json_string_value(json_object_get(meta, "format"));
+	if (fmt == NULL || strcmp(fmt, BBT_PROMPT_FILE_FORMAT) != 0)
+		return bbt_error(err, errlen, BBT_EFORMAT,
+		                 "%s: not a bbtbench prompt (expected __metadata__ format \"%s\")",
+		                 path, BBT_PROMPT_FILE_FORMAT);
+	if (z == NULL || z->n_dims != 1 || (z->dtype != BBT_GGML_F64 && z->dtype != BBT_GGML_F32))
+		return bbt_error(err, errlen, BBT_EFORMAT,
+		                 "%s: expected a tensor \"z\" of d F64 or F32 values", path);
+	if (pr == NULL || pr->n_dims != 2 || pr->dtype != BBT_GGML_F32)
+		return bbt_error(err, errlen, BBT_EFORMAT,
+		                 "%s: expected a tensor \"prompt\" of P x hidden F32 values", path);
+	pf->d = (size_t)z->n_elements;
+	pf->prompt_len = (size_t)pr->shape[0];
+	pf->hidden = (size_t)pr->shape[1];
+	pf->z = malloc(pf->d * sizeof *pf->z);
+	pf->prompt = malloc((size_t)pr->n_elements * sizeof *pf->prompt);
+	pf->meta = json_deep_copy(meta);
+	if (pf->z == NULL || pf->prompt == NULL || pf->meta == NULL)
+		return bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
+	for (size_t i = 0; i < pf->d; i++)
+		pf->z[i] = bbt_safetensors_get_f64(z, i);
+	for (uint64_t i = 0; i < pr->n_elements; i++)
+		pf->prompt[i] = bbt_safetensors_get(pr, i);
+	return BBT_OK;
+}
+
+int bbt_prompt_file_read(const char *path, struct bbt_prompt_file *pf, char *err,
+                         size_t errlen)
+{
+	memset(pf, 0, sizeof *pf);
+	struct bbt_safetensors st;
+	int rc = bbt_safetensors_open(path, &st, err, errlen);
+	if (rc == BBT_OK)
+		rc = read_tensors(&st, pf, err, errlen);
+	bbt_safetensors_close(&st);
+	if (rc < 0)
+		bbt_prompt_file_release(pf);
+	return rc;
+}
+
+void bbt_prompt_trail_header(FILE *f, size_t d)
+{
+	fprintf(f, "call\tdev_metric");
+	for (size_t i = 0; i < d; i++)
+		fprintf(f, "\tz%zu", i);
+	fputc('\n', f);
+}
+
+void bbt_prompt_trail_row(FILE *f, size_t call, double dev_metric, const double *z, size_t d)
+{
+	fprintf(f, "%zu\t%.17g", call, dev_metric);
+	for (size_t i = 0; i < d; i++)
+		fprintf(f, "\t%.17g", z[i]);
+	fputc('\n', f);
+}
