@@ -263,6 +263,7 @@ static json_t *result_json(const struct run *r, const struct bbt_result *res)
 	                 r->tuner ? bbt_tuner_selection(r->tuner)->best_dev_z : NULL, &parts);
 	parts.calibration = r->calibrated ? bbt_calibration_json(&r->cal) : NULL;
 	parts.optimizer_state = r->tuner ? bbt_tuner_state_json(r->tuner) : json_object();
+	parts.deep = r->tuner ? bbt_tuner_deep_json(r->tuner) : NULL;
 	return bbt_result_json(res, &parts);
 }
 
@@ -378,7 +379,10 @@ int bbt_run(const struct bbt_config *cfg, bbt_registry_t *reg, const struct bbt_
 		return rc;
 	}
 	/* From here on the run folder is written. */
-	rc = bbt_rundir_open(r.plan.run_dir, r.plan.grad_check, &r.rd, err, errlen);
+	rc = bbt_rundir_open(r.plan.run_dir,
+	                     (r.plan.grad_check ? BBT_TRACE_GRAD : 0) |
+	                             (r.plan.deep ? BBT_TRACE_LAYER : 0),
+	                     &r.rd, err, errlen);
 	if (rc != BBT_OK) {   /* BBT_RUNDIR_LOCKED too: another process runs it */
 		run_release(&r);
 		return rc;

@@ -51,6 +51,8 @@ struct bbt_config {
 	char *method;          /* tune | manual | calibrated | icl */
 	char *calibrate;       /* no | yes: also report the tuned prompt calibrated */
 	char *grad_check;      /* no | yes: log the ZO estimate against the true gradient */
+	char *prompt_layers;   /* 1 | all: a prompt per layer (BBTv2) */
+	char *schedule;        /* layerwise: the order deep prompts' layers are tuned in */
 	long dim;
 	long prompt_len;
 	long search_space;     /* K candidates per position of a discrete prompt */
