@@ -7,11 +7,12 @@
 # exists.
 . "${top_srcdir:-.}/t/lib.sh"
 A="$top_srcdir/ablations"
-presets="adam-grad budget cmaes-vs-adam loss optimizers projection prompt-length"
-plan 42
+presets="adam-grad bbtv2 budget cmaes-vs-adam loss optimizers projection prompt-length"
+plan 48
 
 # name  runs of the paper preset  runs of the synthetic variant
 sizes="adam-grad 100 60
+bbtv2 20 6
 budget 40 12
 cmaes-vs-adam 100 30
 loss 30 9

@@ -11,6 +11,9 @@
  *     score(state, &batch, prompts, V, logits, ...)      once per generation
  *     gradient(state, &batch, prompts, V, dloss, ctx, logits, grad, ...)
  *                                   white-box runs only (optional, ABI 1.1)
+ *     hidden_states(state, &batch, layer, out, ...)
+ *                                   deep-prompt runs, once per layer at
+ *                                   start-up (optional, ABI 1.2)
  *     close(state)
  *
  * Sequences are rendered by the host and carry their special tokens
@@ -37,6 +40,12 @@
  * (activations only; the weights get no gradient). For deep prompts the
  * gradient of layer j's prompt is the gradient of the hidden states of the
  * prompt positions entering layer j.
+ *
+ * Hidden states (ABI 1.2): BBTv2 scales the projection of layer j's prompt
+ * by the spread of the hidden states entering layer j, so a backend that
+ * offers deep prompts should also offer `hidden_states`: the hidden states
+ * entering one layer over a batch, under the all-zero prompt (a deep
+ * prompt's start, z = 0). Layer 0's are the embedding layer's output.
  */
 #ifndef BBTBENCH_BACKEND_H
 #define BBTBENCH_BACKEND_H
@@ -121,6 +130,17 @@ struct bbt_backend_ops {
 	int (*gradient)(void *state, const struct bbt_batch *batch, const float *prompts,
 	                size_t n_variants, bbt_logit_grad_fn dloss, void *ctx,
 	                float *logits, float *grad, char *err, size_t errlen);
+
+	/* ABI 1.2, optional (NULL: no hidden states, so no deep prompts for
+	 * the host; read only when abi_minor >= 2). The hidden states entering
+	 * layer `layer` (0 <= layer < info.layers; 0: the embedding layer's
+	 * output) at every position of every sequence of batch, the
+	 * batch->prompt_len prompt positions included (all-zero prompts at
+	 * every layer), into out as [sequence][position][hidden] floats, the
+	 * prompt positions in place: (offset[n_seq] - offset[0] +
+	 * n_seq * prompt_len) * hidden floats in all. */
+	int (*hidden_states)(void *state, const struct bbt_batch *batch, size_t layer,
+	                     float *out, char *err, size_t errlen);
 };
 
 #ifdef __cplusplus

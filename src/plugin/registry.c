@@ -609,6 +609,13 @@ bbt_backend_gradient_fn bbt_plugin_backend_gradient(const struct bbt_plugin *des
 	return desc->backend->gradient;
 }
 
+bbt_backend_hidden_fn bbt_plugin_backend_hidden_states(const struct bbt_plugin *desc)
+{
+	if (desc->kind != BBT_PLUGIN_BACKEND || desc->abi_minor < 2)
+		return NULL;
+	return desc->backend->hidden_states;
+}
+
 bbt_gradient_estimate_fn bbt_plugin_gradient_estimate(const struct bbt_plugin *desc)
 {
 	if (desc->kind != BBT_PLUGIN_OPTIMIZER || desc->abi_minor < 1)

@@ -125,5 +125,8 @@ typedef int (*bbt_backend_gradient_fn)(void *, const struct bbt_batch *, const f
 typedef int (*bbt_gradient_estimate_fn)(void *, double *, double *);
 bbt_backend_gradient_fn bbt_plugin_backend_gradient(const struct bbt_plugin *desc);
 bbt_gradient_estimate_fn bbt_plugin_gradient_estimate(const struct bbt_plugin *desc);
+typedef int (*bbt_backend_hidden_fn)(void *, const struct bbt_batch *, size_t, float *, char *,
+                                     size_t);
+bbt_backend_hidden_fn bbt_plugin_backend_hidden_states(const struct bbt_plugin *desc);
 
 #endif /* BBT_REGISTRY_H */

@@ -4,14 +4,17 @@
 #include "config.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/log.h"
+#include "core/rng.h"
 #include "core/util.h"
 #include "run/loop.h"
 #include "run/loss.h"
 #include "run/run.h"
+#include "run/schedule.h"
 
 struct bbt_tuner {
 	const struct bbt_plan *p;
@@ -19,7 +22,15 @@ struct bbt_tuner {
 	bbt_score_t *sc;
 	struct bbt_budget *b;
 	const struct bbt_plugin *desc;   /* the optimizer */
-	void *state;
+	void *state;          /* the optimizer asked this step (deep: layer's) */
+	size_t layers;        /* optimizers: 1, or one per prompt layer (deep) */
+	void **layer_state;   /* deep: each layer's optimizer */
+	size_t layer;         /* deep: the layer tuned this step */
+	size_t dz;            /* a whole point's values: layers x d */
+	size_t rounds;        /* deep: rounds of the layerwise schedule */
+	double *zl;           /* deep: batch x d candidates of the layer tuned */
+	double *cur;          /* deep: dz, each layer at its optimizer's best point */
+	double *layer_best;   /* deep: each layer's best loss told (pycma's fbest) */
 	struct bbt_optimizer_info oinfo;
 	bbt_gradient_estimate_fn estimate;   /* --grad-check: the optimizer's */
 
@@ -39,7 +50,7 @@ struct bbt_tuner {
 	const struct bbt_loop_hooks *hooks;
 };
 
-static int create_optimizer(bbt_tuner_t *t, char *err, size_t errlen)
+static int create_optimizer(bbt_tuner_t *t, uint64_t seed, char *err, size_t errlen)
 {
 	const struct bbt_plan *p = t->p;
 	struct bbt_optimizer_params op = {
@@ -48,7 +59,7 @@ static int create_optimizer(bbt_tuner_t *t, char *err, size_t errlen)
 		.sigma = p->sigma,
 		.x0 = p->init_z,
 		.budget = p->budget,
-		.seed = (uint64_t)p->seed,
+		.seed = seed,
 	};
 	if (p->prompt == BBT_PROMPT_DISCRETE)
 		op.space = (struct bbt_space){ .kind = BBT_SPACE_CATEGORICAL, .dim = t->s->d,
@@ -66,9 +77,43 @@ static int create_optimizer(bbt_tuner_t *t, char *err, size_t errlen)
 	return BBT_OK;
 }
 
+/* Deep prompts: one optimizer per layer, each over its layer's d
+ * coordinates from z0 = 0, with its own seed (layer 0 keeps the run's);
+ * the budget becomes whole rounds of the layerwise schedule. */
+static int create_layers(bbt_tuner_t *t, char *err, size_t errlen)
+{
+	size_t L = t->s->layers;
+	t->layers = L;
+	t->dz = L * t->s->d;
+	t->layer_state = calloc(L, sizeof *t->layer_state);
+	t->layer_best = malloc(L * sizeof *t->layer_best);
+	if (t->layer_state == NULL || t->layer_best == NULL)
+		return bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
+	for (size_t l = 0; l < L; l++) {
+		char purpose[48];
+		snprintf(purpose, sizeof purpose, "optimizer layer %zu", l);
+		uint64_t seed = l == 0 ? (uint64_t)t->p->seed
+		                       : bbt_rng_derive_seed((uint64_t)t->p->seed, purpose);
+		t->state = NULL;
+		int rc = create_optimizer(t, seed, err, errlen);
+		t->layer_state[l] = t->state;
+		if (rc < 0)
+			return rc;
+		t->layer_best[l] = NAN;
+	}
+	t->state = t->layer_state[0];
+	t->rounds = bbt_schedule_rounds(t->p->budget, t->oinfo.batch, L);
+	if (t->rounds == 0)
+		return bbt_error(err, errlen, BBT_EINVAL,
+		                 "--budget %zu is less than one round of the layerwise schedule: "
+		                 "%zu layers x %zu candidates", t->p->budget, L, t->oinfo.batch);
+	t->b->limit = t->rounds * t->oinfo.batch * L;
+	return BBT_OK;
+}
+
 static int alloc_buffers(bbt_tuner_t *t, char *err, size_t errlen)
 {
-	size_t b = t->oinfo.batch, d = t->s->d, L = t->s->L;
+	size_t b = t->oinfo.batch, d = t->dz, L = t->s->L;
 	size_t nt = t->s->enc[BBT_RUN_TRAIN]->n_seq;
 	t->z = calloc(b * d, sizeof *t->z);
 	t->logits = calloc(b * nt * L, sizeof *t->logits);
@@ -82,6 +127,11 @@ static int alloc_buffers(bbt_tuner_t *t, char *err, size_t errlen)
 		t->est_at = calloc(d, sizeof *t->est_at);
 		t->est = calloc(d, sizeof *t->est);
 		oom = !t->grad_z || !t->est_at || !t->est;
+	}
+	if (!oom && t->p->deep) {
+		t->zl = calloc(b * t->s->d, sizeof *t->zl);
+		t->cur = calloc(d, sizeof *t->cur);   /* z0 = 0 */
+		oom = !t->zl || !t->cur;
 	}
 	if (oom)
 		return bbt_error(err, errlen, BBT_ENOMEM, "out of memory for a batch of %zu", b);
@@ -97,14 +147,16 @@ int bbt_tuner_create(const struct bbt_plan *p, const struct bbt_setup *s, bbt_sc
 	if (t == NULL)
 		return bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
 	*t = (struct bbt_tuner){ .p = p, .s = s, .sc = sc, .b = b, .desc = s->opt.entry->desc,
-		                 .last_dev = NAN };
+		                 .last_dev = NAN, .layers = 1, .dz = s->d };
 	t->sel = (struct bbt_selection){ .best_loss = NAN, .best_dev = NAN };
 	*out = t;   /* the caller frees it, also after an error */
 	int rc = bbt_plan_check_gradients(p, t->desc, s->be.entry->desc, err, errlen);
 	if (rc == BBT_OK && p->grad_check)
 		t->estimate = bbt_plugin_gradient_estimate(t->desc);
-	if (rc == BBT_OK)
-		rc = create_optimizer(t, err, errlen);
+	if (rc == BBT_OK && p->deep)
+		rc = create_layers(t, err, errlen);
+	else if (rc == BBT_OK)
+		rc = create_optimizer(t, (uint64_t)p->seed, err, errlen);
 	if (rc == BBT_OK)
 		rc = alloc_buffers(t, err, errlen);
 	return rc;
@@ -114,8 +166,17 @@ void bbt_tuner_free(bbt_tuner_t *t)
 {
 	if (t == NULL)
 		return;
-	if (t->state)
+	if (t->layer_state != NULL) {
+		for (size_t l = 0; l < t->layers; l++)
+			if (t->layer_state[l])
+				t->desc->optimizer->free(t->layer_state[l]);
+	} else if (t->state) {
 		t->desc->optimizer->free(t->state);
+	}
+	free(t->layer_state);
+	free(t->layer_best);
+	free(t->zl);
+	free(t->cur);
 	free(t->z);
 	free(t->logits);
 	free(t->loss);
@@ -126,6 +187,11 @@ void bbt_tuner_free(bbt_tuner_t *t)
 	free(t->best_z);
 	free(t->best_dev_z);
 	free(t);
+}
+
+json_t *bbt_tuner_deep_json(const bbt_tuner_t *t)
+{
+	return t->layer_state ? bbt_deep_json(t->s, t->rounds, t->best_dev_z) : NULL;
 }
 
 const struct bbt_selection *bbt_tuner_selection(const bbt_tuner_t *t)
@@ -164,7 +230,7 @@ static int dev_check(bbt_tuner_t *t, char *err, size_t errlen)
 	}
 	if (isnan(t->sel.best_dev) || t->last_dev > t->sel.best_dev) {
 		t->sel.best_dev = t->last_dev;
-		memcpy(t->best_dev_z, t->best_z, t->s->d * sizeof *t->best_z);
+		memcpy(t->best_dev_z, t->best_z, t->dz * sizeof *t->best_z);
 		t->sel.best_dev_call = t->b->calls;
 	}
 	return BBT_OK;
@@ -199,14 +265,28 @@ static int grad_check(bbt_tuner_t *t, double *cosine, double *ratio, char *err, 
 	return BBT_OK;
 }
 
+/* Deep: candidate v is the current point with the layer tuned replaced
+ * by the optimizer's v-th candidate. */
+static void deep_candidates(bbt_tuner_t *t, size_t n)
+{
+	size_t d = t->s->d;
+	for (size_t v = 0; v < n; v++) {
+		double *zv = t->z + v * t->dz;
+		memcpy(zv, t->cur, t->dz * sizeof *zv);
+		memcpy(zv + t->layer * d, t->zl + v * d, d * sizeof *zv);
+	}
+}
+
 /* Ask for a batch: n candidates in t->z. */
 static int ask(bbt_tuner_t *t, size_t *n, char *err, size_t errlen)
 {
 	*n = 0;
-	int rc = t->desc->optimizer->ask(t->state, t->z, n, err, errlen);
+	int rc = t->desc->optimizer->ask(t->state, t->zl ? t->zl : t->z, n, err, errlen);
 	if (rc >= 0 && (*n == 0 || *n > t->oinfo.batch))
 		rc = bbt_error(err, errlen, BBT_EINTERNAL, "optimizer %s asked %zu candidates (batch %zu)",
 		               t->desc->name, *n, t->oinfo.batch);
+	if (rc >= 0 && t->zl != NULL)
+		deep_candidates(t, *n);
 	return rc < 0 ? rc : BBT_OK;
 }
 
@@ -227,7 +307,7 @@ static int account(bbt_tuner_t *t, size_t m, size_t *written, char *err, size_t 
 {
 	const bbt_encoded_t *train = t->s->enc[BBT_RUN_TRAIN];
 	const bbt_task_t *task = t->s->task;
-	size_t nt = train->n_seq, L = t->s->L, d = t->s->d;
+	size_t nt = train->n_seq, L = t->s->L, d = t->dz;
 	int rc = BBT_OK;
 	*written = 0;
 	for (size_t v = 0; v < m && rc == BBT_OK; v++) {
@@ -240,6 +320,12 @@ static int account(bbt_tuner_t *t, size_t m, size_t *written, char *err, size_t 
 			memcpy(t->best_z, t->z + v * d, d * sizeof *t->z);
 			t->best_changed = 1;
 		}
+		if (t->layer_best != NULL && !(t->loss[v] >= t->layer_best[t->layer])) {
+			/* the layer's xbest: the others see it from the next step on */
+			t->layer_best[t->layer] = t->loss[v];
+			memcpy(t->cur + t->layer * t->s->d, t->zl + v * t->s->d,
+			       t->s->d * sizeof *t->cur);
+		}
 		double devm = NAN;
 		if (t->b->calls % t->p->eval_every == 0 || bbt_budget_spent(t->b)) {
 			if ((rc = dev_check(t, err, errlen)) < 0)
@@ -248,7 +334,7 @@ static int account(bbt_tuner_t *t, size_t m, size_t *written, char *err, size_t 
 		}
 		t->rows[(*written)++] = (struct bbt_trace_row){ t->b->calls, t->b->batches,
 			                                        t->loss[v], t->sel.best_loss, devm,
-			                                        bbt_now() - t->t0, NAN, NAN };
+			                                        bbt_now() - t->t0, NAN, NAN, t->layer };
 	}
 	return rc;
 }
@@ -257,8 +343,10 @@ static int account(bbt_tuner_t *t, size_t m, size_t *written, char *err, size_t 
 static int tell(bbt_tuner_t *t, size_t n, int *stop, char *err, size_t errlen)
 {
 	const struct bbt_optimizer_ops *ops = t->desc->optimizer;
-	int rc = ops->tell(t->state, t->z, n, t->loss, t->p->white_box ? t->grad_z : NULL, err,
-	                   errlen);
+	int rc = ops->tell(t->state, t->zl ? t->zl : t->z, n, t->loss,
+	                   t->p->white_box ? t->grad_z : NULL, err, errlen);
+	if (rc == BBT_STOP && t->layer_state != NULL)
+		return BBT_OK;   /* BBTv2 runs every layer its rounds regardless */
 	if (rc == BBT_STOP) {
 		const char *why = ops->stop_reason ? ops->stop_reason(t->state) : NULL;
 		t->sel.stop_reason = why ? why : "stop";
@@ -284,6 +372,10 @@ static int write_rows(const bbt_tuner_t *t, bbt_rundir_t *rd, size_t written, ch
 static int step(bbt_tuner_t *t, bbt_rundir_t *rd, int *stop, char *err, size_t errlen)
 {
 	size_t n, written = 0;
+	if (t->layer_state != NULL) {
+		t->layer = bbt_schedule_layer(t->b->batches, t->layers);
+		t->state = t->layer_state[t->layer];
+	}
 	int rc = ask(t, &n, err, errlen);
 	size_t m = rc == BBT_OK ? bbt_budget_grant(t->b, n) : 0;
 	if (rc == BBT_OK)

@@ -16,9 +16,10 @@
  *     bbt_tuner_selection(t)->best_dev_z ... the prompt to test
  *     bbt_tuner_free(t);
  *
- * A tuner holds one optimizer over the whole prompt; deep prompts (one
- * optimizer per layer, in turn) would hold several and pick the one to ask
- * per round, with the rest of the loop unchanged.
+ * A tuner holds one optimizer over the whole prompt; with deep prompts
+ * (schedule.h) one per layer, the layerwise schedule picking the one to ask
+ * each step: its candidates are scored with the other layers at their
+ * best points, and the budget is whole rounds of the schedule.
  */
 #ifndef BBT_LOOP_H
 #define BBT_LOOP_H
@@ -68,7 +69,12 @@ int bbt_tuner_run(bbt_tuner_t *t, bbt_rundir_t *rd, const struct bbt_loop_hooks 
 
 const struct bbt_selection *bbt_tuner_selection(const bbt_tuner_t *t);
 
-/* The optimizer's state in pycma's names (result.json's "optimizer_state"). */
+/* Deep runs: result.json's "deep" section (bbt_deep_json at the prompt
+ * kept on dev); NULL for a BBT run. */
+json_t *bbt_tuner_deep_json(const bbt_tuner_t *t);
+
+/* The optimizer's state in pycma's names (result.json's "optimizer_state";
+ * deep runs: the optimizer of the layer tuned last). */
 json_t *bbt_tuner_state_json(const bbt_tuner_t *t);
 
 #endif /* BBT_LOOP_H */

@@ -62,6 +62,8 @@ int bbt_plan_init(struct bbt_plan *p, const struct bbt_config *cfg, char *err, s
 	p->split_source = split_source_parse(cfg->split_source);
 	p->calibrate = p->tuned && yes(cfg->calibrate);    /* a baseline reads neither */
 	p->grad_check = p->tuned && yes(cfg->grad_check);
+	p->deep = p->tuned && strcmp(cfg->prompt_layers, "all") == 0;
+	p->schedule = bbt_schedule_parse(cfg->schedule);
 	p->dim = (size_t)cfg->dim;
 	p->prompt_len = (size_t)cfg->prompt_len;
 	p->search_space = (size_t)cfg->search_space;
@@ -131,7 +133,8 @@ int bbt_run_setting_matters(const char *method, const char *key)
 	static const char *const tuning[] = { "optimizer", "dim", "prompt-len", "projection",
 		                              "alpha", "sigma", "popsize", "budget",
 		                              "eval-every", "calibrate", "search-space",
-		                              "grad-check", "init-prompt" };
+		                              "grad-check", "init-prompt", "prompt-layers",
+		                              "schedule" };
 	if (strcmp(key, "icl-shots") == 0)
 		return strcmp(method, "icl") == 0;
 	if (strcmp(method, "tune") == 0)
@@ -166,6 +169,10 @@ static int settings_hash(const struct bbt_plan *p, const bbt_options_t *opt_opts
 		json_object_del(j, "search-space");   /* no effect on a continuous run */
 	if (p->cfg->init_prompt[0] == '\0')
 		json_object_del(j, "init-prompt");    /* in the id only when given */
+	if (!p->deep) {   /* BBT: its run ids from before deep prompts */
+		json_object_del(j, "prompt-layers");
+		json_object_del(j, "schedule");
+	}
 	json_object_set_new(j, "data-seed", json_integer(p->data_seed));
 	/* Settings that cannot change this run: a grid over optimizers or
 	 * dimensions then runs each baseline once. */

@@ -26,6 +26,7 @@
 #include "plugin/options.h"
 #include "run/loss.h"
 #include "run/runconfig.h"
+#include "run/schedule.h"
 #include "run/subspace.h"
 
 enum bbt_method {
@@ -50,6 +51,8 @@ struct bbt_plan {
 	int white_box;                 /* the optimizer takes true gradients (bbt_plan_bind) */
 	int grad_check;                /* --grad-check yes: compare the ZO estimate with them */
 	int calibrate;                 /* --calibrate yes: the tuned prompt also calibrated */
+	int deep;                      /* --prompt-layers all: a prompt per layer (BBTv2) */
+	enum bbt_schedule schedule;    /* deep: the order layers are tuned in */
 	enum bbt_loss loss;
 	enum bbt_projection projection;
 	enum bbt_split_source split_source;

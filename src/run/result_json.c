@@ -184,6 +184,8 @@ json_t *bbt_result_json(const struct bbt_result *r, struct bbt_result_parts *par
 		json_object_set_new(j, "icl", parts->icl);
 	counts_json(j, r);
 	json_object_set_new(j, "optimizer_state", or_null(parts->optimizer_state));
+	if (parts->deep != NULL)
+		json_object_set_new(j, "deep", parts->deep);
 	json_object_set_new(j, "blas", or_null(parts->blas));
 	json_object_set_new(j, "wall_time_s", json_real(r->wall_time_s));
 	memset(parts, 0, sizeof *parts);

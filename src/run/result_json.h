@@ -63,6 +63,7 @@ void bbt_result_init(struct bbt_result *r);
 struct bbt_result_parts {
 	json_t *settings, *seeds, *optimizer, *backend, *task, *data, *projection, *prompt,
 	        *calibration, *icl, *optimizer_state, *blas;
+	json_t *deep;   /* deep prompts only (schedule.h's bbt_deep_json); else NULL */
 };
 
 /* The whole result.json; the parts are consumed. NULL when out of memory. */

@@ -19,6 +19,7 @@ struct bbt_rundir {
 	char *trace_part;   /* trace.csv.part */
 	FILE *trace;
 	int grad_columns;   /* the --grad-check columns */
+	int layer_column;   /* deep prompts: the layer each call tuned */
 	int lock_fd;        /* .lock, flock'ed while this process writes the folder */
 };
 
@@ -82,7 +83,7 @@ static int lock_folder(bbt_rundir_t *rd, char *err, size_t errlen)
 	return rc;
 }
 
-int bbt_rundir_open(const char *path, int grad_columns, bbt_rundir_t **out, char *err,
+int bbt_rundir_open(const char *path, int columns, bbt_rundir_t **out, char *err,
                     size_t errlen)
 {
 	*out = NULL;
@@ -110,10 +111,11 @@ int bbt_rundir_open(const char *path, int grad_columns, bbt_rundir_t **out, char
 		bbt_rundir_free(rd);
 		return rc;
 	}
-	rd->grad_columns = grad_columns;
-	fputs(grad_columns ? "call,batch,loss,best_loss,dev_metric,wall_s,grad_cos,grad_norm_ratio\n"
-	                   : "call,batch,loss,best_loss,dev_metric,wall_s\n",
-	      rd->trace);
+	rd->grad_columns = (columns & BBT_TRACE_GRAD) != 0;
+	rd->layer_column = (columns & BBT_TRACE_LAYER) != 0;
+	fprintf(rd->trace, "call,batch,loss,best_loss,dev_metric,wall_s%s%s\n",
+	        rd->grad_columns ? ",grad_cos,grad_norm_ratio" : "",
+	        rd->layer_column ? ",layer" : "");
 	*out = rd;
 	return BBT_OK;
 }
@@ -151,6 +153,8 @@ int bbt_rundir_trace(bbt_rundir_t *rd, const struct bbt_trace_row *r)
 		put_optional(rd->trace, r->grad_cos, "%.9g");
 		put_optional(rd->trace, r->grad_ratio, "%.9g");
 	}
+	if (rd->layer_column)
+		fprintf(rd->trace, ",%zu", r->layer);
 	fputc('\n', rd->trace);
 	return ferror(rd->trace) ? BBT_EIO : BBT_OK;
 }

@@ -42,10 +42,14 @@ enum bbt_rundir_state bbt_rundir_state(const char *path);
 
 typedef struct bbt_rundir bbt_rundir_t;
 
+/* Optional trace columns. */
+#define BBT_TRACE_GRAD 1     /* --grad-check: grad_cos, grad_norm_ratio */
+#define BBT_TRACE_LAYER 2    /* deep prompts: layer, last */
+
 /* Create (or reuse) the folder, lock it (BBT_RUNDIR_LOCKED and "PATH: run
  * in progress (pid N)" when another process has it), and start
- * trace.csv.part; grad_columns adds the --grad-check columns. */
-int bbt_rundir_open(const char *path, int grad_columns, bbt_rundir_t **out, char *err,
+ * trace.csv.part; columns: BBT_TRACE_* bits. */
+int bbt_rundir_open(const char *path, int columns, bbt_rundir_t **out, char *err,
                     size_t errlen);
 const char *bbt_rundir_path(const bbt_rundir_t *rd);
 
@@ -62,6 +66,7 @@ struct bbt_trace_row {
 	double wall;         /* seconds since the run started */
 	double grad_cos;     /* --grad-check: cosine(estimate, true gradient), or NaN */
 	double grad_ratio;   /* --grad-check: |estimate| / |true gradient|, or NaN */
+	size_t layer;        /* deep prompts: the layer this call tuned (0-based) */
 };
 
 int bbt_rundir_trace(bbt_rundir_t *rd, const struct bbt_trace_row *row);

@@ -125,6 +125,10 @@ static int load_init_prompt(struct run *r, char *err, size_t errlen)
 		rc = bbt_error(err, errlen, BBT_EINVAL,
 		               "--init-prompt %s: only a continuous prompt starts a continuous run",
 		               dir);
+	if (rc == BBT_OK && p->deep)
+		rc = bbt_error(err, errlen, BBT_EINVAL,
+		               "--init-prompt %s: a saved prompt holds one layer; it cannot start a "
+		               "--prompt-layers all run yet", dir);
 	if (rc == BBT_OK && sv.d != s->d)
 		rc = bbt_error(err, errlen, BBT_EINVAL,
 		               "--init-prompt %s: its z has d = %zu; this run's --dim is %zu", dir, sv.d,
@@ -232,7 +236,9 @@ static void on_dev(void *ctx, size_t call, double metric, const double *z, size_
 static int run_tuned(struct run *r, char *err, size_t errlen)
 {
 	struct bbt_loop_hooks hooks = { progress, r, r->t0, on_dev };
-	if (r->plan.prompt == BBT_PROMPT_CONTINUOUS) {
+	/* A deep (BBTv2) prompt is L layers of z: prompt.safetensors holds one
+	 * layer so far, so deep runs save none rather than a part. */
+	if (r->plan.prompt == BBT_PROMPT_CONTINUOUS && !r->plan.deep) {
 		if ((r->trail = open_memstream(&r->trail_buf, &r->trail_len)) == NULL)
 			return bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
 		bbt_prompt_trail_header(r->trail, r->setup.d);
@@ -336,6 +342,7 @@ static json_t *result_json(const struct run *r, const struct bbt_result *res)
 	}
 	parts.calibration = r->calibrated ? bbt_calibration_json(&r->cal) : NULL;
 	parts.optimizer_state = r->tuner ? bbt_tuner_state_json(r->tuner) : json_object();
+	parts.deep = r->tuner ? bbt_tuner_deep_json(r->tuner) : NULL;
 	return bbt_result_json(res, &parts);
 }
 
@@ -474,7 +481,10 @@ int bbt_run(const struct bbt_config *cfg, bbt_registry_t *reg, const struct bbt_
 		return rc;
 	}
 	/* From here on the run folder is written. */
-	rc = bbt_rundir_open(r.plan.run_dir, r.plan.grad_check, &r.rd, err, errlen);
+	rc = bbt_rundir_open(r.plan.run_dir,
+	                     (r.plan.grad_check ? BBT_TRACE_GRAD : 0) |
+	                             (r.plan.deep ? BBT_TRACE_LAYER : 0),
+	                     &r.rd, err, errlen);
 	if (rc != BBT_OK) {   /* BBT_RUNDIR_LOCKED too: another process runs it */
 		run_release(&r);
 		return rc;

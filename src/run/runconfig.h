@@ -52,6 +52,8 @@ struct bbt_config {
 	char *calibrate;       /* no | yes: also report the tuned prompt calibrated */
 	char *grad_check;      /* no | yes: log the ZO estimate against the true gradient */
 	char *init_prompt;     /* a run folder whose saved prompt starts this run; "" none */
+	char *prompt_layers;   /* 1 | all: a prompt per layer (BBTv2) */
+	char *schedule;        /* layerwise: the order deep prompts' layers are tuned in */
 	long dim;
 	long prompt_len;
 	long search_space;     /* K candidates per position of a discrete prompt */

@@ -10,6 +10,7 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "run/loss.h"
+#include "run/schedule.h"
 #include "run/score.h"
 
 /* Sequences per backend call when scoring dev and test under one prompt:
@@ -101,7 +102,7 @@ static void make_batch(bbt_score_t *sc, const bbt_encoded_t *enc, size_t first, 
 	b->n_labels = sc->s->L;
 	b->label_ids = sc->s->label_ids;
 	b->prompt_len = plen;
-	b->prompt_layers = 1;
+	b->prompt_layers = plen > 0 && sc->s->layers > 1 ? sc->s->layers : 1;
 	bbt_budget_tokens(sc->budget,
 	                  nv * (enc->offset[first + n] - enc->offset[first] + n * plen));
 }
@@ -134,7 +135,7 @@ int bbt_score_continuous(bbt_score_t *sc, const bbt_encoded_t *enc, size_t first
 		return rc;
 	struct bbt_batch b;
 	make_batch(sc, enc, first, n, sc->p->prompt_len, nv, &b);
-	bbt_subspace_project(sc->s->sub, z, nv, sc->prompts);
+	bbt_prompt_project(sc->s, z, nv, sc->prompts);
 	return backend_score(sc, &b, sc->prompts, nv, logits, err, errlen);
 }
 
@@ -169,14 +170,14 @@ int bbt_score_gradient(bbt_score_t *sc, const double *z, size_t nv, float *logit
 		return rc;
 	struct bbt_batch b;
 	make_batch(sc, train, 0, train->n_seq, sc->p->prompt_len, nv, &b);
-	bbt_subspace_project(sc->s->sub, z, nv, sc->prompts);
+	bbt_prompt_project(sc->s, z, nv, sc->prompts);
 	rc = bbt_plugin_backend_gradient(be)(sc->s->be.state, &b, sc->prompts, nv,
 	                                     train_loss_grad, sc, logits, sc->grad_p, err, errlen);
 	if (rc < 0) {
 		bbt_error_prefix(err, errlen, "backend %s: gradient", be->name);
 		return rc;
 	}
-	bbt_subspace_pullback(sc->s->sub, sc->grad_p, nv, grad_z);
+	bbt_prompt_pullback(sc->s, sc->grad_p, nv, grad_z);
 	return check_logits(sc, logits, nv * train->n_seq * sc->s->L, err, errlen);
 }
 

@@ -13,6 +13,7 @@
 #include "core/util.h"
 #include "data/catalog.h"
 #include "run/run.h"
+#include "run/schedule.h"
 #include "run/setup.h"
 
 static const char *const split_names[BBT_RUN_N_SPLITS] = { "train", "dev", "test" };
@@ -86,6 +87,8 @@ int bbt_setup_resolve(struct bbt_setup *s, struct bbt_plan *p, bbt_registry_t *r
 		bbt_plan_bind(p, s->opt.entry ? s->opt.entry->desc : NULL);
 		s->prompt_room = p->prompt_len;   /* discrete: set by build_vocab */
 	}
+	if (rc == BBT_OK && p->deep)
+		rc = bbt_deep_check(p, s->opt.entry->desc, s->be.entry->desc, err, errlen);
 	return rc;
 }
 
@@ -114,6 +117,19 @@ static int open_backend(struct bbt_setup *s, const struct bbt_plan *p, char *err
 		bbt_error_prefix(err, errlen, "backend %s", s->be.entry->desc->name);
 		return rc;
 	}
+	/* A deep prompt has one layer per model layer, known once it is open. */
+	if (p->deep && s->info.layers > 1) {
+		ops->close(s->be.state);
+		s->be.state = NULL;
+		bp.prompt_layers = s->info.layers;
+		if ((rc = ops->open(bbt_hostsvc_host(s->be.svc), &bp, &s->be.state, &s->info, err,
+		                    errlen)) < 0) {
+			bbt_error_prefix(err, errlen, "backend %s: --prompt-layers all",
+			                 s->be.entry->desc->name);
+			return rc;
+		}
+	}
+	s->layers = bp.prompt_layers;
 	if (s->info.hidden == 0 || s->info.max_len == 0)
 		return bbt_error(err, errlen, BBT_EINTERNAL,
 		                 "backend %s reports hidden size %zu and %zu positions",
@@ -251,6 +267,8 @@ static int make_subspace(struct bbt_setup *s, const struct bbt_plan *p, char *er
 		s->D = 0;
 		return BBT_OK;
 	}
+	if (p->deep)
+		return bbt_deep_subspaces(p, s, err, errlen);
 	s->d = p->dim;
 	s->D = p->prompt_len * s->info.hidden;
 	if (s->D == 0)
@@ -300,6 +318,11 @@ void bbt_setup_release(struct bbt_setup *s)
 		bbt_encoded_free(s->enc[i]);
 	bbt_icl_release(&s->icl);
 	bbt_subspace_free(s->sub);
+	for (size_t l = 0; s->subs != NULL && l < s->layers; l++)
+		bbt_subspace_free(s->subs[l]);
+	free(s->subs);
+	free(s->layer_sigma_hat);
+	free(s->layer_std);
 	bbt_vocab_free(s->vocab);
 	bbt_splits_free(&s->splits);
 	bbt_template_free(s->tmpl);

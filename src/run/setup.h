@@ -61,7 +61,11 @@ struct bbt_setup {
 	bbt_encoded_t *enc[BBT_RUN_N_SPLITS];   /* the splits rendered and tokenized */
 	bbt_subspace_t *sub;                    /* continuous prompt: z -> p = A z + p0 */
 	size_t d;                               /* the optimizer's dimension: d, or L positions */
-	size_t D;                               /* a continuous prompt's values P x hidden; else 0 */
+	size_t D;                               /* a continuous prompt's values layers x P x
+	                                           hidden; else 0 */
+	size_t layers;                          /* prompt layers: 1, or the model's (deep) */
+	bbt_subspace_t **subs;                  /* deep: layer l's A_l (sub stays NULL) */
+	double *layer_sigma_hat, *layer_std;    /* deep: each layer's sigma-hat and A_l's std */
 };
 
 /* Find and load the task and its template, find the plugins and resolve

@@ -35,6 +35,7 @@
 #include <bbtbench/model/gguf.h>
 #include "lmfile.h"
 #include "model.h"
+#include "hidden_stats.h"
 #include <bbtbench/status.h>
 
 static const struct bbt_option_spec options[] = {
@@ -181,8 +182,18 @@ static int native_gradient(void *state, const struct bbt_batch *batch, const flo
 	                          ctx, logits, grad, err, errlen);
 }
 
+static int native_hidden_states(void *state, const struct bbt_batch *batch, size_t layer,
+                                float *out, char *err, size_t errlen)
+{
+	struct native *s = state;
+	float one;
+	int rc = check_call(s, batch, &one, out, "hidden_states", err, errlen);
+	return rc < 0 ? rc : nat_hidden_states(&s->m, &s->fp, s->work, batch, layer, out, err, errlen);
+}
+
 static const struct bbt_backend_ops ops = {
 	native_open, native_tokenize, native_token_text, native_score, native_close, native_gradient,
+	native_hidden_states,
 };
 
 /* A program that links this backend beside another (t/ggml, bench/ggml)

@@ -16,8 +16,16 @@
  *   context     c = mean of f_t over the sequence's tokens, leaving out
  *               [CLS] [SEP] [MASK] [PAD] ([UNK] counts: it stands for a word).
  *   prompt      r = sum_l R_l p_l / sqrt(L) in R^(k+1), R_l fixed with entries
- *               N(0, 1/(P H sigma^2)), sigma the embedding std, so r ~ N(0,1)
- *               for a prompt at the embeddings' scale; no prompt: r = 0.
+ *               N(0, 1/(P H s_l^2)), s_l the scale of the hidden states
+ *               entering layer l (below), so r ~ N(0,1) for a prompt at the
+ *               hidden states' scale; no prompt: r = 0.
+ *   hidden      the hidden states entering layer l (what BBTv2 scales layer
+ *               l's projection by): at a token t, s_l n_t,l with n_t,l in
+ *               R^H drawn N(0,1) from (weights_seed, t, l), every 16th
+ *               component 6 times larger (the outlier dimensions of real
+ *               transformers, which BBTv2's clipping leaves out);
+ *               s_l = sigma (1 + l/2), sigma the embedding std; zero at the
+ *               prompt positions (the all-zero prompt adds nothing).
  *   gates       g_i = 1 + tanh(r_i), i <= k.
  *   logit       l_w = sum_{i<k} f_w[i] c_i g_i + bias * b_w * g_k.
  *
@@ -70,7 +78,14 @@ enum {
 	STREAM_FEATURE = 2,
 	STREAM_BIAS = 3,
 	STREAM_PROJECTION = 16, /* + layer */
+	STREAM_HIDDEN = 4,
 };
+
+/* s_l / sigma: the scale of the hidden states entering layer l. */
+static double layer_scale(size_t l)
+{
+	return 1.0 + 0.5 * (double)l;
+}
 
 static const struct bbt_option_spec options[] = {
 	{ "hidden", BBT_OPT_INT, "64", NULL, 1, 4096, "hidden size H" },
@@ -139,6 +154,8 @@ struct synthetic {
 
 	size_t prompt_len;     /* P as opened; 0: no prompt ever */
 	size_t prompt_layers;  /* layers with a projection R_l (1 or layers) */
+	uint64_t wseed;        /* weights_seed */
+	double embed_std;      /* sigma */
 
 	double *feat;          /* [vocab][k] token features f_t */
 	double *label_bias;    /* [vocab] b_t */
@@ -360,10 +377,12 @@ static int synthetic_open(const bbt_host_t *host, const struct bbt_backend_param
 	 * per layer; the 1/sqrt(L) of a deep prompt is applied at score time so
 	 * that R_0 is the same matrix for shallow and deep prompts. One stream
 	 * per layer for the same reason. */
+	m->wseed = seed;
+	m->embed_std = std;
 	if (n_proj > 0) {
-		double scale = 1.0 / (std * sqrt((double)d));
 		size_t per_layer = (m->k + 1) * d;
 		for (size_t l = 0; l < p_layers; l++) {
+			double scale = 1.0 / (std * layer_scale(l) * sqrt((double)d));
 			wgen_init(&g, seed, STREAM_PROJECTION + l);
 			for (size_t i = 0; i < per_layer; i++)
 				m->proj[l * per_layer + i] = (float)(scale * wgen_normal(&g));
@@ -738,6 +757,49 @@ static int synthetic_gradient(void *state, const struct bbt_batch *batch, const 
 	                     errlen);
 }
 
+/* The hidden states entering layer l (see the top): a function of the
+ * token and the layer only, so a batch needs no forward pass. */
+static int synthetic_hidden_states(void *state, const struct bbt_batch *batch, size_t layer,
+                                   float *out, char *err, size_t errlen)
+{
+	struct synthetic *m = state;
+	if (m == NULL || batch == NULL || out == NULL)
+		return bbt_error(err, errlen, BBT_EINVAL, "synthetic: hidden_states called with a NULL argument");
+	if (layer >= m->layers)
+		return bbt_error(err, errlen, BBT_EINVAL, "synthetic: layer %zu of a %zu-layer model",
+		                 layer, m->layers);
+	float dummy[1];
+	struct bbt_batch b = *batch;
+	if (b.n_labels == 0) {   /* labels do not matter here */
+		static const int32_t none[1] = { TOK_MASK };
+		b.n_labels = 1;
+		b.label_ids = none;
+	}
+	int rc = check_batch(m, &b, b.prompt_len > 0, 1, dummy, err, errlen);
+	if (rc < 0)
+		return rc;
+	const size_t H = m->hidden, P = b.prompt_len;
+	const double s = m->embed_std * layer_scale(layer);
+	float *o = out;
+	for (size_t i = 0; i < b.n_seq; i++) {
+		size_t lo = b.offset[i], len = b.offset[i + 1] - lo;
+		for (size_t q = 0; q <= len; q++) {
+			if (q == b.prompt_pos[i] && P > 0) {
+				memset(o, 0, P * H * sizeof *o);
+				o += P * H;
+			}
+			if (q == len)
+				break;
+			struct wgen g;
+			uint64_t t = (uint64_t)b.ids[lo + q];
+			wgen_init(&g, m->wseed ^ (t * 0x9e3779b97f4a7c15ull + layer), STREAM_HIDDEN);
+			for (size_t h = 0; h < H; h++)
+				*o++ = (float)(s * (h % 16 == 0 ? 6.0 : 1.0) * wgen_normal(&g));
+		}
+	}
+	return BBT_OK;
+}
+
 static const struct bbt_backend_ops ops = {
 	.open = synthetic_open,
 	.tokenize = synthetic_tokenize,
@@ -745,6 +807,7 @@ static const struct bbt_backend_ops ops = {
 	.score = synthetic_score,
 	.close = synthetic_close,
 	.gradient = synthetic_gradient,
+	.hidden_states = synthetic_hidden_states,
 };
 
 BBT_PLUGIN_EXPORT const struct bbt_plugin bbt_plugin = {

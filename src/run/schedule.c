@@ -1,0 +1,200 @@
+/*
+ * schedule.c - deep prompts (BBTv2): per-layer subspaces, their scale from
+ * the hidden states, the layerwise schedule's arithmetic.
+ */
+#include "config.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/rng.h"
+#include "core/util.h"
+#include "plugin/registry.h"
+#include "run/plan.h"
+#include "run/schedule.h"
+#include "run/setup.h"
+
+enum bbt_schedule bbt_schedule_parse(const char *name)
+{
+	return strcmp(name, "layerwise") == 0 ? BBT_SCHEDULE_LAYERWISE : 0;
+}
+
+/* Mean and population std of the x within [lo, hi]; *n the count. */
+static void stats_within(const float *x, size_t n, double lo, double hi, double *mean,
+                         double *std, size_t *kept)
+{
+	double mu = 0, m2 = 0;
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		double v = x[i];
+		if (!(v >= lo && v <= hi))
+			continue;
+		k++;
+		double dv = v - mu;
+		mu += dv / (double)k;
+		m2 += dv * (v - mu);
+	}
+	*mean = mu;
+	*std = k > 0 ? sqrt(m2 / (double)k) : 0;
+	*kept = k;
+}
+
+void bbt_clipped_stats(const float *x, size_t n, int rounds, double *mean, double *std,
+                       size_t *kept)
+{
+	size_t k;
+	stats_within(x, n, -INFINITY, INFINITY, mean, std, &k);
+	for (int r = 0; r < rounds; r++)
+		stats_within(x, n, *mean - 3 * *std, *mean + 3 * *std, mean, std, &k);
+	if (kept != NULL)
+		*kept = k;
+}
+
+size_t bbt_schedule_rounds(size_t budget, size_t batch, size_t layers)
+{
+	return batch == 0 || layers == 0 ? 0 : budget / (batch * layers);
+}
+
+size_t bbt_schedule_layer(size_t step, size_t layers)
+{
+	return layers == 0 ? 0 : step % layers;
+}
+
+int bbt_deep_check(const struct bbt_plan *p, const struct bbt_plugin *opt,
+                   const struct bbt_plugin *be, char *err, size_t errlen)
+{
+	if (p->prompt == BBT_PROMPT_DISCRETE)
+		return bbt_error(err, errlen, BBT_ENOTSUP,
+		                 "--prompt-layers all needs a continuous prompt; optimizer %s "
+		                 "searches a discrete one", opt->name);
+	if (p->white_box || p->grad_check)
+		return bbt_error(err, errlen, BBT_ENOTSUP,
+		                 "--prompt-layers all: %s on deep prompts is not supported yet",
+		                 p->white_box ? "a white-box optimizer" : "--grad-check");
+	if (bbt_plugin_backend_hidden_states(be) == NULL)
+		return bbt_error(err, errlen, BBT_ENOTSUP,
+		                 "--prompt-layers all: backend %s gives no hidden states (ABI 1.2 "
+		                 "hidden_states), which scale each layer's projection",
+		                 be->name);
+	return BBT_OK;
+}
+
+/* sigma-hat of every layer: the word embeddings' std for layer 0, the
+ * clipped std of the hidden states entering layer l for the others. */
+static int sigma_hats(const struct bbt_setup *s, const struct bbt_plan *p, char *err,
+                      size_t errlen)
+{
+	const bbt_encoded_t *train = s->enc[BBT_RUN_TRAIN];
+	const struct bbt_plugin *be = s->be.entry->desc;
+	struct bbt_batch b;
+	bbt_encoded_batch(train, 0, train->n_seq, &b);
+	b.n_labels = s->L;
+	b.label_ids = s->label_ids;
+	b.prompt_len = p->prompt_len;
+	b.prompt_layers = s->layers;
+	size_t n = (train->offset[train->n_seq] - train->offset[0] + train->n_seq * p->prompt_len) *
+	           s->info.hidden;
+	s->layer_sigma_hat[0] = s->info.embed_std;
+	if (s->layers < 2)
+		return BBT_OK;
+	float *h = malloc((n ? n : 1) * sizeof *h);
+	if (h == NULL)
+		return bbt_error(err, errlen, BBT_ENOMEM, "out of memory for %zu hidden values", n);
+	int rc = BBT_OK;
+	for (size_t l = 1; l < s->layers && rc == BBT_OK; l++) {
+		rc = bbt_plugin_backend_hidden_states(be)(s->be.state, &b, l, h, err, errlen);
+		if (rc < 0) {
+			bbt_error_prefix(err, errlen, "backend %s: hidden states of layer %zu", be->name, l);
+			break;
+		}
+		double mean;
+		bbt_clipped_stats(h, n, BBT_CLIP_ROUNDS, &mean, &s->layer_sigma_hat[l], NULL);
+		if (!(s->layer_sigma_hat[l] > 0) || !isfinite(s->layer_sigma_hat[l]))
+			rc = bbt_error(err, errlen, BBT_EINTERNAL,
+			               "backend %s: the hidden states entering layer %zu have std %g",
+			               be->name, l, s->layer_sigma_hat[l]);
+	}
+	free(h);
+	return rc;
+}
+
+int bbt_deep_subspaces(const struct bbt_plan *p, struct bbt_setup *s, char *err,
+                       size_t errlen)
+{
+	size_t L = s->layers;
+	s->d = p->dim;
+	s->D = L * p->prompt_len * s->info.hidden;
+	if (s->D == 0)
+		return bbt_error(err, errlen, BBT_EINVAL,
+		                 "--prompt-len 0 leaves the optimizer nothing to tune");
+	s->subs = calloc(L, sizeof *s->subs);
+	s->layer_std = calloc(L, sizeof *s->layer_std);
+	s->layer_sigma_hat = calloc(L, sizeof *s->layer_sigma_hat);
+	if (s->subs == NULL || s->layer_std == NULL || s->layer_sigma_hat == NULL)
+		return bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
+	int rc = sigma_hats(s, p, err, errlen);
+	for (size_t l = 0; l < L && rc == BBT_OK; l++) {
+		struct bbt_subspace_params sp = bbt_subspace_default_params();
+		char purpose[32];
+		snprintf(purpose, sizeof purpose, "layer %zu", l);
+		sp.dim = s->d;
+		sp.out_dim = p->prompt_len * s->info.hidden;
+		sp.projection = p->projection;
+		sp.embed_std = s->layer_sigma_hat[l];
+		sp.alpha = p->alpha;
+		sp.sigma0 = p->sigma;
+		sp.seed = l == 0 ? p->seed_projection
+		                 : bbt_rng_derive_seed(p->seed_projection, purpose);
+		s->layer_std[l] = bbt_subspace_scale(&sp);
+		if ((s->subs[l] = bbt_subspace_alloc(&sp, err, errlen)) == NULL)
+			rc = BBT_EINVAL;
+	}
+	return rc;
+}
+
+void bbt_prompt_project(const struct bbt_setup *s, const double *z, size_t nv, float *p)
+{
+	if (s->subs == NULL) {
+		bbt_subspace_project(s->sub, z, nv, p);
+		return;
+	}
+	size_t L = s->layers, d = s->d, PH = s->D / L;
+	for (size_t v = 0; v < nv; v++)
+		for (size_t l = 0; l < L; l++)
+			bbt_subspace_project(s->subs[l], z + (v * L + l) * d, 1, p + (v * L + l) * PH);
+}
+
+void bbt_prompt_pullback(const struct bbt_setup *s, const float *g_p, size_t nv, double *g_z)
+{
+	if (s->subs == NULL) {
+		bbt_subspace_pullback(s->sub, g_p, nv, g_z);
+		return;
+	}
+	size_t L = s->layers, d = s->d, PH = s->D / L;
+	for (size_t v = 0; v < nv; v++)
+		for (size_t l = 0; l < L; l++)
+			bbt_subspace_pullback(s->subs[l], g_p + (v * L + l) * PH, 1,
+			                      g_z + (v * L + l) * d);
+}
+
+json_t *bbt_deep_json(const struct bbt_setup *s, size_t rounds, const double *z)
+{
+	json_t *j = json_object(), *hat = json_array(), *std = json_array(), *norm = json_array();
+	for (size_t l = 0; l < s->layers; l++) {
+		double ss = 0;
+		for (size_t i = 0; z != NULL && i < s->d; i++)
+			ss += z[l * s->d + i] * z[l * s->d + i];
+		json_array_append_new(hat, json_real(s->layer_sigma_hat[l]));
+		json_array_append_new(std, json_real(s->layer_std[l]));
+		json_array_append_new(norm, z != NULL ? json_real(sqrt(ss)) : json_null());
+	}
+	json_object_set_new(j, "layers", json_integer((json_int_t)s->layers));
+	json_object_set_new(j, "schedule", json_string("layerwise"));
+	json_object_set_new(j, "rounds", json_integer((json_int_t)rounds));
+	json_object_set_new(j, "sigma_hat", hat);
+	json_object_set_new(j, "subspace_std", std);
+	json_object_set_new(j, "best_z_norm", norm);
+	return j;
+}
