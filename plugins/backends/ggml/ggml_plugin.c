@@ -4,7 +4,8 @@
  * libggml's graphs (gmodel.h), on its CPU backend with N threads or on
  * another ggml device, with the weights in their file types, so that
  * Q8_0/Q4_0 ... files run quantized. The file reading, tokenizers, checks
- * and model info are the native backend's own (lmfile.h, tokenizer.h).
+ * and model info are libbbtmodel's, as for native (<bbtbench/model/lmfile.h>,
+ * <bbtbench/model/tokenizer.h>).
  *
  *     bbtbench --backend ggml --model roberta.gguf -O threads=8 --task sst2
  *
@@ -25,7 +26,8 @@
 
 #include <bbtbench/model/gguf.h>
 #include "gmodel.h"
-#include "lmfile.h"
+#include <bbtbench/model/lmfile.h>
+#include <bbtbench/model/tokenizer.h>
 #include <bbtbench/status.h>
 
 static const struct bbt_option_spec options[] = {
@@ -41,8 +43,8 @@ static const struct bbt_option_spec options[] = {
 
 struct gstate {
 	bbt_gguf_t *g;
-	struct nat_hparams hp;
-	struct nat_vocab vb;
+	struct bbt_lm_hparams hp;
+	struct bbt_lm_vocab vb;
 	struct gml_model m;
 	struct gml_forward_params fp;
 	ggml_backend_t dev, cpu;      /* cpu: the fallback, NULL when dev is the CPU */
@@ -62,7 +64,7 @@ static void ggml_be_close(void *state)
 		ggml_backend_free(s->cpu);
 	if (s->dev != NULL)
 		ggml_backend_free(s->dev);
-	nat_vocab_release(&s->vb);
+	bbt_lm_vocab_release(&s->vb);
 	bbt_gguf_free(s->g);
 	free(s);
 }
@@ -157,11 +159,11 @@ static int ggml_be_open(const bbt_host_t *host, const struct bbt_backend_params 
 	const char *device = host->opt_string(host->ctx, "device");
 	int rc = bbt_gguf_open(path, &s->g, err, errlen);
 	if (rc == BBT_OK)
-		rc = nat_hparams_load(&s->hp, s->g, path, err, errlen);
+		rc = bbt_lm_hparams_load(&s->hp, s->g, path, err, errlen);
 	if (rc == BBT_OK)
-		rc = nat_vocab_load(&s->vb, s->g, path, &s->hp, err, errlen);
+		rc = bbt_lm_vocab_load(&s->vb, s->g, path, &s->hp, err, errlen);
 	if (rc == BBT_OK)
-		rc = nat_check_params(&s->hp, params, "ggml", err, errlen);
+		rc = bbt_lm_check_params(&s->hp, params, "ggml", err, errlen);
 	if (rc == BBT_OK)
 		rc = open_devices(s, device != NULL && device[0] ? device : "CPU", (int)threads, err,
 		                  errlen);
@@ -174,7 +176,7 @@ static int ggml_be_open(const bbt_host_t *host, const struct bbt_backend_params 
 		ggml_be_close(s);
 		return rc;
 	}
-	nat_model_info(info, &s->hp, &s->vb, embd);
+	bbt_lm_model_info(info, &s->hp, &s->vb, embd);
 	free(embd);
 	s->prompt_len = params->prompt_len;
 	const char *mode = host->opt_string(host->ctx, "prompt_mode");
@@ -198,7 +200,7 @@ static int ggml_be_tokenize(void *state, const char *text, int32_t *ids, size_t 
 	struct gstate *s = state;
 	if (s == NULL || text == NULL || n == NULL || (cap > 0 && ids == NULL))
 		return bbt_error(err, errlen, BBT_EINVAL, "ggml: tokenize called with a NULL argument");
-	return nat_tok_encode(&s->vb.tok, text, ids, cap, n, err, errlen);
+	return bbt_tok_encode(&s->vb.tok, text, ids, cap, n, err, errlen);
 }
 
 static const char *ggml_be_token_text(void *state, int32_t id)
@@ -219,7 +221,7 @@ static int ggml_be_score(void *state, const struct bbt_batch *batch, const float
 		return bbt_error(err, errlen, BBT_EINVAL,
 		                 "ggml: batch prompt_len %zu, but the model was opened for %zu",
 		                 batch->prompt_len, s->prompt_len);
-	int rc = nat_check_labels(&s->vb, batch, "ggml", err, errlen);
+	int rc = bbt_lm_check_labels(&s->vb, batch, "ggml", err, errlen);
 	if (rc < 0)
 		return rc;
 	return gml_model_score(&s->m, &s->fp, s->sched, batch, prompts, n_variants, logits, err,

@@ -41,7 +41,7 @@ static int wt(struct loader *ld, const char *name, uint64_t ne0, uint64_t ne1, i
               struct ggml_tensor **out)
 {
 	const struct bbt_gguf_tensor *gt;
-	int rc = nat_tensor_find(ld->g, ld->path, name, ne0, ne1, &gt, ld->err, ld->errlen);
+	int rc = bbt_lm_tensor_find(ld->g, ld->path, name, ne0, ne1, &gt, ld->err, ld->errlen);
 	if (rc < 0)
 		return rc;
 	enum ggml_type type = (enum ggml_type)gt->type;
@@ -89,8 +89,8 @@ static int lt(struct loader *ld, size_t l, const char *sfx, uint64_t ne0, uint64
 static int headers_decoder(struct loader *ld)
 {
 	struct gml_model *m = ld->m;
-	const struct nat_hparams *hp = &m->hp;
-	int llama = hp->family == NAT_LLAMA, rc;
+	const struct bbt_lm_hparams *hp = &m->hp;
+	int llama = hp->family == BBT_LM_LLAMA, rc;
 	size_t H = hp->H, F = hp->F, Hkv = H / hp->heads * hp->kv_heads;
 	if ((rc = wt(ld, "token_embd.weight", H, hp->V, 0, &m->tok_embd)) < 0 ||
 	    (rc = wt(ld, "output_norm.weight", H, 0, 1, &m->out_norm_g)) < 0)
@@ -135,7 +135,7 @@ static int headers_decoder(struct loader *ld)
 static int headers_encoder(struct loader *ld)
 {
 	struct gml_model *m = ld->m;
-	const struct nat_hparams *hp = &m->hp;
+	const struct bbt_lm_hparams *hp = &m->hp;
 	size_t H = hp->H, F = hp->F;
 	int rc;
 	if ((rc = wt(ld, "token_embd.weight", H, hp->V, 0, &m->tok_embd)) < 0 ||
@@ -220,7 +220,7 @@ void gml_model_release(struct gml_model *m)
 	memset(m, 0, sizeof *m);
 }
 
-int gml_model_load(struct gml_model *m, const struct nat_hparams *hp, const bbt_gguf_t *g,
+int gml_model_load(struct gml_model *m, const struct bbt_lm_hparams *hp, const bbt_gguf_t *g,
                    const char *path, ggml_backend_t backend, char *err, size_t errlen)
 {
 	memset(m, 0, sizeof *m);
@@ -304,7 +304,7 @@ static struct ggml_tensor *heads(struct ggml_context *c, struct ggml_tensor *x, 
  * under mask [T][T][1][S]: the context [H][T*S]. ggml_mul_mat broadcasts
  * key/value head hd / (heads / kv_heads) to query head hd, which is
  * grouped-query attention. */
-static struct ggml_tensor *attention(struct ggml_context *c, const struct nat_hparams *hp,
+static struct ggml_tensor *attention(struct ggml_context *c, const struct bbt_lm_hparams *hp,
                                      struct ggml_tensor *q, struct ggml_tensor *k,
                                      struct ggml_tensor *v, struct ggml_tensor *mask, size_t T,
                                      size_t S)
@@ -320,7 +320,7 @@ static struct ggml_tensor *attention(struct ggml_context *c, const struct nat_hp
 	return ggml_cont_2d(c, o, (int64_t)hp->H, (int64_t)(T * S));
 }
 
-static struct ggml_tensor *rope(struct ggml_context *c, const struct nat_hparams *hp,
+static struct ggml_tensor *rope(struct ggml_context *c, const struct bbt_lm_hparams *hp,
                                 struct ggml_tensor *x, struct ggml_tensor *pos)
 {
 	return ggml_rope_ext(c, x, pos, NULL, (int)hp->rope_dims, GGML_ROPE_TYPE_NORMAL,
@@ -339,7 +339,7 @@ static struct ggml_tensor *encoder_layer(struct ggml_context *c, const struct gm
                                          const struct gml_layer *ly, struct ggml_tensor *x,
                                          const struct chunk_in *in, size_t T, size_t S)
 {
-	const struct nat_hparams *hp = &m->hp;
+	const struct bbt_lm_hparams *hp = &m->hp;
 	size_t dh = hp->H / hp->heads;
 	struct ggml_tensor *q = linear(c, ly->wq, ly->bq, x), *k = linear(c, ly->wk, ly->bk, x);
 	struct ggml_tensor *v = linear(c, ly->wv, ly->bv, x);
@@ -352,11 +352,11 @@ static struct ggml_tensor *encoder_layer(struct ggml_context *c, const struct gm
 	                  hp->eps);
 }
 
-static struct ggml_tensor *pre_norm(struct ggml_context *c, const struct nat_hparams *hp,
+static struct ggml_tensor *pre_norm(struct ggml_context *c, const struct bbt_lm_hparams *hp,
                                     struct ggml_tensor *x, struct ggml_tensor *g,
                                     struct ggml_tensor *b)
 {
-	if (hp->family == NAT_LLAMA)
+	if (hp->family == BBT_LM_LLAMA)
 		return ggml_mul(c, ggml_rms_norm(c, x, hp->eps), g);
 	return layer_norm(c, x, g, b, hp->eps);
 }
@@ -365,7 +365,7 @@ static struct ggml_tensor *decoder_layer(struct ggml_context *c, const struct gm
                                          const struct gml_layer *ly, struct ggml_tensor *x,
                                          const struct chunk_in *in, size_t T, size_t S)
 {
-	const struct nat_hparams *hp = &m->hp;
+	const struct bbt_lm_hparams *hp = &m->hp;
 	size_t dh = hp->H / hp->heads, H = hp->H;
 	struct ggml_tensor *h = pre_norm(c, hp, x, ly->ln1_g, ly->ln1_b), *q, *k, *v;
 	if (ly->wqkv != NULL) {
@@ -378,7 +378,7 @@ static struct ggml_tensor *decoder_layer(struct ggml_context *c, const struct gm
 		k = heads(c, ggml_mul_mat(c, ly->wk, h), 0, dh, hp->kv_heads, T, S);
 		v = heads(c, ggml_mul_mat(c, ly->wv, h), 0, dh, hp->kv_heads, T, S);
 	}
-	if (hp->family == NAT_LLAMA) {
+	if (hp->family == BBT_LM_LLAMA) {
 		q = rope(c, hp, q, in->pos);
 		k = rope(c, hp, k, in->pos);
 	}
@@ -399,7 +399,7 @@ static struct ggml_tensor *build(struct ggml_context *c, const struct gml_model 
                                  size_t T, size_t S, size_t n_ptab, size_t Lp, int has_prompt,
                                  size_t n_labels)
 {
-	const struct nat_hparams *hp = &m->hp;
+	const struct bbt_lm_hparams *hp = &m->hp;
 	size_t H = hp->H, R = T * S;
 	in->ids = input(c, GGML_TYPE_I32, (int64_t)R, 1, 1, 1, "ids");
 	in->is_tok = input(c, GGML_TYPE_F32, 1, (int64_t)R, 1, 1, "is_token");
@@ -461,7 +461,7 @@ static void fill(const struct gml_model *m, const struct bbt_batch *b, const flo
                  size_t P, size_t Lp, size_t s0, size_t s1, size_t T, size_t v0, size_t n_ptab,
                  struct host_in *hi)
 {
-	const struct nat_hparams *hp = &m->hp;
+	const struct bbt_lm_hparams *hp = &m->hp;
 	size_t S = s1 - s0, R = T * S, H = hp->H, n_seq = b->n_seq, zero = n_ptab - 1;
 	for (size_t t = 0; t < T; t++)
 		hi->pos[t] = (int32_t)(t + (hp->causal ? 0 : hp->pos_offset));
@@ -509,7 +509,7 @@ static int run_chunk(const struct gml_model *m, const struct gml_forward_params 
                      size_t P, size_t Lp, size_t s0, size_t s1, size_t T, float *out, char *err,
                      size_t errlen)
 {
-	const struct nat_hparams *hp = &m->hp;
+	const struct bbt_lm_hparams *hp = &m->hp;
 	size_t S = s1 - s0, R = T * S, H = hp->H;
 	size_t v0 = s0 / b->n_seq, v1 = (s1 - 1) / b->n_seq;
 	size_t n_ptab = (P > 0 ? (v1 - v0 + 1) * Lp * P : 0) + 1;
@@ -576,7 +576,7 @@ int gml_model_score(const struct gml_model *m, const struct gml_forward_params *
                     ggml_backend_sched_t sched, const struct bbt_batch *b, const float *prompts,
                     size_t n_variants, float *logits, char *err, size_t errlen)
 {
-	const struct nat_hparams *hp = &m->hp;
+	const struct bbt_lm_hparams *hp = &m->hp;
 	size_t P = prompts != NULL ? b->prompt_len : 0;
 	size_t Lp = P > 0 ? b->prompt_layers : 1;
 	if (n_variants == 0)
@@ -584,7 +584,7 @@ int gml_model_score(const struct gml_model *m, const struct gml_forward_params *
 	if (b->n_labels == 0 || b->n_seq == 0)
 		return BBT_OK;
 	size_t longest;
-	int rc = nat_check_batch(hp, b, P, Lp, &longest, err, errlen);
+	int rc = bbt_lm_check_batch(hp, b, P, Lp, &longest, err, errlen);
 	if (rc < 0)
 		return rc;
 	/* chunks of whole sequences whose padded rows stay within max_rows

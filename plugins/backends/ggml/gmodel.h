@@ -1,9 +1,9 @@
 /*
  * gmodel.h - the ggml backend's transformer: the native backend's models
- * (lmfile.h: BERT/RoBERTa with the MLM head, GPT-2, Llama) as ggml
- * compute graphs, with the weights in a ggml backend buffer in their file
- * types (f32, f16, bf16, and the quantized ones: ggml does the matrix
- * products on Q8_0, Q4_0 ... blocks).
+ * (<bbtbench/model/lmfile.h>: BERT/RoBERTa with the MLM head, GPT-2,
+ * Llama) as ggml compute graphs, with the weights in a ggml backend
+ * buffer in their file types (f32, f16, bf16, and the quantized ones: ggml
+ * does the matrix products on Q8_0, Q4_0 ... blocks).
  *
  * A call's V x n_seq sequences are scored in chunks of whole sequences,
  * each chunk one graph over a padded batch [H][T][S] (T the chunk's
@@ -30,7 +30,7 @@
 #include <ggml-backend.h>
 
 #include <bbtbench/model/gguf.h>
-#include "lmfile.h"
+#include <bbtbench/model/lmfile.h>
 
 struct gml_layer {
 	struct ggml_tensor *wq, *wk, *wv, *bq, *bk, *bv;  /* separate q, k, v (NULL in GPT-2) */
@@ -43,7 +43,7 @@ struct gml_layer {
 };
 
 struct gml_model {
-	struct nat_hparams hp;
+	struct bbt_lm_hparams hp;
 	struct ggml_context *wctx;           /* the weights' tensor headers */
 	ggml_backend_buffer_t wbuf;          /* their data, on the compute device */
 	struct ggml_tensor *tok_embd, *pos_embd, *type_embd, *emb_ln_g, *emb_ln_b;
@@ -66,7 +66,7 @@ struct gml_forward_params {
 /* Load the weights of g (hyperparameters already in hp) into a buffer of
  * backend; the model keeps no pointer into g. 0 or a negative status
  * naming the tensor; on failure nothing is left to release. */
-int gml_model_load(struct gml_model *m, const struct nat_hparams *hp, const bbt_gguf_t *g,
+int gml_model_load(struct gml_model *m, const struct bbt_lm_hparams *hp, const bbt_gguf_t *g,
                    const char *path, ggml_backend_t backend, char *err, size_t errlen);
 /* NULL-safe; the struct may be loaded again. */
 void gml_model_release(struct gml_model *m);

@@ -63,7 +63,7 @@ void nat_work_free(struct nat_work *w)
 /* Floats of FFN activations a row: up, and Llama's gate beside it. */
 static size_t ffn_width(const struct nat_model *m)
 {
-	return m->hp.F * (m->hp.family == NAT_LLAMA ? 2 : 1);
+	return m->hp.F * (m->hp.family == BBT_LM_LLAMA ? 2 : 1);
 }
 
 /* Per-thread scratch: attention scores and K^T of one head, or the head's
@@ -155,7 +155,7 @@ static void pre_norm(const struct nat_model *m, float *y, const float *x, const 
                      const float *b)
 {
 	memcpy(y, x, m->hp.H * sizeof *y);
-	if (m->hp.family == NAT_LLAMA)
+	if (m->hp.family == BBT_LM_LLAMA)
 		rms_norm(y, m->hp.H, g, m->hp.eps);
 	else
 		layer_norm(y, m->hp.H, g, b, m->hp.eps);
@@ -436,7 +436,7 @@ static void layer(const struct pass *ps, size_t l, const struct block *bk, int l
 		in = tmp;
 	}
 	gemm(qkv, in, n, H, QS, ly->wqkv);
-	if (m->hp.family == NAT_LLAMA)
+	if (m->hp.family == BBT_LM_LLAMA)
 		rope_rows(m, w, bk, qkv);
 	if (tp != NULL)
 		nat_tape_keep(tp, l, NAT_QKV, r0, n, qkv);
@@ -533,7 +533,7 @@ int nat_batch_prepare(const struct nat_model *m, const struct nat_forward_params
 		return bbt_error(err, errlen, BBT_ENOTSUP,
 		                 "head size %zu is over 512 or not a multiple of 8", dh);
 	size_t longest;
-	int rc = nat_check_batch(&m->hp, b, P, Lp, &longest, err, errlen);
+	int rc = bbt_lm_check_batch(&m->hp, b, P, Lp, &longest, err, errlen);
 	if (rc < 0)
 		return rc;
 	*longest_out = longest;

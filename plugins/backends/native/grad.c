@@ -113,7 +113,7 @@ static int tape_reserve(struct nat_tape *tp, const struct nat_model *m, size_t r
 	    reserve(&tp->dx, &tp->cap_dx, rows * H) < 0 ||
 	    reserve(&tp->hx, &tp->cap_hx, seqs * H) < 0 ||
 	    reserve(&tp->hd, &tp->cap_hd, seqs * H) < 0 ||
-	    reserve(&tp->up, &tp->cap_up, rows * m->hp.F * (m->hp.family == NAT_LLAMA ? 2 : 1)) < 0 ||
+	    reserve(&tp->up, &tp->cap_up, rows * m->hp.F * (m->hp.family == BBT_LM_LLAMA ? 2 : 1)) < 0 ||
 	    reserve(&tp->dlogits, &tp->cap_dl, nlog) < 0 ||
 	    reserve(&tp->scratch, &tp->cap_scr, (size_t)max_threads() * tp->scr_stride) < 0)
 		return -1;
@@ -367,7 +367,7 @@ static void backward_decoder(const struct nat_model *m, const struct bbt_batch *
                              struct nat_tape *tp, float *grad)
 {
 	size_t H = m->hp.H, F = m->hp.F, ns = s1 - s0, rows = tp->rows, QS = tp->width[NAT_QKV];
-	int rms = m->hp.family == NAT_LLAMA;
+	int rms = m->hp.family == BBT_LM_LLAMA;
 	float *dx = tp->dx;
 	/* logit = out[w]·norm(x) at the prediction rows, whose x the tape
 	 * holds: dx starts compact, row k a sequence */
@@ -415,7 +415,7 @@ static void backward_decoder(const struct nat_model *m, const struct bbt_batch *
 			spread_rows(b, P, s0, ns, w, rows, H, dx, dx, tp->hd);
 		}
 		attention_back(m, ly, slot(tp, l, NAT_QKV), w, tp, ns);
-		if (m->hp.family == NAT_LLAMA) {
+		if (m->hp.family == BBT_LM_LLAMA) {
 			size_t dh = H / m->hp.heads;
 			OMP_FOR_DYN
 			for (size_t k = 0; k < ns; k++)

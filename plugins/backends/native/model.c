@@ -47,7 +47,7 @@ static int tensor(struct nat_model *m, const bbt_gguf_t *g, const char *path, co
                   uint64_t ne0, uint64_t ne1, const float **out, char *err, size_t errlen)
 {
 	const struct bbt_gguf_tensor *t;
-	int rc = nat_tensor_find(g, path, name, ne0, ne1, &t, err, errlen);
+	int rc = bbt_lm_tensor_find(g, path, name, ne0, ne1, &t, err, errlen);
 	if (rc < 0)
 		return rc;
 	size_t n = (size_t)t->n_elements;
@@ -111,7 +111,7 @@ static const float *zeros(struct nat_model *m, size_t n)
 static int load_decoder(struct nat_model *m, const bbt_gguf_t *g, const char *path, char *err,
                         size_t errlen)
 {
-	int llama = m->hp.family == NAT_LLAMA, rc;
+	int llama = m->hp.family == BBT_LM_LLAMA, rc;
 	size_t dh = m->hp.H / m->hp.heads, Hkv = dh * m->hp.kv_heads, H = m->hp.H, F = m->hp.F;
 	size_t ctx = m->hp.n_pos;
 	if ((rc = tensor(m, g, path, "token_embd.weight", H, m->hp.V, &m->tok_embd, err, errlen)) < 0 ||
@@ -241,7 +241,7 @@ int nat_model_load(struct nat_model *m, const bbt_gguf_t *g, const char *path, c
                    size_t errlen)
 {
 	memset(m, 0, sizeof *m);
-	int rc = nat_hparams_load(&m->hp, g, path, err, errlen);
+	int rc = bbt_lm_hparams_load(&m->hp, g, path, err, errlen);
 	if (rc == BBT_OK)
 		rc = m->hp.causal ? load_decoder(m, g, path, err, errlen)
 		                  : load_encoder(m, g, path, err, errlen);

@@ -30,7 +30,7 @@
 #include <bbtbench/backend.h>
 
 #include <bbtbench/model/gguf.h>
-#include "lmfile.h"
+#include <bbtbench/model/lmfile.h>
 
 struct nat_layer {
 	const float *wqkv, *bqkv;      /* [H + 2 Hkv][H], [H + 2 Hkv]: q, k, v stacked */
@@ -43,7 +43,7 @@ struct nat_layer {
 };
 
 struct nat_model {
-	struct nat_hparams hp;
+	struct bbt_lm_hparams hp;
 	const float *tok_embd, *pos_embd, *type_embd, *emb_ln_g, *emb_ln_b;
 	struct nat_layer *layers;
 	const float *mlm_w, *mlm_b, *mlm_ln_g, *mlm_ln_b;   /* encoders */

@@ -1,7 +1,7 @@
 /*
  * native.c - the `native` backend: a real masked language model from a
  * GGUF file, on the CPU with OpenBLAS (model.h), with the model's own
- * tokenizer (tokenizer.h).
+ * tokenizer (<bbtbench/model/tokenizer.h>).
  *
  *     bbtbench --backend native --model bert.gguf --task sst2 ...
  *
@@ -33,7 +33,8 @@
 #include <bbtbench/plugin.h>
 
 #include <bbtbench/model/gguf.h>
-#include "lmfile.h"
+#include <bbtbench/model/lmfile.h>
+#include <bbtbench/model/tokenizer.h>
 #include "model.h"
 #include "hidden_stats.h"
 #include <bbtbench/status.h>
@@ -51,7 +52,7 @@ static const struct bbt_option_spec options[] = {
 struct native {
 	bbt_gguf_t *g;
 	struct nat_model m;
-	struct nat_vocab vb;
+	struct bbt_lm_vocab vb;
 	struct nat_forward_params fp;
 	struct nat_work *work;
 	struct nat_tape *tape;     /* the gradient's, allocated on its first call */
@@ -65,7 +66,7 @@ static void native_close(void *state)
 		return;
 	nat_work_free(n->work);
 	nat_tape_free(n->tape);
-	nat_vocab_release(&n->vb);
+	bbt_lm_vocab_release(&n->vb);
 	nat_model_release(&n->m);
 	bbt_gguf_free(n->g);
 	free(n);
@@ -92,8 +93,8 @@ static int native_open(const bbt_host_t *host, const struct bbt_backend_params *
 		native_close(n);
 		return rc;
 	}
-	if ((rc = nat_vocab_load(&n->vb, n->g, path, &n->m.hp, err, errlen)) < 0 ||
-	    (rc = nat_check_params(&n->m.hp, params, "native", err, errlen)) < 0) {
+	if ((rc = bbt_lm_vocab_load(&n->vb, n->g, path, &n->m.hp, err, errlen)) < 0 ||
+	    (rc = bbt_lm_check_params(&n->m.hp, params, "native", err, errlen)) < 0) {
 		native_close(n);
 		return rc;
 	}
@@ -110,7 +111,7 @@ static int native_open(const bbt_host_t *host, const struct bbt_backend_params *
 #endif
 	}
 
-	nat_model_info(info, &n->m.hp, &n->vb, n->m.tok_embd);
+	bbt_lm_model_info(info, &n->m.hp, &n->vb, n->m.tok_embd);
 	if (host->log != NULL)
 		host->log(host->ctx, BBT_LOG_INFO,
 		          "%s: %s, %zu layers, hidden %zu, %zu heads, vocab %zu, %zu positions, "
@@ -127,7 +128,7 @@ static int native_tokenize(void *state, const char *text, int32_t *ids, size_t c
 	struct native *s = state;
 	if (s == NULL || text == NULL || n == NULL || (cap > 0 && ids == NULL))
 		return bbt_error(err, errlen, BBT_EINVAL, "native: tokenize called with a NULL argument");
-	return nat_tok_encode(&s->vb.tok, text, ids, cap, n, err, errlen);
+	return bbt_tok_encode(&s->vb.tok, text, ids, cap, n, err, errlen);
 }
 
 static const char *native_token_text(void *state, int32_t id)
@@ -148,7 +149,7 @@ static int check_call(struct native *s, const struct bbt_batch *batch, const flo
 		return bbt_error(err, errlen, BBT_EINVAL,
 		                 "native: batch prompt_len %zu, but the model was opened for %zu",
 		                 batch->prompt_len, s->prompt_len);
-	int rc = nat_check_labels(&s->vb, batch, "native", err, errlen);
+	int rc = bbt_lm_check_labels(&s->vb, batch, "native", err, errlen);
 	if (rc < 0)
 		return rc;
 	if (s->work == NULL && (s->work = nat_work_alloc()) == NULL)
