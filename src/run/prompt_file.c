@@ -13,7 +13,7 @@
 #include "core/util.h"
 #include "model/safetensors.h"
 #include "run/prompt_file.h"
-#include "serve/sha256.h"
+#include "core/sha256.h"
 
 static void meta_set(json_t *m, const char *key, const char *fmt, ...) BBT_PRINTF(3, 4);
 

@@ -10,7 +10,7 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "run/saved.h"
-#include "serve/sha256.h"
+#include "core/sha256.h"
 
 struct bbt_saved_params bbt_saved_default_params(void)
 {

@@ -32,7 +32,7 @@
 #include "serve/idem.h"
 #include "serve/protocol.h"
 #include "serve/server.h"
-#include "serve/sha256.h"
+#include "core/sha256.h"
 
 struct bbt_serve_params bbt_serve_default_params(void)
 {
