@@ -31,11 +31,6 @@ static json_t *metadata(const struct bbt_plan *p, const struct bbt_setup *s, dou
                         size_t dev_call)
 {
 	json_t *m = json_object(), *words = json_array();
-	struct bbt_subspace_params sp = bbt_subspace_default_params();
-	sp.dim = s->d;
-	sp.embed_std = s->info.embed_std;
-	sp.alpha = p->alpha;
-	sp.sigma0 = p->sigma;
 	for (size_t l = 0; l < s->L; l++)
 		json_array_append_new(words, json_string(s->task->label_words[l]));
 	char *wt = json_dumps(words, JSON_COMPACT);
@@ -49,7 +44,7 @@ static json_t *metadata(const struct bbt_plan *p, const struct bbt_setup *s, dou
 	free(wt);
 	meta_set(m, "projection", "%s", bbt_projection_name(p->projection));
 	meta_set(m, "projection_seed", "%lu", (unsigned long)p->seed_projection);
-	meta_set(m, "projection_std", "%.17g", bbt_subspace_scale(&sp));
+	meta_set(m, "projection_std", "%.17g", bbt_setup_projection_std(s, p));
 	meta_set(m, "alpha", "%.17g", p->alpha);
 	meta_set(m, "sigma", "%.17g", p->sigma);
 	meta_set(m, "d", "%zu", s->d);

@@ -173,16 +173,11 @@ static json_t *data_json(const struct bbt_setup *s)
 
 static json_t *projection_json(const struct bbt_plan *p, const struct bbt_setup *s)
 {
-	struct bbt_subspace_params sp = bbt_subspace_default_params();
-	sp.dim = s->d;
-	sp.embed_std = s->info.embed_std;
-	sp.alpha = p->alpha;
-	sp.sigma0 = p->sigma;
 	json_t *proj = json_object();
 	json_object_set_new(proj, "kind", json_string(p->cfg->projection));
 	json_object_set_new(proj, "dim", json_integer((json_int_t)s->d));
 	json_object_set_new(proj, "out_dim", json_integer((json_int_t)s->D));
-	json_object_set_new(proj, "std", json_real(bbt_subspace_scale(&sp)));
+	json_object_set_new(proj, "std", json_real(bbt_setup_projection_std(s, p)));
 	return proj;
 }
 

@@ -112,14 +112,9 @@ static int load_init_prompt(struct run *r, char *err, size_t errlen)
 	struct bbt_saved sv;
 	sp.open_setup = 0;
 	int rc = bbt_saved_open(&sv, dir, &sp, NULL, err, errlen);
-	struct bbt_subspace_params ss = bbt_subspace_default_params();
-	ss.dim = s->d;
-	ss.embed_std = s->info.embed_std;
-	ss.alpha = p->alpha;
-	ss.sigma0 = p->sigma;
 	char seed[32], std[40];
 	snprintf(seed, sizeof seed, "%lu", (unsigned long)p->seed_projection);
-	snprintf(std, sizeof std, "%.17g", bbt_subspace_scale(&ss));
+	snprintf(std, sizeof std, "%.17g", bbt_setup_projection_std(s, p));
 	const char *proj = bbt_projection_name(p->projection);
 	if (rc == BBT_OK && (p->prompt != BBT_PROMPT_CONTINUOUS || sv.kind != BBT_PROMPT_CONTINUOUS))
 		rc = bbt_error(err, errlen, BBT_EINVAL,

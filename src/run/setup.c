@@ -286,6 +286,16 @@ static int make_subspace(struct bbt_setup *s, const struct bbt_plan *p, char *er
 	return s->sub ? BBT_OK : BBT_EINVAL;
 }
 
+double bbt_setup_projection_std(const struct bbt_setup *s, const struct bbt_plan *p)
+{
+	struct bbt_subspace_params sp = bbt_subspace_default_params();
+	sp.dim = s->d;
+	sp.embed_std = s->info.embed_std;
+	sp.alpha = p->alpha;
+	sp.sigma0 = p->sigma;
+	return bbt_subspace_scale(&sp);
+}
+
 int bbt_setup_open(struct bbt_setup *s, const struct bbt_plan *p, char *err, size_t errlen)
 {
 	int rc = load_splits(s, p, err, errlen);

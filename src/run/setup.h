@@ -78,6 +78,11 @@ int bbt_setup_resolve(struct bbt_setup *s, struct bbt_plan *p, bbt_registry_t *r
  * the label ids, the encodings (and demonstrations), the projection. */
 int bbt_setup_open(struct bbt_setup *s, const struct bbt_plan *p, char *err, size_t errlen);
 
+/* The projection's std by BBT's rule, alpha * embed_std / (sqrt(d) *
+ * sigma): A's in a BBT run, layer 0's in a deep one. What result.json,
+ * prompt.safetensors and --init-prompt name the projection by. */
+double bbt_setup_projection_std(const struct bbt_setup *s, const struct bbt_plan *p);
+
 /* Render and tokenize another data set exactly as the splits were (the
  * calibration's content-free inputs; any split of a saved prompt). */
 int bbt_setup_encode(const struct bbt_setup *s, const struct bbt_plan *p,
