@@ -4,7 +4,8 @@
  * folder order and file name order, the first file of a name kept (over
  * a later file, a later folder and the shipped task), only *.yaml read, a
  * broken file reported by name, and the "did you mean" explanation of a
- * task that is missing.
+ * task that is missing. The per-user folder ($XDG_DATA_HOME/bbtbench/tasks)
+ * comes after the task path and the source tree, before the installed one.
  */
 #include "config.h"
 
@@ -54,7 +55,7 @@ static const bbt_task_t *named(const bbt_catalog_t *cat, const char *name)
 
 int main(void)
 {
-	plan(22);
+	plan(27);
 	tree_init("bbt-catalog");
 	task("a/zeta.yaml", "mytask", "from a, second by file name");
 	task("a/alpha.yaml", "mytask", "from a, first by file name");
@@ -67,6 +68,10 @@ int main(void)
 	char path[2200];
 	snprintf(path, sizeof path, "%s/a:%s/b:%s/missing", tree_root, tree_root, tree_root);
 	setenv("BBTBENCH_TASKS_PATH", path, 1);
+	task("xdg/bbtbench/tasks/mine.yaml", "mine", "per-user");
+	task("xdg/bbtbench/tasks/other.yaml", "other", "per-user, after b");
+	task("xdg/bbtbench/tasks/toy.yaml", "toy", "per-user, after the source tree");
+	setenv("XDG_DATA_HOME", tree_path("xdg"), 1);
 
 	bbt_catalog_t *cat = bbt_catalog_load();
 	ok(cat != NULL, "catalog loads (a folder that does not exist is no error)");
@@ -89,6 +94,21 @@ int main(void)
 		   "the source tree's tasks follow: toy, once");
 	else
 		skip(1, "not run from the build tree");
+	const bbt_task_t *mine = named(cat, "mine");
+	ok(mine != NULL, "a task in $XDG_DATA_HOME/bbtbench/tasks is found");
+	like(mine ? mine->path : NULL, "/xdg/bbtbench/tasks/mine.yaml", "from that folder");
+	is_string(named(cat, "other") ? named(cat, "other")->description : NULL, "from b",
+	          "a task path folder wins over the per-user folder");
+	if (bbt_build_srcdir() != NULL)
+		ok(named(cat, "toy") && strcmp(named(cat, "toy")->description, "per-user, after the "
+		                                                               "source tree") != 0,
+		   "the source tree's toy wins over the per-user one");
+	else
+		skip(1, "not run from the build tree");
+	const char *dirs[20];
+	size_t nd = bbt_task_dirs(dirs, 20);
+	like(nd >= 2 ? dirs[nd - 2] : NULL, "/xdg/bbtbench/tasks",
+	     "the per-user folder is searched just before the installed one");
 	is_int((long long)cat->n_bad, 1, "one file did not load");
 	like(cat->n_bad ? cat->bad[0] : NULL, "/a/broken.yaml", "its message names it");
 

@@ -1,7 +1,8 @@
 /*
  * t/plan.c - a run's settings resolved into a plan: types, seeds, the
  * settings that matter per method, the refusals of white-box and
- * --grad-check combinations, and the run id.
+ * --grad-check combinations, the run id, and the default --eval-every that
+ * follows from the budget and the population.
  */
 #include "config.h"
 
@@ -210,12 +211,61 @@ static void test_run_id(void)
 	bbt_config_release(&cfg);
 }
 
+/* The effective --eval-every of budget and popsize, eval-every left at 0. */
+static long eval_every(const char *budget, const char *popsize)
+{
+	struct bbt_config cfg;
+	struct bbt_plan p;
+	char err[BBT_ERRLEN];
+	bbt_config_init(&cfg);
+	set(&cfg, "budget", budget);
+	set(&cfg, "popsize", popsize);
+	long n = bbt_plan_init(&p, &cfg, err, sizeof err) == BBT_OK ? (long)p.eval_every : -1;
+	bbt_plan_release(&p);
+	bbt_config_release(&cfg);
+	return n;
+}
+
+static void test_eval_every(void)
+{
+	is_int(eval_every("8000", "20"), 100, "8000 calls: the BBT paper's every 100 calls");
+	is_int(eval_every("200", "20"), 20, "200 calls: every generation, 10 evaluations");
+	is_int(eval_every("600", "20"), 40, "600 calls: 30 rounded up to two generations");
+	is_int(eval_every("2000", "20"), 100, "2000 calls: 20 evaluations");
+	is_int(eval_every("50", "20"), 20, "fewer than 20 generations: every generation");
+	is_int(eval_every("8000", "30"), 120, "at most 100, but in whole generations");
+	is_int(eval_every("210", "0"), 11, "the optimizer's population: budget/20 rounded up");
+
+	struct bbt_config cfg;
+	bbt_config_init(&cfg);
+	set(&cfg, "budget", "200");
+	set(&cfg, "eval-every", "7");
+	is_int(bbt_config_eval_every(&cfg), 7, "a value given wins");
+	char *given = run_id(&cfg, &cma, &black, NULL);
+	set(&cfg, "eval-every", "20");
+	char *twenty = run_id(&cfg, &cma, &black, NULL);
+	set(&cfg, "eval-every", "0");
+	char *dflt = run_id(&cfg, &cma, &black, NULL);
+	ok(dflt && twenty && strcmp(dflt, twenty) == 0,
+	   "the default has the id of the value it comes to");
+	ok(dflt && given && strcmp(dflt, given) != 0, "another value, another id");
+	json_t *j = bbt_config_to_json(&cfg);
+	is_int(json_integer_value(json_object_get(j, "eval-every")), 20,
+	       "result.json's settings record the value used");
+	json_decref(j);
+	free(given);
+	free(twenty);
+	free(dflt);
+	bbt_config_release(&cfg);
+}
+
 int main(void)
 {
-	plan(37);
+	plan(48);
 	test_types();
 	test_matters();
 	test_refusals();
 	test_run_id();
+	test_eval_every();
 	return done_testing();
 }

@@ -24,8 +24,12 @@
 
 #if defined(__GNUC__)
 #define TAP_FN static __attribute__((unused))
+/* The compiler checks the arguments against the format: fmt is argument
+ * f, the values start at argument a (0 for a va_list). */
+#define TAP_PRINTF(f, a) __attribute__((format(printf, f, a)))
 #else
 #define TAP_FN static
+#define TAP_PRINTF(f, a)
 #endif
 
 static int tap_run, tap_failed, tap_planned = -1;
@@ -38,6 +42,7 @@ TAP_FN void plan(int n)
 }
 
 /* Skip the whole program, with the reason (TAP "1..0 # SKIP"). */
+TAP_FN void skip_all(const char *fmt, ...) TAP_PRINTF(1, 2);
 TAP_FN void skip_all(const char *fmt, ...)
 {
 	va_list ap;
@@ -50,6 +55,7 @@ TAP_FN void skip_all(const char *fmt, ...)
 	exit(0);
 }
 
+TAP_FN void diag(const char *fmt, ...) TAP_PRINTF(1, 2);
 TAP_FN void diag(const char *fmt, ...)
 {
 	va_list ap;
@@ -62,6 +68,7 @@ TAP_FN void diag(const char *fmt, ...)
 	fflush(stderr);
 }
 
+TAP_FN int tap_vok(int pass, const char *fmt, va_list ap) TAP_PRINTF(2, 0);
 TAP_FN int tap_vok(int pass, const char *fmt, va_list ap)
 {
 	tap_run++;
@@ -74,6 +81,7 @@ TAP_FN int tap_vok(int pass, const char *fmt, va_list ap)
 	return pass;
 }
 
+TAP_FN int ok(int pass, const char *fmt, ...) TAP_PRINTF(2, 3);
 TAP_FN int ok(int pass, const char *fmt, ...)
 {
 	va_list ap;
@@ -83,6 +91,7 @@ TAP_FN int ok(int pass, const char *fmt, ...)
 	return r;
 }
 
+TAP_FN int is_int(long long got, long long want, const char *fmt, ...) TAP_PRINTF(3, 4);
 TAP_FN int is_int(long long got, long long want, const char *fmt, ...)
 {
 	va_list ap;
@@ -95,6 +104,7 @@ TAP_FN int is_int(long long got, long long want, const char *fmt, ...)
 }
 
 /* |got - want| <= tol (absolute). */
+TAP_FN int is_double(double got, double want, double tol, const char *fmt, ...) TAP_PRINTF(4, 5);
 TAP_FN int is_double(double got, double want, double tol, const char *fmt, ...)
 {
 	va_list ap;
@@ -106,6 +116,7 @@ TAP_FN int is_double(double got, double want, double tol, const char *fmt, ...)
 	return r;
 }
 
+TAP_FN int is_string(const char *got, const char *want, const char *fmt, ...) TAP_PRINTF(3, 4);
 TAP_FN int is_string(const char *got, const char *want, const char *fmt, ...)
 {
 	va_list ap;
@@ -120,6 +131,7 @@ TAP_FN int is_string(const char *got, const char *want, const char *fmt, ...)
 }
 
 /* `haystack` contains `needle` (for error messages). */
+TAP_FN int like(const char *haystack, const char *needle, const char *fmt, ...) TAP_PRINTF(3, 4);
 TAP_FN int like(const char *haystack, const char *needle, const char *fmt, ...)
 {
 	va_list ap;

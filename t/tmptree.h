@@ -61,6 +61,7 @@ TAP_FN int tree_write(const char *rel, const char *text)
 }
 
 /* tree_write with printf formatting. */
+TAP_FN int tree_writef(const char *rel, const char *fmt, ...) TAP_PRINTF(2, 3);
 TAP_FN int tree_writef(const char *rel, const char *fmt, ...)
 {
 	char text[8192];

@@ -36,8 +36,9 @@ static void list_usage(FILE *f)
 	        "    (default ~/.local/share/bbtbench/plugins);\n"
 	        "  the installed PREFIX/lib/bbtbench, found beside the program's bin/.\n"
 	        "Drop KIND_NAME.so into any of them: `list` shows it, no rebuild needed.\n"
-	        "Task folders: $BBTBENCH_TASKS_PATH, the source tree's tasks/ in a build tree,\n"
-	        "  PREFIX/share/bbtbench/tasks.\n");
+	        "Task folders, in the same way: $BBTBENCH_TASKS_PATH, the source tree's tasks/\n"
+	        "  in a build tree, the per-user $XDG_DATA_HOME/bbtbench/tasks (default\n"
+	        "  ~/.local/share/bbtbench/tasks), PREFIX/share/bbtbench/tasks.\n");
 }
 
 static const char *type_name(enum bbt_option_type t)

@@ -278,6 +278,16 @@ size_t bbt_task_dirs(const char **dirs, size_t cap)
 		tree_dir = bbt_path_join(bbt_build_srcdir(), "tasks");
 	if (tree_dir != NULL && n < cap)
 		dirs[n++] = tree_dir;
+	/* as for plugins: the user's own after the build tree's, before the
+	 * installed ones, so that a task of one's own needs no variable set */
+	static char *user;
+	static int user_checked;
+	if (!user_checked) {
+		user_checked = 1;
+		user = bbt_paths_user_dir("tasks");
+	}
+	if (user != NULL && n < cap)
+		dirs[n++] = user;
 	if (installed == NULL)
 		installed = bbt_path_join(bbt_paths_pkgdatadir(), "tasks");
 	if (n < cap)

@@ -26,7 +26,8 @@
  * the build tree (its plugins/KIND/NAME/ folders, then plugins/ itself), the
  * per-user plugins/ folder, the installed pkglibdir.
  * Task search order (bbt_task_dirs): $BBTBENCH_TASKS_PATH, the build
- * tree's source tasks/, the installed pkgdatadir/tasks.
+ * tree's source tasks/, the per-user tasks/ folder, the installed
+ * pkgdatadir/tasks.
  */
 #ifndef BBT_PATHS_H
 #define BBT_PATHS_H
@@ -61,8 +62,10 @@ char *bbt_paths_user_dir(const char *sub);
 
 /* Folders searched for task YAML files, in order: $BBTBENCH_TASKS_PATH
  * (colon-separated), the source tree's tasks/ when running from the build
- * tree, the installed pkgdatadir/tasks. Returns how many were written
- * (at most cap); the strings live until the program exits. */
+ * tree, the per-user folder (bbt_paths_user_dir("tasks"), whether or not it
+ * exists), the installed pkgdatadir/tasks. Returns how many were written
+ * (at most cap); the environment is read at the first call, and the
+ * strings live until the program exits. */
 size_t bbt_task_dirs(const char **dirs, size_t cap);
 
 /* The building blocks, for tests. */

@@ -70,7 +70,7 @@ int bbt_plan_init(struct bbt_plan *p, const struct bbt_config *cfg, char *err, s
 	p->budget = (size_t)cfg->budget;
 	p->popsize = (size_t)cfg->popsize;
 	p->k_shot = (size_t)cfg->k_shot;
-	p->eval_every = (size_t)cfg->eval_every;
+	p->eval_every = (size_t)bbt_config_eval_every(cfg);
 	p->icl_shots = (size_t)cfg->icl_shots;
 	p->sigma = cfg->sigma;
 	p->alpha = cfg->alpha;

@@ -29,9 +29,22 @@ struct run_key {
 
 #define FIELD(f) offsetof(struct bbt_config, f)
 
+/* Dev evaluations when --eval-every is 0: about 20 per run (a short run
+ * compares as many prompts on dev as a long one), never further apart than
+ * the BBT paper's 100 calls (its 8000-call runs keep their 80), and on
+ * whole generations of --popsize so that each one sees a generation's end. */
+static long eval_every_default(const struct bbt_config *cfg)
+{
+	long n = cfg->budget / 20 + (cfg->budget % 20 != 0);
+	if (n > 100)
+		n = 100;
+	long g = cfg->popsize > 0 ? cfg->popsize : 1;
+	return (n + g - 1) / g * g;
+}
+
 /* Every run setting. Defaults follow the BBT paper (Sun et al. 2022):
  * P = 50 prompt tokens, d = 500, population 20, budget 8000 API calls,
- * 16 shots per class, dev evaluation every 100 calls. */
+ * 16 shots per class, dev evaluation every 100 calls (at that budget). */
 static const struct run_key run_keys[] = {
 	{ "method", KEY_CHOICE, FIELD(method), "tune", "tune|manual|calibrated|icl", 0, 0, "M",
 	  "tune a prompt, or a baseline: manual prompt, calibrated, in-context learning" },
@@ -76,8 +89,9 @@ static const struct run_key run_keys[] = {
 	  "API calls (one candidate over the train batch)" },
 	{ "loss", KEY_CHOICE, FIELD(loss), "ce", "ce|hinge|perf", 0, 0, "LOSS",
 	  "training loss on the label-word logits" },
-	{ "eval-every", KEY_INT, FIELD(eval_every), "100", NULL, 1, 1e12, "N",
-	  "score the best-so-far on dev every N calls" },
+	{ "eval-every", KEY_INT, FIELD(eval_every), "0", NULL, 0, 1e12, "N",
+	  "score the best-so-far on dev every N calls; 0: budget/20 calls, at most 100, "
+	  "rounded up to whole generations of --popsize" },
 	{ "calibrate", KEY_CHOICE, FIELD(calibrate), "no", "no|yes", 0, 0, "[yes|no]",
 	  "also report the best prompt calibrated (offsets chosen on dev)" },
 	{ "grad-check", KEY_CHOICE, FIELD(grad_check), "no", "no|yes", 0, 0, "[yes|no]",
@@ -509,6 +523,27 @@ int bbt_config_load_ini_except(struct bbt_config *cfg, const char *path, const c
 /* ------------------------------------------------------------------ */
 /* Output */
 
+/* Integer settings whose 0 stands for a value derived from the others;
+ * config.ini, result.json and the run id see that value. */
+static const struct {
+	size_t offset;
+	long (*derive)(const struct bbt_config *cfg);
+} derived[] = { { FIELD(eval_every), eval_every_default } };
+
+static long int_value(const struct bbt_config *cfg, const struct run_key *k)
+{
+	long v = *(const long *)((const char *)cfg + k->offset);
+	for (size_t i = 0; v == 0 && i < sizeof derived / sizeof derived[0]; i++)
+		if (derived[i].offset == k->offset)
+			return derived[i].derive(cfg);
+	return v;
+}
+
+long bbt_config_eval_every(const struct bbt_config *cfg)
+{
+	return int_value(cfg, key_find("eval-every"));
+}
+
 static void value_text(const struct bbt_config *cfg, const struct run_key *k, char *buf,
                        size_t n)
 {
@@ -519,7 +554,7 @@ static void value_text(const struct bbt_config *cfg, const struct run_key *k, ch
 		snprintf(buf, n, "%s", cstr_field(cfg, k));
 		break;
 	case KEY_INT:
-		snprintf(buf, n, "%ld", *(const long *)((const char *)cfg + k->offset));
+		snprintf(buf, n, "%ld", int_value(cfg, k));
 		break;
 	case KEY_DOUBLE:
 		snprintf(buf, n, "%.17g", *(const double *)((const char *)cfg + k->offset));
@@ -549,7 +584,7 @@ json_t *bbt_config_to_json(const struct bbt_config *cfg)
 		case KEY_STRING:
 		case KEY_NAME:
 		case KEY_CHOICE: v = json_string(cstr_field(cfg, k)); break;
-		case KEY_INT: v = json_integer(*(const long *)p); break;
+		case KEY_INT: v = json_integer(int_value(cfg, k)); break;
 		case KEY_DOUBLE: v = json_real(*(const double *)p); break;
 		}
 		json_object_set_new(o, k->name, v);

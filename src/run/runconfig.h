@@ -60,7 +60,7 @@ struct bbt_config {
 	long budget;
 	long popsize;
 	long k_shot;
-	long eval_every;
+	long eval_every;       /* 0: derived, see bbt_config_eval_every */
 	long seed;
 	long data_seed;        /* -1: the run seed */
 	long icl_shots;        /* in-context demonstrations per class */
@@ -137,6 +137,12 @@ int bbt_config_plugin_options(const struct bbt_config *cfg, enum bbt_plugin_kind
 /* The [run] settings as INI lines ("key = value\n"), and as a JSON object. */
 int bbt_config_write_run_section(const struct bbt_config *cfg, FILE *f);
 json_t *bbt_config_to_json(const struct bbt_config *cfg);
+
+/* The effective --eval-every: as set, or for 0 the default that follows
+ * from --budget and --popsize (runconfig.c). config.ini, result.json's
+ * settings and the run id record this value, so a run that leaves it at 0
+ * has the id of one that sets it to what it came to. */
+long bbt_config_eval_every(const struct bbt_config *cfg);
 
 /* The effective data seed (data_seed, or seed when -1). */
 long bbt_config_data_seed(const struct bbt_config *cfg);
