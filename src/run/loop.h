@@ -16,10 +16,12 @@
  *     bbt_tuner_selection(t)->best_dev_z ... the prompt to test
  *     bbt_tuner_free(t);
  *
- * A tuner holds one optimizer over the whole prompt; with deep prompts
- * (schedule.h) one per layer, the layerwise schedule picking the one to ask
+ * A tuner holds one optimizer over the whole prompt (a deep prompt's
+ * joint schedule: over every layer's z); with deep prompts' layerwise
+ * schedule (schedule.h) one per layer, the schedule picking the one to ask
  * each step: its candidates are scored with the other layers at their
- * best points, and the budget is whole rounds of the schedule.
+ * best points (a white-box step on its layer's part of the gradient), and
+ * the budget is whole rounds of the schedule.
  */
 #ifndef BBT_LOOP_H
 #define BBT_LOOP_H

@@ -476,9 +476,10 @@ int bbt_run(const struct bbt_config *cfg, bbt_registry_t *reg, const struct bbt_
 		return rc;
 	}
 	/* From here on the run folder is written. */
+	int layer_col = r.plan.deep && r.plan.schedule == BBT_SCHEDULE_LAYERWISE;
 	rc = bbt_rundir_open(r.plan.run_dir,
 	                     (r.plan.grad_check ? BBT_TRACE_GRAD : 0) |
-	                             (r.plan.deep ? BBT_TRACE_LAYER : 0),
+	                             (layer_col ? BBT_TRACE_LAYER : 0),
 	                     &r.rd, err, errlen);
 	if (rc != BBT_OK) {   /* BBT_RUNDIR_LOCKED too: another process runs it */
 		run_release(&r);

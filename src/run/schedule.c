@@ -18,7 +18,14 @@
 
 enum bbt_schedule bbt_schedule_parse(const char *name)
 {
-	return strcmp(name, "layerwise") == 0 ? BBT_SCHEDULE_LAYERWISE : 0;
+	return strcmp(name, "layerwise") == 0 ? BBT_SCHEDULE_LAYERWISE
+	       : strcmp(name, "joint") == 0   ? BBT_SCHEDULE_JOINT
+	                                      : 0;
+}
+
+const char *bbt_schedule_name(enum bbt_schedule s)
+{
+	return s == BBT_SCHEDULE_JOINT ? "joint" : "layerwise";
 }
 
 /* Mean and population std of the x within [lo, hi]; *n the count. */
@@ -69,10 +76,11 @@ int bbt_deep_check(const struct bbt_plan *p, const struct bbt_plugin *opt,
 		return bbt_error(err, errlen, BBT_ENOTSUP,
 		                 "--prompt-layers all needs a continuous prompt; optimizer %s "
 		                 "searches a discrete one", opt->name);
-	if (p->white_box || p->grad_check)
+	/* A layerwise optimizer's estimate is over its layer only; the true
+	 * gradient to check it against would be of the whole point. */
+	if (p->grad_check && p->schedule != BBT_SCHEDULE_JOINT)
 		return bbt_error(err, errlen, BBT_ENOTSUP,
-		                 "--prompt-layers all: %s on deep prompts is not supported yet",
-		                 p->white_box ? "a white-box optimizer" : "--grad-check");
+		                 "--prompt-layers all: --grad-check needs --schedule joint");
 	if (bbt_plugin_backend_hidden_states(be) == NULL)
 		return bbt_error(err, errlen, BBT_ENOTSUP,
 		                 "--prompt-layers all: backend %s gives no hidden states (ABI 1.2 "
@@ -179,7 +187,8 @@ void bbt_prompt_pullback(const struct bbt_setup *s, const float *g_p, size_t nv,
 			                      g_z + (v * L + l) * d);
 }
 
-json_t *bbt_deep_json(const struct bbt_setup *s, size_t rounds, const double *z)
+json_t *bbt_deep_json(const struct bbt_setup *s, enum bbt_schedule sched, size_t rounds,
+                      const double *z)
 {
 	json_t *j = json_object(), *hat = json_array(), *std = json_array(), *norm = json_array();
 	for (size_t l = 0; l < s->layers; l++) {
@@ -191,8 +200,10 @@ json_t *bbt_deep_json(const struct bbt_setup *s, size_t rounds, const double *z)
 		json_array_append_new(norm, z != NULL ? json_real(sqrt(ss)) : json_null());
 	}
 	json_object_set_new(j, "layers", json_integer((json_int_t)s->layers));
-	json_object_set_new(j, "schedule", json_string("layerwise"));
-	json_object_set_new(j, "rounds", json_integer((json_int_t)rounds));
+	json_object_set_new(j, "schedule", json_string(bbt_schedule_name(sched)));
+	json_object_set_new(j, "rounds", sched == BBT_SCHEDULE_LAYERWISE
+	                                         ? json_integer((json_int_t)rounds)
+	                                         : json_null());
 	json_object_set_new(j, "sigma_hat", hat);
 	json_object_set_new(j, "subspace_std", std);
 	json_object_set_new(j, "best_z_norm", norm);
