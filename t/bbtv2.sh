@@ -4,7 +4,7 @@
 # folder is made, a BBT run's trace unchanged, and a deep run of the native
 # backend on t/tinymodel's tiny BERT.
 . "${top_srcdir:-.}/t/lib.sh"
-plan 21
+plan 29
 cd "$TMP" || exit 99
 
 syn="--backend synthetic --task toy --dim 10 --prompt-len 5 --eval-every 20 --quiet --out runs"
@@ -60,8 +60,60 @@ like "$(tr -d ' \n' <"$dir/result.json")" '"white_box":true.*"deep":\{"layers":4
 decreases "$dir/trace.csv"
 ok $? "joint adam: the loss decreases ($(sed -n '2p;$p' "$dir/trace.csv" | cut -d, -f4 | tr '\n' ' '))"
 
+# The deep prompt saved (#17): z [L, d] and prompt [L, P, H] in
+# prompt.safetensors, used again by eval, predict and --init-prompt.
+val() { sed -n "s/^ *\"$1\": \([^,]*\),*\$/\1/p" "$2" | head -1 | awk '{ printf "%.10g", $1 }'; }
+"$BBTBENCH" $syn --optimizer cmaes --budget 200 --prompt-layers all --experiment saved >out 2>err
+R=$(ls -d runs/saved/* 2>/dev/null)
+[ -s "$R/prompt.safetensors" ] && [ -s "$R/prompts.tsv" ]
+ok $? "a deep run saves prompt.safetensors and prompts.tsv"
+if /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
+	out=$(/usr/bin/python3 - "$R/prompt.safetensors" "$R/prompts.tsv" <<'PY'
+import json, struct, sys
+import numpy as np
+b = open(sys.argv[1], 'rb').read()
+n = struct.unpack('<Q', b[:8])[0]
+h = json.loads(b[8:8 + n])
+meta = h['__metadata__']
+t = {}
+for name, dt in (('z', '<f8'), ('prompt', '<f4')):
+    s, e = h[name]['data_offsets']
+    t[name] = np.frombuffer(b[8 + n + s:8 + n + e], dtype=dt).reshape(h[name]['shape'])
+rows = [l.rstrip('\n').split('\t') for l in open(sys.argv[2])][1:]
+row = [r for r in rows if r[0] == meta['best_dev_call']][-1]
+z = np.array([float(x) for x in row[2:]]).reshape(t['z'].shape)
+print(t['z'].shape, t['prompt'].shape, meta['prompt_layers'], len(json.loads(meta['layer_stds'])),
+      bool((z == t['z']).all()))
+PY
+)
+	is "$out" "(4, 10) (4, 5, 64) 4 4 True" \
+		"numpy reads it: z 4 x 10 = the best-on-dev row of prompts.tsv, prompt 4 x 5 x 64, 4 stds"
+else
+	skip "/usr/bin/python3 has no numpy"
+fi
+"$BBTBENCH" eval "$R" --split test -q >out 2>err
+is "$(val value "$R/eval-test.json")" "$(val test_metric "$R/result.json")" \
+	"eval reproduces the deep run's test metric (all layers' prompts)"
+"$BBTBENCH" eval "$R" --split dev -q >out 2>err
+is "$(val value "$R/eval-dev.json")" "$(val dev_metric "$R/result.json")" \
+	"and its best dev metric"
+printf 'a great film\nan awful one\n' | "$BBTBENCH" predict "$R" -q >out 2>err
+is "$(awk -F'\t' 'NR > 1 && ($2 == "bad" || $2 == "great") { n++ } END { print n + 0 }' out)" 2 \
+	"predict on a deep run: a label per line"
+c=$(sed -n 's/^ *"best_dev_call": \([0-9]*\),*$/\1/p' "$R/result.json")
+old=$(awk -F, -v c="$c" '$1 == c { print $4 }' "$R/trace.csv")
+"$BBTBENCH" $syn --optimizer nmsimplex --budget 40 --prompt-layers all --init-prompt "$R" \
+	--experiment init >out 2>err
+is "$(sed -n 2p runs/init/*/trace.csv | cut -d, -f3)" "$old" \
+	"--init-prompt from a deep run: the first candidate scores its best loss"
+B=$(ls -d runs/bbt/*)
+"$BBTBENCH" $syn --optimizer nmsimplex --budget 40 --prompt-layers all --init-prompt "$B" \
+	--experiment init2 >out 2>err
+like "$? $(cat err)" "^2 .*--init-prompt .*its prompt has 1 layer; this run's has 4" \
+	"--init-prompt from a BBT run into a deep run: one line, exit 2"
+
 if ! "$BBTBENCH" list 2>/dev/null | grep -q "backend  *native"; then
-	for i in 1 2 3 4 5; do skip "native backend not built"; done
+	for i in 1 2 3 4 5 6; do skip "native backend not built"; done
 	done_testing
 	exit $?
 fi
@@ -76,6 +128,9 @@ layers=$(sed -n 's/.*"deep": {"layers": \([0-9]*\).*/\1/p;/"deep": {/,/}/s/^ *"l
 ok $? "native: one prompt per layer ($layers)"
 calls=$(($(wc -l <"$dir/trace.csv") - 1))
 is "$calls" "$((100 / (10 * layers) * 10 * layers))" "native: whole rounds of the budget"
+"$BBTBENCH" eval "$dir" --split test -q >out 2>err
+is "$(val value "$dir/eval-test.json")" "$(val test_metric "$dir/result.json")" \
+	"native: eval reproduces the deep run's test metric"
 "$BBTBENCH" --backend native --model tiny.gguf --task toy --dim 10 --prompt-len 5 \
 	--eval-every 20 --optimizer adam --budget 30 --prompt-layers all --schedule joint \
 	--quiet --out runs --experiment native-adam >out 2>err

@@ -50,17 +50,17 @@ struct bbt_tuner {
 	const struct bbt_loop_hooks *hooks;
 };
 
-/* An optimizer over dim coordinates: d, or a deep prompt's layers x d
- * under the joint schedule. */
-static int create_optimizer(bbt_tuner_t *t, uint64_t seed, size_t dim, char *err,
-                            size_t errlen)
+/* An optimizer over dim coordinates from x0 (NULL: the optimizer's
+ * default): d, or a deep prompt's layers x d under the joint schedule. */
+static int create_optimizer(bbt_tuner_t *t, uint64_t seed, size_t dim, const double *x0,
+                            char *err, size_t errlen)
 {
 	const struct bbt_plan *p = t->p;
 	struct bbt_optimizer_params op = {
 		.space = { .kind = BBT_SPACE_BOX, .dim = dim, .bound = 0, .choices = 0 },
 		.popsize = p->popsize,
 		.sigma = p->sigma,
-		.x0 = p->init_z,
+		.x0 = x0,
 		.budget = p->budget,
 		.seed = seed,
 	};
@@ -81,7 +81,7 @@ static int create_optimizer(bbt_tuner_t *t, uint64_t seed, size_t dim, char *err
 }
 
 /* Deep prompts: one optimizer per layer, each over its layer's d
- * coordinates from z0 = 0, with its own seed (layer 0 keeps the run's);
+ * coordinates from z0 = 0 (or --init-prompt's z_l), with its own seed (layer 0 keeps the run's);
  * the budget becomes whole rounds of the layerwise schedule. */
 static int create_layers(bbt_tuner_t *t, char *err, size_t errlen)
 {
@@ -98,7 +98,8 @@ static int create_layers(bbt_tuner_t *t, char *err, size_t errlen)
 		uint64_t seed = l == 0 ? (uint64_t)t->p->seed
 		                       : bbt_rng_derive_seed((uint64_t)t->p->seed, purpose);
 		t->state = NULL;
-		int rc = create_optimizer(t, seed, t->s->d, err, errlen);
+		const double *x0 = t->p->init_z ? t->p->init_z + l * t->s->d : NULL;
+		int rc = create_optimizer(t, seed, t->s->d, x0, err, errlen);
 		t->layer_state[l] = t->state;
 		if (rc < 0)
 			return rc;
@@ -133,8 +134,10 @@ static int alloc_buffers(bbt_tuner_t *t, char *err, size_t errlen)
 	}
 	if (!oom && t->layer_state != NULL) {
 		t->zl = calloc(b * t->s->d, sizeof *t->zl);
-		t->cur = calloc(d, sizeof *t->cur);   /* z0 = 0 */
+		t->cur = calloc(d, sizeof *t->cur);   /* z0 = 0, or --init-prompt's */
 		oom = !t->zl || !t->cur;
+		if (!oom && t->p->init_z != NULL)
+			memcpy(t->cur, t->p->init_z, d * sizeof *t->cur);
 	}
 	if (oom)
 		return bbt_error(err, errlen, BBT_ENOMEM, "out of memory for a batch of %zu", b);
@@ -159,7 +162,7 @@ int bbt_tuner_create(const struct bbt_plan *p, const struct bbt_setup *s, bbt_sc
 	if (rc == BBT_OK && p->deep && p->schedule == BBT_SCHEDULE_LAYERWISE)
 		rc = create_layers(t, err, errlen);
 	else if (rc == BBT_OK)   /* BBT, or a deep prompt's joint schedule */
-		rc = create_optimizer(t, (uint64_t)p->seed, t->dz, err, errlen);
+		rc = create_optimizer(t, (uint64_t)p->seed, t->dz, p->init_z, err, errlen);
 	if (rc == BBT_OK)
 		rc = alloc_buffers(t, err, errlen);
 	return rc;

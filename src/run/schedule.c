@@ -105,7 +105,10 @@ static int sigma_hats(const struct bbt_setup *s, const struct bbt_plan *p, char 
 	size_t n = (train->offset[train->n_seq] - train->offset[0] + train->n_seq * p->prompt_len) *
 	           s->info.hidden;
 	s->layer_sigma_hat[0] = s->info.embed_std;
-	if (s->layers < 2)
+	if (p->layer_sigma_hat != NULL)
+		for (size_t l = 1; l < s->layers; l++)
+			s->layer_sigma_hat[l] = p->layer_sigma_hat[l];
+	if (s->layers < 2 || p->layer_sigma_hat != NULL)
 		return BBT_OK;
 	float *h = malloc((n ? n : 1) * sizeof *h);
 	if (h == NULL)
@@ -128,6 +131,13 @@ static int sigma_hats(const struct bbt_setup *s, const struct bbt_plan *p, char 
 	return rc;
 }
 
+uint64_t bbt_deep_layer_seed(const struct bbt_plan *p, size_t l)
+{
+	char purpose[32];
+	snprintf(purpose, sizeof purpose, "layer %zu", l);
+	return l == 0 ? p->seed_projection : bbt_rng_derive_seed(p->seed_projection, purpose);
+}
+
 int bbt_deep_subspaces(const struct bbt_plan *p, struct bbt_setup *s, char *err,
                        size_t errlen)
 {
@@ -145,16 +155,13 @@ int bbt_deep_subspaces(const struct bbt_plan *p, struct bbt_setup *s, char *err,
 	int rc = sigma_hats(s, p, err, errlen);
 	for (size_t l = 0; l < L && rc == BBT_OK; l++) {
 		struct bbt_subspace_params sp = bbt_subspace_default_params();
-		char purpose[32];
-		snprintf(purpose, sizeof purpose, "layer %zu", l);
 		sp.dim = s->d;
 		sp.out_dim = p->prompt_len * s->info.hidden;
 		sp.projection = p->projection;
 		sp.embed_std = s->layer_sigma_hat[l];
 		sp.alpha = p->alpha;
 		sp.sigma0 = p->sigma;
-		sp.seed = l == 0 ? p->seed_projection
-		                 : bbt_rng_derive_seed(p->seed_projection, purpose);
+		sp.seed = bbt_deep_layer_seed(p, l);
 		s->layer_std[l] = bbt_subspace_scale(&sp);
 		if ((s->subs[l] = bbt_subspace_alloc(&sp, err, errlen)) == NULL)
 			rc = BBT_EINVAL;

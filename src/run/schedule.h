@@ -32,6 +32,7 @@
 #define BBT_SCHEDULE_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <jansson.h>
 #include <bbtbench/plugin.h>
 
@@ -67,8 +68,14 @@ size_t bbt_schedule_layer(size_t step, size_t layers);
 int bbt_deep_check(const struct bbt_plan *p, const struct bbt_plugin *opt,
                    const struct bbt_plugin *be, char *err, size_t errlen);
 
+/* Layer l's projection seed: the run's projection seed for layer 0, one
+ * derived from it for the others. */
+uint64_t bbt_deep_layer_seed(const struct bbt_plan *p, size_t l);
+
 /* The L subspaces, their stds and sigma-hats, the setup's d, D and layers.
- * The backend is open and the splits encoded. */
+ * The backend is open and the splits encoded. The sigma-hats of layers
+ * l >= 1 are measured on the training batch, or taken from
+ * p->layer_sigma_hat (a saved deep prompt rebuilt as its run drew it). */
 int bbt_deep_subspaces(const struct bbt_plan *p, struct bbt_setup *s, char *err,
                        size_t errlen);
 
