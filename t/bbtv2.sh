@@ -68,7 +68,7 @@ R=$(ls -d runs/saved/* 2>/dev/null)
 [ -s "$R/prompt.safetensors" ] && [ -s "$R/prompts.tsv" ]
 ok $? "a deep run saves prompt.safetensors and prompts.tsv"
 if /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
-	out=$(/usr/bin/python3 - "$R/prompt.safetensors" "$R/prompts.tsv" <<'PY'
+	out=$(/usr/bin/python3 - "$R/prompt.safetensors" "$R/prompts.tsv" "$R/result.json" <<'PY'
 import json, struct, sys
 import numpy as np
 b = open(sys.argv[1], 'rb').read()
@@ -84,10 +84,15 @@ row = [r for r in rows if r[0] == meta['best_dev_call']][-1]
 z = np.array([float(x) for x in row[2:]]).reshape(t['z'].shape)
 print(t['z'].shape, t['prompt'].shape, meta['prompt_layers'], len(json.loads(meta['layer_stds'])),
       bool((z == t['z']).all()))
+deep = json.load(open(sys.argv[3]))['deep']
+p = t['prompt'].astype(np.float64).reshape(t['prompt'].shape[0], -1)
+want = (np.linalg.norm(p, axis=1), p.mean(axis=1), p.std(axis=1))
+print(all(np.allclose(deep[k], w, rtol=1e-8, atol=1e-12)
+          for k, w in zip(('prompt_norm', 'prompt_mean', 'prompt_std'), want)))
 PY
 )
-	is "$out" "(4, 10) (4, 5, 64) 4 4 True" \
-		"numpy reads it: z 4 x 10 = the best-on-dev row of prompts.tsv, prompt 4 x 5 x 64, 4 stds"
+	is "$out" "$(printf '(4, 10) (4, 5, 64) 4 4 True\nTrue')" \
+		"numpy reads it: z 4 x 10 = the best-on-dev row of prompts.tsv, prompt 4 x 5 x 64, 4 stds; result.json's prompt_norm, _mean, _std are the saved prompt's"
 else
 	skip "/usr/bin/python3 has no numpy"
 fi

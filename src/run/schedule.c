@@ -194,18 +194,43 @@ void bbt_prompt_pullback(const struct bbt_setup *s, const float *g_p, size_t nv,
 			                      g_z + (v * L + l) * d);
 }
 
+/* Norm, mean and population std of one layer's n prompt values. */
+static void prompt_stats(const float *p, size_t n, double out[3])
+{
+	double ss = 0, mu = 0, m2 = 0;
+	for (size_t i = 0; i < n; i++) {
+		double v = p[i], dv = v - mu;
+		ss += v * v;
+		mu += dv / (double)(i + 1);
+		m2 += dv * (v - mu);
+	}
+	out[0] = sqrt(ss);
+	out[1] = mu;
+	out[2] = n > 0 ? sqrt(m2 / (double)n) : 0;
+}
+
 json_t *bbt_deep_json(const struct bbt_setup *s, enum bbt_schedule sched, size_t rounds,
                       const double *z)
 {
 	json_t *j = json_object(), *hat = json_array(), *std = json_array(), *norm = json_array();
+	json_t *pst[3] = { json_array(), json_array(), json_array() };
+	size_t PH = s->D / s->layers;
+	float *p = z != NULL ? malloc(s->D * sizeof *p) : NULL;
+	if (p != NULL)
+		bbt_prompt_project(s, z, 1, p);
 	for (size_t l = 0; l < s->layers; l++) {
-		double ss = 0;
+		double ss = 0, st[3];
 		for (size_t i = 0; z != NULL && i < s->d; i++)
 			ss += z[l * s->d + i] * z[l * s->d + i];
 		json_array_append_new(hat, json_real(s->layer_sigma_hat[l]));
 		json_array_append_new(std, json_real(s->layer_std[l]));
 		json_array_append_new(norm, z != NULL ? json_real(sqrt(ss)) : json_null());
+		if (p != NULL)
+			prompt_stats(p + l * PH, PH, st);
+		for (size_t k = 0; k < 3; k++)
+			json_array_append_new(pst[k], p != NULL ? json_real(st[k]) : json_null());
 	}
+	free(p);
 	json_object_set_new(j, "layers", json_integer((json_int_t)s->layers));
 	json_object_set_new(j, "schedule", json_string(bbt_schedule_name(sched)));
 	json_object_set_new(j, "rounds", sched == BBT_SCHEDULE_LAYERWISE
@@ -214,5 +239,8 @@ json_t *bbt_deep_json(const struct bbt_setup *s, enum bbt_schedule sched, size_t
 	json_object_set_new(j, "sigma_hat", hat);
 	json_object_set_new(j, "subspace_std", std);
 	json_object_set_new(j, "best_z_norm", norm);
+	json_object_set_new(j, "prompt_norm", pst[0]);
+	json_object_set_new(j, "prompt_mean", pst[1]);
+	json_object_set_new(j, "prompt_std", pst[2]);
 	return j;
 }

@@ -86,7 +86,8 @@ void bbt_prompt_pullback(const struct bbt_setup *s, const float *g_p, size_t nv,
 
 /* result.json's "deep" section: layers, schedule, rounds (layerwise; null
  * under joint), each layer's sigma-hat, subspace std and |z_l| of the
- * point z (layers x d). */
+ * point z (layers x d), and of the prompt p_l = A_l z_l added entering
+ * layer l (P x hidden values) its norm, mean and std (population). */
 json_t *bbt_deep_json(const struct bbt_setup *s, enum bbt_schedule sched, size_t rounds,
                       const double *z);
 
