@@ -4,7 +4,7 @@
 # folder is made, a BBT run's trace unchanged, and a deep run of the native
 # backend on t/tinymodel's tiny BERT.
 . "${top_srcdir:-.}/t/lib.sh"
-plan 29
+plan 30
 cd "$TMP" || exit 99
 
 syn="--backend synthetic --task toy --dim 10 --prompt-len 5 --eval-every 20 --quiet --out runs"
@@ -33,6 +33,9 @@ refused() {	# refused PATTERN DESCRIPTION ARGS...: exit 2 or 1, the message, no 
 }
 refused "less than one round" "a budget under one round is refused" --optimizer cmaes --budget 50
 refused "needs a continuous prompt" "a discrete optimizer is refused" --optimizer bdpl
+refused "backend http gives no hidden states .ABI 1.2 hidden_states., which scale each layer's projection" \
+	"a backend without hidden states (http; ggml too) is refused, naming what is missing" \
+	--optimizer cmaes --backend http
 refused "grad-check needs --schedule joint" "--grad-check under the layerwise schedule is refused" \
 	--optimizer zo-adam --grad-check --budget 100
 
