@@ -4,7 +4,7 @@
 # folder is made, a BBT run's trace unchanged, and a deep run of the native
 # backend on t/tinymodel's tiny BERT.
 . "${top_srcdir:-.}/t/lib.sh"
-plan 30
+plan 31
 cd "$TMP" || exit 99
 
 syn="--backend synthetic --task toy --dim 10 --prompt-len 5 --eval-every 20 --quiet --out runs"
@@ -62,6 +62,12 @@ like "$(tr -d ' \n' <"$dir/result.json")" '"white_box":true.*"deep":\{"layers":4
 	"joint adam: result.json says white-box and the joint schedule"
 decreases "$dir/trace.csv"
 ok $? "joint adam: the loss decreases ($(sed -n '2p;$p' "$dir/trace.csv" | cut -d, -f4 | tr '\n' ' '))"
+"$BBTBENCH" $syn --optimizer zo-adam --grad-check --budget 100 --prompt-layers all \
+	--schedule joint --experiment gc >out 2>err
+dir=$(ls -d runs/gc/* 2>/dev/null)
+is "$(awk -F, 'NR > 1 && $7 != "" { n++; s += $7; if (!($7 >= -1 && $7 <= 1)) bad++ }
+	END { print (n > 0 && s > 0), bad + 0 }' "$dir/trace.csv")" "1 0" \
+	"joint zo-adam --grad-check: cosines with the true all-layer gradient, positive on average"
 
 # The deep prompt saved (#17): z [L, d] and prompt [L, P, H] in
 # prompt.safetensors, used again by eval, predict and --init-prompt.
