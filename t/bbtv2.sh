@@ -1,8 +1,10 @@
 #!/bin/sh
 # t/bbtv2.sh - BBTv2 from the command line: a deep run on synthetic (run id,
 # trace's layer column, result.json's "deep"), what is refused before a
-# folder is made, a BBT run's trace unchanged, and a deep run of the native
-# backend on t/tinymodel's tiny BERT.
+# folder is made, a BBT run's trace unchanged, white-box adam under both
+# schedules, the deep prompt saved and used again (eval, predict,
+# --init-prompt), and deep runs of the native backend on t/tinymodel's tiny
+# BERT.
 . "${top_srcdir:-.}/t/lib.sh"
 plan 31
 cd "$TMP" || exit 99

@@ -81,7 +81,7 @@ int bbt_prompt_file_save(const struct bbt_plan *p, const struct bbt_setup *s, co
                          double dev_metric, size_t dev_call, const char *run_dir,
                          char sha[65], char *err, size_t errlen)
 {
-	size_t H = s->info.hidden, P = s->D / H;
+	size_t H = s->info.hidden, L = s->layers, P = s->D / (L * H);
 	float *prompt = malloc(s->D * sizeof *prompt);
 	char *path = bbt_path_join(run_dir, BBT_PROMPT_FILE_NAME);
 	json_t *meta = metadata(p, s, dev_metric, dev_call);
@@ -89,18 +89,16 @@ int bbt_prompt_file_save(const struct bbt_plan *p, const struct bbt_setup *s, co
 	int rc = prompt && path && meta ? BBT_OK : bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
 	if (rc == BBT_OK) {
 		bbt_prompt_project(s, z, 1, prompt);
-		size_t L = s->layers, deep = L > 1;
-		P /= L;
+		/* BBT: z [d], prompt [P, H]; deep: a leading layer dimension */
+		int deep = L > 1;
 		struct bbt_safetensors_out t[2] = {
-			{ .name = "z", .f64 = z, .n_dims = 1, .shape = { s->d } },
-			{ .name = "prompt", .f32 = prompt, .n_dims = 2, .shape = { P, H } },
+			{ .name = "z", .f64 = z, .n_dims = 1 + deep },
+			{ .name = "prompt", .f32 = prompt, .n_dims = 2 + deep },
 		};
-		if (deep) {   /* layer l at index l */
-			t[0] = (struct bbt_safetensors_out){ .name = "z", .f64 = z, .n_dims = 2,
-				                             .shape = { L, s->d } };
-			t[1] = (struct bbt_safetensors_out){ .name = "prompt", .f32 = prompt,
-				                             .n_dims = 3, .shape = { L, P, H } };
-		}
+		t[0].shape[0] = t[1].shape[0] = L;
+		t[0].shape[deep] = s->d;
+		t[1].shape[deep] = P;
+		t[1].shape[deep + 1] = H;
 		rc = bbt_safetensors_write(path, t, 2, meta, err, errlen);
 	}
 	if (rc == BBT_OK)

@@ -28,7 +28,8 @@
  * tools and as a check.
  *
  * prompts.tsv, the trajectory: one row per dev evaluation of a new
- * best-so-far point: call, dev_metric, then its d coordinates (%.17g).
+ * best-so-far point: call, dev_metric, then its d coordinates (%.17g; a
+ * deep prompt's L x d, layer 0's first).
  *
  *     bbt_prompt_file_save(&plan, &setup, z, dev, call, run_dir, sha, err, n);
  *     struct bbt_prompt_file pf;
