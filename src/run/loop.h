@@ -40,7 +40,7 @@ struct bbt_selection {
 	double best_loss;          /* lowest training loss seen; NaN: none */
 	double best_dev;           /* best dev metric seen; NaN: none */
 	size_t best_dev_call;      /* the API call at which it was reached */
-	const double *best_dev_z;  /* its point (d values), owned by the tuner; or NULL */
+	const double *best_dev_z;  /* its point (layers x d values), owned by the tuner; or NULL */
 	const char *stop_reason;   /* pycma's names: maxfevals, tolx, ...; "interrupted" */
 	size_t grad_cos_n;         /* --grad-check: steps with a cosine */
 	double grad_cos_sum;       /* and their sum */
@@ -51,7 +51,7 @@ struct bbt_loop_hooks {
 	void (*progress)(void *ctx, int final);
 	void *ctx;
 	double t0;                 /* the run's start (bbt_now): the trace's wall_s */
-	/* Called when dev scores a new best-so-far point z (d values) at an
+	/* Called when dev scores a new best-so-far point z (d: layers x d values) at an
 	 * API call; or NULL. */
 	void (*dev)(void *ctx, size_t call, double metric, const double *z, size_t d);
 };
