@@ -81,8 +81,9 @@ static int create_optimizer(bbt_tuner_t *t, uint64_t seed, size_t dim, const dou
 }
 
 /* Deep prompts: one optimizer per layer, each over its layer's d
- * coordinates from z0 = 0 (or --init-prompt's z_l), with its own seed (layer 0 keeps the run's);
- * the budget becomes whole rounds of the layerwise schedule. */
+ * coordinates from z0 = 0 (or --init-prompt's z_l), with its own seed
+ * (layer 0 keeps the run's); the budget becomes whole rounds of the
+ * layerwise schedule. */
 static int create_layers(bbt_tuner_t *t, char *err, size_t errlen)
 {
 	size_t L = t->s->layers;

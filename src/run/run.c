@@ -121,8 +121,8 @@ static int check_init_layers(const struct bbt_saved *sv, const struct bbt_setup 
 }
 
 /* --init-prompt RUN: that run's saved z, if it means the same prompt here:
- * a continuous prompt of the same d under the same projection (kind, seed
- * and std), so that A z is the prompt the run saved. */
+ * a continuous prompt of the same layers and d under the same projections
+ * (kind, seed and std), so that A z is the prompt the run saved. */
 static int load_init_prompt(struct run *r, char *err, size_t errlen)
 {
 	struct bbt_plan *p = &r->plan;
