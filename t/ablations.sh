@@ -8,7 +8,7 @@
 . "${top_srcdir:-.}/t/lib.sh"
 A="$top_srcdir/ablations"
 presets="adam-grad bbtv2 budget cmaes-vs-adam loss optimizers projection prompt-length"
-plan 48
+plan 50
 
 # name  runs of the paper preset  runs of the synthetic variant
 sizes="adam-grad 100 60
@@ -27,6 +27,12 @@ while read -r name paper small; do
 	grep -q '^; Needs: ' "$A/$name.ini"
 	ok $? "$name.ini says what it needs"
 done <"$TMP/sizes"
+
+# The real-model presets (run by hand, not here): valid grids of the stated size.
+is "$("$BBTBENCH" grid --list "$A/real/bbt-vs-bbtv2.ini" | wc -l)" 40 \
+	"real/bbt-vs-bbtv2.ini: 40 runs (baselines once, BBT and BBTv2 x 2 tasks x 5 splits)"
+grep -q '^; Needs: ' "$A/real/bbt-vs-bbtv2.ini"
+ok $? "real/bbt-vs-bbtv2.ini says what it needs"
 
 built=$("$BBTBENCH" list | awk '$1 == "optimizer" { print $2 }')
 is_built() { printf '%s\n' "$built" | grep -qx "$1"; }

@@ -3,7 +3,9 @@
  * the forward pass against a naive double-precision reference written
  * here, batching invariance (alone, in
  * a batch, among V prompt variants, in small chunks), cat/add/deep
- * prompts, f16 weights, the WordPiece tokenizer, and bad models / inputs.
+ * prompts, f16 weights, the WordPiece tokenizer, and bad models / inputs;
+ * and the deep prompts' gradient against the reference's central
+ * differences, coordinate by coordinate, in double.
  * The backend's sources are compiled in and driven through its descriptor.
  */
 #include "config.h"
@@ -303,6 +305,91 @@ static double check_forward(const struct tiny *t, struct be *b, const float *pro
 	return worst;
 }
 
+/* The gradient checks' loss: the cross-entropy of sequence i against label
+ * i % LABS, summed over the sequences (and variants), in double. */
+static double ce_of(const double *z, int y)
+{
+	double mx = z[0], sum = 0;
+	for (int c = 1; c < LABS; c++)
+		mx = fmax(mx, z[c]);
+	for (int c = 0; c < LABS; c++)
+		sum += exp(z[c] - mx);
+	return mx + log(sum) - z[y];
+}
+
+/* Its derivative as the backend's bbt_logit_grad_fn. */
+static int ce_dloss(void *ctx, const float *logits, size_t V, size_t n_seq, size_t n_labels,
+                    float *dlogits)
+{
+	(void)ctx;
+	for (size_t s = 0; s < V * n_seq; s++) {
+		double z[LABS], mx = -1e300, sum = 0;
+		for (size_t c = 0; c < n_labels; c++)
+			mx = fmax(mx, z[c] = logits[s * n_labels + c]);
+		for (size_t c = 0; c < n_labels; c++)
+			sum += exp(z[c] - mx);
+		for (size_t c = 0; c < n_labels; c++)
+			dlogits[s * n_labels + c] =
+				(float)(exp(z[c] - mx) / sum - (c == (s % n_seq) % n_labels));
+	}
+	return 0;
+}
+
+/* The same loss of one variant's prompt [Lp][P][H] on the reference. */
+static double ref_loss(const struct tiny *t, const float *prompt, int P, int Lp, int add_mode)
+{
+	double L = 0;
+	for (size_t i = 0; i < SEQS; i++) {
+		double z[LABS];
+		ref_forward(t, seq_ids + seq_off[i], (int)(seq_off[i + 1] - seq_off[i]), seq_pp[i],
+		            seq_pred[i], prompt, P, Lp, add_mode, labels, LABS, z);
+		L += ce_of(z, (int)(i % LABS));
+	}
+	return L;
+}
+
+/* The backend's gradient of V variants against the reference's, each
+ * coordinate by a central difference of ref_loss in double. With step
+ * h = 2^-8 the difference's truncation error (h^2/6 times the third
+ * derivative) is ~1e-6 of the gradient's scale at worst and its rounding
+ * error 1e-16 / h ~ 1e-13, and native's float32 forward and backward add
+ * some ulps grown through the layers; a wrong term shows as 1e-2 - 1.
+ * Returns the largest error over all coordinates relative to the largest
+ * gradient component (*gmax_out). */
+static double check_gradient(const struct tiny *t, struct be *b, float *prompts, size_t V,
+                             size_t P, size_t Lp, int add_mode, double *gmax_out)
+{
+	struct bbt_batch bt;
+	char err[BBT_ERRLEN];
+	batch_of(&bt, P, Lp);
+	size_t per = Lp * P * H;
+	float *grad = malloc(V * per * sizeof *grad), z[8 * SEQS * LABS];
+	double *want = malloc(V * per * sizeof *want), worst = 0, gmax = 0;
+	int rc = bbt_plugin.backend->gradient(b->st, &bt, prompts, V, ce_dloss, NULL, z, grad, err,
+	                                      sizeof err);
+	if (rc != 0) {
+		diag("gradient: %s", err);
+		worst = 1e9;
+	}
+	const float h = 1.0f / 256;
+	for (size_t i = 0; rc == 0 && i < V * per; i++) {
+		float *v = prompts + i / per * per, keep = prompts[i];
+		prompts[i] = keep + h;   /* the steps taken are the floats' own */
+		double hp = (double)prompts[i] - keep, lp = ref_loss(t, v, (int)P, (int)Lp, add_mode);
+		prompts[i] = keep - h;
+		double hm = keep - (double)prompts[i], lm = ref_loss(t, v, (int)P, (int)Lp, add_mode);
+		prompts[i] = keep;
+		want[i] = (lp - lm) / (hp + hm);
+		gmax = fmax(gmax, fabs(want[i]));
+	}
+	for (size_t i = 0; rc == 0 && i < V * per; i++)
+		worst = fmax(worst, fabs(grad[i] - want[i]) / gmax);
+	*gmax_out = gmax;
+	free(want);
+	free(grad);
+	return worst;
+}
+
 static void tokenizer_tests(struct be *b)
 {
 	static const struct {
@@ -579,6 +666,23 @@ int main(void)
 	rc = be_open(&b, path, NULL, P, NL, err);
 	e = check_forward(&t, &b, prompts, V, P, NL, 0, many);
 	ok(rc == 0 && e < 1e-4, "deep prompts (one per layer): logits match (max rel err %.2g)", e);
+	bbt_plugin.backend->close(b.st);
+
+	/* BBTv2's deep prompts: every layer's prompt added at the positions after
+	 * [CLS]; forward and gradient against the double reference. */
+	double gmax = 0;
+	rc = be_open(&b, path, "prompt_mode=add", P, NL, err);
+	e = check_forward(&t, &b, prompts, V, P, NL, 1, many);
+	ok(rc == 0 && e < 1e-5, "deep add prompts, V=%d: logits match the double reference "
+	   "(max rel err %.2g)", V, e);
+	e = check_gradient(&t, &b, prompts, 2, P, NL, 1, &gmax);
+	ok(e < 2e-5, "deep add prompts, V=2: gradient = the double reference's central differences "
+	   "(max err %.2g of the largest component %.2g)", e, gmax);
+	bbt_plugin.backend->close(b.st);
+	rc = be_open(&b, path, NULL, P, NL, err);
+	e = check_gradient(&t, &b, prompts, 1, P, NL, 0, &gmax);
+	ok(rc == 0 && e < 2e-5, "deep cat prompts: gradient = the double reference's central "
+	   "differences (max err %.2g of %.2g)", e, gmax);
 	bbt_plugin.backend->close(b.st);
 
 	/* ---- f16 weights ---- */

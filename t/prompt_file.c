@@ -85,6 +85,48 @@ static void roundtrip(void)
 	free(path);
 }
 
+/* A deep prompt: z [2, 3] and prompt [2, 1, 2]; a prompt whose layers are
+ * not z's; per-layer metadata that is not one number per layer. */
+static void deep(void)
+{
+	double z[6] = { 1, 2, 3, -4, -5, -6 }, hats[2];
+	float pr[4] = { 0.5f, 1.5f, -2.5f, 3.5f };
+	struct bbt_safetensors_out t[2] = {
+		{ .name = "z", .f64 = z, .n_dims = 2, .shape = { 2, 3 } },
+		{ .name = "prompt", .f32 = pr, .n_dims = 3, .shape = { 2, 1, 2 } },
+	};
+	char err[BBT_ERRLEN], *path = tmp_path("deep.safetensors");
+	json_t *meta = meta_prompt();
+	json_object_set_new(meta, "layer_sigma_hats", json_string("[0.25,1e-3]"));
+	json_object_set_new(meta, "layer_stds", json_string("[0.25]"));
+	bbt_safetensors_write(path, t, 2, meta, err, sizeof err);
+	struct bbt_prompt_file pf;
+	int rc = bbt_prompt_file_read(path, &pf, err, sizeof err);
+	if (!is_int(rc, BBT_OK, "deep: read back"))
+		diag("%s", err);
+	ok(pf.layers == 2 && pf.d == 3 && pf.prompt_len == 1 && pf.hidden == 2,
+	   "deep: 2 layers of d = 3, P = 1, hidden 2");
+	ok(pf.z && memcmp(pf.z, z, sizeof z) == 0 && pf.prompt &&
+	   memcmp(pf.prompt, pr, sizeof pr) == 0, "deep: z and prompt bit for bit");
+	rc = bbt_prompt_file_layer_values(&pf, path, "layer_sigma_hats", hats, err, sizeof err);
+	ok(rc == BBT_OK && hats[0] == 0.25 && hats[1] == 1e-3, "deep: per-layer metadata read");
+	rc = bbt_prompt_file_layer_values(&pf, path, "layer_stds", hats, err, sizeof err);
+	is_int(rc, BBT_EFORMAT, "deep: one number for two layers is refused");
+	like(err, "layer_stds: expected a JSON array of 2 numbers", "naming the key: %s", err);
+	bbt_prompt_file_release(&pf);
+	t[1].shape[0] = 3;
+	float pr3[6] = { 0 };
+	t[1].f32 = pr3;
+	bbt_safetensors_write(path, t, 2, meta, err, sizeof err);
+	is_int(bbt_prompt_file_read(path, &pf, err, sizeof err), BBT_EFORMAT,
+	       "deep: a prompt of 3 layers beside z of 2 is refused");
+	like(err, "\"prompt\" of layers (z's first dimension) x P x hidden", "says what was expected: %s",
+	     err);
+	json_decref(meta);
+	unlink(path);
+	free(path);
+}
+
 /* A safetensors file that is not a prompt, or lacks z. */
 static void not_a_prompt(void)
 {
@@ -164,13 +206,14 @@ static void from_setup(void)
 
 int main(void)
 {
-	plan(33);
+	plan(41);
 	if (mkdtemp(dir) == NULL) {
 		skip_all("mkdtemp");
 		return 0;
 	}
 	roundtrip();
 	not_a_prompt();
+	deep();
 	from_setup();
 	rmdir(dir);
 	return done_testing();

@@ -109,6 +109,10 @@ static void unit(void)
 	is_int((long long)bbt_schedule_rounds(8000, 20, 24), 16, "8000 calls, popsize 20, 24 layers: 16 rounds");
 	is_int((long long)bbt_schedule_rounds(79, 20, 4), 0, "79 calls: no whole round of 4 x 20");
 	is_int((long long)bbt_schedule_layer(9, 4), 1, "step 9 of 4 layers tunes layer 1");
+	ok(bbt_schedule_parse("layerwise") == BBT_SCHEDULE_LAYERWISE &&
+	   bbt_schedule_parse("joint") == BBT_SCHEDULE_JOINT && bbt_schedule_parse("all") == 0,
+	   "schedule names: layerwise, joint; others unknown");
+	is_string(bbt_schedule_name(BBT_SCHEDULE_JOINT), "joint", "and back");
 	float x[1000];
 	for (int i = 0; i < 1000; i++)
 		x[i] = (float)((i % 7) - 3) + (i % 100 == 0 ? 400.0f : 0.0f);
@@ -123,7 +127,7 @@ int main(void)
 {
 	if (getenv("top_srcdir") == NULL)
 		skip_all("top_srcdir is not set (run through make check)");
-	plan(20);
+	plan(22);
 	unit();
 	char err[BBT_ERRLEN];
 	unsetenv("BBTBENCH_PLUGIN_PATH");

@@ -50,14 +50,17 @@ struct bbt_tuner {
 	const struct bbt_loop_hooks *hooks;
 };
 
-static int create_optimizer(bbt_tuner_t *t, uint64_t seed, char *err, size_t errlen)
+/* An optimizer over dim coordinates from x0 (NULL: the optimizer's
+ * default): d, or a deep prompt's layers x d under the joint schedule. */
+static int create_optimizer(bbt_tuner_t *t, uint64_t seed, size_t dim, const double *x0,
+                            char *err, size_t errlen)
 {
 	const struct bbt_plan *p = t->p;
 	struct bbt_optimizer_params op = {
-		.space = { .kind = BBT_SPACE_BOX, .dim = t->s->d, .bound = 0, .choices = 0 },
+		.space = { .kind = BBT_SPACE_BOX, .dim = dim, .bound = 0, .choices = 0 },
 		.popsize = p->popsize,
 		.sigma = p->sigma,
-		.x0 = p->init_z,
+		.x0 = x0,
 		.budget = p->budget,
 		.seed = seed,
 	};
@@ -78,8 +81,9 @@ static int create_optimizer(bbt_tuner_t *t, uint64_t seed, char *err, size_t err
 }
 
 /* Deep prompts: one optimizer per layer, each over its layer's d
- * coordinates from z0 = 0, with its own seed (layer 0 keeps the run's);
- * the budget becomes whole rounds of the layerwise schedule. */
+ * coordinates from z0 = 0 (or --init-prompt's z_l), with its own seed
+ * (layer 0 keeps the run's); the budget becomes whole rounds of the
+ * layerwise schedule. */
 static int create_layers(bbt_tuner_t *t, char *err, size_t errlen)
 {
 	size_t L = t->s->layers;
@@ -95,7 +99,8 @@ static int create_layers(bbt_tuner_t *t, char *err, size_t errlen)
 		uint64_t seed = l == 0 ? (uint64_t)t->p->seed
 		                       : bbt_rng_derive_seed((uint64_t)t->p->seed, purpose);
 		t->state = NULL;
-		int rc = create_optimizer(t, seed, err, errlen);
+		const double *x0 = t->p->init_z ? t->p->init_z + l * t->s->d : NULL;
+		int rc = create_optimizer(t, seed, t->s->d, x0, err, errlen);
 		t->layer_state[l] = t->state;
 		if (rc < 0)
 			return rc;
@@ -128,10 +133,12 @@ static int alloc_buffers(bbt_tuner_t *t, char *err, size_t errlen)
 		t->est = calloc(d, sizeof *t->est);
 		oom = !t->grad_z || !t->est_at || !t->est;
 	}
-	if (!oom && t->p->deep) {
+	if (!oom && t->layer_state != NULL) {
 		t->zl = calloc(b * t->s->d, sizeof *t->zl);
-		t->cur = calloc(d, sizeof *t->cur);   /* z0 = 0 */
+		t->cur = calloc(d, sizeof *t->cur);   /* z0 = 0, or --init-prompt's */
 		oom = !t->zl || !t->cur;
+		if (!oom && t->p->init_z != NULL)
+			memcpy(t->cur, t->p->init_z, d * sizeof *t->cur);
 	}
 	if (oom)
 		return bbt_error(err, errlen, BBT_ENOMEM, "out of memory for a batch of %zu", b);
@@ -147,16 +154,16 @@ int bbt_tuner_create(const struct bbt_plan *p, const struct bbt_setup *s, bbt_sc
 	if (t == NULL)
 		return bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
 	*t = (struct bbt_tuner){ .p = p, .s = s, .sc = sc, .b = b, .desc = s->opt.entry->desc,
-		                 .last_dev = NAN, .layers = 1, .dz = s->d };
+		                 .last_dev = NAN, .layers = 1, .dz = s->layers * s->d };
 	t->sel = (struct bbt_selection){ .best_loss = NAN, .best_dev = NAN };
 	*out = t;   /* the caller frees it, also after an error */
 	int rc = bbt_plan_check_gradients(p, t->desc, s->be.entry->desc, err, errlen);
 	if (rc == BBT_OK && p->grad_check)
 		t->estimate = bbt_plugin_gradient_estimate(t->desc);
-	if (rc == BBT_OK && p->deep)
+	if (rc == BBT_OK && p->deep && p->schedule == BBT_SCHEDULE_LAYERWISE)
 		rc = create_layers(t, err, errlen);
-	else if (rc == BBT_OK)
-		rc = create_optimizer(t, (uint64_t)p->seed, err, errlen);
+	else if (rc == BBT_OK)   /* BBT, or a deep prompt's joint schedule */
+		rc = create_optimizer(t, (uint64_t)p->seed, t->dz, p->init_z, err, errlen);
 	if (rc == BBT_OK)
 		rc = alloc_buffers(t, err, errlen);
 	return rc;
@@ -191,7 +198,7 @@ void bbt_tuner_free(bbt_tuner_t *t)
 
 json_t *bbt_tuner_deep_json(const bbt_tuner_t *t)
 {
-	return t->layer_state ? bbt_deep_json(t->s, t->rounds, t->best_dev_z) : NULL;
+	return t->p->deep ? bbt_deep_json(t->s, t->p->schedule, t->rounds, t->best_dev_z) : NULL;
 }
 
 const struct bbt_selection *bbt_tuner_selection(const bbt_tuner_t *t)
@@ -226,7 +233,7 @@ static int dev_check(bbt_tuner_t *t, char *err, size_t errlen)
 		t->last_dev = ev.metric;
 		t->best_changed = 0;
 		if (t->hooks != NULL && t->hooks->dev != NULL)
-			t->hooks->dev(t->hooks->ctx, t->b->calls, ev.metric, t->best_z, t->s->d);
+			t->hooks->dev(t->hooks->ctx, t->b->calls, ev.metric, t->best_z, t->dz);
 	}
 	if (isnan(t->sel.best_dev) || t->last_dev > t->sel.best_dev) {
 		t->sel.best_dev = t->last_dev;
@@ -250,7 +257,7 @@ static int grad_check(bbt_tuner_t *t, double *cosine, double *ratio, char *err, 
 		return rc;
 	bbt_budget_charge(t->b, BBT_CALL_GRAD_CHECK, 1, NULL, 0);
 	double dot = 0, ne = 0, nt = 0;
-	for (size_t i = 0; i < t->s->d; i++) {
+	for (size_t i = 0; i < t->dz; i++) {
 		dot += t->est[i] * t->grad_z[i];
 		ne += t->est[i] * t->est[i];
 		nt += t->grad_z[i] * t->grad_z[i];
@@ -291,12 +298,20 @@ static int ask(bbt_tuner_t *t, size_t *n, char *err, size_t errlen)
 }
 
 /* The first m candidates on the training batch: logits, and with a
- * white-box optimizer the true gradients. */
+ * white-box optimizer the true gradients. The layerwise schedule's
+ * optimizer sees its layer's d coordinates: the gradient's other layers
+ * (the backward pass gives them all) are dropped, m x d left in grad_z. */
 static int score_batch(bbt_tuner_t *t, size_t m, char *err, size_t errlen)
 {
 	const bbt_encoded_t *train = t->s->enc[BBT_RUN_TRAIN];
-	if (t->p->white_box)
-		return bbt_score_gradient(t->sc, t->z, m, t->logits, t->grad_z, err, errlen);
+	if (t->p->white_box) {
+		int rc = bbt_score_gradient(t->sc, t->z, m, t->logits, t->grad_z, err, errlen);
+		size_t d = t->s->d;
+		for (size_t v = 0; rc >= 0 && t->zl != NULL && v < m; v++)
+			memmove(t->grad_z + v * d, t->grad_z + v * t->dz + t->layer * d,
+			        d * sizeof *t->grad_z);
+		return rc;
+	}
 	struct bbt_prompt pr = { t->p->prompt, t->z };
 	return bbt_score_prompts(t->sc, train, 0, train->n_seq, &pr, m, t->logits, err, errlen);
 }

@@ -16,10 +16,12 @@
  *     bbt_tuner_selection(t)->best_dev_z ... the prompt to test
  *     bbt_tuner_free(t);
  *
- * A tuner holds one optimizer over the whole prompt; with deep prompts
- * (schedule.h) one per layer, the layerwise schedule picking the one to ask
+ * A tuner holds one optimizer over the whole prompt (a deep prompt's
+ * joint schedule: over every layer's z); with deep prompts' layerwise
+ * schedule (schedule.h) one per layer, the schedule picking the one to ask
  * each step: its candidates are scored with the other layers at their
- * best points, and the budget is whole rounds of the schedule.
+ * best points (a white-box step on its layer's part of the gradient), and
+ * the budget is whole rounds of the schedule.
  */
 #ifndef BBT_LOOP_H
 #define BBT_LOOP_H
@@ -38,7 +40,7 @@ struct bbt_selection {
 	double best_loss;          /* lowest training loss seen; NaN: none */
 	double best_dev;           /* best dev metric seen; NaN: none */
 	size_t best_dev_call;      /* the API call at which it was reached */
-	const double *best_dev_z;  /* its point (d values), owned by the tuner; or NULL */
+	const double *best_dev_z;  /* its point (layers x d values), owned by the tuner; or NULL */
 	const char *stop_reason;   /* pycma's names: maxfevals, tolx, ...; "interrupted" */
 	size_t grad_cos_n;         /* --grad-check: steps with a cosine */
 	double grad_cos_sum;       /* and their sum */
@@ -49,7 +51,7 @@ struct bbt_loop_hooks {
 	void (*progress)(void *ctx, int final);
 	void *ctx;
 	double t0;                 /* the run's start (bbt_now): the trace's wall_s */
-	/* Called when dev scores a new best-so-far point z (d values) at an
+	/* Called when dev scores a new best-so-far point z (d: layers x d values) at an
 	 * API call; or NULL. */
 	void (*dev)(void *ctx, size_t call, double metric, const double *z, size_t d);
 };

@@ -69,7 +69,9 @@ struct bbt_plan {
 	long seed;                     /* the run seed */
 	long data_seed;                /* the effective data seed */
 	uint32_t seed_optimizer, seed_backend, seed_projection;   /* derived from seed */
-	const double *init_z;          /* --init-prompt: the optimizer's x0 (d values, the
+	const double *layer_sigma_hat; /* deep: each layer's sigma-hat as saved (the
+	                                  caller's), or NULL: measured */
+	const double *init_z;          /* --init-prompt: the optimizer's x0 (layers x d values, the
 	                                  caller's), or NULL */
 	char *run_id;                  /* bbt_plan_run_id: the folder's name */
 	char *run_dir;                 /* OUT/EXPERIMENT/RUN-ID */

@@ -13,6 +13,7 @@
 #include "core/util.h"
 #include "model/safetensors.h"
 #include "run/prompt_file.h"
+#include "run/schedule.h"
 #include "core/sha256.h"
 
 static void meta_set(json_t *m, const char *key, const char *fmt, ...) BBT_PRINTF(3, 4);
@@ -49,13 +50,30 @@ static json_t *metadata(const struct bbt_plan *p, const struct bbt_setup *s, dou
 	meta_set(m, "sigma", "%.17g", p->sigma);
 	meta_set(m, "d", "%zu", s->d);
 	meta_set(m, "prompt_len", "%zu", p->prompt_len);
-	meta_set(m, "prompt_layers", "1");
+	meta_set(m, "prompt_layers", "%zu", s->layers);
 	meta_set(m, "hidden", "%zu", s->info.hidden);
 	meta_set(m, "vocab_size", "%zu", s->info.vocab_size);
 	meta_set(m, "model_arch", "%s", s->info.arch);
 	meta_set(m, "embed_std", "%.17g", s->info.embed_std);
 	meta_set(m, "best_dev_call", "%zu", dev_call);
 	meta_set(m, "dev_metric", "%.17g", dev_metric);
+	if (s->layers > 1) {
+		json_t *seeds = json_array(), *stds = json_array(), *hats = json_array();
+		for (size_t l = 0; l < s->layers; l++) {
+			json_array_append_new(seeds, json_integer((json_int_t)bbt_deep_layer_seed(p, l)));
+			json_array_append_new(stds, json_real(s->layer_std[l]));
+			json_array_append_new(hats, json_real(s->layer_sigma_hat[l]));
+		}
+		const char *keys[] = { "layer_seeds", "layer_stds", "layer_sigma_hats" };
+		json_t *vals[] = { seeds, stds, hats };
+		for (size_t i = 0; i < 3; i++) {
+			char *t = json_dumps(vals[i], JSON_COMPACT | JSON_REAL_PRECISION(17));
+			meta_set(m, keys[i], "%s", t ? t : "[]");
+			free(t);
+			json_decref(vals[i]);
+		}
+		meta_set(m, "schedule", "%s", bbt_schedule_name(p->schedule));
+	}
 	return m;
 }
 
@@ -63,18 +81,24 @@ int bbt_prompt_file_save(const struct bbt_plan *p, const struct bbt_setup *s, co
                          double dev_metric, size_t dev_call, const char *run_dir,
                          char sha[65], char *err, size_t errlen)
 {
-	size_t H = s->info.hidden, P = s->D / H;
+	size_t H = s->info.hidden, L = s->layers, P = s->D / (L * H);
 	float *prompt = malloc(s->D * sizeof *prompt);
 	char *path = bbt_path_join(run_dir, BBT_PROMPT_FILE_NAME);
 	json_t *meta = metadata(p, s, dev_metric, dev_call);
 	long long size;
 	int rc = prompt && path && meta ? BBT_OK : bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
 	if (rc == BBT_OK) {
-		bbt_subspace_project(s->sub, z, 1, prompt);
+		bbt_prompt_project(s, z, 1, prompt);
+		/* BBT: z [d], prompt [P, H]; deep: a leading layer dimension */
+		int deep = L > 1;
 		struct bbt_safetensors_out t[2] = {
-			{ .name = "z", .f64 = z, .n_dims = 1, .shape = { s->d } },
-			{ .name = "prompt", .f32 = prompt, .n_dims = 2, .shape = { P, H } },
+			{ .name = "z", .f64 = z, .n_dims = 1 + deep },
+			{ .name = "prompt", .f32 = prompt, .n_dims = 2 + deep },
 		};
+		t[0].shape[0] = t[1].shape[0] = L;
+		t[0].shape[deep] = s->d;
+		t[1].shape[deep] = P;
+		t[1].shape[deep + 1] = H;
 		rc = bbt_safetensors_write(path, t, 2, meta, err, errlen);
 	}
 	if (rc == BBT_OK)
@@ -99,6 +123,23 @@ const char *bbt_prompt_file_meta(const struct bbt_prompt_file *pf, const char *k
 	return v ? v : "";
 }
 
+int bbt_prompt_file_layer_values(const struct bbt_prompt_file *pf, const char *path,
+                                 const char *key, double *out, char *err, size_t errlen)
+{
+	json_t *a = json_loads(bbt_prompt_file_meta(pf, key), 0, NULL);
+	int ok = json_is_array(a) && json_array_size(a) == pf->layers;
+	for (size_t l = 0; ok && l < pf->layers; l++) {
+		json_t *v = json_array_get(a, l);
+		ok = json_is_number(v);
+		out[l] = json_number_value(v);
+	}
+	json_decref(a);
+	return ok ? BBT_OK
+	          : bbt_error(err, errlen, BBT_EFORMAT,
+	                      "%s: __metadata__ %s: expected a JSON array of %zu numbers (one per "
+	                      "layer)", path, key, pf->layers);
+}
+
 static int read_tensors(struct bbt_safetensors *st, struct bbt_prompt_file *pf, char *err,
                         size_t errlen)
 {
@@ -111,21 +152,28 @@ static int read_tensors(struct bbt_safetensors *st, struct bbt_prompt_file *pf, 
 		return bbt_error(err, errlen, BBT_EFORMAT,
 		                 "%s: not a bbtbench prompt (expected __metadata__ format \"%s\")",
 		                 path, BBT_PROMPT_FILE_FORMAT);
-	if (z == NULL || z->n_dims != 1 || (z->dtype != BBT_GGML_F64 && z->dtype != BBT_GGML_F32))
+	/* BBT: z [d], prompt [P, hidden]; deep: z [L, d], prompt [L, P, hidden] */
+	int deep = z != NULL && z->n_dims == 2;
+	if (z == NULL || (z->n_dims != 1 && !deep) ||
+	    (z->dtype != BBT_GGML_F64 && z->dtype != BBT_GGML_F32))
 		return bbt_error(err, errlen, BBT_EFORMAT,
-		                 "%s: expected a tensor \"z\" of d F64 or F32 values", path);
-	if (pr == NULL || pr->n_dims != 2 || pr->dtype != BBT_GGML_F32)
+		                 "%s: expected a tensor \"z\" of d (or layers x d) F64 or F32 values",
+		                 path);
+	if (pr == NULL || pr->n_dims != 2 + deep || pr->dtype != BBT_GGML_F32 ||
+	    (deep && pr->shape[0] != z->shape[0]))
 		return bbt_error(err, errlen, BBT_EFORMAT,
-		                 "%s: expected a tensor \"prompt\" of P x hidden F32 values", path);
-	pf->d = (size_t)z->n_elements;
-	pf->prompt_len = (size_t)pr->shape[0];
-	pf->hidden = (size_t)pr->shape[1];
-	pf->z = malloc(pf->d * sizeof *pf->z);
+		                 "%s: expected a tensor \"prompt\" of %sP x hidden F32 values", path,
+		                 deep ? "layers (z's first dimension) x " : "");
+	pf->layers = deep ? (size_t)z->shape[0] : 1;
+	pf->d = (size_t)z->shape[deep];
+	pf->prompt_len = (size_t)pr->shape[deep];
+	pf->hidden = (size_t)pr->shape[deep + 1];
+	pf->z = malloc(pf->layers * pf->d * sizeof *pf->z);
 	pf->prompt = malloc((size_t)pr->n_elements * sizeof *pf->prompt);
 	pf->meta = json_deep_copy(meta);
 	if (pf->z == NULL || pf->prompt == NULL || pf->meta == NULL)
 		return bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
-	for (size_t i = 0; i < pf->d; i++)
+	for (size_t i = 0; i < pf->layers * pf->d; i++)
 		pf->z[i] = bbt_safetensors_get_f64(z, i);
 	for (uint64_t i = 0; i < pr->n_elements; i++)
 		pf->prompt[i] = bbt_safetensors_get(pr, i);

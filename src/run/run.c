@@ -100,9 +100,29 @@ static void progress(void *ctx, int final)
 	             final ? 0.0 : eta);
 }
 
+/* A deep --init-prompt: A_1 .. A_{L-1} scaled as this run's (their seeds
+ * follow the projection seed checked with layer 0's). */
+static int check_init_layers(const struct bbt_saved *sv, const struct bbt_setup *s,
+                             const char *dir, char *err, size_t errlen)
+{
+	double *stds = malloc(sv->layers * sizeof *stds);
+	if (stds == NULL)
+		return bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
+	int rc = bbt_prompt_file_layer_values(&sv->pf, dir, "layer_stds", stds, err, errlen);
+	for (size_t l = 1; rc == BBT_OK && l < sv->layers; l++)
+		if (stds[l] != s->layer_std[l])
+			rc = bbt_error(err, errlen, BBT_EINVAL,
+			               "--init-prompt %s: layer %zu's projection std %.17g is not this "
+			               "run's %.17g: the same z would be another prompt (the hidden "
+			               "states' std differs: same model, task and split needed)", dir, l,
+			               stds[l], s->layer_std[l]);
+	free(stds);
+	return rc;
+}
+
 /* --init-prompt RUN: that run's saved z, if it means the same prompt here:
- * a continuous prompt of the same d under the same projection (kind, seed
- * and std), so that A z is the prompt the run saved. */
+ * a continuous prompt of the same layers and d under the same projections
+ * (kind, seed and std), so that A z is the prompt the run saved. */
 static int load_init_prompt(struct run *r, char *err, size_t errlen)
 {
 	struct bbt_plan *p = &r->plan;
@@ -120,10 +140,10 @@ static int load_init_prompt(struct run *r, char *err, size_t errlen)
 		rc = bbt_error(err, errlen, BBT_EINVAL,
 		               "--init-prompt %s: only a continuous prompt starts a continuous run",
 		               dir);
-	if (rc == BBT_OK && p->deep)
+	if (rc == BBT_OK && sv.layers != s->layers)
 		rc = bbt_error(err, errlen, BBT_EINVAL,
-		               "--init-prompt %s: a saved prompt holds one layer; it cannot start a "
-		               "--prompt-layers all run yet", dir);
+		               "--init-prompt %s: its prompt has %zu layer%s; this run's has %zu", dir,
+		               sv.layers, sv.layers == 1 ? "" : "s", s->layers);
 	if (rc == BBT_OK && sv.d != s->d)
 		rc = bbt_error(err, errlen, BBT_EINVAL,
 		               "--init-prompt %s: its z has d = %zu; this run's --dim is %zu", dir, sv.d,
@@ -137,6 +157,8 @@ static int load_init_prompt(struct run *r, char *err, size_t errlen)
 		               "run's (%s, seed %s, std %s): the same z would be another prompt (same "
 		               "--seed, --alpha, --sigma and model needed)", dir, mp, ms, md, proj, seed,
 		               std);
+	if (rc == BBT_OK && sv.layers > 1)
+		rc = check_init_layers(&sv, s, dir, err, errlen);
 	if (rc == BBT_OK) {
 		r->init_z = sv.z;   /* taken over */
 		sv.z = NULL;
@@ -231,12 +253,10 @@ static void on_dev(void *ctx, size_t call, double metric, const double *z, size_
 static int run_tuned(struct run *r, char *err, size_t errlen)
 {
 	struct bbt_loop_hooks hooks = { progress, r, r->t0, on_dev };
-	/* A deep (BBTv2) prompt is L layers of z: prompt.safetensors holds one
-	 * layer so far, so deep runs save none rather than a part. */
-	if (r->plan.prompt == BBT_PROMPT_CONTINUOUS && !r->plan.deep) {
+	if (r->plan.prompt == BBT_PROMPT_CONTINUOUS) {   /* deep: layer 0's d, then layer 1's ... */
 		if ((r->trail = open_memstream(&r->trail_buf, &r->trail_len)) == NULL)
 			return bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
-		bbt_prompt_trail_header(r->trail, r->setup.d);
+		bbt_prompt_trail_header(r->trail, r->setup.layers * r->setup.d);
 	}
 	int rc = bbt_tuner_run(r->tuner, r->rd, &hooks, err, errlen);
 	if (rc < 0 || bbt_run_interrupted() || r->budget.calls == 0)
@@ -476,9 +496,10 @@ int bbt_run(const struct bbt_config *cfg, bbt_registry_t *reg, const struct bbt_
 		return rc;
 	}
 	/* From here on the run folder is written. */
+	int layer_col = r.plan.deep && r.plan.schedule == BBT_SCHEDULE_LAYERWISE;
 	rc = bbt_rundir_open(r.plan.run_dir,
 	                     (r.plan.grad_check ? BBT_TRACE_GRAD : 0) |
-	                             (r.plan.deep ? BBT_TRACE_LAYER : 0),
+	                             (layer_col ? BBT_TRACE_LAYER : 0),
 	                     &r.rd, err, errlen);
 	if (rc != BBT_OK) {   /* BBT_RUNDIR_LOCKED too: another process runs it */
 		run_release(&r);

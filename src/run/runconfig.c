@@ -72,9 +72,9 @@ static const struct run_key run_keys[] = {
 	  "prompt tokens P (0: no prompt)" },
 	{ "prompt-layers", KEY_CHOICE, FIELD(prompt_layers), "1", "1|all", 0, 0, "1|all",
 	  "1: a prompt at the input (BBT); all: one prompt per layer, added (BBTv2)" },
-	{ "schedule", KEY_CHOICE, FIELD(schedule), "layerwise", "layerwise", 0, 0, "KIND",
+	{ "schedule", KEY_CHOICE, FIELD(schedule), "layerwise", "layerwise|joint", 0, 0, "KIND",
 	  "--prompt-layers all: how layers are tuned; layerwise: one generation per layer, "
-	  "bottom to top, each round (BBTv2)" },
+	  "bottom to top, each round (BBTv2); joint: one optimizer over all layers' z" },
 	{ "search-space", KEY_INT, FIELD(search_space), "200", NULL, 1, 1e6, "K",
 	  "discrete prompts (BDPL): candidate n-grams per prompt position" },
 	{ "projection", KEY_CHOICE, FIELD(projection), "normal", "normal|uniform", 0, 0, "KIND",

@@ -26,6 +26,7 @@ void bbt_saved_release(struct bbt_saved *sv)
 	bbt_prompt_file_release(&sv->pf);
 	json_decref(sv->result);
 	free(sv->z);
+	free(sv->layer_sigma_hat);
 	free(sv->run_dir);
 	free(sv->run_id);
 	memset(sv, 0, sizeof *sv);
@@ -65,6 +66,7 @@ static int load_discrete(struct bbt_saved *sv, json_t *idx, char *err, size_t er
 {
 	sv->kind = BBT_PROMPT_DISCRETE;
 	sv->d = json_array_size(idx);
+	sv->layers = 1;
 	if (sv->d == 0)
 		return bbt_error(err, errlen, BBT_EFORMAT,
 		                 "%s/result.json: prompt.indices: expected the discrete prompt's "
@@ -101,16 +103,24 @@ static int load_prompt(struct bbt_saved *sv, char *err, size_t errlen)
 		               sv->sha256, sha);
 	if (rc == BBT_OK)
 		rc = bbt_prompt_file_read(path, &sv->pf, err, errlen);
+	if (rc == BBT_OK) {
+		sv->kind = BBT_PROMPT_CONTINUOUS;
+		sv->d = sv->pf.d;
+		sv->layers = sv->pf.layers;
+		sv->z = malloc(sv->layers * sv->d * sizeof *sv->z);
+		sv->layer_sigma_hat = malloc(sv->layers * sizeof *sv->layer_sigma_hat);
+		if (sv->z == NULL || sv->layer_sigma_hat == NULL)
+			rc = bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
+	}
+	if (rc == BBT_OK)
+		memcpy(sv->z, sv->pf.z, sv->layers * sv->d * sizeof *sv->z);
+	/* A deep prompt's A_l are scaled by the sigma-hats its run measured:
+	 * rebuilt from those, not from whatever batch this use encodes. */
+	if (rc == BBT_OK && sv->layers > 1)
+		rc = bbt_prompt_file_layer_values(&sv->pf, path, "layer_sigma_hats",
+		                                  sv->layer_sigma_hat, err, errlen);
 	free(path);
-	if (rc != BBT_OK)
-		return rc;
-	sv->kind = BBT_PROMPT_CONTINUOUS;
-	sv->d = sv->pf.d;
-	sv->z = malloc(sv->d * sizeof *sv->z);
-	if (sv->z == NULL)
-		return bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
-	memcpy(sv->z, sv->pf.z, sv->d * sizeof *sv->z);
-	return BBT_OK;
+	return rc;
 }
 
 /* config.ini, then the overrides; another backend drops the run's
@@ -161,6 +171,10 @@ static int check_model(struct bbt_saved *sv, char *err, size_t errlen)
 		return bbt_error(err, errlen, BBT_EINVAL,
 		                 "%s: the saved prompt has %zu values; the run's settings make %zu",
 		                 sv->run_dir, sv->d, sv->setup.d);
+	if (sv->kind == BBT_PROMPT_CONTINUOUS && sv->layers != sv->setup.layers)
+		return bbt_error(err, errlen, BBT_EINVAL,
+		                 "%s: the saved prompt has %zu layers; model %s takes %zu", sv->run_dir,
+		                 sv->layers, model, sv->setup.layers);
 	return BBT_OK;
 }
 
@@ -168,12 +182,13 @@ static int check_model(struct bbt_saved *sv, char *err, size_t errlen)
  * unless the model's embedding std (and so A's scale) differs. */
 static void check_projection(const struct bbt_saved *sv)
 {
-	if (sv->kind != BBT_PROMPT_CONTINUOUS || sv->pf.prompt_len * sv->pf.hidden != sv->setup.D)
+	if (sv->kind != BBT_PROMPT_CONTINUOUS ||
+	    sv->layers * sv->pf.prompt_len * sv->pf.hidden != sv->setup.D)
 		return;
 	float *p = malloc(sv->setup.D * sizeof *p);
 	if (p == NULL)
 		return;
-	bbt_subspace_project(sv->setup.sub, sv->z, 1, p);
+	bbt_prompt_project(&sv->setup, sv->z, 1, p);
 	if (memcmp(p, sv->pf.prompt, sv->setup.D * sizeof *p) != 0)
 		bbt_log(BBT_LOG_WARNING, NULL,
 		        "%s: the prompt rebuilt from z for this model differs from the saved one "
@@ -197,6 +212,8 @@ int bbt_saved_open(struct bbt_saved *sv, const char *run_dir, const struct bbt_s
 	if (rc != BBT_OK || !sp->open_setup)
 		return rc;
 	rc = bbt_plan_init(&sv->plan, &sv->cfg, err, errlen);
+	if (sv->layers > 1)
+		sv->plan.layer_sigma_hat = sv->layer_sigma_hat;
 	if (rc == BBT_OK && !sv->plan.tuned)
 		rc = bbt_error(err, errlen, BBT_EINVAL, "%s/config.ini: method %s tunes no prompt",
 		               sv->run_dir, sv->cfg.method);

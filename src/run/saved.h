@@ -51,8 +51,9 @@ struct bbt_saved {
 	struct bbt_budget budget;   /* unlimited: counts what eval scores */
 	bbt_score_t *sc;
 	enum bbt_prompt_kind kind;
-	double *z;                  /* d values: continuous z, or discrete indices */
-	size_t d;
+	double *z;                  /* layers x d values: continuous z, or discrete indices */
+	size_t d, layers;           /* layers: 1, or a deep prompt's */
+	double *layer_sigma_hat;    /* deep: the run's sigma-hats, for the projections */
 	char sha256[65];            /* the prompt file's; "" for a discrete prompt */
 	struct bbt_prompt_file pf;  /* continuous: the file */
 };

@@ -18,7 +18,14 @@
 
 enum bbt_schedule bbt_schedule_parse(const char *name)
 {
-	return strcmp(name, "layerwise") == 0 ? BBT_SCHEDULE_LAYERWISE : 0;
+	return strcmp(name, "layerwise") == 0 ? BBT_SCHEDULE_LAYERWISE
+	       : strcmp(name, "joint") == 0   ? BBT_SCHEDULE_JOINT
+	                                      : 0;
+}
+
+const char *bbt_schedule_name(enum bbt_schedule s)
+{
+	return s == BBT_SCHEDULE_JOINT ? "joint" : "layerwise";
 }
 
 /* Mean and population std of the x within [lo, hi]; *n the count. */
@@ -69,10 +76,11 @@ int bbt_deep_check(const struct bbt_plan *p, const struct bbt_plugin *opt,
 		return bbt_error(err, errlen, BBT_ENOTSUP,
 		                 "--prompt-layers all needs a continuous prompt; optimizer %s "
 		                 "searches a discrete one", opt->name);
-	if (p->white_box || p->grad_check)
+	/* A layerwise optimizer's estimate is over its layer only; the true
+	 * gradient to check it against would be of the whole point. */
+	if (p->grad_check && p->schedule != BBT_SCHEDULE_JOINT)
 		return bbt_error(err, errlen, BBT_ENOTSUP,
-		                 "--prompt-layers all: %s on deep prompts is not supported yet",
-		                 p->white_box ? "a white-box optimizer" : "--grad-check");
+		                 "--prompt-layers all: --grad-check needs --schedule joint");
 	if (bbt_plugin_backend_hidden_states(be) == NULL)
 		return bbt_error(err, errlen, BBT_ENOTSUP,
 		                 "--prompt-layers all: backend %s gives no hidden states (ABI 1.2 "
@@ -97,7 +105,10 @@ static int sigma_hats(const struct bbt_setup *s, const struct bbt_plan *p, char 
 	size_t n = (train->offset[train->n_seq] - train->offset[0] + train->n_seq * p->prompt_len) *
 	           s->info.hidden;
 	s->layer_sigma_hat[0] = s->info.embed_std;
-	if (s->layers < 2)
+	if (p->layer_sigma_hat != NULL)
+		for (size_t l = 1; l < s->layers; l++)
+			s->layer_sigma_hat[l] = p->layer_sigma_hat[l];
+	if (s->layers < 2 || p->layer_sigma_hat != NULL)
 		return BBT_OK;
 	float *h = malloc((n ? n : 1) * sizeof *h);
 	if (h == NULL)
@@ -120,6 +131,13 @@ static int sigma_hats(const struct bbt_setup *s, const struct bbt_plan *p, char 
 	return rc;
 }
 
+uint64_t bbt_deep_layer_seed(const struct bbt_plan *p, size_t l)
+{
+	char purpose[32];
+	snprintf(purpose, sizeof purpose, "layer %zu", l);
+	return l == 0 ? p->seed_projection : bbt_rng_derive_seed(p->seed_projection, purpose);
+}
+
 int bbt_deep_subspaces(const struct bbt_plan *p, struct bbt_setup *s, char *err,
                        size_t errlen)
 {
@@ -137,16 +155,13 @@ int bbt_deep_subspaces(const struct bbt_plan *p, struct bbt_setup *s, char *err,
 	int rc = sigma_hats(s, p, err, errlen);
 	for (size_t l = 0; l < L && rc == BBT_OK; l++) {
 		struct bbt_subspace_params sp = bbt_subspace_default_params();
-		char purpose[32];
-		snprintf(purpose, sizeof purpose, "layer %zu", l);
 		sp.dim = s->d;
 		sp.out_dim = p->prompt_len * s->info.hidden;
 		sp.projection = p->projection;
 		sp.embed_std = s->layer_sigma_hat[l];
 		sp.alpha = p->alpha;
 		sp.sigma0 = p->sigma;
-		sp.seed = l == 0 ? p->seed_projection
-		                 : bbt_rng_derive_seed(p->seed_projection, purpose);
+		sp.seed = bbt_deep_layer_seed(p, l);
 		s->layer_std[l] = bbt_subspace_scale(&sp);
 		if ((s->subs[l] = bbt_subspace_alloc(&sp, err, errlen)) == NULL)
 			rc = BBT_EINVAL;
@@ -179,22 +194,53 @@ void bbt_prompt_pullback(const struct bbt_setup *s, const float *g_p, size_t nv,
 			                      g_z + (v * L + l) * d);
 }
 
-json_t *bbt_deep_json(const struct bbt_setup *s, size_t rounds, const double *z)
+/* Norm, mean and population std of one layer's n prompt values. */
+static void prompt_stats(const float *p, size_t n, double out[3])
+{
+	double ss = 0, mu = 0, m2 = 0;
+	for (size_t i = 0; i < n; i++) {
+		double v = p[i], dv = v - mu;
+		ss += v * v;
+		mu += dv / (double)(i + 1);
+		m2 += dv * (v - mu);
+	}
+	out[0] = sqrt(ss);
+	out[1] = mu;
+	out[2] = n > 0 ? sqrt(m2 / (double)n) : 0;
+}
+
+json_t *bbt_deep_json(const struct bbt_setup *s, enum bbt_schedule sched, size_t rounds,
+                      const double *z)
 {
 	json_t *j = json_object(), *hat = json_array(), *std = json_array(), *norm = json_array();
+	json_t *pst[3] = { json_array(), json_array(), json_array() };
+	size_t PH = s->D / s->layers;
+	float *p = z != NULL ? malloc(s->D * sizeof *p) : NULL;
+	if (p != NULL)
+		bbt_prompt_project(s, z, 1, p);
 	for (size_t l = 0; l < s->layers; l++) {
-		double ss = 0;
+		double ss = 0, st[3];
 		for (size_t i = 0; z != NULL && i < s->d; i++)
 			ss += z[l * s->d + i] * z[l * s->d + i];
 		json_array_append_new(hat, json_real(s->layer_sigma_hat[l]));
 		json_array_append_new(std, json_real(s->layer_std[l]));
 		json_array_append_new(norm, z != NULL ? json_real(sqrt(ss)) : json_null());
+		if (p != NULL)
+			prompt_stats(p + l * PH, PH, st);
+		for (size_t k = 0; k < 3; k++)
+			json_array_append_new(pst[k], p != NULL ? json_real(st[k]) : json_null());
 	}
+	free(p);
 	json_object_set_new(j, "layers", json_integer((json_int_t)s->layers));
-	json_object_set_new(j, "schedule", json_string("layerwise"));
-	json_object_set_new(j, "rounds", json_integer((json_int_t)rounds));
+	json_object_set_new(j, "schedule", json_string(bbt_schedule_name(sched)));
+	json_object_set_new(j, "rounds", sched == BBT_SCHEDULE_LAYERWISE
+	                                         ? json_integer((json_int_t)rounds)
+	                                         : json_null());
 	json_object_set_new(j, "sigma_hat", hat);
 	json_object_set_new(j, "subspace_std", std);
 	json_object_set_new(j, "best_z_norm", norm);
+	json_object_set_new(j, "prompt_norm", pst[0]);
+	json_object_set_new(j, "prompt_mean", pst[1]);
+	json_object_set_new(j, "prompt_std", pst[2]);
 	return j;
 }
