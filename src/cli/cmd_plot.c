@@ -25,7 +25,10 @@ static void plot_usage(FILE *f)
 	        "with --y grad_cos or grad_norm_ratio instead grad_cos.{png,svg} (...): the\n"
 	        "--grad-check runs' estimate against the true gradient at each optimizer step;\n"
 	        "with --x KEY also METRIC-vs-KEY.{png,svg}: mean ± std of a metric against KEY.\n"
-	        "The numbers (.dat) and gnuplot scripts (.gp) are kept beside them.\n\n"
+	        "Baselines (--method manual, calibrated, icl) are dashed reference lines, unless\n"
+	        "--by or --x is method. A line that pools runs differing in more than their\n"
+	        "seeds says so in its title. The numbers (.dat) and gnuplot scripts (.gp) are\n"
+	        "kept beside them.\n\n"
 	        "  -o, --output DIR       where the figures go [RESULTS_DIR/plots]\n"
 	        "  -b, --by KEY[,KEY...]  one line per value of KEY (or combination) [optimizer]\n"
 	        "  -y, --y WHAT           train_loss, dev_metric, grad_cos or grad_norm_ratio\n"
@@ -34,6 +37,8 @@ static void plot_usage(FILE *f)
 	        "  -m, --metric M         test_acc, test_f1, test_metric, dev_metric, train_loss,\n"
 	        "                         api_calls or wall_time [test_metric: each task's own,\n"
 	        "                         as its paper reports it (MRPC: F1)]\n"
+	        "      --x-axis calls|wall  convergence against API calls, or wall time (a\n"
+	        "                         gradient costs more than a forward) [calls]\n"
 	        "      --points N         points per convergence curve [200]\n"
 	        "      --title TEXT       a title on the figures [none]\n"
 	        "      --strict           refuse the folder when a result.json is not JSON\n"
@@ -43,7 +48,7 @@ static void plot_usage(FILE *f)
 	        "          bbtbench plot results/grad-check --y grad_cos --by q,mu\n");
 }
 
-enum { OPT_POINTS = 3200, OPT_TITLE, OPT_STRICT };
+enum { OPT_POINTS = 3200, OPT_TITLE, OPT_STRICT, OPT_X_AXIS };
 
 int bbt_cmd_plot(int argc, char **argv)
 {
@@ -54,6 +59,7 @@ int bbt_cmd_plot(int argc, char **argv)
 		{ "x", required_argument, NULL, 'x' },
 		{ "metric", required_argument, NULL, 'm' },
 		{ "points", required_argument, NULL, OPT_POINTS },
+		{ "x-axis", required_argument, NULL, OPT_X_AXIS },
 		{ "title", required_argument, NULL, OPT_TITLE },
 		{ "strict", no_argument, NULL, OPT_STRICT },
 		{ "help", no_argument, NULL, 'h' },
@@ -81,6 +87,7 @@ int bbt_cmd_plot(int argc, char **argv)
 			p.points = (size_t)points;
 			break;
 		case OPT_TITLE: p.title = optarg; break;
+		case OPT_X_AXIS: p.x_axis = optarg; break;
 		case OPT_STRICT: strict = 1; break;
 		case 'h': plot_usage(stdout); return BBT_EXIT_OK;
 		case ':':

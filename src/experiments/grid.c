@@ -452,7 +452,7 @@ int bbt_grid_load(const char *path, bbt_grid_t **out, char *err, size_t errlen)
 		bbt_grid_free(g);
 		return bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
 	}
-	rc = bbt_config_load_ini_except(&fixed, path, "grid", err, errlen);
+	rc = bbt_config_load_ini_except(&fixed, path, BBT_GRID_OWN_SECTIONS, err, errlen);
 	if (rc == BBT_OK) {
 		g->optimizer = bbt_strdup(fixed.optimizer);
 		g->backend = bbt_strdup(fixed.backend);
@@ -524,7 +524,7 @@ int bbt_grid_config(const bbt_grid_t *g, size_t index, struct bbt_config *cfg, c
 {
 	if (bbt_config_init(cfg) < 0)
 		return bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
-	int rc = bbt_config_load_ini_except(cfg, g->path, "grid", err, errlen);
+	int rc = bbt_config_load_ini_except(cfg, g->path, BBT_GRID_OWN_SECTIONS, err, errlen);
 	for (size_t k = 0; rc == BBT_OK && k < g->nkeys; k++) {
 		const char *v = bbt_grid_value(g, index, k);
 		if (v == NULL)

@@ -25,6 +25,7 @@
 struct record {
 	char *dir;
 	bbt_kvlist_t keys;
+	bbt_kvlist_t facts;     /* what result.json says of the run besides its settings */
 	double metric[N_METRICS];
 	char *task_metric;      /* the task's (paper's) metric: acc, f1, macro_f1; or NULL */
 };
@@ -57,6 +58,7 @@ void bbt_resultset_free(bbt_resultset_t *rs)
 		free(rs->runs[i].dir);
 		free(rs->runs[i].task_metric);
 		bbt_kvlist_clear(&rs->runs[i].keys);
+		bbt_kvlist_clear(&rs->runs[i].facts);
 	}
 	free(rs->runs);
 	free(rs);
@@ -96,6 +98,39 @@ static int add_keys(bbt_kvlist_t *kv, json_t *obj, const char *prefix)
 		if (bbt_kvlist_set(kv, key, text, NULL) < 0)
 			return BBT_ENOMEM;
 	}
+	return BBT_OK;
+}
+
+/* The run's record beside its settings, by JSON path: the top level's
+ * scalars (bbtbench_version, api_calls, tokens_scored, wall_time_s, ...),
+ * those of "seeds", "metrics" and "blas", and the model file's hash. Read
+ * generically, so that a number result_json.c adds reaches runs.csv. */
+static int add_facts(bbt_kvlist_t *kv, json_t *j)
+{
+	static const char *const skip[] = { "status", "run_id", "abi", "method" };
+	const char *k;
+	json_t *v;
+	json_object_foreach(j, k, v) {
+		char text[512];
+		int skipped = 0;
+		for (size_t s = 0; s < sizeof skip / sizeof skip[0]; s++)
+			skipped |= strcmp(k, skip[s]) == 0;
+		if (!skipped && scalar_text(v, text, sizeof text) == 0 &&
+		    bbt_kvlist_set(kv, k, text, NULL) < 0)
+			return BBT_ENOMEM;
+	}
+	static const char *const objects[] = { "seeds.", "metrics.", "blas." };
+	for (size_t o = 0; o < sizeof objects / sizeof objects[0]; o++) {
+		char name[16];
+		snprintf(name, sizeof name, "%.*s", (int)strlen(objects[o]) - 1, objects[o]);
+		if (add_keys(kv, json_object_get(j, name), objects[o]) < 0)
+			return BBT_ENOMEM;
+	}
+	json_t *sha = json_object_get(json_object_get(json_object_get(j, "backend"), "model"),
+	                              "sha256");
+	if (json_is_string(sha) &&
+	    bbt_kvlist_set(kv, "backend.model.sha256", json_string_value(sha), NULL) < 0)
+		return BBT_ENOMEM;
 	return BBT_OK;
 }
 
@@ -143,6 +178,8 @@ static int add_run(bbt_resultset_t *rs, const char *path, int strict, char *err,
 	if (rc == BBT_OK)
 		rc = add_keys(&r->keys, json_object_get(json_object_get(j, "backend"), "options"),
 		              "backend.");
+	if (rc == BBT_OK)
+		rc = add_facts(&r->facts, j);
 	const char *id = json_string_value(json_object_get(j, "run_id"));
 	if (rc == BBT_OK && id != NULL && bbt_kvlist_set(&r->keys, "run_id", id, NULL) < 0)
 		rc = BBT_ENOMEM;
@@ -267,6 +304,15 @@ const char *bbt_resultset_run_dir(const bbt_resultset_t *rs, size_t i)
 const char *bbt_resultset_key(const bbt_resultset_t *rs, size_t i, size_t k, const char **value)
 {
 	const bbt_kvlist_t *kv = &rs->runs[i].keys;
+	if (k >= kv->n)
+		return NULL;
+	*value = kv->items[k].value;
+	return kv->items[k].key;
+}
+
+const char *bbt_resultset_fact(const bbt_resultset_t *rs, size_t i, size_t k, const char **value)
+{
+	const bbt_kvlist_t *kv = &rs->runs[i].facts;
 	if (k >= kv->n)
 		return NULL;
 	*value = kv->items[k].value;

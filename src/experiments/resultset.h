@@ -49,6 +49,16 @@ const char *bbt_resultset_run_dir(const bbt_resultset_t *rs, size_t i);
  * its value in *value; NULL past the last. */
 const char *bbt_resultset_key(const bbt_resultset_t *rs, size_t i, size_t k, const char **value);
 
+/* Run i's k-th fact, with its value in *value; NULL past the last. Facts
+ * are what result.json records of a run besides its settings, named by
+ * their JSON path and written as text (numbers as the shortest text that
+ * reads back as the same double): bbtbench_version, api_calls,
+ * tokens_scored, wall_time_s, seeds.run, metrics.test_acc, blas.core,
+ * blas.threads, backend.model.sha256, ... They are not keys: tables and
+ * figures never group by them. */
+const char *bbt_resultset_fact(const bbt_resultset_t *rs, size_t i, size_t k,
+                               const char **value);
+
 /* A key's value for run i as text ("500", "cmaes", "0.1"); NULL when the
  * run has no such key. Setting names take '-' or '_'. */
 const char *bbt_resultset_value(const bbt_resultset_t *rs, size_t i, const char *key);
