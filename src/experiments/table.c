@@ -561,15 +561,27 @@ static void col_header(const struct tab *t, size_t ci, char *buf, size_t n)
 		snprintf(buf, n, "%s", t->metric_label);
 }
 
+/* " TEXT |": a '|' in a value (a template, a path) would end the cell. */
+static void md_cell(FILE *f, const char *s)
+{
+	fputc(' ', f);
+	for (; *s; s++) {
+		if (*s == '|')
+			fputc('\\', f);
+		fputc(*s, f);
+	}
+	fputs(" |", f);
+}
+
 static void write_md(const struct tab *t, FILE *f)
 {
 	char buf[256];
 	fputc('|', f);
 	for (size_t k = 0; k < t->nrk; k++)
-		fprintf(f, " %s |", t->rk[k]);
+		md_cell(f, t->rk[k]);
 	for (size_t ci = 0; ci < t->ncols; ci++) {
 		col_header(t, ci, buf, sizeof buf);
-		fprintf(f, " %s |", buf);
+		md_cell(f, buf);
 	}
 	fputs("\n|", f);
 	for (size_t k = 0; k < t->nrk; k++)
@@ -580,7 +592,7 @@ static void write_md(const struct tab *t, FILE *f)
 	for (size_t ri = 0; ri < t->nrows; ri++) {
 		fputc('|', f);
 		for (size_t k = 0; k < t->nrk; k++)
-			fprintf(f, " %s |", t->rows[ri].v[k]);
+			md_cell(f, t->rows[ri].v[k]);
 		for (size_t ci = 0; ci < t->ncols; ci++) {
 			cell_text(t, &t->cells[ri * t->ncols + ci], 0, buf, sizeof buf);
 			fprintf(f, " %s |", buf);
