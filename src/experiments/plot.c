@@ -41,37 +41,9 @@ struct bbt_plot_params bbt_plot_default_params(void)
 		                             .name = NULL };
 }
 
-static int starts_number(const char *s)
-{
-	return isdigit((unsigned char)s[0]) || (s[0] == '-' && isdigit((unsigned char)s[1]));
-}
-
-/* Values in a legend's order: numbers by value, also inside combined
- * values ("dim=50 seed=1" before "dim=100 seed=1"), other text by bytes. */
-static int cmp_value(const char *a0, const char *b0)
-{
-	const char *a = a0, *b = b0;
-	while (*a && *b) {
-		if (starts_number(a) && starts_number(b)) {
-			char *ea, *eb;
-			double x = strtod(a, &ea), y = strtod(b, &eb);
-			if (x != y)
-				return (x > y) - (x < y);
-			a = ea;
-			b = eb;
-		} else if (*a != *b) {
-			break;
-		} else {
-			a++, b++;
-		}
-	}
-	int c = (unsigned char)*a - (unsigned char)*b;
-	return c ? c : strcmp(a0, b0);  /* "1.5" and "1.50": still one order */
-}
-
 static int cmp_value_p(const void *a, const void *b)
 {
-	return cmp_value(*(const char *const *)a, *(const char *const *)b);
+	return bbt_resultset_value_cmp(*(const char *const *)a, *(const char *const *)b);
 }
 
 /* The distinct values of key over the runs with use[i] set, sorted;
@@ -846,8 +818,10 @@ static int convergence(const struct plot_ctx *c, char **written, size_t cap, siz
 		legend(fg.cmd.f, c->groups[g], runs, runs);
 	}
 	size_t drawn = fg.elements;
-	if (rc == BBT_OK && !per_step)
-		reference_lines(c, &fg, dev ? "dev_metric" : "train_loss", scale);
+	/* A baseline has a dev metric to compare with, but no training loss
+	 * that a tuned prompt's is comparable to (calibration leaves it). */
+	if (rc == BBT_OK && dev)
+		reference_lines(c, &fg, "dev_metric", scale);
 	rc = figure_close(&fg, rc, err, errlen);
 	static const char *const what[] = { "API call", "dev evaluation",
 		                            "gradient check (run with --grad-check)",

@@ -17,6 +17,7 @@
 #include "plugin/options.h"
 #include "experiments/resultset.h"
 #include "core/util.h"
+#include "run/plan.h"
 #include "run/result_json.h"
 
 /* The metrics and how to read them from result.json: run/result_json.h. */
@@ -86,13 +87,17 @@ static int scalar_text(const json_t *v, char *buf, size_t n)
 	return 0;
 }
 
-static int add_keys(bbt_kvlist_t *kv, json_t *obj, const char *prefix)
+/* The scalars of obj as keys PREFIXNAME; with a method, only the settings
+ * that matter to it (a manual prompt's "dim" is the default it never
+ * used, and would split a table's cells or pose as a setting). */
+static int add_keys_of(bbt_kvlist_t *kv, json_t *obj, const char *prefix, const char *method)
 {
 	const char *k;
 	json_t *v;
 	json_object_foreach(obj, k, v) {
 		char text[512], key[256];
-		if (scalar_text(v, text, sizeof text) != 0)
+		if (scalar_text(v, text, sizeof text) != 0 ||
+		    (method != NULL && !bbt_run_setting_matters(method, k)))
 			continue;
 		snprintf(key, sizeof key, "%s%s", prefix, k);
 		if (bbt_kvlist_set(kv, key, text, NULL) < 0)
@@ -101,35 +106,42 @@ static int add_keys(bbt_kvlist_t *kv, json_t *obj, const char *prefix)
 	return BBT_OK;
 }
 
+static int add_keys(bbt_kvlist_t *kv, json_t *obj, const char *prefix)
+{
+	return add_keys_of(kv, obj, prefix, NULL);
+}
+
 /* The run's record beside its settings, by JSON path: the top level's
- * scalars (bbtbench_version, api_calls, tokens_scored, wall_time_s, ...),
- * those of "seeds", "metrics" and "blas", and the model file's hash. Read
- * generically, so that a number result_json.c adds reaches runs.csv. */
+ * scalars as result.NAME (bbtbench_version, api_calls, tokens_scored,
+ * wall_time_s, ...), those of "seeds", "metrics" and "blas", and the model
+ * file's hash as model.sha256. Read generically, so that a number
+ * result_json.c adds reaches runs.csv; every name has a dot, so that no
+ * fact reads as a setting. */
 static int add_facts(bbt_kvlist_t *kv, json_t *j)
 {
 	static const char *const skip[] = { "status", "run_id", "abi", "method" };
 	const char *k;
 	json_t *v;
 	json_object_foreach(j, k, v) {
-		char text[512];
+		char text[512], name[256];
 		int skipped = 0;
 		for (size_t s = 0; s < sizeof skip / sizeof skip[0]; s++)
 			skipped |= strcmp(k, skip[s]) == 0;
+		snprintf(name, sizeof name, "result.%s", k);
 		if (!skipped && scalar_text(v, text, sizeof text) == 0 &&
-		    bbt_kvlist_set(kv, k, text, NULL) < 0)
+		    bbt_kvlist_set(kv, name, text, NULL) < 0)
 			return BBT_ENOMEM;
 	}
-	static const char *const objects[] = { "seeds.", "metrics.", "blas." };
+	static const char *const objects[] = { "seeds", "metrics", "blas" };
 	for (size_t o = 0; o < sizeof objects / sizeof objects[0]; o++) {
-		char name[16];
-		snprintf(name, sizeof name, "%.*s", (int)strlen(objects[o]) - 1, objects[o]);
-		if (add_keys(kv, json_object_get(j, name), objects[o]) < 0)
+		char prefix[16];
+		snprintf(prefix, sizeof prefix, "%s.", objects[o]);
+		if (add_keys(kv, json_object_get(j, objects[o]), prefix) < 0)
 			return BBT_ENOMEM;
 	}
 	json_t *sha = json_object_get(json_object_get(json_object_get(j, "backend"), "model"),
 	                              "sha256");
-	if (json_is_string(sha) &&
-	    bbt_kvlist_set(kv, "backend.model.sha256", json_string_value(sha), NULL) < 0)
+	if (json_is_string(sha) && bbt_kvlist_set(kv, "model.sha256", json_string_value(sha), NULL) < 0)
 		return BBT_ENOMEM;
 	return BBT_OK;
 }
@@ -171,7 +183,9 @@ static int add_run(bbt_resultset_t *rs, const char *path, int strict, char *err,
 	r->dir = slash ? bbt_strndup(path, (size_t)(slash - path)) : bbt_strdup(".");
 	int rc = r->dir ? BBT_OK : BBT_ENOMEM;
 	if (rc == BBT_OK)
-		rc = add_keys(&r->keys, json_object_get(j, "settings"), "");
+		rc = add_keys_of(&r->keys, json_object_get(j, "settings"), "",
+		                 json_string_value(json_object_get(json_object_get(j, "settings"),
+		                                                   "method")));
 	if (rc == BBT_OK)
 		rc = add_keys(&r->keys, json_object_get(json_object_get(j, "optimizer"), "options"),
 		              "optimizer.");
@@ -310,6 +324,14 @@ const char *bbt_resultset_key(const bbt_resultset_t *rs, size_t i, size_t k, con
 	return kv->items[k].key;
 }
 
+int bbt_resultset_key_value(const bbt_resultset_t *rs, size_t i, const char *key,
+                            const char **value)
+{
+	const struct bbt_kv *e = bbt_kvlist_get(&rs->runs[i].keys, key);
+	*value = e ? e->value : NULL;
+	return e != NULL;
+}
+
 const char *bbt_resultset_fact(const bbt_resultset_t *rs, size_t i, size_t k, const char **value)
 {
 	const bbt_kvlist_t *kv = &rs->runs[i].facts;
@@ -370,6 +392,50 @@ const char *bbt_resultset_metric_label(const bbt_resultset_t *rs, const char *me
 		if (strcmp(task_metrics[t][0], shared) == 0)
 			return task_metrics[t][1];
 	return bbt_result_metric_label(m);
+}
+
+static int starts_number(const char *s)
+{
+	return isdigit((unsigned char)s[0]) || (s[0] == '-' && isdigit((unsigned char)s[1]));
+}
+
+int bbt_resultset_value_cmp(const char *a0, const char *b0)
+{
+	const char *a = a0, *b = b0;
+	while (*a && *b) {
+		if (starts_number(a) && starts_number(b)) {
+			char *ea, *eb;
+			double x = strtod(a, &ea), y = strtod(b, &eb);
+			if (x != y)
+				return (x > y) - (x < y);
+			a = ea;
+			b = eb;
+		} else if (*a != *b) {
+			break;
+		} else {
+			a++, b++;
+		}
+	}
+	int c = (unsigned char)*a - (unsigned char)*b;
+	return c ? c : strcmp(a0, b0);  /* "1.5" and "1.50": still one order */
+}
+
+int bbt_resultset_keep(bbt_resultset_t *rs, const char *key, const char *value)
+{
+	size_t kept = 0;
+	for (size_t i = 0; i < rs->n; i++) {
+		const char *v = bbt_resultset_value(rs, i, key);
+		if (v != NULL && strcmp(v, value) == 0) {
+			rs->runs[kept++] = rs->runs[i];
+			continue;
+		}
+		free(rs->runs[i].dir);
+		free(rs->runs[i].task_metric);
+		bbt_kvlist_clear(&rs->runs[i].keys);
+		bbt_kvlist_clear(&rs->runs[i].facts);
+	}
+	rs->n = kept;
+	return BBT_OK;
 }
 
 int bbt_resultset_combine_keys(bbt_resultset_t *rs, const char *keys)

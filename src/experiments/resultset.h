@@ -42,6 +42,14 @@ size_t bbt_resultset_unreadable(const bbt_resultset_t *rs);
  * figure can stand for a combination (e.g. --by q,mu). BBT_ENOMEM or 0. */
 int bbt_resultset_combine_keys(bbt_resultset_t *rs, const char *keys);
 
+/* Keep only the runs whose key has this value (a figure of one task). */
+int bbt_resultset_keep(bbt_resultset_t *rs, const char *key, const char *value);
+
+/* Values in the order tables, legends and runs.csv give them: numbers by
+ * value, also inside combined values ("dim=50 seed=1" before "dim=100
+ * seed=1"), other text by bytes. */
+int bbt_resultset_value_cmp(const char *a, const char *b);
+
 /* The run's folder (holding trace.csv). */
 const char *bbt_resultset_run_dir(const bbt_resultset_t *rs, size_t i);
 
@@ -49,13 +57,18 @@ const char *bbt_resultset_run_dir(const bbt_resultset_t *rs, size_t i);
  * its value in *value; NULL past the last. */
 const char *bbt_resultset_key(const bbt_resultset_t *rs, size_t i, size_t k, const char **value);
 
+/* 1 when run i has exactly this key (no '_' or bare-name lookup), its
+ * value in *value. */
+int bbt_resultset_key_value(const bbt_resultset_t *rs, size_t i, const char *key,
+                            const char **value);
+
 /* Run i's k-th fact, with its value in *value; NULL past the last. Facts
  * are what result.json records of a run besides its settings, named by
- * their JSON path and written as text (numbers as the shortest text that
- * reads back as the same double): bbtbench_version, api_calls,
- * tokens_scored, wall_time_s, seeds.run, metrics.test_acc, blas.core,
- * blas.threads, backend.model.sha256, ... They are not keys: tables and
- * figures never group by them. */
+ * their JSON path, each with a dot (result.api_calls, result.tokens_scored,
+ * result.wall_time_s, result.bbtbench_version, seeds.run, metrics.test_acc,
+ * blas.core, blas.threads, model.sha256, ...), and written as text
+ * (numbers as the shortest text that reads back as the same double).
+ * They are not keys: tables and figures never group by them. */
 const char *bbt_resultset_fact(const bbt_resultset_t *rs, size_t i, size_t k,
                                const char **value);
 
