@@ -166,10 +166,12 @@ static int add_spec(bbt_report_t *r, const struct bbt_ini_line *l, char *err, si
 	int bad;
 	while (rc == BBT_OK && (key = next_word(&cur, &value, &bad)) != NULL) {
 		if (bad || !bbt_choice_valid(allowed, key)) {
-			char list[128];
-			snprintf(list, sizeof list, "%s", allowed);
-			for (char *c = list; *c; c++)
-				*c = *c == '|' ? ',' : *c;
+			char list[160] = "";
+			for (const char *a = allowed; *a; a += *a == '|') {
+				size_t w = strcspn(a, "|"), len = strlen(list);
+				snprintf(list + len, sizeof list - len, "%s%.*s", len ? ", " : "", (int)w, a);
+				a += w;
+			}
 			rc = bbt_error(err, errlen, BBT_EINVAL, "%s: '%s': expected KEY=VALUE, KEY one of %s",
 			               origin, key, list);
 			break;
