@@ -590,8 +590,9 @@ static double cost_per_call(const struct tally *t, const char *key)
 
 /* The calls left, each at its optimizer's cost (or, for an optimizer not
  * seen yet, the grid's), spread over the workers; < 0 until the first
- * progress. A run skipped as finished is done once reached, so after a
- * resume the runs not reached yet count as work left until then. */
+ * progress. A run skipped as finished reports the calls and seconds it
+ * took, so after a resume the cost is known from the first of them; the
+ * runs not reached yet count as work left until then. */
 static double eta_seconds(const struct tally *t)
 {
 	double any = cost_per_call(t, NULL), sec = 0;
@@ -679,6 +680,10 @@ static int run_one(const bbt_grid_t *g, size_t index, bbt_registry_t *reg,
 		           : W_FAILED;
 	}
 	if (strcmp(sum.status, "skipped") == 0) {
+		/* What it cost when it ran: after a resume, the ETA's cost per
+		 * call before any run under way reports one. */
+		if (flags->on_progress != NULL && sum.api_calls > 0)
+			flags->on_progress(flags->progress_ctx, sum.api_calls, sum.api_calls, sum.wall);
 		bbt_log(BBT_LOG_DEBUG, NULL, "%s: already finished, skipped", sum.run_dir);
 		return W_SKIPPED;
 	}
