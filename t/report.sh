@@ -99,7 +99,7 @@ ok $? "nothing ran, nothing was written"
 bad 'table.test = metric=test_accuracy'
 like "$err" "metric=test_accuracy: expected one of test_acc" "an unknown metric"
 bad 'table.test = rows=optimizer where=task=nosuchtask'
-like "$err" "where=task=nosuchtask: no finished run has task = nosuchtask" \
+like "$err" "bad.ini:23: table.test: where=task=nosuchtask: no finished run has task = nosuchtask" \
 	"a where= that matches no run is named"
 run "$BBTBENCH" report --no-run --out "$TMP/nothing" --dest "$TMP/nodoc" "$INI"
 is "$rc" 2 "--no-run without results: exit 2"

@@ -92,8 +92,8 @@ static int report_one(const char *path, const char *out, const char *dest, int r
 		rc = results && folder ? bbt_report_write(r, results, folder, err, errlen)
 		                       : bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
 	}
-	if (rc == BBT_OK || rc == BBT_ENOTFOUND)
-		printf("report %s: %s/\n", path, folder ? folder : dest);
+	if (rc == BBT_OK)
+		printf("report %s: %s/\n", path, folder);
 	free(results);
 	free(folder);
 	if (have_cfg)

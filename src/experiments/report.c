@@ -36,6 +36,11 @@ struct bbt_report {
 	size_t n;
 };
 
+static const char *spec_kind_name(const struct spec *s)
+{
+	return s->kind == SPEC_TABLE ? "table" : "figure";
+}
+
 static void spec_release(struct spec *s)
 {
 	free(s->name);
@@ -421,8 +426,8 @@ static int spec_runs(const bbt_report_t *r, const struct spec *s, const char *re
 		bbt_resultset_keep(*rs, key, eq + 1);
 		if (bbt_resultset_count(*rs) == 0)
 			rc = bbt_error(err, errlen, BBT_ENOTFOUND,
-			               "%s:%zu: %s: where=%s: no finished run has %s = %s", r->path,
-			               s->line, s->name, s->where[w], key, eq + 1);
+			               "%s:%zu: %s.%s: where=%s: no finished run has %s = %s", r->path,
+			               s->line, spec_kind_name(s), s->name, s->where[w], key, eq + 1);
 		free(key);
 	}
 	return rc;
@@ -549,7 +554,8 @@ int bbt_report_write(const bbt_report_t *r, const char *results_dir, const char 
 			snprintf(missing_err, sizeof missing_err, "%s", err);
 			rc = BBT_OK;
 		} else if (rc < 0 && strncmp(err, r->path, strlen(r->path)) != 0) {
-			bbt_error_prefix(err, errlen, "%s:%zu: %s", r->path, s->line, s->name);
+			bbt_error_prefix(err, errlen, "%s:%zu: %s.%s", r->path, s->line, spec_kind_name(s),
+			                 s->name);
 		}
 		bbt_resultset_free(rs);
 	}
