@@ -6,7 +6,7 @@
 # in wall times; a bad [report] stops before any run; the runs.csv rows
 # reproduce bit for bit (t/paper_repro.sh) and a changed number is caught.
 . "${top_srcdir:-.}/t/lib.sh"
-plan 35
+plan 37
 
 INI="$top_srcdir/ablations/synthetic/report.ini"
 D="$TMP/doc/synthetic-report"
@@ -21,7 +21,7 @@ fi
 
 run "$BBTBENCH" report --out "$TMP/results" --dest "$TMP/doc" "$INI"
 ok $rc "report runs the grid and exits 0"
-like "$out" "18 runs: 18 finished" "the grid ran first"
+like "$out" "24 runs: 24 finished" "the grid ran first"
 like "$out" "^report .*: $D/\$" "it names the folder it wrote"
 for f in runs.csv README.md test.md test.tex methods.md methods.tex accuracy-vs-d.png \
 	accuracy-vs-d.svg accuracy-vs-d.gp accuracy-vs-d.dat dev-convergence.png loss-wall.svg; do
@@ -30,7 +30,7 @@ done
 is "${missing:-}" "" "every table and figure of [report], runs.csv and README.md are there"
 
 # --- runs.csv -----------------------------------------------------------------
-is "$(wc -l <"$D/runs.csv")" 19 "runs.csv: a header and one row per run"
+is "$(wc -l <"$D/runs.csv")" 25 "runs.csv: a header and one row per run"
 head=$(head -1 "$D/runs.csv")
 miss=
 for c in run_id method optimizer dim seed budget optimizer.tolx backend.hidden \
@@ -44,7 +44,7 @@ ok $((1 - $?)) "runs.csv: where the runs were written is not a column"
 col() { awk -F, -v n="$2" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == n) c = i; next } { print $c }' "$1"; }
 is "$(col "$D/runs.csv" method | uniq | tr '\n' ' ')" "calibrated manual tune " \
 	"rows sorted by their settings"
-is "$(col "$D/runs.csv" dim | grep -c .)" 12 "a baseline has no d (its method never used one)"
+is "$(col "$D/runs.csv" dim | grep -c .)" 18 "a baseline has no d (its method never used one)"
 
 # --- tables and README --------------------------------------------------------
 like "$(cat "$D/test.md")" '^\| optimizer \| dim=5 \| dim=20 \|$' "test.md: rows and columns as [report] says"
@@ -54,9 +54,16 @@ grep -q 'tune' "$D/test.md"
 ok $((1 - $?)) "test.md: where=method=tune leaves the baselines out"
 like "$(cat "$D/methods.md")" '^\| manual \| - \|' "methods.md: the baselines have rows of their own"
 like "$(cat "$D/test.tex")" '\\toprule' "test.tex: LaTeX (booktabs)"
-like "$(cat "$D/README.md")" 'bbtbench report .*report\.ini` from 18 finished runs' \
+like "$(cat "$D/README.md")" 'bbtbench report .*report\.ini` from 24 finished runs' \
 	"README.md: how the folder was made"
 like "$(cat "$D/README.md")" '!\[accuracy-vs-d\]\(accuracy-vs-d\.png\)' "README.md: shows the figures"
+
+like "$(cat "$D/README.md")" '^- dim=5: optimizer\.distribution by mean dev metric: normal 0\.[0-9]+ \(n=3\), uniform 0\.[0-9]+ \(n=3\); kept (normal|uniform)$' \
+	"best-on-dev: the README gives each d's means and choice"
+kept=$(sed -n 's/^- dim=5: .*kept //p' "$D/README.md" | head -1)
+want=$(awk -F, -v k="$kept" 'NR == 1 { for (i = 1; i <= NF; i++) { if ($i == "metrics.test_acc") a = i; if ($i == "optimizer.distribution") o = i; if ($i == "dim") d = i } next }
+	$o == k && $d == 5 { s += $a; n++ } END { printf "%.2f", 100 * s / n }' "$D/runs.csv")
+like "$(cat "$D/test.md")" "^\| random \| $want ± " "best-on-dev: the cell is the mean of the chosen value's runs"
 
 # --- figures ------------------------------------------------------------------
 gp=$(cat "$D/accuracy-vs-d.gp")
@@ -67,7 +74,7 @@ like "$gp" "title 'calibrated \(n=3\)'" "accuracy-vs-d: and the calibrated one"
 like "$gp" "set title 'test accuracy against d'" "a title from [report]"
 like "$(cat "$D/dev-convergence.gp")" "with steps .*title 'optimizer=cmaes dim=5 \(n=3\)'" \
 	"dev-metric curves are steps; split by every key in by="
-like "$(cat "$D/loss-wall.gp")" "set title 'pooled over dim \(2 values\)'" \
+like "$(cat "$D/loss-wall.gp")" "set title 'pooled over dim \(2 values\)" \
 	"a convergence figure that pools d says so"
 like "$(cat "$D/loss-wall.gp")" "set xlabel 'wall time \(s\)'" "x-axis=wall"
 
@@ -92,14 +99,14 @@ bad() {
 }
 bad 'table.test = rows=optimizer colums=dim'
 is "$rc" 2 "an unknown word: exit 2"
-like "$err" "bad.ini:23: table.test: 'colums': expected KEY=VALUE, KEY one of rows, cols" \
+like "$err" "bad.ini:25: table.test: 'colums': expected KEY=VALUE, KEY one of rows, cols" \
 	"the message names the file, line, table and word"
 [ ! -e "$TMP/badres" ] && [ ! -e "$TMP/baddoc" ]
 ok $? "nothing ran, nothing was written"
 bad 'table.test = metric=test_accuracy'
 like "$err" "metric=test_accuracy: expected one of test_acc" "an unknown metric"
 bad 'table.test = rows=optimizer where=task=nosuchtask'
-like "$err" "bad.ini:23: table.test: where=task=nosuchtask: no finished run has task = nosuchtask" \
+like "$err" "bad.ini:25: table.test: where=task=nosuchtask: no finished run has task = nosuchtask" \
 	"a where= that matches no run is named"
 run "$BBTBENCH" report --no-run --out "$TMP/nothing" --dest "$TMP/nodoc" "$INI"
 is "$rc" 2 "--no-run without results: exit 2"

@@ -41,6 +41,9 @@ static void plot_usage(FILE *f)
 	        "                         gradient costs more than a forward) [calls]\n"
 	        "      --points N         points per convergence curve [200]\n"
 	        "      --title TEXT       a title on the figures [none]\n"
+	        "      --best-on-dev KEY  choose KEY on the dev metric, as a user would: of runs\n"
+	        "                         that differ only in KEY (and seeds), keep the value\n"
+	        "                         with the best mean dev metric (choices on stderr)\n"
 	        "      --strict           refuse the folder when a result.json is not JSON\n"
 	        "                         [report it and leave it out]\n"
 	        "  -h, --help             this help\n\n"
@@ -48,7 +51,7 @@ static void plot_usage(FILE *f)
 	        "          bbtbench plot results/grad-check --y grad_cos --by q,mu\n");
 }
 
-enum { OPT_POINTS = 3200, OPT_TITLE, OPT_STRICT, OPT_X_AXIS };
+enum { OPT_POINTS = 3200, OPT_TITLE, OPT_STRICT, OPT_X_AXIS, OPT_BEST_ON_DEV };
 
 int bbt_cmd_plot(int argc, char **argv)
 {
@@ -62,6 +65,7 @@ int bbt_cmd_plot(int argc, char **argv)
 		{ "x-axis", required_argument, NULL, OPT_X_AXIS },
 		{ "title", required_argument, NULL, OPT_TITLE },
 		{ "strict", no_argument, NULL, OPT_STRICT },
+		{ "best-on-dev", required_argument, NULL, OPT_BEST_ON_DEV },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -69,6 +73,7 @@ int bbt_cmd_plot(int argc, char **argv)
 	const char *out = NULL;
 	long points;
 	int opt, strict = 0;
+	const char *best_on_dev = NULL;
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":o:b:y:x:m:h", longopts, NULL)) != -1) {
@@ -89,6 +94,7 @@ int bbt_cmd_plot(int argc, char **argv)
 		case OPT_TITLE: p.title = optarg; break;
 		case OPT_X_AXIS: p.x_axis = optarg; break;
 		case OPT_STRICT: strict = 1; break;
+		case OPT_BEST_ON_DEV: best_on_dev = optarg; break;
 		case 'h': plot_usage(stdout); return BBT_EXIT_OK;
 		case ':':
 			bbt_log(BBT_LOG_ERROR, NULL, "plot: %s needs a value; see bbtbench plot --help",
@@ -112,6 +118,8 @@ int bbt_cmd_plot(int argc, char **argv)
 	size_t nw = 0;
 	bbt_resultset_t *rs = NULL;
 	int rc = bbt_resultset_load(argv[optind], strict, &rs, err, sizeof err);
+	if (rc == BBT_OK && best_on_dev != NULL && bbt_resultset_best_on_dev(rs, best_on_dev, stderr) < 0)
+		rc = bbt_error(err, sizeof err, BBT_ENOMEM, "out of memory");
 	if (rc == BBT_OK && bbt_resultset_combine_keys(rs, p.by) < 0)
 		rc = bbt_error(err, sizeof err, BBT_ENOMEM, "out of memory");
 	if (rc == BBT_OK) {

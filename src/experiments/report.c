@@ -64,8 +64,10 @@ void bbt_report_free(bbt_report_t *r)
 /* ------------------------------------------------------------------ */
 /* Reading [report] */
 
-static const char *const table_words = "rows|cols|metric|wilcoxon|alpha|pair-by|ci|where";
-static const char *const figure_words = "x|y|by|metric|x-axis|points|title|where";
+static const char *const table_words =
+	"rows|cols|metric|wilcoxon|alpha|pair-by|ci|where|best-on-dev";
+static const char *const figure_words =
+	"x|y|by|metric|x-axis|points|title|where|best-on-dev";
 
 static const char *word(const struct spec *s, const char *w)
 {
@@ -412,9 +414,10 @@ static void memfile_release(struct memfile *m)
 	free(m->s);
 }
 
-/* The runs of a spec: every finished run, narrowed by its where= words. */
+/* The runs of a spec: every finished run, narrowed by its where= words,
+ * then its best-on-dev= choice (said in note). */
 static int spec_runs(const bbt_report_t *r, const struct spec *s, const char *results_dir,
-                     bbt_resultset_t **rs, char *err, size_t errlen)
+                     bbt_resultset_t **rs, FILE *note, char *err, size_t errlen)
 {
 	int rc = bbt_resultset_load(results_dir, 0, rs, err, errlen);
 	for (size_t w = 0; rc == BBT_OK && w < s->nwhere; w++) {
@@ -430,6 +433,9 @@ static int spec_runs(const bbt_report_t *r, const struct spec *s, const char *re
 			               s->line, spec_kind_name(s), s->name, s->where[w], key, eq + 1);
 		free(key);
 	}
+	const char *choose = word(s, "best-on-dev");
+	if (rc == BBT_OK && choose != NULL && bbt_resultset_best_on_dev(*rs, choose, note) < 0)
+		rc = bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
 	return rc;
 }
 
@@ -544,10 +550,17 @@ int bbt_report_write(const bbt_report_t *r, const char *results_dir, const char 
 	for (size_t i = 0; rc == BBT_OK && i < r->n; i++) {
 		const struct spec *s = &r->specs[i];
 		bbt_resultset_t *rs = NULL;
-		rc = spec_runs(r, s, results_dir, &rs, err, errlen);
+		struct memfile note = { 0 };
+		rc = memfile_open(&note, err, errlen);
+		if (rc == BBT_OK)
+			rc = spec_runs(r, s, results_dir, &rs, note.f, err, errlen);
 		if (rc == BBT_OK)
 			rc = s->kind == SPEC_TABLE ? write_table(s, rs, dest, readme.f, err, errlen)
 			                           : write_figure(s, rs, dest, readme.f, err, errlen);
+		if (note.f != NULL && fflush(note.f) == 0 && note.len > 0)
+			fprintf(readme.f, "%s chosen on the dev metric (best-on-dev):\n\n%s\n",
+			        word(s, "best-on-dev"), note.s);
+		memfile_release(&note);
 		if (rc == BBT_ENOTFOUND && s->kind == SPEC_FIGURE && missing == BBT_OK &&
 		    strstr(err, "gnuplot") != NULL) {
 			missing = rc;

@@ -24,7 +24,9 @@
  *   figure  x=KEY: the metric against KEY (METRIC-vs-KEY); without x, a
  *           convergence figure of y (train_loss | dev_metric) against
  *           x-axis (calls | wall); by, metric, points, title="..."
- *   both    where=KEY=VALUE, repeatable: only the runs with that value
+ *   both    where=KEY=VALUE, repeatable: only the runs with that value;
+ *           best-on-dev=KEY: KEY chosen per setting on the dev metric
+ *           (bbt_resultset_best_on_dev; README.md lists the choices)
  *
  * Without [report] the folder holds runs.csv and README.md. Everything
  * written is a function of the finished runs and the file (no date, no

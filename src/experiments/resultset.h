@@ -21,6 +21,7 @@
 #define BBT_RESULTSET_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 typedef struct bbt_resultset bbt_resultset_t;
 
@@ -44,6 +45,15 @@ int bbt_resultset_combine_keys(bbt_resultset_t *rs, const char *keys);
 
 /* Keep only the runs whose key has this value (a figure of one task). */
 int bbt_resultset_keep(bbt_resultset_t *rs, const char *key, const char *value);
+
+/* Choose `key` on the dev metric, as a user would (Adam's learning rate
+ * per d): among runs with the same settings but for key and their seeds,
+ * keep those whose value of key has the best mean dev metric (a tie: the
+ * first value in value order), and leave the others out. Runs without
+ * key stay. With note, one line per setting says the means and the
+ * choice ("- dim=50 optimizer=adam: optimizer.lr by mean dev metric:
+ * 0.001 0.61 (n=10), 0.01 0.72 (n=10); kept 0.01"). 0 or BBT_ENOMEM. */
+int bbt_resultset_best_on_dev(bbt_resultset_t *rs, const char *key, FILE *note);
 
 /* Values in the order tables, legends and runs.csv give them: numbers by
  * value, also inside combined values ("dim=50 seed=1" before "dim=100
