@@ -629,13 +629,9 @@ static int pools_nothing(const char *key)
 	return 0;
 }
 
-/* 1 when key is one of the comma-separated names in list (or is list). */
+/* 1 when key is one of the comma-separated names in list. */
 static int listed(const char *list, const char *key)
 {
-	if (list == NULL)
-		return 0;
-	if (strcmp(list, key) == 0)
-		return 1;
 	size_t n = strlen(key);
 	for (const char *s = list; *s;) {
 		size_t w = strcspn(s, ",");
@@ -665,8 +661,9 @@ static char *title_with_pooled(const struct plot_ctx *c, const char *x)
 	for (size_t i = 0; i < nr; i++) {
 		const char *k, *v;
 		for (size_t n = 0; c->curve[i] && (k = bbt_resultset_key(rs, i, n, &v)) != NULL; n++) {
-			if (pools_nothing(k) || listed(c->p->by, k) || (x != NULL && strcmp(x, k) == 0) ||
-			    strchr(k, ',') != NULL)
+			/* The --by and --x keys have one value in a group and x:
+			 * only other settings can show two. */
+			if (pools_nothing(k))
 				continue;
 			size_t already = 0;
 			while (already < nseen && strcmp(seen[already], k) != 0)
