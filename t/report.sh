@@ -6,7 +6,7 @@
 # in wall times; a bad [report] stops before any run; the runs.csv rows
 # reproduce bit for bit (t/paper_repro.sh) and a changed number is caught.
 . "${top_srcdir:-.}/t/lib.sh"
-plan 37
+plan 39
 
 INI="$top_srcdir/ablations/synthetic/report.ini"
 D="$TMP/doc/synthetic-report"
@@ -74,6 +74,10 @@ like "$gp" "title 'calibrated \(n=3\)'" "accuracy-vs-d: and the calibrated one"
 like "$gp" "set title 'test accuracy against d'" "a title from [report]"
 like "$(cat "$D/dev-convergence.gp")" "with steps .*title 'optimizer=cmaes dim=5 \(n=3\)'" \
 	"dev-metric curves are steps; split by every key in by="
+gp=$(cat "$D/dev-convergence.gp")
+like "$gp" "title 'calibrated \(n=3\)'" "reference=calibrated: the calibrated dev metric is a line"
+! printf '%s\n' "$gp" | grep -q "title 'manual"
+ok $? "and the manual prompt is not"
 like "$(cat "$D/loss-wall.gp")" "set title 'pooled over dim \(2 values\)" \
 	"a convergence figure that pools d says so"
 like "$(cat "$D/loss-wall.gp")" "set xlabel 'wall time \(s\)'" "x-axis=wall"

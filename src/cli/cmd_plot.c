@@ -39,6 +39,8 @@ static void plot_usage(FILE *f)
 	        "                         as its paper reports it (MRPC: F1)]\n"
 	        "      --x-axis calls|wall  convergence against API calls, or wall time (a\n"
 	        "                         gradient costs more than a forward) [calls]\n"
+	        "      --reference M[,M]  the baselines drawn as reference lines (manual,\n"
+	        "                         calibrated, icl; none) [all there are]\n"
 	        "      --points N         points per convergence curve [200]\n"
 	        "      --title TEXT       a title on the figures [none]\n"
 	        "      --best-on-dev KEY  choose KEY on the dev metric, as a user would: of runs\n"
@@ -51,7 +53,7 @@ static void plot_usage(FILE *f)
 	        "          bbtbench plot results/grad-check --y grad_cos --by q,mu\n");
 }
 
-enum { OPT_POINTS = 3200, OPT_TITLE, OPT_STRICT, OPT_X_AXIS, OPT_BEST_ON_DEV };
+enum { OPT_POINTS = 3200, OPT_TITLE, OPT_STRICT, OPT_X_AXIS, OPT_BEST_ON_DEV, OPT_REFERENCE };
 
 int bbt_cmd_plot(int argc, char **argv)
 {
@@ -63,6 +65,7 @@ int bbt_cmd_plot(int argc, char **argv)
 		{ "metric", required_argument, NULL, 'm' },
 		{ "points", required_argument, NULL, OPT_POINTS },
 		{ "x-axis", required_argument, NULL, OPT_X_AXIS },
+		{ "reference", required_argument, NULL, OPT_REFERENCE },
 		{ "title", required_argument, NULL, OPT_TITLE },
 		{ "strict", no_argument, NULL, OPT_STRICT },
 		{ "best-on-dev", required_argument, NULL, OPT_BEST_ON_DEV },
@@ -93,6 +96,7 @@ int bbt_cmd_plot(int argc, char **argv)
 			break;
 		case OPT_TITLE: p.title = optarg; break;
 		case OPT_X_AXIS: p.x_axis = optarg; break;
+		case OPT_REFERENCE: p.reference = optarg; break;
 		case OPT_STRICT: strict = 1; break;
 		case OPT_BEST_ON_DEV: best_on_dev = optarg; break;
 		case 'h': plot_usage(stdout); return BBT_EXIT_OK;

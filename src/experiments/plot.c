@@ -38,7 +38,7 @@ struct bbt_plot_params bbt_plot_default_params(void)
 	return (struct bbt_plot_params){ .out_dir = "plots", .by = "optimizer", .y = "train_loss",
 		                             .x = NULL, .metric = "test_metric", .points = 200,
 		                             .title = NULL, .x_axis = "calls", .convergence = 1,
-		                             .name = NULL };
+		                             .name = NULL, .reference = NULL };
 }
 
 static int cmp_value_p(const void *a, const void *b)
@@ -1042,7 +1042,7 @@ int bbt_plot_draw(const bbt_resultset_t *rs, const struct bbt_plot_params *p, ch
 		for (size_t i = 0; i < nr; i++) {
 			const char *m = bbt_resultset_value(rs, i, "method");
 			c.curve[i] = methods || m == NULL || strcmp(m, "tune") == 0;
-			base[i] = !c.curve[i];
+			base[i] = !c.curve[i] && (p->reference == NULL || listed(p->reference, m));
 		}
 		c.ng = distinct(rs, c.curve, p->by, c.groups);
 		c.nb = distinct(rs, base, "method", c.bases);

@@ -47,6 +47,8 @@ struct bbt_plot_params {
 	const char *x_axis;    /* convergence: calls | wall (seconds into the run) ["calls"] */
 	int convergence;       /* draw the convergence figure [1] */
 	const char *name;      /* the files' name; NULL: "convergence" (or --y), "METRIC-vs-KEY" */
+	const char *reference; /* the baselines drawn as reference lines, comma-separated
+	                        * methods ("manual,calibrated"; "none"); NULL: all there are */
 };
 
 struct bbt_plot_params bbt_plot_default_params(void);

@@ -67,7 +67,7 @@ void bbt_report_free(bbt_report_t *r)
 static const char *const table_words =
 	"rows|cols|metric|wilcoxon|alpha|pair-by|ci|where|best-on-dev";
 static const char *const figure_words =
-	"x|y|by|metric|x-axis|points|title|where|best-on-dev";
+	"x|y|by|metric|x-axis|points|title|where|best-on-dev|reference";
 
 static const char *word(const struct spec *s, const char *w)
 {
@@ -500,6 +500,7 @@ static int write_figure(const struct spec *s, bbt_resultset_t *rs, const char *d
 	if ((v = word(s, "points")) != NULL && bbt_parse_long(v, &points) == 0)
 		p.points = (size_t)points;
 	p.title = word(s, "title");
+	p.reference = word(s, "reference");
 	if (bbt_resultset_combine_keys(rs, p.by) < 0)
 		return bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
 	char *written[4];

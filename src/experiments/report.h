@@ -23,7 +23,9 @@
  *           ci (bootstrap): as `bbtbench table` takes them
  *   figure  x=KEY: the metric against KEY (METRIC-vs-KEY); without x, a
  *           convergence figure of y (train_loss | dev_metric) against
- *           x-axis (calls | wall); by, metric, points, title="..."
+ *           x-axis (calls | wall); by, metric, points, title="...",
+ *           reference=METHOD[,METHOD] (the baselines drawn as reference
+ *           lines; "none"; by default all there are)
  *   both    where=KEY=VALUE, repeatable: only the runs with that value;
  *           best-on-dev=KEY: KEY chosen per setting on the dev metric
  *           (bbt_resultset_best_on_dev; README.md lists the choices)
