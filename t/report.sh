@@ -6,7 +6,7 @@
 # in wall times; a bad [report] stops before any run; the runs.csv rows
 # reproduce bit for bit (t/paper_repro.sh) and a changed number is caught.
 . "${top_srcdir:-.}/t/lib.sh"
-plan 39
+plan 40
 
 INI="$top_srcdir/ablations/synthetic/report.ini"
 D="$TMP/doc/synthetic-report"
@@ -123,4 +123,10 @@ awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "metrics.test_acc") c = i
 	{ $c = "0.1"; print }' OFS=, "$D/runs.csv" >"$TMP/tampered/x/runs.csv"
 run env BBTBENCH_PAPER_RESULTS="$TMP/tampered" sh "$top_srcdir/t/paper_repro.sh"
 like "$out" "^not ok .*exactly as committed" "a number that does not reproduce fails it"
+mkdir -p "$TMP/othercore/x"
+awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "blas.core") c = i; print; next }
+	{ $c = "NoSuchCore"; print }' OFS=, "$D/runs.csv" >"$TMP/othercore/x/runs.csv"
+run env BBTBENCH_PAPER_RESULTS="$TMP/othercore" sh "$top_srcdir/t/paper_repro.sh"
+like "$out" "^ok [0-9]+ # skip x row 1: BLAS core .* here; the row recorded NoSuchCore" \
+	"a row recorded on another BLAS core is skipped, saying why"
 done_testing
