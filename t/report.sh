@@ -6,7 +6,7 @@
 # in wall times; a bad [report] stops before any run; the runs.csv rows
 # reproduce bit for bit (t/paper_repro.sh) and a changed number is caught.
 . "${top_srcdir:-.}/t/lib.sh"
-plan 40
+plan 41
 
 INI="$top_srcdir/ablations/synthetic/report.ini"
 D="$TMP/doc/synthetic-report"
@@ -107,6 +107,8 @@ like "$err" "bad.ini:25: table.test: 'colums': expected KEY=VALUE, KEY one of ro
 	"the message names the file, line, table and word"
 [ ! -e "$TMP/badres" ] && [ ! -e "$TMP/baddoc" ]
 ok $? "nothing ran, nothing was written"
+bad 'table.test = rows= cols=dim'
+like "$err" "bad.ini:25: table.test: rows= needs a value" "an empty value"
 bad 'table.test = metric=test_accuracy'
 like "$err" "metric=test_accuracy: expected one of test_acc" "an unknown metric"
 bad 'table.test = rows=optimizer where=task=nosuchtask'

@@ -183,7 +183,9 @@ static int add_spec(bbt_report_t *r, const struct bbt_ini_line *l, char *err, si
 			               origin, key, list);
 			break;
 		}
-		rc = check_word(origin, key, value, err, errlen);
+		rc = value[0] == '\0'
+			? bbt_error(err, errlen, BBT_EINVAL, "%s: %s= needs a value", origin, key)
+			: check_word(origin, key, value, err, errlen);
 		if (rc != BBT_OK)
 			break;
 		if (strcmp(key, "where") == 0) {
