@@ -2,12 +2,12 @@
 # t/cli.sh - the command line: help for every command, version, list,
 # exit codes, INI precedence, a plugin dropped in without rebuilding.
 . "${top_srcdir:-.}/t/lib.sh"
-plan 75
+plan 77
 
 run "$BBTBENCH" --help
 ok $rc "--help exits 0"
 like "$out" "Commands:" "--help lists the commands"
-for cmd in run list tasks grid table plot convert info serve help version; do
+for cmd in run list tasks grid table plot report convert info serve help version; do
 	run "$BBTBENCH" $cmd --help
 	ok $rc "$cmd --help exits 0"
 	like "$out" "." "$cmd --help prints something"

@@ -3,7 +3,7 @@
 # and a metric against a grid key, as non-empty PNG and SVG files (skipped
 # without gnuplot), and a clear error when gnuplot is missing.
 . "${top_srcdir:-.}/t/lib.sh"
-plan 20
+plan 22
 
 run "$BBTBENCH" grid -q --out "$TMP/r" "$top_srcdir/t/grids/small.ini"
 ok $rc "the small grid runs"
@@ -37,8 +37,21 @@ BBTBENCH_GNUPLOT="$TMP/fakegp" run "$BBTBENCH" plot "$TMP/r/small" --by dim,opti
 like "$(tr '\n' ' ' <"$TMP/fake2/convergence.gp")" "title 'dim=5 optimizer=random.*title 'dim=10" \
 	"combined legends in numeric order (5 before 10)"
 
+# trace.csv's columns are found by name: one more, in the middle, changes nothing.
+cp -r "$TMP/r/small" "$TMP/wider"
+for t in "$TMP"/wider/*/trace.csv; do
+	awk -F, 'BEGIN { OFS = "," } { $2 = $2 "," (NR == 1 ? "bytes_sent" : 123); print }' "$t" >"$t.new"
+	mv "$t.new" "$t"
+done
+BBTBENCH_GNUPLOT="$TMP/fakegp" run "$BBTBENCH" plot "$TMP/wider" --by optimizer.distribution \
+	--x dim -o "$TMP/fake3"
+cmp -s "$TMP/fake3/convergence.dat" "$TMP/fake/convergence.dat"
+ok $? "a trace.csv with a column added in the middle: the same curves"
+BBTBENCH_GNUPLOT="$TMP/fakegp" run "$BBTBENCH" plot "$TMP/r/small" --x-axis wall -o "$TMP/fake4"
+like "$(cat "$TMP/fake4/convergence.gp")" "set xlabel 'wall time \(s\)'" "--x-axis wall"
+
 if ! command -v gnuplot >/dev/null 2>&1; then
-	for i in 12 13 14 15 16 17 18 19 20; do skip "gnuplot not installed"; done
+	for i in 14 15 16 17 18 19 20 21 22; do skip "gnuplot not installed"; done
 	exit 0
 fi
 is_png() { [ -s "$1" ] && [ "$(head -c 4 "$1" | od -An -c | tr -d ' ')" = "211PNG" ]; }

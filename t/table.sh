@@ -4,7 +4,7 @@
 # sign patterns): cells, bold best, daggers, counts, formats, LaTeX that
 # compiles.
 . "${top_srcdir:-.}/t/lib.sh"
-plan 54
+plan 56
 
 R="$TMP/results/exp"
 # result OPTIMIZER DIM SEED TEST_ACC [STATUS]
@@ -189,6 +189,19 @@ ok $? "not when the level is reachable (--alpha 0.6)"
 run "$BBTBENCH" table "$TMP/results" --rows optimizer --cols dim --wilcoxon
 ! printf '%s\n' "$out" | grep -q 'no cell can reach'
 ok $? "nor with five or six pairs at 0.05"
+
+# A '|' in a value would end a Markdown cell.
+Q="$TMP/pipe/exp"
+for o in 'a|b' c; do
+	mkdir -p "$Q/$o"
+	cat >"$Q/$o/result.json" <<EOF
+{"status": "finished", "run_id": "x", "settings": {"optimizer": "$o", "seed": 1},
+ "metrics": {"metric": "acc", "test_metric": 0.5}}
+EOF
+done
+run "$BBTBENCH" table "$TMP/pipe"
+ok $rc "a value with '|': table exits 0"
+like "$out" '^\| a\\\|b \| \*\*50\.00\*\* \|$' "md: the '|' in the value escaped"
 
 # Every command of this family documents itself.
 for cmd in grid table plot; do

@@ -25,7 +25,10 @@ static void plot_usage(FILE *f)
 	        "with --y grad_cos or grad_norm_ratio instead grad_cos.{png,svg} (...): the\n"
 	        "--grad-check runs' estimate against the true gradient at each optimizer step;\n"
 	        "with --x KEY also METRIC-vs-KEY.{png,svg}: mean ± std of a metric against KEY.\n"
-	        "The numbers (.dat) and gnuplot scripts (.gp) are kept beside them.\n\n"
+	        "Baselines (--method manual, calibrated, icl) are dashed reference lines, unless\n"
+	        "--by or --x is method. A line that pools runs differing in more than their\n"
+	        "seeds says so in its title. The numbers (.dat) and gnuplot scripts (.gp) are\n"
+	        "kept beside them.\n\n"
 	        "  -o, --output DIR       where the figures go [RESULTS_DIR/plots]\n"
 	        "  -b, --by KEY[,KEY...]  one line per value of KEY (or combination) [optimizer]\n"
 	        "  -y, --y WHAT           train_loss, dev_metric, grad_cos or grad_norm_ratio\n"
@@ -34,8 +37,15 @@ static void plot_usage(FILE *f)
 	        "  -m, --metric M         test_acc, test_f1, test_metric, dev_metric, train_loss,\n"
 	        "                         api_calls or wall_time [test_metric: each task's own,\n"
 	        "                         as its paper reports it (MRPC: F1)]\n"
+	        "      --x-axis calls|wall  convergence against API calls, or wall time (a\n"
+	        "                         gradient costs more than a forward) [calls]\n"
+	        "      --reference M[,M]  the baselines drawn as reference lines (manual,\n"
+	        "                         calibrated, icl; none) [all there are]\n"
 	        "      --points N         points per convergence curve [200]\n"
 	        "      --title TEXT       a title on the figures [none]\n"
+	        "      --best-on-dev KEY  choose KEY on the dev metric, as a user would: of runs\n"
+	        "                         that differ only in KEY (and seeds), keep the value\n"
+	        "                         with the best mean dev metric (choices on stderr)\n"
 	        "      --strict           refuse the folder when a result.json is not JSON\n"
 	        "                         [report it and leave it out]\n"
 	        "  -h, --help             this help\n\n"
@@ -43,7 +53,7 @@ static void plot_usage(FILE *f)
 	        "          bbtbench plot results/grad-check --y grad_cos --by q,mu\n");
 }
 
-enum { OPT_POINTS = 3200, OPT_TITLE, OPT_STRICT };
+enum { OPT_POINTS = 3200, OPT_TITLE, OPT_STRICT, OPT_X_AXIS, OPT_BEST_ON_DEV, OPT_REFERENCE };
 
 int bbt_cmd_plot(int argc, char **argv)
 {
@@ -54,8 +64,11 @@ int bbt_cmd_plot(int argc, char **argv)
 		{ "x", required_argument, NULL, 'x' },
 		{ "metric", required_argument, NULL, 'm' },
 		{ "points", required_argument, NULL, OPT_POINTS },
+		{ "x-axis", required_argument, NULL, OPT_X_AXIS },
+		{ "reference", required_argument, NULL, OPT_REFERENCE },
 		{ "title", required_argument, NULL, OPT_TITLE },
 		{ "strict", no_argument, NULL, OPT_STRICT },
+		{ "best-on-dev", required_argument, NULL, OPT_BEST_ON_DEV },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -63,6 +76,7 @@ int bbt_cmd_plot(int argc, char **argv)
 	const char *out = NULL;
 	long points;
 	int opt, strict = 0;
+	const char *best_on_dev = NULL;
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":o:b:y:x:m:h", longopts, NULL)) != -1) {
@@ -81,7 +95,10 @@ int bbt_cmd_plot(int argc, char **argv)
 			p.points = (size_t)points;
 			break;
 		case OPT_TITLE: p.title = optarg; break;
+		case OPT_X_AXIS: p.x_axis = optarg; break;
+		case OPT_REFERENCE: p.reference = optarg; break;
 		case OPT_STRICT: strict = 1; break;
+		case OPT_BEST_ON_DEV: best_on_dev = optarg; break;
 		case 'h': plot_usage(stdout); return BBT_EXIT_OK;
 		case ':':
 			bbt_log(BBT_LOG_ERROR, NULL, "plot: %s needs a value; see bbtbench plot --help",
@@ -105,6 +122,8 @@ int bbt_cmd_plot(int argc, char **argv)
 	size_t nw = 0;
 	bbt_resultset_t *rs = NULL;
 	int rc = bbt_resultset_load(argv[optind], strict, &rs, err, sizeof err);
+	if (rc == BBT_OK && best_on_dev != NULL && bbt_resultset_best_on_dev(rs, best_on_dev, stderr) < 0)
+		rc = bbt_error(err, sizeof err, BBT_ENOMEM, "out of memory");
 	if (rc == BBT_OK && bbt_resultset_combine_keys(rs, p.by) < 0)
 		rc = bbt_error(err, sizeof err, BBT_ENOMEM, "out of memory");
 	if (rc == BBT_OK) {

@@ -38,6 +38,9 @@ static void table_usage(FILE *f)
 	        "      --pair-by KEY      the key that pairs runs across cells [seed]\n"
 	        "      --ci bootstrap     add each mean's 95%% percentile bootstrap interval\n"
 	        "                         [lo, hi] (10000 resamples, reproducible)\n"
+	        "      --best-on-dev KEY  choose KEY on the dev metric, as a user would: of runs\n"
+	        "                         that differ only in KEY (and seeds), keep the value\n"
+	        "                         with the best mean dev metric (choices on stderr)\n"
 	        "      --strict           refuse the folder when a result.json is not JSON\n"
 	        "                         [report it and leave it out]\n"
 	        "  -h, --help             this help\n\n"
@@ -45,7 +48,7 @@ static void table_usage(FILE *f)
 	        BBT_WILCOXON_EXACT_MAX);
 }
 
-enum { OPT_WILCOXON = 3100, OPT_ALPHA, OPT_PAIR_BY, OPT_STRICT, OPT_CI };
+enum { OPT_WILCOXON = 3100, OPT_ALPHA, OPT_PAIR_BY, OPT_STRICT, OPT_CI, OPT_BEST_ON_DEV };
 
 int bbt_cmd_table(int argc, char **argv)
 {
@@ -58,12 +61,14 @@ int bbt_cmd_table(int argc, char **argv)
 		{ "alpha", required_argument, NULL, OPT_ALPHA },
 		{ "pair-by", required_argument, NULL, OPT_PAIR_BY },
 		{ "strict", no_argument, NULL, OPT_STRICT },
+		{ "best-on-dev", required_argument, NULL, OPT_BEST_ON_DEV },
 		{ "ci", required_argument, NULL, OPT_CI },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct bbt_table_params p = bbt_table_default_params();
 	int opt, strict = 0;
+	const char *best_on_dev = NULL;
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":r:c:m:f:h", longopts, NULL)) != -1) {
@@ -82,6 +87,7 @@ int bbt_cmd_table(int argc, char **argv)
 			break;
 		case OPT_PAIR_BY: p.pair_by = optarg; break;
 		case OPT_STRICT: strict = 1; break;
+		case OPT_BEST_ON_DEV: best_on_dev = optarg; break;
 		case OPT_CI:
 			if (strcmp(optarg, "bootstrap") != 0) {
 				bbt_log(BBT_LOG_ERROR, NULL, "table: --ci '%s': expected bootstrap", optarg);
@@ -106,6 +112,8 @@ int bbt_cmd_table(int argc, char **argv)
 	char err[BBT_ERRLEN];
 	bbt_resultset_t *rs = NULL;
 	int rc = bbt_resultset_load(argv[optind], strict, &rs, err, sizeof err);
+	if (rc == BBT_OK && best_on_dev != NULL && bbt_resultset_best_on_dev(rs, best_on_dev, stderr) < 0)
+		rc = bbt_error(err, sizeof err, BBT_ENOMEM, "out of memory");
 	if (rc == BBT_OK)
 		rc = bbt_table_write(rs, &p, stdout, err, sizeof err);
 	if (rc < 0)

@@ -29,6 +29,7 @@ int bbt_cmd_tasks(int argc, char **argv);
 int bbt_cmd_grid(int argc, char **argv);
 int bbt_cmd_table(int argc, char **argv);
 int bbt_cmd_plot(int argc, char **argv);
+int bbt_cmd_report(int argc, char **argv);
 int bbt_cmd_convert(int argc, char **argv);
 int bbt_cmd_info(int argc, char **argv);
 int bbt_cmd_serve(int argc, char **argv);

@@ -28,6 +28,7 @@ static const struct bbt_command commands[] = {
 	{ "grid", bbt_cmd_grid, "run or resume a grid of runs from an INI file (--jobs, --shard)" },
 	{ "table", bbt_cmd_table, "a paper table of finished runs: mean ± std over seeds, tests" },
 	{ "plot", bbt_cmd_plot, "convergence curves and metric-vs-key figures (gnuplot: PNG, SVG)" },
+	{ "report", bbt_cmd_report, "run or resume grids, then write their tables, figures, runs.csv (make paper)" },
 	{ "convert", bbt_cmd_convert, "convert a Hugging Face BERT/RoBERTa folder to GGUF" },
 	{ "info", bbt_cmd_info, "describe a GGUF model file: architecture, tokenizer, tensors" },
 	{ "serve", bbt_cmd_serve, "serve a model over HTTP for --backend http (doc/protocol.md)" },

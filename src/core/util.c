@@ -226,6 +226,21 @@ invalid:
 	return 0;
 }
 
+void bbt_csv_field(FILE *f, const char *s)
+{
+	if (strpbrk(s, ",\"\r\n") == NULL) {
+		fputs(s, f);
+		return;
+	}
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"')
+			fputc('"', f);
+		fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
 int bbt_has_extension(const char *name, const char *ext)
 {
 	size_t ln = strlen(name), le = strlen(ext);

@@ -70,6 +70,10 @@ int bbt_name_is_plain(const char *name);
  * with ".la"; not ".la" itself, which has no stem). */
 int bbt_has_extension(const char *name, const char *ext);
 
+/* s as one CSV field (RFC 4180): quoted when it holds a comma, a quote or
+ * a line break, a quote doubled. */
+void bbt_csv_field(FILE *f, const char *s);
+
 /* 64-bit FNV-1a hash of a byte string. */
 unsigned long long bbt_hash64(const void *data, size_t len, unsigned long long h);
 #define BBT_HASH64_INIT 0xcbf29ce484222325ULL

@@ -452,7 +452,7 @@ int bbt_grid_load(const char *path, bbt_grid_t **out, char *err, size_t errlen)
 		bbt_grid_free(g);
 		return bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
 	}
-	rc = bbt_config_load_ini_except(&fixed, path, "grid", err, errlen);
+	rc = bbt_config_load_ini_except(&fixed, path, BBT_GRID_OWN_SECTIONS, err, errlen);
 	if (rc == BBT_OK) {
 		g->optimizer = bbt_strdup(fixed.optimizer);
 		g->backend = bbt_strdup(fixed.backend);
@@ -524,7 +524,7 @@ int bbt_grid_config(const bbt_grid_t *g, size_t index, struct bbt_config *cfg, c
 {
 	if (bbt_config_init(cfg) < 0)
 		return bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
-	int rc = bbt_config_load_ini_except(cfg, g->path, "grid", err, errlen);
+	int rc = bbt_config_load_ini_except(cfg, g->path, BBT_GRID_OWN_SECTIONS, err, errlen);
 	for (size_t k = 0; rc == BBT_OK && k < g->nkeys; k++) {
 		const char *v = bbt_grid_value(g, index, k);
 		if (v == NULL)
@@ -590,8 +590,9 @@ static double cost_per_call(const struct tally *t, const char *key)
 
 /* The calls left, each at its optimizer's cost (or, for an optimizer not
  * seen yet, the grid's), spread over the workers; < 0 until the first
- * progress. A run skipped as finished is done once reached, so after a
- * resume the runs not reached yet count as work left until then. */
+ * progress. A run skipped as finished reports the calls and seconds it
+ * took, so after a resume the cost is known from the first of them; the
+ * runs not reached yet count as work left until then. */
 static double eta_seconds(const struct tally *t)
 {
 	double any = cost_per_call(t, NULL), sec = 0;
@@ -679,6 +680,10 @@ static int run_one(const bbt_grid_t *g, size_t index, bbt_registry_t *reg,
 		           : W_FAILED;
 	}
 	if (strcmp(sum.status, "skipped") == 0) {
+		/* What it cost when it ran: after a resume, the ETA's cost per
+		 * call before any run under way reports one. */
+		if (flags->on_progress != NULL && sum.api_calls > 0)
+			flags->on_progress(flags->progress_ctx, sum.api_calls, sum.api_calls, sum.wall);
 		bbt_log(BBT_LOG_DEBUG, NULL, "%s: already finished, skipped", sum.run_dir);
 		return W_SKIPPED;
 	}

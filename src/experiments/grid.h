@@ -43,6 +43,10 @@
 
 typedef struct bbt_grid bbt_grid_t;
 
+/* The sections of a grid file that hold no run settings: [grid], and
+ * [report], what `bbtbench report` makes of the results (report.h). */
+#define BBT_GRID_OWN_SECTIONS "grid report"
+
 /* Read and check a grid file: every key and value of [grid] (errors name
  * FILE:LINE), the exclude lines and the fixed sections. NULL on error. */
 int bbt_grid_load(const char *path, bbt_grid_t **out, char *err, size_t errlen);

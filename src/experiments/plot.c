@@ -37,47 +37,24 @@ struct bbt_plot_params bbt_plot_default_params(void)
 {
 	return (struct bbt_plot_params){ .out_dir = "plots", .by = "optimizer", .y = "train_loss",
 		                             .x = NULL, .metric = "test_metric", .points = 200,
-		                             .title = NULL };
-}
-
-static int starts_number(const char *s)
-{
-	return isdigit((unsigned char)s[0]) || (s[0] == '-' && isdigit((unsigned char)s[1]));
-}
-
-/* Values in a legend's order: numbers by value, also inside combined
- * values ("dim=50 seed=1" before "dim=100 seed=1"), other text by bytes. */
-static int cmp_value(const char *a0, const char *b0)
-{
-	const char *a = a0, *b = b0;
-	while (*a && *b) {
-		if (starts_number(a) && starts_number(b)) {
-			char *ea, *eb;
-			double x = strtod(a, &ea), y = strtod(b, &eb);
-			if (x != y)
-				return (x > y) - (x < y);
-			a = ea;
-			b = eb;
-		} else if (*a != *b) {
-			break;
-		} else {
-			a++, b++;
-		}
-	}
-	int c = (unsigned char)*a - (unsigned char)*b;
-	return c ? c : strcmp(a0, b0);  /* "1.5" and "1.50": still one order */
+		                             .title = NULL, .x_axis = "calls", .convergence = 1,
+		                             .name = NULL, .reference = NULL };
 }
 
 static int cmp_value_p(const void *a, const void *b)
 {
-	return cmp_value(*(const char *const *)a, *(const char *const *)b);
+	return bbt_resultset_value_cmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* The distinct values of key over the runs, sorted; borrowed strings. */
-static size_t distinct(const bbt_resultset_t *rs, const char *key, const char **out)
+/* The distinct values of key over the runs with use[i] set, sorted;
+ * borrowed strings. */
+static size_t distinct(const bbt_resultset_t *rs, const char *use, const char *key,
+                       const char **out)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < bbt_resultset_count(rs); i++) {
+		if (!use[i])
+			continue;
 		const char *v = bbt_resultset_value(rs, i, key);
 		if (v == NULL)
 			v = "-";
@@ -205,21 +182,24 @@ static int curve_per_step(enum curve c)
 	return c == CURVE_GRAD_COS || c == CURVE_GRAD_RATIO;
 }
 
-/* The columns of trace.csv (results.c writes it); the last three may be
- * empty, the gradient checks' two are there only with --grad-check. */
-enum { T_CALL, T_BATCH, T_LOSS, T_BEST_LOSS, T_DEV, T_WALL, T_GRAD_COS, T_GRAD_RATIO, T_COLS };
-static const char *const trace_cols[T_COLS] = {
-	"call", "batch", "loss", "best_loss", "dev_metric", "wall_s", "grad_cos", "grad_norm_ratio",
+/* The columns of trace.csv this file reads, found by their names in its
+ * header (results.c writes it; columns may be added, in any place). The
+ * gradient checks' two are there only with --grad-check. */
+enum { T_BATCH, T_BEST_LOSS, T_DEV, T_WALL, T_GRAD_COS, T_GRAD_RATIO, T_READ };
+static const char *const trace_cols[T_READ] = {
+	"batch", "best_loss", "dev_metric", "wall_s", "grad_cos", "grad_norm_ratio",
 };
+/* A row with more fields than this is not one of ours. */
+#define T_MAX_FIELDS 64
 
-/* Split a row at its commas, in place; the number of fields, or T_COLS + 1
- * for too many. */
+/* Split a row at its commas, in place; the number of fields, or
+ * T_MAX_FIELDS + 1 for too many. */
 static size_t split_row(char *line, char **field)
 {
 	size_t nf = 0;
 	for (char *c = line;; c++) {
-		if (nf == T_COLS)
-			return T_COLS + 1;
+		if (nf == T_MAX_FIELDS)
+			return T_MAX_FIELDS + 1;
 		field[nf++] = c;
 		c += strcspn(c, ",");
 		if (*c == '\0')
@@ -231,23 +211,68 @@ static size_t split_row(char *line, char **field)
 /* A number in a trace someone may have edited: reported with its place
  * when it is not one (the caller leaves it out). */
 static int trace_number(const char *path, size_t lineno, char **field, size_t nf, size_t col,
-                        double *x)
+                        const char *name, double *x)
 {
 	if (col < nf && bbt_parse_double(field[col], x) == 0)
 		return 0;
 	bbt_log(BBT_LOG_WARNING, NULL, "%s:%zu: %s: expected a number, got '%.40s'; left out", path,
-	        lineno, trace_cols[col], col < nf ? field[col] : "");
+	        lineno, name, col < nf ? field[col] : "");
 	return -1;
 }
 
-/* v[k]: the curve's value after API call k + 1, or at step k + 1 for the
- * gradient checks (NaN where there is none: before the first dev
- * evaluation, a step the optimizer skipped, a value that is not a number).
- * Row k of the file is call k, so a row that cannot be read still takes
+/* One run's curve: v[k] its value after API call k + 1, or at step k + 1
+ * for the gradient checks (NaN where there is none: before the first dev
+ * evaluation, a step the optimizer skipped, a value that is not a
+ * number); wall[k] the seconds into the run at call k + 1 (NaN unknown). */
+struct trace {
+	double *v, *wall;
+	size_t n;
+};
+
+static void trace_free(struct trace *t)
+{
+	free(t->v);
+	free(t->wall);
+}
+
+/* Make room for index at in t (NaN-filled up to it). */
+static int trace_grow(struct trace *t, size_t *cap, size_t at)
+{
+	while (at >= *cap) {
+		double *nv = realloc(t->v, 2 * *cap * sizeof *nv);
+		if (nv != NULL)
+			t->v = nv;
+		double *nw = realloc(t->wall, 2 * *cap * sizeof *nw);
+		if (nw != NULL)
+			t->wall = nw;
+		if (nv == NULL || nw == NULL)
+			return BBT_ENOMEM;
+		*cap *= 2;
+	}
+	for (; t->n <= at; t->n++)
+		t->v[t->n] = t->wall[t->n] = NAN;
+	return BBT_OK;
+}
+
+/* The header's column of each name we read (SIZE_MAX: absent). */
+static void trace_header(char *line, size_t *col)
+{
+	char *field[T_MAX_FIELDS];
+	size_t nf = split_row(line, field);
+	for (size_t c = 0; c < T_READ; c++) {
+		col[c] = SIZE_MAX;
+		for (size_t f = 0; f < nf && f < T_MAX_FIELDS; f++)
+			if (strcmp(field[f], trace_cols[c]) == 0)
+				col[c] = f;
+	}
+}
+
+/* Row k of the file is call k, so a row that cannot be read still takes
  * its place. */
-static int read_trace(const char *run_dir, enum curve curve, double **out, size_t *n, char *err,
+static int read_trace(const char *run_dir, enum curve curve, struct trace *t, char *err,
                       size_t errlen)
 {
+	memset(t, 0, sizeof *t);
 	char *path = bbt_path_join(run_dir, "trace.csv");
 	FILE *f = path ? fopen(path, "r") : NULL;
 	if (f == NULL) {
@@ -256,88 +281,88 @@ static int read_trace(const char *run_dir, enum curve curve, double **out, size_
 		free(path);
 		return rc;
 	}
-	size_t cap = 1024, len = 0, lineno = 0;
-	double *v = malloc(cap * sizeof *v), cur = NAN;
-	char line[512];
-	int rc = v ? BBT_OK : bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
+	size_t cap = 1024, lineno = 0, col[T_READ];
+	t->v = malloc(cap * sizeof *t->v);
+	t->wall = malloc(cap * sizeof *t->wall);
+	double cur = NAN;
+	char line[1024];
+	int rc = t->v && t->wall ? BBT_OK : bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
+	size_t need = curve == CURVE_LOSS ? T_BEST_LOSS : curve == CURVE_DEV ? T_DEV : T_BATCH;
 	while (rc == BBT_OK && fgets(line, sizeof line, f) != NULL) {
 		lineno++;
 		size_t ll = strlen(line), nf = 0;
-		char *field[T_COLS];
+		char *field[T_MAX_FIELDS];
 		if (ll > 0 && line[ll - 1] == '\n') {
 			line[--ll] = '\0';
 		} else if (!feof(f)) {
 			int c;
 			while ((c = fgetc(f)) != EOF && c != '\n')
 				;
-			ll = 0;  /* no field of ours is that long */
+			ll = 0;  /* no row of ours is that long */
 		}
 		if (ll > 0 && line[ll - 1] == '\r')
 			line[--ll] = '\0';
-		if (lineno == 1)
-			continue;  /* the header */
+		if (lineno == 1) {
+			trace_header(line, col);
+			if (col[need] == SIZE_MAX)
+				rc = bbt_error(err, errlen, BBT_EFORMAT,
+				               "%s:1: no column '%s' in the header", path, trace_cols[need]);
+			continue;
+		}
 		if (ll > 0)
 			nf = split_row(line, field);
-		if (nf < T_WALL + 1 || nf > T_COLS) {
+		if (nf <= col[need] || nf > T_MAX_FIELDS) {
 			bbt_log(BBT_LOG_WARNING, NULL,
-			        "%s:%zu: expected %d to %d comma-separated fields (call, batch, loss, "
-			        "best_loss, dev_metric, wall_s, ...); left out", path, lineno,
-			        T_WALL + 1, T_COLS);
+			        "%s:%zu: expected the header's comma-separated fields; left out", path,
+			        lineno);
 			nf = 0;  /* no field: the row still takes its call's place */
 		}
-		size_t at = len;      /* where this row's value goes */
-		double x = NAN;
+		size_t at = t->n;      /* where this row's value goes */
+		double x = NAN, w = NAN;
+		if (nf > col[T_WALL] && field[col[T_WALL]][0] != '\0')
+			trace_number(path, lineno, field, nf, col[T_WALL], "wall_s", &w);
 		if (curve == CURVE_DEV) {
-			if (nf > 0 && field[T_DEV][0] != '\0' &&
-			    trace_number(path, lineno, field, nf, T_DEV, &x) == 0)
+			if (nf > 0 && field[col[T_DEV]][0] != '\0' &&
+			    trace_number(path, lineno, field, nf, col[T_DEV], "dev_metric", &x) == 0)
 				cur = isnan(cur) || x > cur ? x : cur;
 			x = cur;
 		} else if (curve == CURVE_LOSS) {
-			if (nf > 0 && trace_number(path, lineno, field, nf, T_BEST_LOSS, &x) < 0)
+			if (nf > 0 &&
+			    trace_number(path, lineno, field, nf, col[T_BEST_LOSS], "best_loss", &x) < 0)
 				x = NAN;
 		} else {
-			size_t col = curve == CURVE_GRAD_COS ? T_GRAD_COS : T_GRAD_RATIO;
-			if (nf <= col || field[col][0] == '\0')
+			size_t c = col[curve == CURVE_GRAD_COS ? T_GRAD_COS : T_GRAD_RATIO];
+			if (c == SIZE_MAX || nf <= c || field[c][0] == '\0')
 				continue;
 			long step;
 			/* A step takes at least one call, so one row: a larger one
 			 * is not a step of this run (and would size the array). */
-			if (bbt_parse_long(field[T_BATCH], &step) != 0 || step < 1 ||
+			if (bbt_parse_long(field[col[T_BATCH]], &step) != 0 || step < 1 ||
 			    (size_t)step > lineno) {
 				bbt_log(BBT_LOG_WARNING, NULL,
-				        "%s:%zu: %s: expected a step number from 1 to the row's, got "
-				        "'%.40s'; left out", path, lineno, trace_cols[T_BATCH],
-				        field[T_BATCH]);
+				        "%s:%zu: batch: expected a step number from 1 to the row's, got "
+				        "'%.40s'; left out", path, lineno, field[col[T_BATCH]]);
 				continue;
 			}
-			if (trace_number(path, lineno, field, nf, col, &x) < 0)
+			if (trace_number(path, lineno, field, nf, c, trace_cols[c == col[T_GRAD_COS]
+			                                                       ? T_GRAD_COS
+			                                                       : T_GRAD_RATIO],
+			                 &x) < 0)
 				continue;
 			at = (size_t)step - 1;
 		}
-		while (at >= cap) {
-			double *nv = realloc(v, 2 * cap * sizeof *nv);
-			if (nv == NULL) {
-				rc = bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
-				break;
-			}
-			v = nv;
-			cap *= 2;
-		}
-		if (rc < 0)
+		if (trace_grow(t, &cap, at) < 0) {
+			rc = bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
 			break;
-		for (; len <= at; len++)
-			v[len] = NAN;
-		v[at] = x;
+		}
+		t->v[at] = x;
+		t->wall[at] = w;
 	}
 	fclose(f);
 	free(path);
-	if (rc < 0) {
-		free(v);
-		return rc;
-	}
-	*out = v;
-	*n = len;
-	return BBT_OK;
+	if (rc < 0)
+		trace_free(t);
+	return rc;
 }
 
 /* ------------------------------------------------------------------ */
@@ -538,28 +563,203 @@ static void figure_free(struct figure *fg)
 	free(fg->datpath);
 }
 
-static int convergence(const bbt_resultset_t *rs, const struct bbt_plot_params *p,
-                       const char **groups, size_t ng, char **written, size_t cap, size_t *nw,
+/* What the figures of one bbt_plot_draw share: the runs drawn as curves
+ * (a baseline, a run whose method is not tune, is a reference line
+ * instead, unless the figure is by method), their groups, and what a
+ * group pools. */
+struct plot_ctx {
+	const bbt_resultset_t *rs;
+	const struct bbt_plot_params *p;
+	char *curve;          /* per run: 1 drawn in a group, 0 a baseline */
+	const char **groups;  /* the --by values of the curve runs, sorted */
+	size_t ng;
+	const char **bases;   /* the baselines' methods, sorted */
+	size_t nb;
+};
+
+static int in_group(const struct plot_ctx *c, size_t i, size_t g)
+{
+	return c->curve[i] && strcmp(group_of(c->rs, i, c->p->by), c->groups[g]) == 0;
+}
+
+static int is_base(const struct plot_ctx *c, size_t i, size_t b)
+{
+	return !c->curve[i] && strcmp(group_of(c->rs, i, "method"), c->bases[b]) == 0;
+}
+
+/* The baselines as horizontal lines: each method's mean of `metric` (x
+ * scale), written as a comment in the data file and drawn dashed, grey,
+ * "manual (n=5)". A baseline with no such number draws nothing. */
+static void reference_lines(const struct plot_ctx *c, struct figure *fg, const char *metric,
+                            double scale)
+{
+	static const char *const greys[] = { "#404040", "#808080", "#a0a0a0" };
+	size_t nr = bbt_resultset_count(c->rs);
+	for (size_t b = 0; b < c->nb; b++) {
+		double sum = 0;
+		size_t n = 0;
+		for (size_t i = 0; i < nr; i++) {
+			double y = bbt_resultset_metric(c->rs, i, metric);
+			if (is_base(c, i, b) && !isnan(y)) {
+				sum += y * scale;
+				n++;
+			}
+		}
+		if (n == 0)
+			continue;
+		fputs("# reference line: method = ", fg->dat);
+		write_text(fg->dat, c->bases[b], 0);
+		fprintf(fg->dat, ", mean %s %.10g over %zu runs\n", metric, sum / (double)n, n);
+		fputs(fg->elements++ ? ", \\\n  " : "plot ", fg->cmd.f);
+		fprintf(fg->cmd.f, "%.10g with lines dt %zu lw 2 lc rgb \"%s\" title ", sum / (double)n,
+		        2 + b % 3, greys[b % 3]);
+		legend(fg->cmd.f, c->bases[b], n, n);
+	}
+}
+
+/* Keys that are no setting of what a figure compares: seeds, names and
+ * places. */
+static int pools_nothing(const char *key)
+{
+	static const char *const keys[] = { "seed", "data-seed", "run_id", "out", "data-dir",
+		                             "experiment" };
+	for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
+		if (strcmp(key, keys[k]) == 0)
+			return 1;
+	return 0;
+}
+
+/* 1 when key is one of the comma-separated names in list. */
+static int listed(const char *list, const char *key)
+{
+	size_t n = strlen(key);
+	for (const char *s = list; *s;) {
+		size_t w = strcspn(s, ",");
+		if (w == n && strncmp(s, key, n) == 0)
+			return 1;
+		s += w + (s[w] == ',');
+	}
+	return 0;
+}
+
+/* The title, with what a line or point pools beyond seeds: the settings in
+ * which two curve runs of one group (and, with `x`, one x value) differ,
+ * "pooled over dim (5 values)", so that a median over d = 50 and d = 1000
+ * is never read as one setting's. NULL when there is no title to give;
+ * else malloc'ed. */
+static char *title_with_pooled(const struct plot_ctx *c, const char *x)
+{
+	const bbt_resultset_t *rs = c->rs;
+	size_t nr = bbt_resultset_count(rs);
+	char *s = NULL;
+	size_t len = 0, npooled = 0;
+	FILE *f = open_memstream(&s, &len);
+	if (f == NULL)
+		return NULL;
+	const char *seen[32];
+	size_t nseen = 0;
+	for (size_t i = 0; i < nr; i++) {
+		const char *k, *v;
+		for (size_t n = 0; c->curve[i] && (k = bbt_resultset_key(rs, i, n, &v)) != NULL; n++) {
+			/* The --by and --x keys have one value in a group and x:
+			 * only other settings can show two. */
+			if (pools_nothing(k))
+				continue;
+			size_t already = 0;
+			while (already < nseen && strcmp(seen[already], k) != 0)
+				already++;
+			if (already < nseen || nseen == sizeof seen / sizeof seen[0])
+				continue;
+			/* The values of k among the runs of i's group (and x). */
+			const char *vals[64];
+			size_t nv = 0;
+			for (size_t j = 0; j < nr; j++) {
+				if (!c->curve[j] ||
+				    strcmp(group_of(rs, j, c->p->by), group_of(rs, i, c->p->by)) != 0 ||
+				    (x != NULL && strcmp(group_of(rs, j, x), group_of(rs, i, x)) != 0))
+					continue;
+				const char *w = group_of(rs, j, k);
+				size_t u = 0;
+				while (u < nv && strcmp(vals[u], w) != 0)
+					u++;
+				if (u == nv && nv < sizeof vals / sizeof vals[0])
+					vals[nv++] = w;
+			}
+			if (nv < 2)
+				continue;
+			seen[nseen++] = k;
+			fprintf(f, "%s%s (%zu values)", npooled++ ? ", " : "", k, nv);
+		}
+	}
+	fclose(f);
+	if (npooled == 0) {
+		free(s);
+		return c->p->title ? bbt_strdup(c->p->title) : NULL;
+	}
+	char *t = bbt_asprintf("%s%spooled over %s", c->p->title ? c->p->title : "",
+	                       c->p->title ? " (" : "", s);
+	free(s);
+	if (t != NULL && c->p->title != NULL) {
+		char *u = bbt_asprintf("%s)", t);
+		free(t);
+		t = u;
+	}
+	return t;
+}
+
+/* The x of a convergence point: an API call, or seconds of wall time. */
+struct xaxis {
+	int wall;
+	double max;    /* the largest x of any run */
+};
+
+/* Run t's curve at x: after call x, or at the last call made by second x;
+ * NaN when the run had not got there. */
+static double trace_at(const struct trace *t, const struct xaxis *ax, double x)
+{
+	if (!ax->wall) {
+		size_t k = (size_t)x;
+		return k >= 1 && k <= t->n ? t->v[k - 1] : NAN;
+	}
+	/* wall_s grows with the call: the last row at or before x */
+	size_t lo = 0, hi = t->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (!(t->wall[mid] > x))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0 || lo == t->n)   /* not started, or ended before x */
+		return lo == t->n && t->n > 0 && !(t->wall[t->n - 1] < x) ? t->v[t->n - 1] : NAN;
+	return t->v[lo - 1];
+}
+
+static int convergence(const struct plot_ctx *c, char **written, size_t cap, size_t *nw,
                        char *err, size_t errlen)
 {
+	const bbt_resultset_t *rs = c->rs;
+	const struct bbt_plot_params *p = c->p;
 	size_t nr = bbt_resultset_count(rs);
 	enum curve curve = (enum curve)curve_parse(p->y);
 	int dev = curve == CURVE_DEV, per_step = curve_per_step(curve);
-	const char *name = per_step ? p->y : "convergence";   /* the files' name */
-	double **best = calloc(nr, sizeof *best);
-	size_t *len = calloc(nr, sizeof *len), max_calls = 0;
+	struct xaxis ax = { .wall = strcmp(p->x_axis, "wall") == 0 };
+	const char *name = p->name ? p->name : per_step ? p->y : "convergence";
+	struct trace *tr = calloc(nr, sizeof *tr);
 	double *col = malloc(nr * sizeof *col);
-	if (best == NULL || len == NULL || col == NULL) {
-		free(best);
-		free(len);
+	if (tr == NULL || col == NULL) {
+		free(tr);
 		free(col);
 		return bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
 	}
 	int rc = BBT_OK;
 	for (size_t i = 0; rc == BBT_OK && i < nr; i++) {
-		rc = read_trace(bbt_resultset_run_dir(rs, i), curve, &best[i], &len[i], err, errlen);
-		if (rc == BBT_OK && len[i] > max_calls)
-			max_calls = len[i];
+		if (!c->curve[i])
+			continue;
+		rc = read_trace(bbt_resultset_run_dir(rs, i), curve, &tr[i], err, errlen);
+		double last = tr[i].n == 0 ? 0 : ax.wall ? tr[i].wall[tr[i].n - 1] : (double)tr[i].n;
+		if (rc == BBT_OK && last > ax.max)
+			ax.max = last;
 	}
 	struct figure fg = { 0 };
 	if (rc == BBT_OK)
@@ -567,24 +767,27 @@ static int convergence(const bbt_resultset_t *rs, const struct bbt_plot_params *
 	FILE *dat = fg.dat;
 	double scale = dev ? 100 : 1;
 	size_t points = p->points < 2 ? 2 : p->points;
-	for (size_t g = 0; rc == BBT_OK && g < ng; g++) {
+	for (size_t g = 0; rc == BBT_OK && g < c->ng; g++) {
 		size_t written_points = 0, runs = 0;
 		for (size_t i = 0; i < nr; i++)
-			runs += strcmp(group_of(rs, i, p->by), groups[g]) == 0;
-		figure_block(&fg, p->by, groups[g]);
-		fprintf(dat, " (%zu runs): %s median q1 q3\n", runs, per_step ? "step" : "calls");
-		size_t last = 0;
+			runs += in_group(c, i, g);
+		figure_block(&fg, p->by, c->groups[g]);
+		fprintf(dat, " (%zu runs): %s median q1 q3\n", runs,
+		        per_step ? "step" : ax.wall ? "seconds" : "calls");
+		double last = -1;
 		for (size_t k = 0; k < points; k++) {
-			size_t x = 1 + (size_t)llround((double)k * (double)(max_calls - 1) /
-			                               (double)(points - 1));
-			if (x == last || max_calls == 0)
+			double x = (double)k * ax.max / (double)(points - 1);
+			if (!ax.wall) /* whole calls, from the first */
+				x = 1 + (double)llround((double)k * (ax.max - 1) / (double)(points - 1));
+			if (x == last || ax.max == 0)
 				continue;
 			last = x;
 			size_t m = 0;
-			for (size_t i = 0; i < nr; i++)
-				if (len[i] >= x && !isnan(best[i][x - 1]) &&
-				    strcmp(group_of(rs, i, p->by), groups[g]) == 0)
-					col[m++] = best[i][x - 1] * scale;
+			for (size_t i = 0; i < nr; i++) {
+				double y = in_group(c, i, g) ? trace_at(&tr[i], &ax, x) : NAN;
+				if (!isnan(y))
+					col[m++] = y * scale;
+			}
 			if (m == 0)
 				continue;
 			for (size_t a = 1; a < m; a++)  /* insertion sort: m is the seeds */
@@ -593,7 +796,8 @@ static int convergence(const bbt_resultset_t *rs, const struct bbt_plot_params *
 					col[b] = col[b - 1];
 					col[b - 1] = t;
 				}
-			fprintf(dat, "%zu %.10g %.10g %.10g\n", x, bbt_stats_quantile_sorted(col, m, 0.5),
+			fprintf(dat, "%.10g %.10g %.10g %.10g\n", x,
+			        bbt_stats_quantile_sorted(col, m, 0.5),
 			        bbt_stats_quantile_sorted(col, m, 0.25),
 			        bbt_stats_quantile_sorted(col, m, 0.75));
 			written_points++;
@@ -601,12 +805,20 @@ static int convergence(const bbt_resultset_t *rs, const struct bbt_plot_params *
 		fprintf(dat, "\n\n");
 		if (written_points == 0)
 			continue;  /* gnuplot refuses an empty block; the group has no data */
-		const char *c = figure_element(&fg, g);
-		fprintf(fg.cmd.f, "using 1:3:4 with filledcurves lc rgb \"%s\" notitle", c);
+		const char *colour = figure_element(&fg, g);
+		fprintf(fg.cmd.f, "using 1:3:4 with filledcurves lc rgb \"%s\" notitle", colour);
 		figure_element(&fg, g);
-		fprintf(fg.cmd.f, "using 1:2 with lines lc rgb \"%s\" lw 2 title ", c);
-		legend(fg.cmd.f, groups[g], runs, runs);
+		/* The best dev metric changes only at an evaluation: steps, not
+		 * slopes between evaluations that never happened. */
+		fprintf(fg.cmd.f, "using 1:2 with %s lc rgb \"%s\" lw 2 title ",
+		        dev ? "steps" : "lines", colour);
+		legend(fg.cmd.f, c->groups[g], runs, runs);
 	}
+	size_t drawn = fg.elements;
+	/* A baseline has a dev metric to compare with, but no training loss
+	 * that a tuned prompt's is comparable to (calibration leaves it). */
+	if (rc == BBT_OK && dev)
+		reference_lines(c, &fg, "dev_metric", scale);
 	rc = figure_close(&fg, rc, err, errlen);
 	static const char *const what[] = { "API call", "dev evaluation",
 		                            "gradient check (run with --grad-check)",
@@ -614,20 +826,22 @@ static int convergence(const bbt_resultset_t *rs, const struct bbt_plot_params *
 	static const char *const ylabel[] = { "best training loss", "best dev metric (%)",
 		                              "cosine(ZO estimate, true gradient)",
 		                              "|ZO estimate| / |true gradient|" };
-	if (rc == BBT_OK && fg.elements == 0)
+	if (rc == BBT_OK && drawn == 0)
 		rc = bbt_error(err, errlen, BBT_ENOTFOUND, "no %s in the runs' traces to plot",
 		               what[curve]);
 	if (rc == BBT_OK) {
 		char *ylab = bbt_asprintf("%s (median, IQR)", ylabel[curve]);
 		char *extra = bbt_asprintf("set style fill transparent solid 0.2 noborder\n"
-		                           "set xrange [0:%zu]\n", max_calls);
+		                           "set xrange [0:%.10g]\n", ax.max);
+		char *title = title_with_pooled(c, NULL);
 		char *setup = ylab && extra
-			? setup_lines(per_step ? "optimizer step" : "API calls", ylab,
-			              dev || curve == CURVE_GRAD_COS ? "bottom right" : "top right",
-			              key_label(p->by), extra, p->title)
+			? setup_lines(per_step ? "optimizer step" : ax.wall ? "wall time (s)" : "API calls",
+			              ylab, dev || curve == CURVE_GRAD_COS ? "bottom right" : "top right",
+			              key_label(p->by), extra, title)
 			: NULL;
 		free(ylab);
 		free(extra);
+		free(title);
 		rc = setup ? render(p->out_dir, name, setup, fg.cmd.s, written, cap, nw, err,
 		                    errlen)
 		           : bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
@@ -635,23 +849,23 @@ static int convergence(const bbt_resultset_t *rs, const struct bbt_plot_params *
 	}
 	figure_free(&fg);
 	for (size_t i = 0; i < nr; i++)
-		free(best[i]);
-	free(best);
-	free(len);
+		trace_free(&tr[i]);
+	free(tr);
 	free(col);
 	return rc;
 }
 
-static int metric_vs_key(const bbt_resultset_t *rs, const struct bbt_plot_params *p,
-                         const char **groups, size_t ng, char **written, size_t cap,
-                         size_t *nw, char *err, size_t errlen)
+static int metric_vs_key(const struct plot_ctx *c, char **written, size_t cap, size_t *nw,
+                         char *err, size_t errlen)
 {
+	const bbt_resultset_t *rs = c->rs;
+	const struct bbt_plot_params *p = c->p;
 	size_t nr = bbt_resultset_count(rs);
 	const char **xs = malloc(nr * sizeof *xs);
 	double *v = malloc(nr * sizeof *v);
-	char *name = bbt_asprintf("%s-vs-%s", p->metric, p->x);
+	char *name = p->name ? bbt_strdup(p->name) : bbt_asprintf("%s-vs-%s", p->metric, p->x);
 	int rc = xs && v && name ? BBT_OK : bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
-	size_t nx = rc == BBT_OK ? distinct(rs, p->x, xs) : 0;
+	size_t nx = rc == BBT_OK ? distinct(rs, c->curve, p->x, xs) : 0;
 	int numeric = 1;
 	double lo = INFINITY, hi = -INFINITY;
 	for (size_t i = 0; i < nx; i++) {
@@ -674,10 +888,10 @@ static int metric_vs_key(const bbt_resultset_t *rs, const struct bbt_plot_params
 		rc = figure_open(&fg, p->out_dir, name, err, errlen);
 	FILE *dat = fg.dat;
 	double scale = bbt_resultset_metric_is_fraction(p->metric) ? 100 : 1;
-	for (size_t g = 0; rc == BBT_OK && g < ng; g++) {
+	for (size_t g = 0; rc == BBT_OK && g < c->ng; g++) {
 		size_t pts = 0, n_min = SIZE_MAX, n_max = 0;
-		double shift = (double)g - (double)(ng - 1) / 2;  /* in dodges */
-		figure_block(&fg, p->by, groups[g]);
+		double shift = (double)g - (double)(c->ng - 1) / 2;  /* in dodges */
+		figure_block(&fg, p->by, c->groups[g]);
 		fputs(": ", dat);
 		write_text(dat, p->x, 0);
 		fputs(" (or its position), moved aside by the group's dodge; mean std label n\n",
@@ -686,8 +900,7 @@ static int metric_vs_key(const bbt_resultset_t *rs, const struct bbt_plot_params
 			size_t m = 0;
 			for (size_t i = 0; i < nr; i++) {
 				double y = bbt_resultset_metric(rs, i, p->metric);
-				if (!isnan(y) && strcmp(group_of(rs, i, p->by), groups[g]) == 0 &&
-				    strcmp(group_of(rs, i, p->x), xs[k]) == 0)
+				if (!isnan(y) && in_group(c, i, g) && strcmp(group_of(rs, i, p->x), xs[k]) == 0)
 					v[m++] = y * scale;
 			}
 			if (m == 0)
@@ -709,13 +922,23 @@ static int metric_vs_key(const bbt_resultset_t *rs, const struct bbt_plot_params
 		fprintf(dat, "\n\n");
 		if (pts == 0)
 			continue;
-		const char *c = figure_element(&fg, g);
+		const char *colour = figure_element(&fg, g);
 		fprintf(fg.cmd.f, "using 1:2:3 with yerrorlines lc rgb \"%s\" lw 2 pt 7 ps 1.5 title ",
-		        c);
-		legend(fg.cmd.f, groups[g], n_min, n_max);
+		        colour);
+		legend(fg.cmd.f, c->groups[g], n_min, n_max);
+		/* Points of one line that stand on different numbers of runs
+		 * say theirs beside them. */
+		if (n_min != n_max) {
+			figure_element(&fg, g);
+			fprintf(fg.cmd.f, "using 1:2:(sprintf('n=%%d', $5)) with labels offset 0,1 "
+			                  "tc rgb \"%s\" notitle", colour);
+		}
 	}
+	size_t drawn = fg.elements;
+	if (rc == BBT_OK)
+		reference_lines(c, &fg, p->metric, scale);
 	rc = figure_close(&fg, rc, err, errlen);
-	if (rc == BBT_OK && fg.elements == 0)
+	if (rc == BBT_OK && drawn == 0)
 		rc = bbt_error(err, errlen, BBT_ENOTFOUND, "no run has a %s to plot", p->metric);
 	/* A log axis shows d = 50 .. 1000 evenly; the values themselves are
 	 * the tics (numbers, as bbt_parse_double accepted them: no text), and
@@ -745,8 +968,10 @@ static int metric_vs_key(const bbt_resultset_t *rs, const struct bbt_plot_params
 			rc = bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
 	}
 	if (rc == BBT_OK) {
+		char *title = title_with_pooled(c, p->x);
 		char *setup = setup_lines(key_label(p->x), bbt_resultset_metric_label(rs, p->metric),
-		                          "bottom right opaque", key_label(p->by), extra.s, p->title);
+		                          "bottom right opaque", key_label(p->by), extra.s, title);
+		free(title);
 		rc = setup ? render(p->out_dir, name, setup, fg.cmd.s, written, cap, nw, err, errlen)
 		           : bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
 		free(setup);
@@ -759,6 +984,13 @@ static int metric_vs_key(const bbt_resultset_t *rs, const struct bbt_plot_params
 	return rc;
 }
 
+/* 1 when a figure by `by` against `x` compares methods itself, so that
+ * no baseline is a reference line. */
+static int shows_methods(const struct bbt_plot_params *p)
+{
+	return listed(p->by, "method") || (p->x != NULL && strcmp(p->x, "method") == 0);
+}
+
 int bbt_plot_draw(const bbt_resultset_t *rs, const struct bbt_plot_params *p, char **written,
                   size_t cap, size_t *n_written, char *err, size_t errlen)
 {
@@ -767,9 +999,21 @@ int bbt_plot_draw(const bbt_resultset_t *rs, const struct bbt_plot_params *p, ch
 		return bbt_error(err, errlen, BBT_EINVAL,
 		                 "--y '%s': expected train_loss, dev_metric, grad_cos or "
 		                 "grad_norm_ratio", p->y);
+	if (strcmp(p->x_axis, "calls") != 0 && strcmp(p->x_axis, "wall") != 0)
+		return bbt_error(err, errlen, BBT_EINVAL, "--x-axis '%s': expected calls or wall",
+		                 p->x_axis);
+	if (strcmp(p->x_axis, "wall") == 0 && curve_per_step((enum curve)curve_parse(p->y)))
+		return bbt_error(err, errlen, BBT_EINVAL,
+		                 "--x-axis wall: the gradient checks are drawn per optimizer step");
 	if (p->x != NULL && !bbt_resultset_metric_known(p->metric))
 		return bbt_error(err, errlen, BBT_EINVAL,
 		                 "--metric '%s': expected %s", p->metric, bbt_result_metric_list());
+	if (p->name != NULL && p->convergence && p->x != NULL)
+		return bbt_error(err, errlen, BBT_EINVAL,
+		                 "figure name '%s': one name for two figures", p->name);
+	if (p->name != NULL && !bbt_name_is_plain(p->name))
+		return bbt_error(err, errlen, BBT_EINVAL, "figure name '%s': expected %s", p->name,
+		                 BBT_PLAIN_WORD);
 	size_t nr = bbt_resultset_count(rs);
 	int has_by = 0, has_x = p->x == NULL;
 	for (size_t i = 0; i < nr; i++) {
@@ -786,13 +1030,34 @@ int bbt_plot_draw(const bbt_resultset_t *rs, const struct bbt_plot_params *p, ch
 	int rc = bbt_mkdir_p(p->out_dir, err, errlen);
 	if (rc < 0)
 		return rc;
-	const char **groups = malloc(nr * sizeof *groups);
-	if (groups == NULL)
-		return bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
-	size_t ng = distinct(rs, p->by, groups);
-	rc = convergence(rs, p, groups, ng, written, cap, n_written, err, errlen);
+	struct plot_ctx c = { .rs = rs, .p = p };
+	c.curve = malloc(nr ? nr : 1);
+	char *base = malloc(nr ? nr : 1);
+	c.groups = malloc((nr ? nr : 1) * sizeof *c.groups);
+	c.bases = malloc((nr ? nr : 1) * sizeof *c.bases);
+	if (c.curve == NULL || base == NULL || c.groups == NULL || c.bases == NULL) {
+		rc = bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
+	} else {
+		int methods = shows_methods(p);
+		for (size_t i = 0; i < nr; i++) {
+			const char *m = bbt_resultset_value(rs, i, "method");
+			c.curve[i] = methods || m == NULL || strcmp(m, "tune") == 0;
+			base[i] = !c.curve[i] && (p->reference == NULL || listed(p->reference, m));
+		}
+		c.ng = distinct(rs, c.curve, p->by, c.groups);
+		c.nb = distinct(rs, base, "method", c.bases);
+		if (c.ng == 0)
+			rc = bbt_error(err, errlen, BBT_ENOTFOUND,
+			               "no tuned run to draw (the baselines are reference lines; "
+			               "--by method draws them as lines of their own)");
+	}
+	if (rc == BBT_OK && p->convergence)
+		rc = convergence(&c, written, cap, n_written, err, errlen);
 	if (rc == BBT_OK && p->x != NULL)
-		rc = metric_vs_key(rs, p, groups, ng, written, cap, n_written, err, errlen);
-	free(groups);
+		rc = metric_vs_key(&c, written, cap, n_written, err, errlen);
+	free(c.curve);
+	free(base);
+	free(c.groups);
+	free(c.bases);
 	return rc;
 }

@@ -4,10 +4,11 @@
  * Two kinds, each written as NAME.dat (the numbers), NAME.gp (the gnuplot
  * script, to restyle a figure by hand) and NAME.png / NAME.svg:
  *
- *   convergence   best training loss (or best dev metric so far) against
- *                 API calls: the median over the runs of each group (one
- *                 line per value of the --by key, e.g. per optimizer) with
- *                 the interquartile range as a band;
+ *   convergence   best training loss (or best dev metric so far, drawn as
+ *                 steps: it changes only at an evaluation) against API
+ *                 calls or wall time: the median over the runs of each
+ *                 group (one line per value of the --by key, e.g. per
+ *                 optimizer) with the interquartile range as a band;
  *   METRIC-vs-KEY a table's metric (mean ± std over seeds, error bars)
  *                 against a grid key, one line per group: accuracy vs d for
  *                 CMA-ES and ZO-Adam. Numeric keys spanning a factor of 20
@@ -15,7 +16,14 @@
  *                 aside of the true x (the tics) so error bars do not hide
  *                 each other.
  *
- * Legends give the runs behind each point: "cmaes (n=5)", or "(n=3-5)".
+ * Axes say what a key means ("subspace dimension d", not "dim"); legends
+ * are in numeric order and give the runs behind each point: "cmaes (n=5)",
+ * or "(n=3-5)", the points then labelled with their own n. Baselines (runs
+ * whose method is manual, calibrated or icl) are no group: each method's
+ * mean is a dashed horizontal reference line, unless the figure is by
+ * method. When the runs of one line differ in a setting besides their
+ * seeds, the title says what it pools ("pooled over dim (5 values)").
+ * trace.csv's columns are found by their header names.
  *
  * Figures are 1200x800 PNG (a paper column at 300 dpi scaled to 4 in)
  * and 600x400 SVG, with 20-point (PNG) / 12-point (SVG) type and a
@@ -36,6 +44,11 @@ struct bbt_plot_params {
 	const char *metric;    /* its metric ["test_metric": each task's own, as its paper] */
 	size_t points;         /* points per convergence curve [200] */
 	const char *title;     /* figure title; NULL: none (papers caption instead) */
+	const char *x_axis;    /* convergence: calls | wall (seconds into the run) ["calls"] */
+	int convergence;       /* draw the convergence figure [1] */
+	const char *name;      /* the files' name; NULL: "convergence" (or --y), "METRIC-vs-KEY" */
+	const char *reference; /* the baselines drawn as reference lines, comma-separated
+	                        * methods ("manual,calibrated"; "none"); NULL: all there are */
 };
 
 struct bbt_plot_params bbt_plot_default_params(void);

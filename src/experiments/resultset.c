@@ -17,6 +17,7 @@
 #include "plugin/options.h"
 #include "experiments/resultset.h"
 #include "core/util.h"
+#include "run/plan.h"
 #include "run/result_json.h"
 
 /* The metrics and how to read them from result.json: run/result_json.h. */
@@ -25,6 +26,7 @@
 struct record {
 	char *dir;
 	bbt_kvlist_t keys;
+	bbt_kvlist_t facts;     /* what result.json says of the run besides its settings */
 	double metric[N_METRICS];
 	char *task_metric;      /* the task's (paper's) metric: acc, f1, macro_f1; or NULL */
 };
@@ -49,15 +51,20 @@ int bbt_resultset_metric_is_fraction(const char *metric)
 	return bbt_resultset_metric_higher_better(metric);
 }
 
+static void record_release(struct record *r)
+{
+	free(r->dir);
+	free(r->task_metric);
+	bbt_kvlist_clear(&r->keys);
+	bbt_kvlist_clear(&r->facts);
+}
+
 void bbt_resultset_free(bbt_resultset_t *rs)
 {
 	if (rs == NULL)
 		return;
-	for (size_t i = 0; i < rs->n; i++) {
-		free(rs->runs[i].dir);
-		free(rs->runs[i].task_metric);
-		bbt_kvlist_clear(&rs->runs[i].keys);
-	}
+	for (size_t i = 0; i < rs->n; i++)
+		record_release(&rs->runs[i]);
 	free(rs->runs);
 	free(rs);
 }
@@ -84,18 +91,62 @@ static int scalar_text(const json_t *v, char *buf, size_t n)
 	return 0;
 }
 
-static int add_keys(bbt_kvlist_t *kv, json_t *obj, const char *prefix)
+/* The scalars of obj as keys PREFIXNAME; with a method, only the settings
+ * that matter to it (a manual prompt's "dim" is the default it never
+ * used, and would split a table's cells or pose as a setting). */
+static int add_keys_of(bbt_kvlist_t *kv, json_t *obj, const char *prefix, const char *method)
 {
 	const char *k;
 	json_t *v;
 	json_object_foreach(obj, k, v) {
 		char text[512], key[256];
-		if (scalar_text(v, text, sizeof text) != 0)
+		if (scalar_text(v, text, sizeof text) != 0 ||
+		    (method != NULL && !bbt_run_setting_matters(method, k)))
 			continue;
 		snprintf(key, sizeof key, "%s%s", prefix, k);
 		if (bbt_kvlist_set(kv, key, text, NULL) < 0)
 			return BBT_ENOMEM;
 	}
+	return BBT_OK;
+}
+
+static int add_keys(bbt_kvlist_t *kv, json_t *obj, const char *prefix)
+{
+	return add_keys_of(kv, obj, prefix, NULL);
+}
+
+/* The run's record beside its settings, by JSON path: the top level's
+ * scalars as result.NAME (bbtbench_version, api_calls, tokens_scored,
+ * wall_time_s, ...), those of "seeds", "metrics" and "blas", and the model
+ * file's hash as model.sha256. Read generically, so that a number
+ * result_json.c adds reaches runs.csv; every name has a dot, so that no
+ * fact reads as a setting. */
+static int add_facts(bbt_kvlist_t *kv, json_t *j)
+{
+	static const char *const skip[] = { "status", "run_id", "abi", "method" };
+	const char *k;
+	json_t *v;
+	json_object_foreach(j, k, v) {
+		char text[512], name[256];
+		int skipped = 0;
+		for (size_t s = 0; s < sizeof skip / sizeof skip[0]; s++)
+			skipped |= strcmp(k, skip[s]) == 0;
+		snprintf(name, sizeof name, "result.%s", k);
+		if (!skipped && scalar_text(v, text, sizeof text) == 0 &&
+		    bbt_kvlist_set(kv, name, text, NULL) < 0)
+			return BBT_ENOMEM;
+	}
+	static const char *const objects[] = { "seeds", "metrics", "blas" };
+	for (size_t o = 0; o < sizeof objects / sizeof objects[0]; o++) {
+		char prefix[16];
+		snprintf(prefix, sizeof prefix, "%s.", objects[o]);
+		if (add_keys(kv, json_object_get(j, objects[o]), prefix) < 0)
+			return BBT_ENOMEM;
+	}
+	json_t *sha = json_object_get(json_object_get(json_object_get(j, "backend"), "model"),
+	                              "sha256");
+	if (json_is_string(sha) && bbt_kvlist_set(kv, "model.sha256", json_string_value(sha), NULL) < 0)
+		return BBT_ENOMEM;
 	return BBT_OK;
 }
 
@@ -136,13 +187,17 @@ static int add_run(bbt_resultset_t *rs, const char *path, int strict, char *err,
 	r->dir = slash ? bbt_strndup(path, (size_t)(slash - path)) : bbt_strdup(".");
 	int rc = r->dir ? BBT_OK : BBT_ENOMEM;
 	if (rc == BBT_OK)
-		rc = add_keys(&r->keys, json_object_get(j, "settings"), "");
+		rc = add_keys_of(&r->keys, json_object_get(j, "settings"), "",
+		                 json_string_value(json_object_get(json_object_get(j, "settings"),
+		                                                   "method")));
 	if (rc == BBT_OK)
 		rc = add_keys(&r->keys, json_object_get(json_object_get(j, "optimizer"), "options"),
 		              "optimizer.");
 	if (rc == BBT_OK)
 		rc = add_keys(&r->keys, json_object_get(json_object_get(j, "backend"), "options"),
 		              "backend.");
+	if (rc == BBT_OK)
+		rc = add_facts(&r->facts, j);
 	const char *id = json_string_value(json_object_get(j, "run_id"));
 	if (rc == BBT_OK && id != NULL && bbt_kvlist_set(&r->keys, "run_id", id, NULL) < 0)
 		rc = BBT_ENOMEM;
@@ -273,6 +328,23 @@ const char *bbt_resultset_key(const bbt_resultset_t *rs, size_t i, size_t k, con
 	return kv->items[k].key;
 }
 
+int bbt_resultset_key_value(const bbt_resultset_t *rs, size_t i, const char *key,
+                            const char **value)
+{
+	const struct bbt_kv *e = bbt_kvlist_get(&rs->runs[i].keys, key);
+	*value = e ? e->value : NULL;
+	return e != NULL;
+}
+
+const char *bbt_resultset_fact(const bbt_resultset_t *rs, size_t i, size_t k, const char **value)
+{
+	const bbt_kvlist_t *kv = &rs->runs[i].facts;
+	if (k >= kv->n)
+		return NULL;
+	*value = kv->items[k].value;
+	return kv->items[k].key;
+}
+
 const char *bbt_resultset_value(const bbt_resultset_t *rs, size_t i, const char *key)
 {
 	const bbt_kvlist_t *kv = &rs->runs[i].keys;
@@ -324,6 +396,203 @@ const char *bbt_resultset_metric_label(const bbt_resultset_t *rs, const char *me
 		if (strcmp(task_metrics[t][0], shared) == 0)
 			return task_metrics[t][1];
 	return bbt_result_metric_label(m);
+}
+
+static int starts_number(const char *s)
+{
+	return isdigit((unsigned char)s[0]) || (s[0] == '-' && isdigit((unsigned char)s[1]));
+}
+
+int bbt_resultset_value_cmp(const char *a0, const char *b0)
+{
+	const char *a = a0, *b = b0;
+	while (*a && *b) {
+		if (starts_number(a) && starts_number(b)) {
+			char *ea, *eb;
+			double x = strtod(a, &ea), y = strtod(b, &eb);
+			if (x != y)
+				return (x > y) - (x < y);
+			a = ea;
+			b = eb;
+		} else if (*a != *b) {
+			break;
+		} else {
+			a++, b++;
+		}
+	}
+	int c = (unsigned char)*a - (unsigned char)*b;
+	return c ? c : strcmp(a0, b0);  /* "1.5" and "1.50": still one order */
+}
+
+int bbt_resultset_keep(bbt_resultset_t *rs, const char *key, const char *value)
+{
+	size_t kept = 0;
+	for (size_t i = 0; i < rs->n; i++) {
+		const char *v = bbt_resultset_value(rs, i, key);
+		if (v != NULL && strcmp(v, value) == 0) {
+			rs->runs[kept++] = rs->runs[i];
+			continue;
+		}
+		record_release(&rs->runs[i]);
+	}
+	rs->n = kept;
+	return BBT_OK;
+}
+
+/* Keys that tell runs of one setting apart without being a setting. */
+static int seed_or_place(const char *key)
+{
+	static const char *const keys[] = { "seed", "data-seed", "run_id", "out", "data-dir" };
+	for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
+		if (strcmp(key, keys[k]) == 0)
+			return 1;
+	return strchr(key, ',') != NULL;  /* a combined key repeats others */
+}
+
+/* 1 when runs a and b have the same settings but for `key` and seeds. */
+static int same_setting(const bbt_resultset_t *rs, size_t a, size_t b, const char *key)
+{
+	const bbt_kvlist_t *ka = &rs->runs[a].keys, *kb = &rs->runs[b].keys;
+	for (int pass = 0; pass < 2; pass++) {
+		const bbt_kvlist_t *x = pass ? kb : ka, *y = pass ? ka : kb;
+		for (size_t k = 0; k < x->n; k++) {
+			const char *name = x->items[k].key;
+			if (strcmp(name, key) == 0 || seed_or_place(name))
+				continue;
+			const struct bbt_kv *o = bbt_kvlist_get(y, name);
+			if (o == NULL || strcmp(o->value, x->items[k].value) != 0)
+				return 0;
+		}
+	}
+	return 1;
+}
+
+/* The stored name ("optimizer.lr") of a key as asked ("lr"); NULL when no
+ * run has it. */
+static const char *stored_name(const bbt_resultset_t *rs, const char *key)
+{
+	for (size_t i = 0; i < rs->n; i++) {
+		const char *v = bbt_resultset_value(rs, i, key);
+		for (size_t k = 0; v != NULL && k < rs->runs[i].keys.n; k++)
+			if (rs->runs[i].keys.items[k].value == v)
+				return rs->runs[i].keys.items[k].key;
+	}
+	return NULL;
+}
+
+/* A setting's runs (those like run `rep` but for key) with value v, and
+ * their mean dev metric. */
+static double mean_dev(const bbt_resultset_t *rs, const size_t *group, size_t g, const char *key,
+                       const char *v, size_t *cnt)
+{
+	int m = bbt_result_metric_parse("dev_metric");
+	double sum = 0;
+	*cnt = 0;
+	for (size_t j = 0; j < rs->n; j++) {
+		const struct bbt_kv *e = bbt_kvlist_get(&rs->runs[j].keys, key);
+		if (group[j] == g && e != NULL && strcmp(e->value, v) == 0 &&
+		    !isnan(rs->runs[j].metric[m])) {
+			sum += rs->runs[j].metric[m];
+			(*cnt)++;
+		}
+	}
+	return *cnt ? sum / (double)*cnt : NAN;
+}
+
+int bbt_resultset_best_on_dev(bbt_resultset_t *rs, const char *asked, FILE *note)
+{
+	const char *key = stored_name(rs, asked);
+	size_t n = rs->n, ng = 0;
+	if (key == NULL)
+		return BBT_OK;
+	/* group[j]: the setting of run j, 1-based (0: no value of key);
+	 * rep[g - 1] its first run */
+	size_t *group = calloc(n, sizeof *group), *rep = calloc(n, sizeof *rep);
+	char *drop = calloc(n, 1);
+	const char **vals = malloc(n * sizeof *vals), **vary = malloc(n * sizeof *vary);
+	int rc = group && rep && drop && vals && vary ? BBT_OK : BBT_ENOMEM;
+	for (size_t i = 0; rc == BBT_OK && i < n; i++) {
+		if (group[i] || bbt_kvlist_get(&rs->runs[i].keys, key) == NULL)
+			continue;
+		rep[ng++] = i;
+		for (size_t j = i; j < n; j++)
+			if (!group[j] && bbt_kvlist_get(&rs->runs[j].keys, key) != NULL &&
+			    same_setting(rs, i, j, key))
+				group[j] = ng;
+	}
+	/* The note names a setting by what tells it from the others. */
+	size_t nvary = 0;
+	for (size_t g = 1; rc == BBT_OK && note != NULL && g < ng; g++) {
+		const bbt_kvlist_t *a = &rs->runs[rep[0]].keys, *b = &rs->runs[rep[g]].keys;
+		for (size_t k = 0; k < a->n; k++) {
+			const char *name = a->items[k].key;
+			const struct bbt_kv *o = bbt_kvlist_get(b, name);
+			if (strcmp(name, key) == 0 || seed_or_place(name) ||
+			    (o != NULL && strcmp(o->value, a->items[k].value) == 0))
+				continue;
+			size_t u = 0;
+			while (u < nvary && strcmp(vary[u], name) != 0)
+				u++;
+			if (u == nvary)
+				vary[nvary++] = name;
+		}
+	}
+	for (size_t g = 1; rc == BBT_OK && g <= ng; g++) {
+		size_t nv = 0, best_v = 0, cnt;
+		for (size_t j = 0; j < n; j++) {
+			const struct bbt_kv *e = bbt_kvlist_get(&rs->runs[j].keys, key);
+			size_t u = 0;
+			while (group[j] == g && u < nv && strcmp(vals[u], e->value) != 0)
+				u++;
+			if (group[j] == g && u == nv)
+				vals[nv++] = e->value;
+		}
+		for (size_t a = 1; a < nv; a++)  /* value order: a tie goes to the first */
+			for (size_t b = a; b > 0 && bbt_resultset_value_cmp(vals[b - 1], vals[b]) > 0; b--) {
+				const char *t = vals[b];
+				vals[b] = vals[b - 1];
+				vals[b - 1] = t;
+			}
+		double best = NAN;
+		if (note != NULL) {
+			fputc('-', note);
+			for (size_t u = 0; u < nvary; u++) {
+				const struct bbt_kv *e = bbt_kvlist_get(&rs->runs[rep[g - 1]].keys, vary[u]);
+				fprintf(note, " %s=%s", vary[u], e ? e->value : "-");
+			}
+			fprintf(note, "%s %s by mean dev metric:", nvary ? ":" : "", key);
+		}
+		for (size_t u = 0; u < nv; u++) {
+			double mean = mean_dev(rs, group, g, key, vals[u], &cnt);
+			if (note != NULL)
+				fprintf(note, " %s %.4g (n=%zu)%s", vals[u], mean, cnt, u + 1 < nv ? "," : "");
+			if (!isnan(mean) && (isnan(best) || mean > best)) {
+				best = mean;
+				best_v = u;
+			}
+		}
+		if (note != NULL)
+			fprintf(note, "; kept %s\n", vals[best_v]);
+		for (size_t j = 0; j < n; j++)
+			if (group[j] == g &&
+			    strcmp(bbt_kvlist_get(&rs->runs[j].keys, key)->value, vals[best_v]) != 0)
+				drop[j] = 1;
+	}
+	size_t kept = 0;
+	for (size_t i = 0; rc == BBT_OK && i < n; i++) {
+		if (!drop[i])
+			rs->runs[kept++] = rs->runs[i];
+		else
+			record_release(&rs->runs[i]);
+	}
+	if (rc == BBT_OK)
+		rs->n = kept;
+	free(group);
+	free(rep);
+	free(drop);
+	free(vals);
+	free(vary);
+	return rc;
 }
 
 int bbt_resultset_combine_keys(bbt_resultset_t *rs, const char *keys)

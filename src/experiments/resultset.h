@@ -21,6 +21,7 @@
 #define BBT_RESULTSET_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 typedef struct bbt_resultset bbt_resultset_t;
 
@@ -42,12 +43,44 @@ size_t bbt_resultset_unreadable(const bbt_resultset_t *rs);
  * figure can stand for a combination (e.g. --by q,mu). BBT_ENOMEM or 0. */
 int bbt_resultset_combine_keys(bbt_resultset_t *rs, const char *keys);
 
+/* Keep only the runs whose key has this value (a figure of one task). */
+int bbt_resultset_keep(bbt_resultset_t *rs, const char *key, const char *value);
+
+/* Choose `key` on the dev metric, as a user would (Adam's learning rate
+ * per d): among runs with the same settings but for key and their seeds,
+ * keep those whose value of key has the best mean dev metric (a tie: the
+ * first value in value order), and leave the others out. Runs without
+ * key stay. With note, one line per setting says the means and the
+ * choice ("- dim=50 optimizer=adam: optimizer.lr by mean dev metric:
+ * 0.001 0.61 (n=10), 0.01 0.72 (n=10); kept 0.01"). 0 or BBT_ENOMEM. */
+int bbt_resultset_best_on_dev(bbt_resultset_t *rs, const char *key, FILE *note);
+
+/* Values in the order tables, legends and runs.csv give them: numbers by
+ * value, also inside combined values ("dim=50 seed=1" before "dim=100
+ * seed=1"), other text by bytes. */
+int bbt_resultset_value_cmp(const char *a, const char *b);
+
 /* The run's folder (holding trace.csv). */
 const char *bbt_resultset_run_dir(const bbt_resultset_t *rs, size_t i);
 
 /* Run i's k-th key as stored ("dim", "optimizer.lr", "run_id", ...), with
  * its value in *value; NULL past the last. */
 const char *bbt_resultset_key(const bbt_resultset_t *rs, size_t i, size_t k, const char **value);
+
+/* 1 when run i has exactly this key (no '_' or bare-name lookup), its
+ * value in *value. */
+int bbt_resultset_key_value(const bbt_resultset_t *rs, size_t i, const char *key,
+                            const char **value);
+
+/* Run i's k-th fact, with its value in *value; NULL past the last. Facts
+ * are what result.json records of a run besides its settings, named by
+ * their JSON path, each with a dot (result.api_calls, result.tokens_scored,
+ * result.wall_time_s, result.bbtbench_version, seeds.run, metrics.test_acc,
+ * blas.core, blas.threads, model.sha256, ...), and written as text
+ * (numbers as the shortest text that reads back as the same double).
+ * They are not keys: tables and figures never group by them. */
+const char *bbt_resultset_fact(const bbt_resultset_t *rs, size_t i, size_t k,
+                               const char **value);
 
 /* A key's value for run i as text ("500", "cmaes", "0.1"); NULL when the
  * run has no such key. Setting names take '-' or '_'. */

@@ -71,20 +71,11 @@ static const char *value_or_dash(const bbt_resultset_t *rs, size_t i, const char
 	return v ? v : "-";
 }
 
-/* Numbers in numeric order (d=50 before d=100), other values as text. */
-static int cmp_value(const char *a, const char *b)
-{
-	double x, y;
-	if (bbt_parse_double(a, &x) == 0 && bbt_parse_double(b, &y) == 0)
-		return (x > y) - (x < y);
-	return strcmp(a, b);
-}
-
 static int cmp_row(const void *pa, const void *pb)
 {
 	const struct row *a = pa, *b = pb;
 	for (size_t k = 0; k < a->nk; k++) {
-		int c = cmp_value(a->v[k], b->v[k]);
+		int c = bbt_resultset_value_cmp(a->v[k], b->v[k]);
 		if (c != 0)
 			return c;
 	}
@@ -93,7 +84,7 @@ static int cmp_row(const void *pa, const void *pb)
 
 static int cmp_col(const void *pa, const void *pb)
 {
-	return cmp_value(*(const char *const *)pa, *(const char *const *)pb);
+	return bbt_resultset_value_cmp(*(const char *const *)pa, *(const char *const *)pb);
 }
 
 static void row_of(const struct tab *t, const bbt_resultset_t *rs, size_t i, struct row *r)
@@ -219,16 +210,6 @@ static int is_seed_or_place(const struct tab *t, const char *key)
 	return strcmp(key, t->p->pair_by) == 0;
 }
 
-/* Run i's value of a key exactly as stored (no '_' or bare-name lookup). */
-static const char *stored_value(const bbt_resultset_t *rs, size_t i, const char *key)
-{
-	const char *k, *v;
-	for (size_t n = 0; (k = bbt_resultset_key(rs, i, n, &v)) != NULL; n++)
-		if (strcmp(k, key) == 0)
-			return v;
-	return NULL;
-}
-
 static int same_cell(const struct tab *t, const bbt_resultset_t *rs, size_t i, size_t j)
 {
 	for (size_t k = 0; k < t->nrk; k++)
@@ -249,8 +230,9 @@ static void add_differing(const struct tab *t, const bbt_resultset_t *rs, size_t
 	for (size_t r = 0; r < 2; r++) {
 		const char *k, *v;
 		for (size_t n = 0; (k = bbt_resultset_key(rs, runs[r], n, &v)) != NULL; n++) {
-			const char *other = stored_value(rs, runs[1 - r], k);
-			if ((other != NULL && strcmp(other, v) == 0) || is_seed_or_place(t, k))
+			const char *other;
+			if ((bbt_resultset_key_value(rs, runs[1 - r], k, &other) && strcmp(other, v) == 0) ||
+			    is_seed_or_place(t, k))
 				continue;
 			size_t d = 0;
 			while (d < *nd && strcmp(diff[d], k) != 0)
@@ -561,15 +543,27 @@ static void col_header(const struct tab *t, size_t ci, char *buf, size_t n)
 		snprintf(buf, n, "%s", t->metric_label);
 }
 
+/* " TEXT |": a '|' in a value (a template, a path) would end the cell. */
+static void md_cell(FILE *f, const char *s)
+{
+	fputc(' ', f);
+	for (; *s; s++) {
+		if (*s == '|')
+			fputc('\\', f);
+		fputc(*s, f);
+	}
+	fputs(" |", f);
+}
+
 static void write_md(const struct tab *t, FILE *f)
 {
 	char buf[256];
 	fputc('|', f);
 	for (size_t k = 0; k < t->nrk; k++)
-		fprintf(f, " %s |", t->rk[k]);
+		md_cell(f, t->rk[k]);
 	for (size_t ci = 0; ci < t->ncols; ci++) {
 		col_header(t, ci, buf, sizeof buf);
-		fprintf(f, " %s |", buf);
+		md_cell(f, buf);
 	}
 	fputs("\n|", f);
 	for (size_t k = 0; k < t->nrk; k++)
@@ -580,7 +574,7 @@ static void write_md(const struct tab *t, FILE *f)
 	for (size_t ri = 0; ri < t->nrows; ri++) {
 		fputc('|', f);
 		for (size_t k = 0; k < t->nrk; k++)
-			fprintf(f, " %s |", t->rows[ri].v[k]);
+			md_cell(f, t->rows[ri].v[k]);
 		for (size_t ci = 0; ci < t->ncols; ci++) {
 			cell_text(t, &t->cells[ri * t->ncols + ci], 0, buf, sizeof buf);
 			fprintf(f, " %s |", buf);
@@ -647,37 +641,22 @@ static void write_latex(const struct tab *t, FILE *f)
 	fputs("}\n\\end{table}\n", f);
 }
 
-static void csv_field(FILE *f, const char *s)
-{
-	if (strpbrk(s, ",\"\n") == NULL) {
-		fputs(s, f);
-		return;
-	}
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', f);
-		fputc(*s, f);
-	}
-	fputc('"', f);
-}
-
 static void write_csv(const struct tab *t, FILE *f)
 {
 	for (size_t k = 0; k < t->nrk; k++) {
-		csv_field(f, t->rk[k]);
+		bbt_csv_field(f, t->rk[k]);
 		fputc(',', f);
 	}
-	csv_field(f, t->p->cols ? t->p->cols : "metric");
+	bbt_csv_field(f, t->p->cols ? t->p->cols : "metric");
 	fprintf(f, ",n,mean,std,best,p_value%s\n", t->p->ci_bootstrap ? ",ci_low,ci_high" : "");
 	for (size_t ri = 0; ri < t->nrows; ri++)
 		for (size_t ci = 0; ci < t->ncols; ci++) {
 			const struct cell *c = &t->cells[ri * t->ncols + ci];
 			for (size_t k = 0; k < t->nrk; k++) {
-				csv_field(f, t->rows[ri].v[k]);
+				bbt_csv_field(f, t->rows[ri].v[k]);
 				fputc(',', f);
 			}
-			csv_field(f, t->cols[ci]);
+			bbt_csv_field(f, t->cols[ci]);
 			fprintf(f, ",%zu,", c->n);
 			if (c->n > 0)
 				fprintf(f, "%.17g", c->mean);

@@ -5,9 +5,11 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/blas.h"
+#include "core/sha256.h"
 #include "core/util.h"
 #include "run/record.h"
 
@@ -84,7 +86,21 @@ static json_t *plugin_json(const struct bbt_plugin_use *u)
 	return o;
 }
 
-static json_t *backend_json(const struct bbt_setup *s)
+/* The model file's SHA-256, so that a table names the exact bytes it came
+ * from (a re-conversion or another quantisation is another model); null
+ * when the backend reads no file (synthetic) or it cannot be read. */
+static json_t *model_sha256_json(const char *model)
+{
+	char hex[65], err[BBT_ERRLEN];
+	long long size;
+	struct stat st;
+	if (model[0] == '\0' || stat(model, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    bbt_sha256_file(model, hex, &size, err, sizeof err) < 0)
+		return json_null();
+	return json_string(hex);
+}
+
+static json_t *backend_json(const struct bbt_plan *p, const struct bbt_setup *s)
 {
 	json_t *be = plugin_json(&s->be), *mi = json_object();
 	json_object_set_new(mi, "arch", json_string(s->info.arch));
@@ -93,6 +109,7 @@ static json_t *backend_json(const struct bbt_setup *s)
 	json_object_set_new(mi, "vocab_size", json_integer((json_int_t)s->info.vocab_size));
 	json_object_set_new(mi, "max_len", json_integer((json_int_t)s->info.max_len));
 	json_object_set_new(mi, "embed_std", json_real(s->info.embed_std));
+	json_object_set_new(mi, "sha256", model_sha256_json(p->cfg->model));
 	json_object_set_new(be, "model", mi);
 	return be;
 }
@@ -251,7 +268,7 @@ void bbt_record_parts(const struct bbt_plan *p, const struct bbt_setup *s,
 	parts->settings = bbt_config_to_json(p->cfg);
 	parts->seeds = seeds_json(p);
 	parts->optimizer = p->tuned ? plugin_json(&s->opt) : NULL;
-	parts->backend = backend_json(s);
+	parts->backend = backend_json(p, s);
 	parts->task = task_json(s);
 	parts->data = data_json(s);
 	parts->projection = p->prompt == BBT_PROMPT_CONTINUOUS ? projection_json(p, s) : NULL;

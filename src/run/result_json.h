@@ -13,7 +13,8 @@
  *     seeds             run, data, optimizer, backend, projection
  *     method            tune | manual | calibrated | icl
  *     optimizer         name, version, abi, path, options (null for a baseline)
- *     backend           the same, and "model": arch, hidden, layers, ...
+ *     backend           the same, and "model": arch, hidden, layers, ..., sha256
+ *                       (of the model file; null when there is none)
  *     task, data, projection, prompt, calibration, icl
  *     metrics           metric, train_loss, dev_metric, best_dev_call, test_metric,
  *                       test_acc, test_f1 [, the four *_calibrated]

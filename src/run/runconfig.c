@@ -454,14 +454,27 @@ static int section_known(const char *sec)
 struct ini_load {
 	struct bbt_config *cfg;
 	const char *path;
-	const char *skip;     /* a section the caller reads itself, or NULL */
+	const char *skip;     /* sections the caller reads itself, space-separated, or NULL */
 	bbt_kvlist_t seen;    /* "section.key" -> the number of the line that set it */
 };
+
+/* 1 when section is one of the space-separated words of skip. */
+static int skipped(const char *skip, const char *section)
+{
+	size_t n = strlen(section);
+	for (const char *s = skip; s != NULL && *s != '\0'; s += strspn(s, " ")) {
+		size_t w = strcspn(s, " ");
+		if (w == n && strncmp(s, section, n) == 0)
+			return 1;
+		s += w;
+	}
+	return 0;
+}
 
 static int load_line(const struct bbt_ini_line *l, void *ctx, char *err, size_t errlen)
 {
 	struct ini_load *ld = ctx;
-	if (ld->skip != NULL && strcmp(l->section, ld->skip) == 0)
+	if (skipped(ld->skip, l->section))
 		return BBT_OK;
 	if (l->key == NULL)
 		return section_known(l->section)

@@ -120,8 +120,9 @@ int bbt_ini_scan_file(const char *path, bbt_ini_line_fn *each, void *ctx, char *
 
 /* Read an INI file into cfg. Errors name the file and line. */
 int bbt_config_load_ini(struct bbt_config *cfg, const char *path, char *err, size_t errlen);
-/* The same, leaving section [skip] (NULL: none) to the caller: a grid
- * file's [grid] section is read by grid.c. */
+/* The same, leaving the sections named in skip (space-separated; NULL:
+ * none) to the caller: a grid file's [grid] and [report] sections are read
+ * by grid.c and report.c. */
 int bbt_config_load_ini_except(struct bbt_config *cfg, const char *path, const char *skip,
                                char *err, size_t errlen);
 
