@@ -6,7 +6,7 @@
 # interrupted run reports its test metric; bad state files get one line;
 # an optimizer without state support restarts, saying so.
 . "${top_srcdir:-.}/t/lib.sh"
-plan 70
+plan 76
 cd "$TMP" || exit 99
 
 syn0="--backend synthetic --task toy --dim 20 --budget 600 --eval-every 100 --seed 5"
@@ -56,6 +56,8 @@ check random-sobol --optimizer random --popsize 20 -O distribution=normal-sobol
 check adam --optimizer adam -O lr=0.01
 check nmsimplex --optimizer nmsimplex
 check bdpl --optimizer bdpl --popsize 20
+# BBTv2: one optimizer per layer, each saved
+check deep --optimizer cmaes --popsize 10 --prompt-len 5 --prompt-layers all
 
 # The interrupted run reports the test metric of the prompt it kept.
 part=$(ls -d part-cmaes/toy/*/)
