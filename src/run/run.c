@@ -190,6 +190,8 @@ static int checkpoint(void *ctx, char *err, size_t errlen)
 		rc = bbt_checkpoint_commit(&r->ck, r->state_path, err, errlen);
 	r->ck_at = bbt_now();
 	r->ck_cost = r->ck_at - now;
+	bbt_log(BBT_LOG_DEBUG, NULL, "%s: %zu bytes at API call %zu in %.2f ms", r->state_path,
+	        r->ck.len, r->budget.calls, 1e3 * r->ck_cost);
 	return rc;
 }
 
