@@ -236,8 +236,6 @@ static int resume(struct run *r, char *err, size_t errlen)
 		r->resumed_trail[trail_len] = '\0';
 		r->resumed_calls = r->budget.calls;
 		r->t0 = bbt_now() - wall;
-		bbt_log(BBT_LOG_INFO, NULL, "%s: resumed at API call %zu of %zu from %s",
-		        r->plan.run_id, r->budget.calls, r->budget.limit, r->state_path);
 	}
 	bbt_checkpoint_file_release(&f);
 	return rc;
@@ -392,6 +390,9 @@ static int start(struct run *r, char *err, size_t errlen)
 	        p->run_id, p->tuned ? s->opt.entry->desc->name : p->cfg->method, s->task->name,
 	        s->be.entry->desc->name, s->enc[BBT_RUN_TRAIN]->n_seq, s->enc[BBT_RUN_DEV]->n_seq,
 	        s->enc[BBT_RUN_TEST]->n_seq);
+	if (r->resumed_trail != NULL)
+		bbt_log(BBT_LOG_INFO, NULL, "%s: resumed at API call %zu of %zu from %s", p->run_id,
+		        r->budget.calls, r->budget.limit, r->state_path);
 	return rc;
 }
 
