@@ -114,10 +114,24 @@ static inline void bbt_state_head(struct bbt_state_writer *w, const char *name, 
 	bbt_state_emit(w, h, nl + 10);
 }
 
-/* n 64-bit words, in chunks so that a large matrix makes few writes. */
+static inline int bbt_state_host_le(void)
+{
+	const uint16_t one = 1;
+	unsigned char first;
+	memcpy(&first, &one, 1);
+	return first == 1;
+}
+
+/* n 64-bit words: as they are on a little-endian host (doubles are
+ * IEEE-754 wherever bbtbench runs), else byte-swapped in chunks, so that a
+ * large matrix makes few writes either way. */
 static inline void bbt_state_words(struct bbt_state_writer *w, const void *v, int is_f64,
                                    size_t n)
 {
+	if (bbt_state_host_le()) {
+		bbt_state_emit(w, v, 8 * n);
+		return;
+	}
 	unsigned char buf[8 * 512];
 	for (size_t i = 0; i < n;) {
 		size_t k = n - i < 512 ? n - i : 512;
@@ -248,6 +262,11 @@ static inline int bbt_state_get_words(struct bbt_state_reader *r, const char *na
 	if (bbt_state_next(r, name, is_f64 ? 'f' : 'u', &n) < 0 ||
 	    bbt_state_count_is(r, name, n, want) < 0)
 		return r->rc;
+	if (bbt_state_host_le() && want > 0) {
+		memcpy(v, r->p + r->pos, 8 * want);
+		r->pos += 8 * want;
+		return BBT_OK;
+	}
 	for (size_t i = 0; i < want; i++) {
 		uint64_t u = bbt_state_rd64(r->p + r->pos + 8 * i);
 		if (is_f64)

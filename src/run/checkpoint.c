@@ -17,6 +17,24 @@
 /* The checksum record: name length, "checksum", type, count, one value. */
 #define CHECKSUM_BYTES (1 + 8 + 1 + 8 + 8)
 
+/* FNV-1a 64 taken over 8-byte little-endian words (the last one padded
+ * with zeros) rather than bytes: eight times fewer multiplications, so a
+ * 5 MB state is checked in about a millisecond, and any changed byte
+ * still changes the sum. */
+static uint64_t checksum(const unsigned char *p, size_t len)
+{
+	uint64_t h = BBT_HASH64_INIT;
+	size_t i = 0;
+	for (; i + 8 <= len; i += 8)
+		h = (h ^ bbt_state_rd64(p + i)) * 0x100000001b3ULL;
+	if (i < len) {
+		unsigned char last[8] = { 0 };
+		memcpy(last, p + i, len - i);
+		h = (h ^ bbt_state_rd64(last)) * 0x100000001b3ULL;
+	}
+	return h;
+}
+
 int bbt_checkpoint_append(void *ctx, const void *bytes, size_t len)
 {
 	struct bbt_checkpoint *ck = ctx;
@@ -81,7 +99,7 @@ static int write_atomic(const char *path, const void *data, size_t len, char *er
 int bbt_checkpoint_commit(struct bbt_checkpoint *ck, const char *path, char *err,
                           size_t errlen)
 {
-	uint64_t sum = bbt_hash64(ck->data, ck->len, BBT_HASH64_INIT);
+	uint64_t sum = checksum(ck->data, ck->len);
 	bbt_state_put_u64(&ck->w, "checksum", &sum, 1);
 	int rc = bbt_state_end(&ck->w, path, err, errlen);
 	return rc < 0 ? rc : write_atomic(path, ck->data, ck->len, err, errlen);
@@ -144,8 +162,7 @@ int bbt_checkpoint_open(struct bbt_checkpoint_file *f, const char *path,
 		return bbt_error(err, errlen, BBT_EFORMAT,
 		                 "%s: truncated or not a bbtbench state file (%zu bytes, no checksum "
 		                 "at its end)", path, f->len);
-	if (bbt_state_rd64(f->data + body + sizeof head) !=
-	    bbt_hash64(f->data, body, BBT_HASH64_INIT))
+	if (bbt_state_rd64(f->data + body + sizeof head) != checksum(f->data, body))
 		return bbt_error(err, errlen, BBT_EFORMAT,
 		                 "%s: checksum mismatch: the file was changed or damaged", path);
 	f->r = bbt_state_reader(f->data, body, f->who, err, errlen);

@@ -11,7 +11,7 @@
  *     "optimizer" (b), "optimizer_version" (b)
  *     ... the run's sections (run.c, loop.c: budget, selection, rng,
  *         dev history, one optimizer blob per optimizer) ...
- *     "checksum" (u)         FNV-1a 64 of every byte before this record
+ *     "checksum" (u)         FNV-1a 64 over the 8-byte words before this record
  *
  * A file that is not exactly this - another run's, another version's,
  * truncated, or with a byte changed - is refused with one line naming the
