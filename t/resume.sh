@@ -6,7 +6,7 @@
 # interrupted run reports its test metric; bad state files get one line;
 # an optimizer without state support restarts, saying so.
 . "${top_srcdir:-.}/t/lib.sh"
-plan 76
+plan 78
 cd "$TMP" || exit 99
 
 syn0="--backend synthetic --task toy --dim 20 --budget 600 --eval-every 100 --seed 5"
@@ -127,6 +127,18 @@ is "$rc" 0 "another optimizer's settings are another run: started afresh (rc $rc
 cp good.bin "$bad/state.bin"
 run "$BBTBENCH" $syn --optimizer cmaes --popsize 20 --out bad --resume
 ok $rc "the good state file still resumes (rc $rc: $err)"
+
+# A trace shorter than the state (cut by hand): refused, nothing written.
+BBTBENCH_TEST_STOP_AFTER=300 "$BBTBENCH" $syn --optimizer cmaes --popsize 20 --out short \
+	>/dev/null 2>&1
+short=$(ls -d short/toy/*/)
+head -101 "$short/trace.csv" >short.csv
+cp short.csv "$short/trace.csv"
+run "$BBTBENCH" $syn --optimizer cmaes --popsize 20 --out short --resume
+like "$err" 'trace.csv: 100 complete rows, but the state to resume is at API call 300' \
+	"a trace shorter than the state: refused in one line (rc $rc)"
+cmp -s short.csv "$short/trace.csv"
+ok $? "a trace shorter than the state: the trace untouched"
 
 # An optimizer without state support (t/plugins/extra, no save_state)
 # starts from scratch on --resume and says so.
