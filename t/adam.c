@@ -13,6 +13,7 @@
 #include <bbtbench/plugin.h>
 
 #include "plugin_host.h"
+#include "state_check.h"
 #include "tap.h"
 
 extern const struct bbt_plugin bbt_plugin;
@@ -44,7 +45,13 @@ int main(void)
 	const struct bbt_optimizer_ops *ops = bbt_plugin.optimizer;
 	char err[BBT_ERRLEN];
 	struct plugin_host ph = { 0 };
-	plan(12);
+	plan(12 + STATE_CHECK_TESTS);
+
+	/* ABI 1.3 state */
+	{
+		struct bbt_optimizer_params sp = (struct bbt_optimizer_params){ .space = { BBT_SPACE_BOX, 5, 0, 0 }, .popsize = 0, .sigma = 0.5, .budget = 1000, .seed = 7 };
+		check_state(&bbt_plugin, &sp, NULL, 4);
+	}
 
 	ok(bbt_plugin.kind == BBT_PLUGIN_OPTIMIZER && strcmp(bbt_plugin.name, "adam") == 0 &&
 	   (bbt_plugin.flags & BBT_OPTIMIZER_WANTS_GRADIENT) && bbt_plugin.abi_minor >= 1,

@@ -14,6 +14,7 @@
 #include <bbtbench/plugin.h>
 
 #include "plugin_host.h"
+#include "state_check.h"
 #include "tap.h"
 
 extern const struct bbt_plugin bbt_plugin;
@@ -110,7 +111,14 @@ int main(void)
 	size_t n;
 	int rc;
 
-	plan(30);
+	plan(30 + STATE_CHECK_TESTS);
+
+	/* ABI 1.3 state */
+	{
+		struct bbt_optimizer_params sp = { .space = { BBT_SPACE_CATEGORICAL, 4, 0, 6 },
+			                           .popsize = 5, .budget = 1000, .seed = 7 };
+		check_state(&bbt_plugin, &sp, NULL, 4);
+	}
 
 	/* Descriptor */
 	ok(bbt_plugin.abi_major == BBT_ABI_MAJOR && bbt_plugin.kind == BBT_PLUGIN_OPTIMIZER &&

@@ -39,6 +39,7 @@
 
 #include "tap.h"
 #include "plugin_host.h"
+#include "state_check.h"
 #include "testfun.h"
 
 extern const struct bbt_plugin bbt_plugin;
@@ -659,5 +660,12 @@ int main(void)
 	test_lazy_eigen();
 	test_active();
 	test_convergence();
+	/* ABI 1.3 state: unbounded, and bounded with the eigendecomposition
+	 * between its lazy updates. */
+	struct bbt_optimizer_params sp = (struct bbt_optimizer_params){ .space = { BBT_SPACE_BOX, 5, 0, 0 }, .popsize = 0, .sigma = 0.5, .budget = 1000, .seed = 7 };
+	const char *const bounded[] = { "bounds=1", NULL };
+	check_state(&bbt_plugin, &sp, NULL, 4);
+	sp.space.dim = 12;
+	check_state(&bbt_plugin, &sp, bounded, 7);
 	return done_testing();
 }

@@ -83,7 +83,7 @@ static void loop(bbt_registry_t *reg)
 	}
 
 	struct seen sn = { 0, NAN, 0 };
-	struct bbt_loop_hooks hooks = { progress, &sn, bbt_now(), on_dev };
+	struct bbt_loop_hooks hooks = { progress, &sn, bbt_now(), on_dev, NULL };
 	is_int(bbt_tuner_run(t, rd, &hooks, err, sizeof err), BBT_OK, "the loop runs");
 	is_int((long long)b.calls, BUDGET, "the budget of %d calls is spent exactly", BUDGET);
 

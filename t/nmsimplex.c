@@ -16,6 +16,7 @@
 #include <bbtbench/plugin.h>
 
 #include "plugin_host.h"
+#include "state_check.h"
 #include "tap.h"
 #include "testfun.h"
 
@@ -70,7 +71,14 @@ int main(void)
 	int rc;
 
 	gsl_set_error_handler_off(); /* as bbtbench's main does */
-	plan(28);
+	plan(28 + 2 * STATE_CHECK_TESTS);
+
+	/* ABI 1.3 state: replayed losses, in the simplex's set-up and after it. */
+	{
+		struct bbt_optimizer_params sp = (struct bbt_optimizer_params){ .space = { BBT_SPACE_BOX, 5, 1, 0 }, .popsize = 0, .sigma = 0.5, .budget = 1000, .seed = 7 };
+		check_state(&bbt_plugin, &sp, NULL, 3);
+		check_state(&bbt_plugin, &sp, NULL, 40);
+	}
 
 	/* Descriptor */
 	is_string(bbt_plugin.name, "nmsimplex", "name");

@@ -13,6 +13,7 @@
 #include <bbtbench/plugin.h>
 
 #include "plugin_host.h"
+#include "state_check.h"
 #include "tap.h"
 
 extern const struct bbt_plugin bbt_plugin;
@@ -119,7 +120,17 @@ int main(void)
 	size_t n;
 	int rc;
 
-	plan(75);
+	plan(75 + 3 * STATE_CHECK_TESTS);
+
+	/* ABI 1.3 state: random draws, a quasi-random sequence, categorical. */
+	{
+		struct bbt_optimizer_params sp = (struct bbt_optimizer_params){ .space = { BBT_SPACE_BOX, 5, 0, 0 }, .popsize = 6, .sigma = 0.5, .budget = 1000, .seed = 7 };
+		const char *const sobol[] = { "distribution=normal-sobol", NULL };
+		check_state(&bbt_plugin, &sp, NULL, 4);
+		check_state(&bbt_plugin, &sp, sobol, 4);
+		sp.space = (struct bbt_space){ BBT_SPACE_CATEGORICAL, 4, 0, 6 };
+		check_state(&bbt_plugin, &sp, NULL, 4);
+	}
 
 	/* Descriptor */
 	is_int(bbt_plugin.abi_major, BBT_ABI_MAJOR, "ABI major");

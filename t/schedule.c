@@ -217,7 +217,7 @@ int main(void)
 	rc = bbt_tuner_create(&p, &s, sc, &budget, &t, err, sizeof err);
 	if (rc == BBT_OK)
 		rc = bbt_rundir_open(dir, BBT_TRACE_LAYER, &rd, err, sizeof err);
-	struct bbt_loop_hooks hooks = { progress, NULL, bbt_now(), NULL };
+	struct bbt_loop_hooks hooks = { progress, NULL, bbt_now(), NULL, NULL };
 	if (rc == BBT_OK)
 		rc = bbt_tuner_run(t, rd, &hooks, err, sizeof err);
 	if (rc != BBT_OK)

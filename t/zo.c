@@ -15,6 +15,7 @@
 
 #include "../plugins/optimizers/zo_common/zo.h"
 #include "plugin_host.h"
+#include "state_check.h"
 #include "tap.h"
 
 extern const struct bbt_plugin zo_sgd_plugin, zo_adam_plugin;
@@ -198,7 +199,16 @@ int main(void)
 	if (!xbuf || !fbuf || !ubuf)
 		skip_all("out of memory");
 
-	plan(47);
+	plan(47 + 3 * STATE_CHECK_TESTS);
+
+	/* ABI 1.3 state: both rules, forward and central differences. */
+	{
+		struct bbt_optimizer_params sp = (struct bbt_optimizer_params){ .space = { BBT_SPACE_BOX, 5, 2, 0 }, .popsize = 6, .sigma = 0.5, .budget = 1000, .seed = 7 };
+		const char *const central[] = { "difference=central", "directions=sphere", NULL };
+		check_state(&zo_sgd_plugin, &sp, NULL, 4);
+		check_state(&zo_sgd_plugin, &sp, central, 4);
+		check_state(&zo_adam_plugin, &sp, NULL, 4);
+	}
 
 	/* Descriptors */
 	const struct bbt_plugin *pls[2] = { &zo_sgd_plugin, &zo_adam_plugin };

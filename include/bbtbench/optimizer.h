@@ -12,6 +12,9 @@
  *     recommend(state, xbest)             the point the optimizer stands for
  *     free(state)
  *
+ * With ABI 1.3 the host also checkpoints the state after each tell
+ * (save_state) and, on --resume, loads it into a fresh one (load_state).
+ *
  * Search spaces:
  *   BBT_SPACE_BOX          z in R^dim, optionally bounded to [-bound, bound]^dim;
  *                          candidates are the real coordinates.
@@ -36,6 +39,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <bbtbench/host.h>
+#include <bbtbench/state.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -112,6 +116,22 @@ struct bbt_optimizer_ops {
 	 * `--grad-check`. Returns 0, or BBT_ENOTSUP when no estimate exists
 	 * yet. Zeroth-order methods offer it. */
 	int (*gradient_estimate)(void *state, double *at, double *grad);
+
+	/* ABI 1.3, optional (both or neither; the host reads them only when
+	 * abi_minor >= 3): the optimizer's whole state as a bbtbench/state.h
+	 * blob, for the host's checkpoint after each generation (`--resume`).
+	 * save_state is called between a tell and the next ask; it hands the
+	 * blob to write(ctx, ...) in as many pieces as it likes. load_state is
+	 * called on a state fresh from create, with the same params and
+	 * options, before any ask; from it the optimizer must go on exactly as
+	 * the saved one would have (the host restores the plugin's random
+	 * stream beside it). Both return 0, or a negative status with one line
+	 * in err (BBT_EFORMAT: a blob it does not accept); the host frees a
+	 * state whose load failed. An optimizer without them restarts from
+	 * scratch on --resume. */
+	int (*save_state)(void *state, bbt_state_write_fn write, void *ctx, char *err,
+	                  size_t errlen);
+	int (*load_state)(void *state, const void *bytes, size_t len, char *err, size_t errlen);
 };
 
 /* Flags in the descriptor's `flags` field for optimizers. */

@@ -44,9 +44,10 @@ extern "C" {
  * Minor: fields or functions appended at the end of a table.
  *   1.0  the first release
  *   1.1  bbt_backend_ops.gradient, bbt_optimizer_ops.gradient_estimate
- *   1.2  bbt_backend_ops.hidden_states (deep prompts' projection scale) */
+ *   1.2  bbt_backend_ops.hidden_states (deep prompts' projection scale)
+ *   1.3  bbt_optimizer_ops.save_state/load_state (--resume; bbtbench/state.h) */
 #define BBT_ABI_MAJOR 1
-#define BBT_ABI_MINOR 2
+#define BBT_ABI_MINOR 3
 
 #define BBT_PLUGIN_SYMBOL "bbt_plugin"
 

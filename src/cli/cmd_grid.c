@@ -36,8 +36,9 @@ static void grid_usage(FILE *f)
 	        "  -h, --help             this help\n\n"
 	        "Runs go to OUT/EXPERIMENT/RUN-ID/, EXPERIMENT being [run] experiment or the file's\n"
 	        "name, " BBT_PLAIN_WORD ".\n"
-	        "Running the same grid again resumes it: finished runs are skipped,\n"
-	        "interrupted ones redone. Shards of one grid may write into one shared folder.\n"
+	        "Running the same grid again resumes it: finished runs are skipped, interrupted\n"
+	        "ones go on from their last generation (as run --resume; redone when their\n"
+	        "optimizer cannot save its state). Shards of one grid may write into one folder.\n"
 	        "Example: bbtbench grid --jobs 2 ablations/synthetic/cmaes-vs-adam.ini\n");
 }
 

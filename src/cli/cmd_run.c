@@ -24,6 +24,7 @@
 enum {
 	OPT_FORCE = BBT_CLI_OPT_PLUGIN_DIR + 1,
 	OPT_JSON,
+	OPT_RESUME,
 	OPT_RUN_KEY = 2000, /* + index into the run-settings table */
 };
 
@@ -48,6 +49,8 @@ static void run_usage(FILE *f)
 	        "  -O KEY=VALUE               plugin option: optimizer.KEY, backend.KEY, or a KEY\n"
 	        "                             that one of the two plugins declares\n"
 	        "      --force                run again even if these settings already finished\n"
+	        "      --resume               go on with an interrupted run from its last finished\n"
+	        "                             generation (state.bin) instead of from scratch\n"
 	        "      --json                 print result.json on stdout instead of a table\n"
 	        "      --plugin-dir DIR       look for plugins in DIR first (repeatable)\n"
 	        "  -q, --quiet                no progress, warnings and errors only\n"
@@ -55,7 +58,8 @@ static void run_usage(FILE *f)
 	        "  -h, --help                 this help\n\n"
 	        "Results go to OUT/EXPERIMENT/RUN-ID/ (config.ini, trace.csv, result.json).\n"
 	        "Run ids derive from the settings: the same settings finish once; --force redoes.\n"
-	        "Ctrl-C stops after the current batch and keeps what was done.\n"
+	        "Ctrl-C stops after the current batch, scores the prompt kept so far on test and\n"
+	        "keeps what was done; the same command with --resume continues it.\n"
 	        "Example: bbtbench --optimizer random --backend synthetic --task toy --budget 400\n");
 }
 
@@ -113,6 +117,7 @@ int bbt_cmd_run(int argc, char **argv)
 		                                 NULL, OPT_RUN_KEY + (int)i };
 	longopts[n++] = (struct option){ "config", required_argument, NULL, 'c' };
 	longopts[n++] = (struct option){ "force", no_argument, NULL, OPT_FORCE };
+	longopts[n++] = (struct option){ "resume", no_argument, NULL, OPT_RESUME };
 	longopts[n++] = (struct option){ "json", no_argument, NULL, OPT_JSON };
 	longopts[n++] = (struct option){ "plugin-dir", required_argument, NULL, BBT_CLI_OPT_PLUGIN_DIR };
 	longopts[n++] = (struct option){ "quiet", no_argument, NULL, 'q' };
@@ -144,6 +149,7 @@ int bbt_cmd_run(int argc, char **argv)
 		case 'c': config_file = optarg; break;
 		case 'O': bbt_kvlist_set(&plugin_args, optarg, "", "command line"); break;
 		case OPT_FORCE: flags.force = 1; break;
+		case OPT_RESUME: flags.resume = 1; break;
 		case OPT_JSON: json_out = 1; break;
 		case 'h':
 			run_usage(stdout);
@@ -158,6 +164,11 @@ int bbt_cmd_run(int argc, char **argv)
 			bbt_log_unknown_option(NULL, argv[optind - 1], longopts);
 			status = BBT_EXIT_USAGE;
 		}
+	}
+	if (status == BBT_EXIT_OK && flags.force && flags.resume) {
+		bbt_log(BBT_LOG_ERROR, NULL, "--force (start again) and --resume (go on) exclude each "
+		        "other");
+		status = BBT_EXIT_USAGE;
 	}
 	if (status == BBT_EXIT_OK && optind < argc) {
 		bbt_log(BBT_LOG_ERROR, NULL, "unexpected argument '%s'; see bbtbench --help",

@@ -71,7 +71,9 @@ static void usage(FILE *f)
 	        "                        plugins and .../tasks [~/.local/share]\n"
 	        "  BBTBENCH_GNUPLOT      the gnuplot program `bbtbench plot` runs [gnuplot]\n"
 	        "  BBTBENCH_TEST_BLAS_CORE  a test hook: report this OpenBLAS core on an AVX-512\n"
-	        "                        CPU (the kernels that run do not change)\n\n"
+	        "                        CPU (the kernels that run do not change)\n"
+	        "  BBTBENCH_TEST_STOP_AFTER  a test hook: N stops a tuned run as Ctrl-C would,\n"
+	        "                        after the generation that reaches N API calls\n\n"
 	        "Exit status: 0 success, 1 the run failed, 2 usage or configuration error.\n");
 }
 

@@ -170,6 +170,30 @@ void bbt_rng_shuffle(bbt_rng_t *rng, size_t *idx, size_t n)
 	}
 }
 
+void bbt_rng_get_state(const bbt_rng_t *r, uint64_t *words)
+{
+	for (int i = 0; i < MT_N; i++)
+		words[i] = r->key[i];
+	words[MT_N] = (uint64_t)r->pos;
+	words[MT_N + 1] = (uint64_t)r->has_gauss;
+	memcpy(&words[MT_N + 2], &r->gauss, sizeof r->gauss);
+}
+
+int bbt_rng_set_state(bbt_rng_t *r, const uint64_t *words)
+{
+	for (int i = 0; i < MT_N; i++)
+		if (words[i] > UINT32_MAX)
+			return BBT_EFORMAT;
+	if (words[MT_N] > MT_N || words[MT_N + 1] > 1)
+		return BBT_EFORMAT;
+	for (int i = 0; i < MT_N; i++)
+		r->key[i] = (uint32_t)words[i];
+	r->pos = (int)words[MT_N];
+	r->has_gauss = (int)words[MT_N + 1];
+	memcpy(&r->gauss, &words[MT_N + 2], sizeof r->gauss);
+	return BBT_OK;
+}
+
 /* splitmix64's finaliser: a bijection with full avalanche, so nearby run
  * seeds (42, 43) still give unrelated streams. */
 static uint64_t mix64(uint64_t x)

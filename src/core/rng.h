@@ -39,6 +39,14 @@ uint64_t bbt_rng_uint(bbt_rng_t *rng, uint64_t n);
 /* In-place shuffle: RandomState.shuffle(idx) on a 1-D array. */
 void bbt_rng_shuffle(bbt_rng_t *rng, size_t *idx, size_t n);
 
+/* The generator's whole state as BBT_RNG_STATE_WORDS 64-bit words (the
+ * key, the position, the cached normal deviate), for a run's checkpoint;
+ * set_state refuses words that are no state of this generator
+ * (BBT_EFORMAT) and leaves the generator as it was then. */
+#define BBT_RNG_STATE_WORDS 627
+void bbt_rng_get_state(const bbt_rng_t *rng, uint64_t *words);
+int bbt_rng_set_state(bbt_rng_t *rng, const uint64_t *words);
+
 /* A 32-bit seed for an independent stream named `purpose` ("optimizer",
  * "projection", ...) of the run seed `seed`; a fixed hash, so stable across
  * builds and platforms. */

@@ -711,7 +711,8 @@ static int run_inline(const bbt_grid_t *g, const size_t *sel, size_t nsel, bbt_r
 	for (size_t i = 0; i < nsel && !bbt_run_interrupted(); i++) {
 		set_prefix(t, i + 1);
 		struct inline_progress ip = { t, i };
-		struct bbt_run_flags flags = { .force = p->force, .on_progress = inline_progress,
+		struct bbt_run_flags flags = { .force = p->force, .resume = !p->force,
+			                           .on_progress = inline_progress,
 			                           .progress_ctx = &ip };
 		double t0 = bbt_now();
 		int code = run_one(g, sel[i], reg, &flags, p->out, err, errlen);
@@ -830,6 +831,7 @@ static int run_workers(const bbt_grid_t *g, const size_t *sel, size_t nsel, bbt_
 				bbt_progress_set_terminal(0);
 				struct worker_pipe wp = { reports[1], next };
 				struct bbt_run_flags flags = { .force = p->force,
+					                           .resume = !p->force,
 					                           .on_progress = worker_progress,
 					                           .progress_ctx = &wp };
 				int code = run_one(g, sel[next], reg, &flags, p->out, err, errlen);

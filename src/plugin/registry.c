@@ -622,3 +622,9 @@ bbt_gradient_estimate_fn bbt_plugin_gradient_estimate(const struct bbt_plugin *d
 		return NULL;
 	return desc->optimizer->gradient_estimate;
 }
+
+int bbt_plugin_saves_state(const struct bbt_plugin *desc)
+{
+	return desc->kind == BBT_PLUGIN_OPTIMIZER && desc->abi_minor >= 3 &&
+	       desc->optimizer->save_state != NULL && desc->optimizer->load_state != NULL;
+}

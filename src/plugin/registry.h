@@ -128,5 +128,7 @@ bbt_gradient_estimate_fn bbt_plugin_gradient_estimate(const struct bbt_plugin *d
 typedef int (*bbt_backend_hidden_fn)(void *, const struct bbt_batch *, size_t, float *, char *,
                                      size_t);
 bbt_backend_hidden_fn bbt_plugin_backend_hidden_states(const struct bbt_plugin *desc);
+/* 1 when the optimizer can save and load its state (ABI 1.3, both set). */
+int bbt_plugin_saves_state(const struct bbt_plugin *desc);
 
 #endif /* BBT_REGISTRY_H */

@@ -93,6 +93,11 @@ const bbt_host_t *bbt_hostsvc_host(const bbt_hostsvc_t *svc)
 	return &svc->host;
 }
 
+struct bbt_rng *bbt_hostsvc_rng(bbt_hostsvc_t *svc)
+{
+	return svc->rng;
+}
+
 void bbt_hostsvc_free(bbt_hostsvc_t *svc)
 {
 	if (svc == NULL)

@@ -17,4 +17,7 @@ bbt_hostsvc_t *bbt_hostsvc_alloc(const char *plugin_name, uint32_t seed, const b
 const bbt_host_t *bbt_hostsvc_host(const bbt_hostsvc_t *svc);
 void bbt_hostsvc_free(bbt_hostsvc_t *svc);
 
+/* The instance's random stream, for a run's checkpoint (get/set state). */
+struct bbt_rng *bbt_hostsvc_rng(bbt_hostsvc_t *svc);
+
 #endif /* BBT_HOSTSVC_H */

@@ -11,6 +11,8 @@
 #include "core/log.h"
 #include "core/rng.h"
 #include "core/util.h"
+#include "plugin/services.h"
+#include "run/checkpoint.h"
 #include "run/loop.h"
 #include "run/loss.h"
 #include "run/run.h"
@@ -48,6 +50,9 @@ struct bbt_tuner {
 	struct bbt_selection sel;
 	double t0;
 	const struct bbt_loop_hooks *hooks;
+	int told;             /* the last step ended in a tell (a checkpoint may follow) */
+	char stop_buf[32];    /* a restored stop reason */
+	struct bbt_checkpoint blob;   /* scratch for an optimizer's state blob */
 };
 
 /* An optimizer over dim coordinates from x0 (NULL: the optimizer's
@@ -193,6 +198,7 @@ void bbt_tuner_free(bbt_tuner_t *t)
 	free(t->est);
 	free(t->best_z);
 	free(t->best_dev_z);
+	bbt_checkpoint_release(&t->blob);
 	free(t);
 }
 
@@ -403,6 +409,7 @@ static int step(bbt_tuner_t *t, bbt_rundir_t *rd, int *stop, char *err, size_t e
 	 * then the batch's rows go to the trace, the step's gradient check
 	 * on its last row. */
 	*stop = rc < 0 || m < n;
+	t->told = !*stop;
 	if (!*stop)
 		rc = tell(t, n, stop, err, errlen);
 	if (rc == BBT_OK && t->p->grad_check && m == n)
@@ -421,8 +428,12 @@ int bbt_tuner_run(bbt_tuner_t *t, bbt_rundir_t *rd, const struct bbt_loop_hooks 
 	int rc = BBT_OK, stop = 0;
 	t->t0 = hooks->t0;
 	t->hooks = hooks;
-	while (!bbt_budget_spent(t->b) && !bbt_run_interrupted()) {
+	/* A run resumed from a checkpoint taken as its optimizer stopped has
+	 * its stop reason already. */
+	while (!bbt_budget_spent(t->b) && !bbt_run_interrupted() && t->sel.stop_reason == NULL) {
 		rc = step(t, rd, &stop, err, errlen);
+		if (rc == BBT_OK && t->told && hooks->generation != NULL)
+			rc = hooks->generation(hooks->ctx, err, errlen);
 		if (rc < 0 || stop)
 			break;
 		hooks->progress(hooks->ctx, 0);
@@ -434,4 +445,109 @@ int bbt_tuner_run(bbt_tuner_t *t, bbt_rundir_t *rd, const struct bbt_loop_hooks 
 	    !bbt_budget_spent(t->b) && !bbt_run_interrupted())
 		rc = dev_check(t, err, errlen);
 	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Checkpoints */
+
+/* The fields in their order, for save and restore alike. */
+#define TUNER_FIELDS(F64, U64)                                                          \
+	U64("budget", budget, 6)                                                        \
+	F64("selection", selection, 4)                                                  \
+	U64("selection_counts", counts, 3)                                              \
+	F64("best_z", t->best_z, t->dz)                                                 \
+	F64("best_dev_z", t->best_dev_z, t->dz)                                         \
+	F64("layer_best", t->layer_best, t->layer_state ? t->layers : 0)                \
+	F64("layer_points", t->cur, t->layer_state ? t->dz : 0)                         \
+	U64("rng", rng, BBT_RNG_STATE_WORDS)
+
+int bbt_tuner_save(bbt_tuner_t *t, struct bbt_state_writer *w, char *err, size_t errlen)
+{
+	const struct bbt_budget *b = t->b;
+	uint64_t budget[6] = { b->calls, b->batches, b->dev, b->test, b->grad_checks, b->tokens };
+	double selection[4] = { t->sel.best_loss, t->sel.best_dev, t->last_dev,
+		                t->sel.grad_cos_sum };
+	uint64_t counts[3] = { t->sel.best_dev_call, (uint64_t)t->best_changed,
+		               t->sel.grad_cos_n };
+	uint64_t rng[BBT_RNG_STATE_WORDS];
+	bbt_rng_get_state(bbt_hostsvc_rng(t->s->opt.svc), rng);
+#define PUT_F64(name, v, k) bbt_state_put_f64(w, name, v, k);
+#define PUT_U64(name, v, k) bbt_state_put_u64(w, name, v, k);
+	TUNER_FIELDS(PUT_F64, PUT_U64)
+	const char *stop = t->sel.stop_reason ? t->sel.stop_reason : "";
+	bbt_state_put_bytes(w, "stop_reason", stop, strlen(stop));
+	uint64_t n = t->layers;
+	bbt_state_put_u64(w, "optimizers", &n, 1);
+	const struct bbt_optimizer_ops *ops = t->desc->optimizer;
+	for (size_t l = 0; l < t->layers; l++) {
+		void *st = t->layer_state ? t->layer_state[l] : t->state;
+		t->blob.len = 0;
+		int rc = ops->save_state(st, bbt_checkpoint_append, &t->blob, err, errlen);
+		if (rc < 0) {
+			bbt_error_prefix(err, errlen, "optimizer %s", t->desc->name);
+			return rc;
+		}
+		bbt_state_put_bytes(w, "optimizer_state", t->blob.data, t->blob.len);
+	}
+	return BBT_OK;
+}
+
+int bbt_tuner_restore(bbt_tuner_t *t, struct bbt_state_reader *r, char *err, size_t errlen)
+{
+	uint64_t budget[6] = { 0 }, counts[3] = { 0 }, n = 0;
+	double selection[4] = { 0 };
+	uint64_t rng[BBT_RNG_STATE_WORDS] = { 0 };
+#define GET_F64(name, v, k) bbt_state_get_f64(r, name, v, k);
+#define GET_U64(name, v, k) bbt_state_get_u64(r, name, v, k);
+	TUNER_FIELDS(GET_F64, GET_U64)
+	const void *stop;
+	size_t stop_len;
+	bbt_state_get_bytes(r, "stop_reason", &stop, &stop_len);
+	bbt_state_get_u64(r, "optimizers", &n, 1);
+	if (r->rc == BBT_OK && n != t->layers)
+		return r->rc = bbt_error(err, errlen, BBT_EFORMAT, "%s: %llu optimizers, this run "
+		                         "has %zu", r->who, (unsigned long long)n, t->layers);
+	if (r->rc == BBT_OK && stop_len >= sizeof t->stop_buf)
+		return r->rc = bbt_error(err, errlen, BBT_EFORMAT, "%s: a stop reason of %zu bytes",
+		                         r->who, stop_len);
+	if (r->rc == BBT_OK && budget[0] > t->b->limit)
+		return r->rc = bbt_error(err, errlen, BBT_EFORMAT, "%s: %llu API calls spent, over "
+		                         "this run's budget of %zu", r->who,
+		                         (unsigned long long)budget[0], t->b->limit);
+	const struct bbt_optimizer_ops *ops = t->desc->optimizer;
+	for (size_t l = 0; l < t->layers && r->rc == BBT_OK; l++) {
+		const void *blob;
+		size_t len;
+		if (bbt_state_get_bytes(r, "optimizer_state", &blob, &len) < 0)
+			break;
+		void *st = t->layer_state ? t->layer_state[l] : t->state;
+		int rc = ops->load_state(st, blob, len, err, errlen);
+		if (rc < 0) {
+			bbt_error_prefix(err, errlen, "%s", r->who);
+			return r->rc = rc;
+		}
+	}
+	if (r->rc < 0)
+		return r->rc;
+	if (bbt_rng_set_state(bbt_hostsvc_rng(t->s->opt.svc), rng) < 0)
+		return r->rc = bbt_error(err, errlen, BBT_EFORMAT, "%s: field rng is not a state of "
+		                         "the random stream", r->who);
+	struct bbt_budget *b = t->b;
+	b->calls = budget[0];
+	b->batches = budget[1];
+	b->dev = budget[2];
+	b->test = budget[3];
+	b->grad_checks = budget[4];
+	b->tokens = budget[5];
+	t->sel.best_loss = selection[0];
+	t->sel.best_dev = selection[1];
+	t->last_dev = selection[2];
+	t->sel.grad_cos_sum = selection[3];
+	t->sel.best_dev_call = counts[0];
+	t->best_changed = counts[1] != 0;
+	t->sel.grad_cos_n = counts[2];
+	memcpy(t->stop_buf, stop, stop_len);
+	t->stop_buf[stop_len] = '\0';
+	t->sel.stop_reason = stop_len ? t->stop_buf : NULL;
+	return BBT_OK;
 }

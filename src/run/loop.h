@@ -28,6 +28,7 @@
 
 #include <stddef.h>
 #include <jansson.h>
+#include <bbtbench/state.h>
 #include "run/budget.h"
 #include "run/plan.h"
 #include "run/results.h"
@@ -54,6 +55,10 @@ struct bbt_loop_hooks {
 	/* Called when dev scores a new best-so-far point z (d: layers x d values) at an
 	 * API call; or NULL. */
 	void (*dev)(void *ctx, size_t call, double metric, const double *z, size_t d);
+	/* Called after each generation the optimizer was told (its trace
+	 * rows flushed): the point a checkpoint resumes from; or NULL. A
+	 * negative status ends the run with that error. */
+	int (*generation)(void *ctx, char *err, size_t errlen);
 };
 
 typedef struct bbt_tuner bbt_tuner_t;
@@ -70,6 +75,14 @@ int bbt_tuner_run(bbt_tuner_t *t, bbt_rundir_t *rd, const struct bbt_loop_hooks 
                   char *err, size_t errlen);
 
 const struct bbt_selection *bbt_tuner_selection(const bbt_tuner_t *t);
+
+/* Checkpoints (checkpoint.h): the loop's part of a run's state after a
+ * generation - the budget spent, the selection, the optimizer's random
+ * stream and each optimizer's own blob - and back into a tuner fresh from
+ * bbt_tuner_create with the same plan. Restoring needs an optimizer that
+ * saves its state (bbt_plugin_saves_state). */
+int bbt_tuner_save(bbt_tuner_t *t, struct bbt_state_writer *w, char *err, size_t errlen);
+int bbt_tuner_restore(bbt_tuner_t *t, struct bbt_state_reader *r, char *err, size_t errlen);
 
 /* Deep runs: result.json's "deep" section (bbt_deep_json at the prompt
  * kept on dev); NULL for a BBT run. */

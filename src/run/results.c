@@ -83,8 +83,57 @@ static int lock_folder(bbt_rundir_t *rd, char *err, size_t errlen)
 	return rc;
 }
 
-int bbt_rundir_open(const char *path, int columns, bbt_rundir_t **out, char *err,
-                    size_t errlen)
+/* The trace's first line for these columns. */
+static void trace_header(const bbt_rundir_t *rd, char *buf, size_t len)
+{
+	snprintf(buf, len, "call,batch,loss,best_loss,dev_metric,wall_s%s%s\n",
+	         rd->grad_columns ? ",grad_cos,grad_norm_ratio" : "",
+	         rd->layer_column ? ",layer" : "");
+}
+
+/* A resumed run's trace so far: the first `rows` rows of the trace an
+ * earlier attempt left (trace.csv.part if it was killed, trace.csv if it
+ * was interrupted), after a header that must be this run's. */
+static int trace_prefix(const bbt_rundir_t *rd, const char *header, size_t rows, char **out,
+                        size_t *outlen, char *err, size_t errlen)
+{
+	char *done = bbt_path_join(rd->path, "trace.csv");
+	if (done == NULL)
+		return bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
+	const char *from = access(rd->trace_part, F_OK) == 0 ? rd->trace_part : done;
+	FILE *in = fopen(from, "r");
+	FILE *mem = open_memstream(out, outlen);
+	int rc = BBT_OK;
+	if (in == NULL || mem == NULL) {
+		rc = in == NULL ? bbt_error(err, errlen, BBT_EIO, "%s: %s", from, strerror(errno))
+		                : bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
+	} else {
+		char *line = NULL;
+		size_t cap = 0, n = 0;
+		ssize_t got = getline(&line, &cap, in);
+		if (got < 0 || strcmp(line, header) != 0)
+			rc = bbt_error(err, errlen, BBT_EFORMAT, "%s: its columns are not this run's "
+			               "(expected %.*s)", from, (int)strlen(header) - 1, header);
+		while (rc == BBT_OK && n < rows && (got = getline(&line, &cap, in)) > 0 &&
+		       line[got - 1] == '\n') {
+			fputs(line, mem);
+			n++;
+		}
+		if (rc == BBT_OK && n < rows)
+			rc = bbt_error(err, errlen, BBT_EFORMAT, "%s: %zu complete rows, but the state "
+			               "to resume is at API call %zu", from, n, rows);
+		free(line);
+	}
+	if (in != NULL)
+		fclose(in);
+	if (mem != NULL)
+		fclose(mem);
+	free(done);
+	return rc;
+}
+
+int bbt_rundir_reopen(const char *path, int columns, size_t rows, bbt_rundir_t **out,
+                      char *err, size_t errlen)
 {
 	*out = NULL;
 	int rc = bbt_mkdir_p(path, err, errlen);
@@ -102,22 +151,38 @@ int bbt_rundir_open(const char *path, int columns, bbt_rundir_t **out, char *err
 		bbt_rundir_free(rd);
 		return rc;
 	}
+	rd->grad_columns = (columns & BBT_TRACE_GRAD) != 0;
+	rd->layer_column = (columns & BBT_TRACE_LAYER) != 0;
+	char header[128], *prefix = NULL;
+	size_t prefix_len = 0;
+	trace_header(rd, header, sizeof header);
+	if (rows > 0 && (rc = trace_prefix(rd, header, rows, &prefix, &prefix_len, err, errlen)) < 0) {
+		free(prefix);
+		bbt_rundir_free(rd);
+		return rc;
+	}
 	/* What an earlier run left (a finished run's result.json and trace.csv
 	 * under --force, an interrupted one's) stays until bbt_rundir_finish
 	 * replaces it: a run killed before then loses nothing that was there. */
 	rd->trace = fopen(rd->trace_part, "w");
 	if (rd->trace == NULL) {
 		rc = bbt_error(err, errlen, BBT_EIO, "%s: %s", rd->trace_part, strerror(errno));
+		free(prefix);
 		bbt_rundir_free(rd);
 		return rc;
 	}
-	rd->grad_columns = (columns & BBT_TRACE_GRAD) != 0;
-	rd->layer_column = (columns & BBT_TRACE_LAYER) != 0;
-	fprintf(rd->trace, "call,batch,loss,best_loss,dev_metric,wall_s%s%s\n",
-	        rd->grad_columns ? ",grad_cos,grad_norm_ratio" : "",
-	        rd->layer_column ? ",layer" : "");
+	fputs(header, rd->trace);
+	if (prefix != NULL)
+		fwrite(prefix, 1, prefix_len, rd->trace);
+	free(prefix);
 	*out = rd;
 	return BBT_OK;
+}
+
+int bbt_rundir_open(const char *path, int columns, bbt_rundir_t **out, char *err,
+                    size_t errlen)
+{
+	return bbt_rundir_reopen(path, columns, 0, out, err, errlen);
 }
 
 const char *bbt_rundir_path(const bbt_rundir_t *rd)

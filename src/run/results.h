@@ -9,6 +9,8 @@
  *     result.json   settings, seeds, final train/dev/test metrics, API calls,
  *                   wall time, versions; written last, so its presence with
  *                   "status": "finished" marks a finished run
+ *     state.bin     a tuned run's state after its last finished generation
+ *                   (checkpoint.h), for --resume; removed when the run finishes
  *     run.log       the run's messages and progress (log.c), appended per
  *                   attempt, so a --force rerun keeps the earlier attempt's
  *     .lock         flock'ed by the process writing the folder; holds its pid
@@ -51,6 +53,12 @@ typedef struct bbt_rundir bbt_rundir_t;
  * trace.csv.part; columns: BBT_TRACE_* bits. */
 int bbt_rundir_open(const char *path, int columns, bbt_rundir_t **out, char *err,
                     size_t errlen);
+/* The same for a resumed run: the new trace starts with the first `rows`
+ * rows of the earlier attempt's (trace.csv.part, or trace.csv of an
+ * interrupted run); BBT_EFORMAT when its columns differ or it has fewer
+ * rows, before anything is written. */
+int bbt_rundir_reopen(const char *path, int columns, size_t rows, bbt_rundir_t **out,
+                      char *err, size_t errlen);
 const char *bbt_rundir_path(const bbt_rundir_t *rd);
 
 /* A whole file in the folder, atomically. */

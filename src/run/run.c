@@ -9,10 +9,12 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/log.h"
 #include "core/util.h"
 #include "run/budget.h"
+#include "run/checkpoint.h"
 #include "run/loop.h"
 #include "run/loss.h"
 #include "run/plan.h"
@@ -44,6 +46,12 @@ struct run {
 	size_t trail_len;
 	char prompt_sha[65];          /* prompt.safetensors written: its sha256; else "" */
 	double *init_z;               /* --init-prompt: the saved z, the optimizer's x0 */
+	char *state_path;             /* state.bin, when the optimizer can save its state */
+	struct bbt_checkpoint ck;     /* the checkpoint buffer, reused each generation */
+	char *resumed_trail;          /* --resume: prompts.tsv as far as state.bin goes */
+	size_t resumed_calls;         /* --resume: the API calls state.bin had spent; else 0 */
+	size_t stop_after;            /* test hook: interrupt after this many calls; 0: never */
+	double ck_at, ck_cost;        /* when the last checkpoint was written, its seconds */
 };
 
 /* ------------------------------------------------------------------ */
@@ -95,9 +103,10 @@ static void progress(void *ctx, int final)
 		             metric, dev, el);
 		return;
 	}
-	bbt_progress(final, "%s: calls %zu/%zu | best loss %.4f | dev %s %s | %.1fs, ETA %.0fs",
+	bbt_progress(final, "%s: calls %zu/%zu | best loss %.4f | dev %s %s | %.1fs, ETA %.0fs%s",
 	             r->plan.run_id, calls, budget, sel->best_loss, metric, dev, el,
-	             final ? 0.0 : eta);
+	             final ? 0.0 : eta,
+	             final && bbt_run_interrupted() ? " | interrupted (--resume goes on)" : "");
 }
 
 /* A deep --init-prompt: A_1 .. A_{L-1} scaled as this run's (their seeds
@@ -168,6 +177,92 @@ static int load_init_prompt(struct run *r, char *err, size_t errlen)
 	return rc;
 }
 
+static struct bbt_checkpoint_id checkpoint_id(const struct run *r)
+{
+	const struct bbt_plugin *opt = r->setup.opt.entry->desc;
+	return (struct bbt_checkpoint_id){ PACKAGE_VERSION, r->plan.run_id, opt->name,
+		                           opt->version ? opt->version : "" };
+}
+
+/* After a generation: state.bin, the point --resume goes on from. Its
+ * cost is held to about 1% of the run: it is written when 100 times what
+ * the last one took has passed since (every generation when calls are
+ * slow, as on a real model), and always at the generation an interrupt
+ * stops the run after. A run killed outright resumes from the last one. */
+static int checkpoint(void *ctx, char *err, size_t errlen)
+{
+	struct run *r = ctx;
+	/* BBTBENCH_TEST_STOP_AFTER=N (tests only): the interrupt of a Ctrl-C
+	 * after the generation that reaches N calls, at a known point. */
+	if (r->stop_after > 0 && r->budget.calls >= r->stop_after)
+		interrupted = 1;
+	double now = bbt_now();
+	if (r->state_path == NULL || (!interrupted && now - r->ck_at < 100 * r->ck_cost))
+		return BBT_OK;
+	struct bbt_checkpoint_id id = checkpoint_id(r);
+	struct bbt_state_writer *w = bbt_checkpoint_begin(&r->ck, &id);
+	double wall = now - r->t0;
+	bbt_state_put_f64(w, "wall", &wall, 1);
+	if (r->trail != NULL && fflush(r->trail) != 0)
+		return bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
+	bbt_state_put_bytes(w, "dev_history", r->trail ? r->trail_buf : "",
+	                    r->trail ? r->trail_len : 0);
+	int rc = bbt_tuner_save(r->tuner, w, err, errlen);
+	if (rc == BBT_OK)
+		rc = bbt_checkpoint_commit(&r->ck, r->state_path, err, errlen);
+	r->ck_at = bbt_now();
+	r->ck_cost = r->ck_at - now;
+	bbt_log(BBT_LOG_DEBUG, NULL, "%s: %zu bytes at API call %zu in %.2f ms", r->state_path,
+	        r->ck.len, r->budget.calls, 1e3 * r->ck_cost);
+	return rc;
+}
+
+/* --resume: this run's state after its last finished generation, into the
+ * fresh tuner, before the folder is touched. Without a state file, or
+ * with an optimizer that cannot load one, the run starts from scratch and
+ * says so. */
+static int resume(struct run *r, char *err, size_t errlen)
+{
+	const struct bbt_plugin *opt = r->setup.opt.entry->desc;
+	if (r->state_path == NULL) {
+		if (bbt_rundir_state(r->plan.run_dir) == BBT_RUNDIR_INCOMPLETE)
+			bbt_log(BBT_LOG_WARNING, NULL, "%s: optimizer %s (ABI %u.%u) cannot save its "
+			        "state; --resume starts the run from scratch", r->plan.run_id, opt->name,
+			        (unsigned)opt->abi_major, (unsigned)opt->abi_minor);
+		return BBT_OK;
+	}
+	struct bbt_checkpoint_id id = checkpoint_id(r);
+	struct bbt_checkpoint_file f;
+	int rc = bbt_checkpoint_open(&f, r->state_path, &id, err, errlen);
+	if (rc == BBT_ENOTFOUND) {
+		bbt_checkpoint_file_release(&f);
+		if (bbt_rundir_state(r->plan.run_dir) == BBT_RUNDIR_INCOMPLETE)
+			bbt_log(BBT_LOG_WARNING, NULL, "%s: no %s to resume from; the run starts from "
+			        "scratch", r->plan.run_id, r->state_path);
+		return BBT_OK;
+	}
+	double wall = 0;
+	const void *trail = NULL;
+	size_t trail_len = 0;
+	if (rc == BBT_OK) {
+		bbt_state_get_f64(&f.r, "wall", &wall, 1);
+		bbt_state_get_bytes(&f.r, "dev_history", &trail, &trail_len);
+		rc = bbt_tuner_restore(r->tuner, &f.r, err, errlen);
+	}
+	if (rc == BBT_OK)
+		rc = bbt_checkpoint_close(&f);
+	if (rc == BBT_OK && (r->resumed_trail = malloc(trail_len + 1)) == NULL)
+		rc = bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
+	if (rc == BBT_OK) {
+		memcpy(r->resumed_trail, trail, trail_len);
+		r->resumed_trail[trail_len] = '\0';
+		r->resumed_calls = r->budget.calls;
+		r->t0 = bbt_now() - wall;
+	}
+	bbt_checkpoint_file_release(&f);
+	return rc;
+}
+
 /* Everything that can be checked, before the results folder is touched.
  * Returns BBT_STOP when these settings already finished (nothing to do). */
 static int prepare(struct run *r, bbt_registry_t *reg, char *err, size_t errlen)
@@ -192,6 +287,11 @@ static int prepare(struct run *r, bbt_registry_t *reg, char *err, size_t errlen)
 		rc = BBT_ENOMEM;
 	if (rc == BBT_OK && p->tuned)
 		rc = bbt_tuner_create(p, s, r->sc, &r->budget, &r->tuner, err, errlen);
+	if (rc == BBT_OK && p->tuned && bbt_plugin_saves_state(s->opt.entry->desc) &&
+	    (r->state_path = bbt_path_join(p->run_dir, BBT_CHECKPOINT_NAME)) == NULL)
+		rc = bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
+	if (rc == BBT_OK && p->tuned && r->flags->resume)
+		rc = resume(r, err, errlen);
 	return rc;
 }
 
@@ -252,17 +352,25 @@ static void on_dev(void *ctx, size_t call, double metric, const double *z, size_
 /* Tune, then score the best-on-dev prompt on test (and calibrated). */
 static int run_tuned(struct run *r, char *err, size_t errlen)
 {
-	struct bbt_loop_hooks hooks = { progress, r, r->t0, on_dev };
+	struct bbt_loop_hooks hooks = { progress, r, r->t0, on_dev, checkpoint };
 	if (r->plan.prompt == BBT_PROMPT_CONTINUOUS) {   /* deep: layer 0's d, then layer 1's ... */
 		if ((r->trail = open_memstream(&r->trail_buf, &r->trail_len)) == NULL)
 			return bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
-		bbt_prompt_trail_header(r->trail, r->setup.layers * r->setup.d);
+		if (r->resumed_trail != NULL)
+			fputs(r->resumed_trail, r->trail);
+		else
+			bbt_prompt_trail_header(r->trail, r->setup.layers * r->setup.d);
 	}
 	int rc = bbt_tuner_run(r->tuner, r->rd, &hooks, err, errlen);
-	if (rc < 0 || bbt_run_interrupted() || r->budget.calls == 0)
+	const struct bbt_selection *sel = bbt_tuner_selection(r->tuner);
+	if (rc < 0 || r->budget.calls == 0 || (bbt_run_interrupted() && isnan(sel->best_dev)))
 		return rc;
-	struct bbt_prompt best = { r->plan.prompt, bbt_tuner_selection(r->tuner)->best_dev_z };
+	/* Interrupted too: the prompt kept so far on test (one evaluation),
+	 * so that the run reports what it has. */
+	struct bbt_prompt best = { r->plan.prompt, sel->best_dev_z };
 	rc = bbt_score_eval(r->sc, BBT_RUN_TEST, &best, &r->test, err, errlen);
+	if (bbt_run_interrupted())
+		return rc;
 	if (rc == BBT_OK && r->plan.calibrate)
 		rc = calibrate(r, &best, err, errlen);
 	return rc;
@@ -302,6 +410,9 @@ static int start(struct run *r, char *err, size_t errlen)
 	        p->run_id, p->tuned ? s->opt.entry->desc->name : p->cfg->method, s->task->name,
 	        s->be.entry->desc->name, s->enc[BBT_RUN_TRAIN]->n_seq, s->enc[BBT_RUN_DEV]->n_seq,
 	        s->enc[BBT_RUN_TEST]->n_seq);
+	if (r->resumed_trail != NULL)
+		bbt_log(BBT_LOG_INFO, NULL, "%s: resumed at API call %zu of %zu from %s", p->run_id,
+		        r->budget.calls, r->budget.limit, r->state_path);
 	return rc;
 }
 
@@ -456,6 +567,10 @@ static int finish(struct run *r, int rc, int was_interrupted, struct bbt_run_sum
 	       : bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
 	json_decref(j);
 	fill_summary(&res, run_dir, summary);
+	/* A finished run has nothing to resume: its state would only take room
+	 * (a full CMA-ES's is two d x d matrices). */
+	if (rc == BBT_OK && !was_interrupted && r->state_path != NULL)
+		unlink(r->state_path);
 	if (rc == BBT_OK && was_interrupted)
 		rc = bbt_error(err, errlen, BBT_EINTR, "interrupted after %zu calls; partial results in %s",
 		               r->budget.calls, run_dir);
@@ -468,6 +583,9 @@ static void run_release(struct run *r)
 		fclose(r->trail);
 	free(r->trail_buf);
 	free(r->init_z);
+	free(r->state_path);
+	free(r->resumed_trail);
+	bbt_checkpoint_release(&r->ck);
 	bbt_tuner_free(r->tuner);
 	bbt_score_free(r->sc);
 	bbt_setup_release(&r->setup);
@@ -481,6 +599,9 @@ int bbt_run(const struct bbt_config *cfg, bbt_registry_t *reg, const struct bbt_
             struct bbt_run_summary *summary, char *err, size_t errlen)
 {
 	struct run r = { .flags = flags, .t0 = bbt_now() };
+	const char *stop_after = getenv("BBTBENCH_TEST_STOP_AFTER");
+	if (stop_after != NULL)
+		r.stop_after = strtoul(stop_after, NULL, 10);
 	r.base = (struct bbt_selection){ .best_loss = NAN, .best_dev = NAN };
 	r.test = (struct bbt_eval){ NAN, NAN, NAN };
 	memset(summary, 0, sizeof *summary);
@@ -497,14 +618,17 @@ int bbt_run(const struct bbt_config *cfg, bbt_registry_t *reg, const struct bbt_
 	}
 	/* From here on the run folder is written. */
 	int layer_col = r.plan.deep && r.plan.schedule == BBT_SCHEDULE_LAYERWISE;
-	rc = bbt_rundir_open(r.plan.run_dir,
-	                     (r.plan.grad_check ? BBT_TRACE_GRAD : 0) |
-	                             (layer_col ? BBT_TRACE_LAYER : 0),
-	                     &r.rd, err, errlen);
+	rc = bbt_rundir_reopen(r.plan.run_dir,
+	                       (r.plan.grad_check ? BBT_TRACE_GRAD : 0) |
+	                               (layer_col ? BBT_TRACE_LAYER : 0),
+	                       r.resumed_calls, &r.rd, err, errlen);
 	if (rc != BBT_OK) {   /* BBT_RUNDIR_LOCKED too: another process runs it */
 		run_release(&r);
 		return rc;
 	}
+	/* A fresh start's first checkpoint replaces an earlier attempt's. */
+	if (r.state_path != NULL && r.resumed_trail == NULL)
+		unlink(r.state_path);
 	rc = start(&r, err, errlen);
 	if (rc == BBT_OK && r.plan.tuned)
 		rc = run_tuned(&r, err, errlen);

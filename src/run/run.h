@@ -38,6 +38,7 @@ struct bbt_run_summary {
 
 struct bbt_run_flags {
 	int force;                /* re-run a finished run */
+	int resume;               /* go on from state.bin (its last finished generation) */
 	/* Called with a tuning run's API calls so far, its budget and its
 	 * seconds so far at each progress report (a grid's ETA); or NULL. */
 	void (*on_progress)(void *ctx, size_t calls, size_t budget, double elapsed);

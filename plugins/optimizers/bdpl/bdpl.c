@@ -331,6 +331,51 @@ static size_t bdpl_stats(void *state, struct bbt_optimizer_stat *out, size_t cap
 	return n;
 }
 
+/* The blob's layout; bump when fields change. */
+#define BDPL_STATE_FORMAT 1
+
+/* The fields in their order, for save and load alike. */
+#define BDPL_FIELDS(F64, U64)                                                           \
+	F64("p", s->p, s->L * s->K)                                                     \
+	F64("m", s->m, s->L * s->K)                                                     \
+	F64("v", s->v, s->L * s->K)                                                     \
+	F64("gradnorm", &s->gradnorm, 1)                                                \
+	U64("counters", counters, 4)
+
+static int bdpl_save_state(void *state, bbt_state_write_fn write, void *ctx, char *err,
+                           size_t errlen)
+{
+	struct bdpl *s = state;
+	uint64_t counters[4] = { s->countiter, s->countevals, s->steps, s->skipped };
+	struct bbt_state_writer w = bbt_state_writer(write, ctx);
+	bbt_state_begin(&w, "bdpl", BDPL_STATE_FORMAT);
+#define PUT_F64(name, v, k) bbt_state_put_f64(&w, name, v, k);
+#define PUT_U64(name, v, k) bbt_state_put_u64(&w, name, v, k);
+	BDPL_FIELDS(PUT_F64, PUT_U64)
+	return bbt_state_end(&w, "bdpl", err, errlen);
+}
+
+static int bdpl_load_state(void *state, const void *bytes, size_t len, char *err,
+                           size_t errlen)
+{
+	struct bdpl *s = state;
+	uint64_t counters[4] = { 0 };
+	struct bbt_state_reader r = bbt_state_reader(bytes, len, "bdpl state", err, errlen);
+	bbt_state_expect(&r, "bdpl", BDPL_STATE_FORMAT);
+#define GET_F64(name, v, k) bbt_state_get_f64(&r, name, v, k);
+#define GET_U64(name, v, k) bbt_state_get_u64(&r, name, v, k);
+	BDPL_FIELDS(GET_F64, GET_U64)
+	int rc = bbt_state_done(&r);
+	if (rc < 0)
+		return rc;
+	s->countiter = (size_t)counters[0];
+	s->countevals = (size_t)counters[1];
+	s->steps = (size_t)counters[2];
+	s->skipped = (size_t)counters[3];
+	s->asked = 0;
+	return BBT_OK;
+}
+
 static const struct bbt_optimizer_ops ops = {
 	.create = bdpl_create,
 	.ask = bdpl_ask,
@@ -339,6 +384,8 @@ static const struct bbt_optimizer_ops ops = {
 	.stop_reason = bdpl_stop_reason,
 	.stats = bdpl_stats,
 	.free = bdpl_free,
+	.save_state = bdpl_save_state,
+	.load_state = bdpl_load_state,
 };
 
 BBT_PLUGIN_EXPORT const struct bbt_plugin bbt_plugin = {

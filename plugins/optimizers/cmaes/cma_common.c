@@ -759,6 +759,78 @@ const char *bbt_cma_stop_reason(void *state)
 	return c != NULL ? c->stop : NULL;
 }
 
+/* The blob's layout; bump when fields change. */
+#define CMA_STATE_FORMAT 1
+
+/* The fields in their order, for save and load alike: one list, so the two
+ * cannot drift apart. The sizes are the ones create fixed from the same
+ * params and options. */
+#define CMA_FIELDS(F64, U64)                                                            \
+	F64("sigma", &c->sigma, 1)                                                      \
+	F64("mean", c->m, n)                                                            \
+	F64("ps", c->ps, n)                                                             \
+	F64("pc", c->pc, n)                                                             \
+	F64("C", c->C, cn)                                                              \
+	F64("D", c->D, n)                                                               \
+	F64("condition", &c->cond, 1)                                                   \
+	U64("counters", counters, 4)                                                    \
+	F64("best_loss", &c->best_loss, 1)                                              \
+	F64("best_x", c->best_x, n)                                                     \
+	F64("hist_best", c->hist_best, c->hist_len)                                     \
+	F64("stag_best", c->stag_best, c->tolstag)                                      \
+	F64("stag_med", c->stag_med, c->tolstag)
+
+int bbt_cma_save_state(void *state, bbt_state_write_fn write, void *ctx, char *err,
+                       size_t errlen)
+{
+	struct bbt_cma *c = state;
+	const size_t n = c->n, cn = c->model == BBT_CMA_FULL ? n * n : n;
+	uint64_t counters[4] = { c->countiter, c->countevals, c->last_eigen,
+		                 (uint64_t)c->flat_warned };
+	struct bbt_state_writer w = bbt_state_writer(write, ctx);
+	if (c->asked)
+		return bbt_error(err, errlen, BBT_EINVAL, "%s: state saved between an ask and its "
+		                 "tell", c->name);
+	bbt_state_begin(&w, c->name, CMA_STATE_FORMAT);
+#define PUT_F64(name, v, k) bbt_state_put_f64(&w, name, v, k);
+#define PUT_U64(name, v, k) bbt_state_put_u64(&w, name, v, k);
+	CMA_FIELDS(PUT_F64, PUT_U64)
+	/* The eigenvectors of the last decomposition: C has moved since. */
+	if (c->model == BBT_CMA_FULL)
+		bbt_state_put_f64(&w, "Bt", c->Bt, n * n);
+	return bbt_state_end(&w, c->name, err, errlen);
+}
+
+int bbt_cma_load_state(void *state, const void *bytes, size_t len, char *err, size_t errlen)
+{
+	struct bbt_cma *c = state;
+	const size_t n = c->n, cn = c->model == BBT_CMA_FULL ? n * n : n;
+	uint64_t counters[4] = { 0 };
+	char who[32];
+	snprintf(who, sizeof who, "%s state", c->name);
+	struct bbt_state_reader r = bbt_state_reader(bytes, len, who, err, errlen);
+	bbt_state_expect(&r, c->name, CMA_STATE_FORMAT);
+#define GET_F64(name, v, k) bbt_state_get_f64(&r, name, v, k);
+#define GET_U64(name, v, k) bbt_state_get_u64(&r, name, v, k);
+	CMA_FIELDS(GET_F64, GET_U64)
+	if (c->model == BBT_CMA_FULL)
+		bbt_state_get_f64(&r, "Bt", c->Bt, n * n);
+	int rc = bbt_state_done(&r);
+	if (rc < 0)
+		return rc;
+	if (!(c->sigma > 0) || !isfinite(c->sigma) || counters[2] > counters[0])
+		return bbt_error(err, errlen, BBT_EFORMAT, "%s: sigma %g or generation counters "
+		                 "(%llu, last decomposition %llu) out of range", who, c->sigma,
+		                 (unsigned long long)counters[0], (unsigned long long)counters[2]);
+	c->countiter = (size_t)counters[0];
+	c->countevals = (size_t)counters[1];
+	c->last_eigen = (size_t)counters[2];
+	c->flat_warned = counters[3] != 0;
+	c->asked = 0;
+	c->stop = NULL;
+	return BBT_OK;
+}
+
 size_t bbt_cma_stats(void *state, struct bbt_optimizer_stat *out, size_t cap)
 {
 	const struct bbt_cma *c = state;

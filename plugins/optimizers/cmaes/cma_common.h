@@ -59,6 +59,13 @@ size_t bbt_cma_stats(void *state, struct bbt_optimizer_stat *out, size_t cap);
  * first tell) - the mean is the recommendation, this is the other answer. */
 void bbt_cma_best(void *state, double *x);
 
+/* The distribution, the counters, the best point and the stop tests'
+ * histories as a bbtbench/state.h blob, and back (ABI 1.3). A generation's
+ * samples are not in it: the next ask draws them anew. */
+int bbt_cma_save_state(void *state, bbt_state_write_fn write, void *ctx, char *err,
+                       size_t errlen);
+int bbt_cma_load_state(void *state, const void *bytes, size_t len, char *err, size_t errlen);
+
 /* NULL is a no-op. */
 void bbt_cma_free(void *state);
 
@@ -76,6 +83,7 @@ void bbt_cma_free(void *state);
 		.create = NAME##_create, .ask = bbt_cma_ask, .tell = bbt_cma_tell,              \
 		.recommend = bbt_cma_recommend, .stop_reason = bbt_cma_stop_reason,            \
 		.stats = bbt_cma_stats, .free = bbt_cma_free,                                   \
+		.save_state = bbt_cma_save_state, .load_state = bbt_cma_load_state,             \
 	}
 
 #endif /* BBT_CMA_COMMON_H */

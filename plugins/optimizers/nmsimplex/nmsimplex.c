@@ -24,6 +24,13 @@
  * the host's budget. The recommendation is the best point told so far,
  * which is always a vertex of the simplex (Nelder-Mead never drops its best).
  *
+ * The state cannot be saved as such (GSL's minimizer is private and half
+ * of it lives on the coroutine's stack), but it is a function of the
+ * losses told: GSL is deterministic and draws no random numbers. So the
+ * plugin keeps every loss it was told, save_state writes them, and
+ * load_state replays them into a fresh coroutine, which takes GSL through
+ * the same steps to the same point (linear in the evaluations).
+ *
  * Freeing after any ask is safe: the suspended GSL stack holds no resource
  * of its own (its vectors belong to the minimizer, freed here), so it is
  * dropped without being resumed.
@@ -80,6 +87,8 @@ struct nelder_mead {
 	double *best;             /* dim: the best point told */
 	double best_loss;         /* +inf before the first finite loss */
 	size_t countevals, countiter;
+	double *history;          /* countevals losses told, for save_state */
+	size_t history_cap;
 };
 
 static void nm_free(void *state)
@@ -93,6 +102,7 @@ static void nm_free(void *state)
 	free(nm->stack);
 	free(nm->want);
 	free(nm->best);
+	free(nm->history);
 	free(nm);
 }
 
@@ -257,6 +267,24 @@ static int nm_ask(void *state, double *x, size_t *n, char *err, size_t errlen)
 	return BBT_OK;
 }
 
+/* Hand GSL the loss of the point it waits on, keep it in the history and
+ * run GSL to its next point (or its end). */
+static int feed(struct nelder_mead *nm, double loss, char *err, size_t errlen)
+{
+	if (nm->countevals == nm->history_cap) {
+		size_t cap = nm->history_cap ? 2 * nm->history_cap : 256;
+		double *h = cap < SIZE_MAX / sizeof *h ? realloc(nm->history, cap * sizeof *h) : NULL;
+		if (h == NULL)
+			return bbt_error(err, errlen, BBT_ENOMEM,
+			                 "nmsimplex: out of memory for %zu losses", cap);
+		nm->history = h;
+		nm->history_cap = cap;
+	}
+	nm->history[nm->countevals++] = loss;
+	nm->told = loss;
+	return resume_gsl(nm, err, errlen);
+}
+
 static int nm_tell(void *state, const double *x, size_t n, const double *loss,
                    const double *grad, char *err, size_t errlen)
 {
@@ -270,14 +298,12 @@ static int nm_tell(void *state, const double *x, size_t n, const double *loss,
 		                 "nmsimplex: tell with %zu losses, but the last ask gave %d " "candidates",
 		                 n, nm->asked);
 	nm->asked = 0;
-	nm->countevals++;
 	/* Strictly lower wins; a NaN loss is never best. */
 	if (loss[0] < nm->best_loss) {
 		nm->best_loss = loss[0];
 		memcpy(nm->best, x, nm->dim * sizeof *nm->best);
 	}
-	nm->told = loss[0];
-	int rc = resume_gsl(nm, err, errlen);
+	int rc = feed(nm, loss[0], err, errlen);
 	if (rc < 0)
 		return rc;
 	if (nm->phase == GSL_CONVERGED)
@@ -325,6 +351,53 @@ static size_t nm_stats(void *state, struct bbt_optimizer_stat *out, size_t cap)
 	return k;
 }
 
+/* The blob's layout; bump when fields change. */
+#define NM_STATE_FORMAT 1
+
+static int nm_save_state(void *state, bbt_state_write_fn write, void *ctx, char *err,
+                         size_t errlen)
+{
+	const struct nelder_mead *nm = state;
+	struct bbt_state_writer w = bbt_state_writer(write, ctx);
+	bbt_state_begin(&w, "nmsimplex", NM_STATE_FORMAT);
+	bbt_state_put_f64(&w, "losses", nm->history, nm->countevals);
+	bbt_state_put_f64(&w, "best", nm->best, nm->dim);
+	bbt_state_put_f64(&w, "best_loss", &nm->best_loss, 1);
+	return bbt_state_end(&w, "nmsimplex", err, errlen);
+}
+
+/* Replay the saved losses through the fresh coroutine: GSL asks for the
+ * same points in the same order, so it ends where the saved one stood. */
+static int nm_load_state(void *state, const void *bytes, size_t len, char *err, size_t errlen)
+{
+	struct nelder_mead *nm = state;
+	struct bbt_state_reader r = bbt_state_reader(bytes, len, "nmsimplex state", err, errlen);
+	bbt_state_expect(&r, "nmsimplex", NM_STATE_FORMAT);
+	size_t n = bbt_state_peek(&r, "losses", 'f');
+	double *losses = malloc((n ? n : 1) * sizeof *losses);
+	if (losses == NULL)
+		return bbt_error(err, errlen, BBT_ENOMEM, "nmsimplex: out of memory for %zu losses",
+		                 n);
+	bbt_state_get_f64(&r, "losses", losses, n);
+	bbt_state_get_f64(&r, "best", nm->best, nm->dim);
+	bbt_state_get_f64(&r, "best_loss", &nm->best_loss, 1);
+	int rc = bbt_state_done(&r);
+	if (rc == BBT_OK && nm->countevals != 0)
+		rc = bbt_error(err, errlen, BBT_EINTERNAL,
+		               "nmsimplex: load_state on a state that has been told losses");
+	for (size_t i = 0; rc == BBT_OK && i < n; i++) {
+		if (nm->phase != GSL_WANTS_POINT)
+			rc = bbt_error(err, errlen, BBT_EFORMAT, "nmsimplex state: GSL's simplex "
+			               "stopped at loss %zu of the %zu replayed (another run's losses?)",
+			               i + 1, n);
+		else
+			rc = feed(nm, losses[i], err, errlen);
+	}
+	free(losses);
+	nm->asked = 0;
+	return rc;
+}
+
 static const struct bbt_optimizer_ops ops = {
 	.create = nm_create,
 	.ask = nm_ask,
@@ -333,6 +406,8 @@ static const struct bbt_optimizer_ops ops = {
 	.stop_reason = nm_stop_reason,
 	.stats = nm_stats,
 	.free = nm_free,
+	.save_state = nm_save_state,
+	.load_state = nm_load_state,
 };
 
 BBT_PLUGIN_EXPORT const struct bbt_plugin bbt_plugin = {

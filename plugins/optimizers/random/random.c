@@ -81,6 +81,7 @@ struct random_search {
 	gsl_qrng *qrng;     /* the quasi-random sequence, or NULL for random draws */
 	double *shift;      /* qrng: dim values in [0, 1), added modulo 1 */
 	double *u;          /* qrng: dim values, the current point */
+	size_t drawn;       /* qrng: points taken from the sequence so far */
 	size_t batch;
 	size_t asked;       /* candidates of the last ask not yet told; 0: none */
 	double *best;       /* dim values */
@@ -139,6 +140,7 @@ static int open_sequence(struct random_search *rs, const char *name, char *err, 
 static int next_point(struct random_search *rs, char *err, size_t errlen)
 {
 	int status = gsl_qrng_get(rs->qrng, rs->u);
+	rs->drawn++;
 	if (status != GSL_SUCCESS)
 		return bbt_error(err, errlen, BBT_EINTERNAL,
 		                 "random: GSL's %s sequence failed: %s", gsl_qrng_name(rs->qrng),
@@ -362,6 +364,51 @@ static size_t random_stats(void *state, struct bbt_optimizer_stat *out, size_t c
 	return n;
 }
 
+/* The blob's layout; bump when fields change. */
+#define RANDOM_STATE_FORMAT 1
+
+/* The best point, the counters and the sequence's position (GSL's state
+ * is private; the position replays it). */
+static int random_save_state(void *state, bbt_state_write_fn write, void *ctx, char *err,
+                             size_t errlen)
+{
+	const struct random_search *rs = state;
+	uint64_t counters[2] = { rs->countevals, rs->drawn };
+	struct bbt_state_writer w = bbt_state_writer(write, ctx);
+	bbt_state_begin(&w, "random", RANDOM_STATE_FORMAT);
+	bbt_state_put_f64(&w, "best", rs->best, rs->dim);
+	bbt_state_put_f64(&w, "best_loss", &rs->best_loss, 1);
+	bbt_state_put_u64(&w, "counters", counters, 2);
+	return bbt_state_end(&w, "random", err, errlen);
+}
+
+static int random_load_state(void *state, const void *bytes, size_t len, char *err,
+                             size_t errlen)
+{
+	struct random_search *rs = state;
+	uint64_t counters[2] = { 0, 0 };
+	struct bbt_state_reader r = bbt_state_reader(bytes, len, "random state", err, errlen);
+	bbt_state_expect(&r, "random", RANDOM_STATE_FORMAT);
+	bbt_state_get_f64(&r, "best", rs->best, rs->dim);
+	bbt_state_get_f64(&r, "best_loss", &rs->best_loss, 1);
+	bbt_state_get_u64(&r, "counters", counters, 2);
+	int rc = bbt_state_done(&r);
+	if (rc < 0)
+		return rc;
+	if (rs->qrng == NULL && counters[1] > 0)
+		return bbt_error(err, errlen, BBT_EFORMAT, "random state: %llu quasi-random points "
+		                 "drawn, but this run has no sequence", (unsigned long long)counters[1]);
+	rs->countevals = (size_t)counters[0];
+	for (uint64_t i = 0; i < counters[1]; i++)
+		if (gsl_qrng_get(rs->qrng, rs->u) != GSL_SUCCESS)
+			return bbt_error(err, errlen, BBT_EINTERNAL, "random state: GSL's %s sequence "
+			                 "failed at point %llu", gsl_qrng_name(rs->qrng),
+			                 (unsigned long long)i);
+	rs->drawn = (size_t)counters[1];
+	rs->asked = 0;
+	return BBT_OK;
+}
+
 static const struct bbt_optimizer_ops ops = {
 	.create = random_create,
 	.ask = random_ask,
@@ -370,6 +417,8 @@ static const struct bbt_optimizer_ops ops = {
 	.stop_reason = random_stop_reason,
 	.stats = random_stats,
 	.free = random_free,
+	.save_state = random_save_state,
+	.load_state = random_load_state,
 };
 
 BBT_PLUGIN_EXPORT const struct bbt_plugin bbt_plugin = {

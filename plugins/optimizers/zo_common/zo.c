@@ -329,6 +329,64 @@ const char *zo_stop_reason(void *state)
 	return NULL;
 }
 
+/* The blob's layout; bump when fields change. */
+#define ZO_STATE_FORMAT 1
+
+/* The fields in their order, for save and load alike. */
+#define ZO_FIELDS(F64, U64)                                                             \
+	F64("z", s->z, s->d)                                                            \
+	F64("g", s->g, s->d)                                                            \
+	F64("at", s->at, s->d)                                                          \
+	F64("gradnorm_fz", scalars, 2)                                                  \
+	U64("counters", counters, 4)                                                    \
+	F64("moment0", s->moments[0], s->rule->n_moments > 0 ? s->d : 0)                \
+	F64("moment1", s->moments[1], s->rule->n_moments > 1 ? s->d : 0)
+
+int zo_save_state(void *state, bbt_state_write_fn write, void *ctx, char *err, size_t errlen)
+{
+	struct zo *s = state;
+	double scalars[2] = { s->gradnorm, s->fz };
+	uint64_t counters[4] = { s->countiter, s->countevals, s->skipped, (uint64_t)s->have_g };
+	if (s->asked)
+		return bbt_error(err, errlen, BBT_EINVAL, "%s: state saved between an ask and its "
+		                 "tell", s->rule->name);
+	struct bbt_state_writer w = bbt_state_writer(write, ctx);
+	bbt_state_begin(&w, s->rule->name, ZO_STATE_FORMAT);
+#define PUT_F64(name, v, k) bbt_state_put_f64(&w, name, v, k);
+#define PUT_U64(name, v, k) bbt_state_put_u64(&w, name, v, k);
+	ZO_FIELDS(PUT_F64, PUT_U64)
+	return bbt_state_end(&w, s->rule->name, err, errlen);
+}
+
+int zo_load_state(void *state, const void *bytes, size_t len, char *err, size_t errlen)
+{
+	struct zo *s = state;
+	double scalars[2] = { 0, 0 };
+	uint64_t counters[4] = { 0 };
+	char who[48];
+	snprintf(who, sizeof who, "%s state", s->rule->name);
+	struct bbt_state_reader r = bbt_state_reader(bytes, len, who, err, errlen);
+	bbt_state_expect(&r, s->rule->name, ZO_STATE_FORMAT);
+#define GET_F64(name, v, k) bbt_state_get_f64(&r, name, v, k);
+#define GET_U64(name, v, k) bbt_state_get_u64(&r, name, v, k);
+	ZO_FIELDS(GET_F64, GET_U64)
+	int rc = bbt_state_done(&r);
+	if (rc < 0)
+		return rc;
+	if (counters[2] > counters[0] || counters[3] > 1)
+		return bbt_error(err, errlen, BBT_EFORMAT, "%s: counters out of range (%llu steps, "
+		                 "%llu skipped)", who, (unsigned long long)counters[0],
+		                 (unsigned long long)counters[2]);
+	s->gradnorm = scalars[0];
+	s->fz = scalars[1];
+	s->countiter = (size_t)counters[0];
+	s->countevals = (size_t)counters[1];
+	s->skipped = (size_t)counters[2];
+	s->have_g = (int)counters[3];
+	s->asked = 0;
+	return BBT_OK;
+}
+
 size_t zo_stats(void *state, struct bbt_optimizer_stat *out, size_t cap)
 {
 	const struct zo *s = state;

@@ -103,6 +103,7 @@ void zo_estimate(size_t d, size_t q, const double *u, const double *f, double mu
 		.create = NAME##_create, .ask = zo_ask, .tell = zo_tell,                        \
 		.recommend = zo_recommend, .stop_reason = zo_stop_reason, .stats = zo_stats,    \
 		.free = zo_free, .gradient_estimate = (ESTIMATE),                               \
+		.save_state = zo_save_state, .load_state = zo_load_state,                       \
 	}
 
 /* The optimizer contract, for the plugins' ops tables. */
@@ -119,5 +120,10 @@ size_t zo_stats(void *state, struct bbt_optimizer_stat *out, size_t cap);
  * for --grad-check); BBT_ENOTSUP before the first step. */
 int zo_gradient_estimate(void *state, double *at, double *grad);
 void zo_free(void *state);
+/* The iterate, the rule's moments, the last estimate and the counters as a
+ * bbtbench/state.h blob, and back (ABI 1.3); the directions are not in
+ * it: the next ask draws them anew. */
+int zo_save_state(void *state, bbt_state_write_fn write, void *ctx, char *err, size_t errlen);
+int zo_load_state(void *state, const void *bytes, size_t len, char *err, size_t errlen);
 
 #endif /* BBT_ZO_H */
