@@ -96,7 +96,7 @@ int main(void)
 	is_int(rc, BBT_ENOTFOUND, "no gnuplot: not found");
 	like(err, "cannot run /nonexistent/gnuplot: install gnuplot-nox", "naming the program");
 	is_int((long long)nw, 0, "nothing rendered");
-	like(said, "runs/r3/trace.csv:3: expected 6 to 8 comma-separated fields",
+	like(said, "runs/r3/trace.csv:3: expected 6 to 16 comma-separated fields",
 	     "the broken trace row named by file:line");
 	free(said);
 

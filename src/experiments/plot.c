@@ -206,20 +206,23 @@ static int curve_per_step(enum curve c)
 }
 
 /* The columns of trace.csv (results.c writes it); the last three may be
- * empty, the gradient checks' two are there only with --grad-check. */
+ * empty, the gradient checks' two are there only with --grad-check (the
+ * header says so). Columns after them (layer, a served model's bytes and
+ * latency) are not read here. */
 enum { T_CALL, T_BATCH, T_LOSS, T_BEST_LOSS, T_DEV, T_WALL, T_GRAD_COS, T_GRAD_RATIO, T_COLS };
 static const char *const trace_cols[T_COLS] = {
 	"call", "batch", "loss", "best_loss", "dev_metric", "wall_s", "grad_cos", "grad_norm_ratio",
 };
+#define T_MAX_FIELDS 16   /* a row with more is not one of ours */
 
-/* Split a row at its commas, in place; the number of fields, or T_COLS + 1
- * for too many. */
+/* Split a row at its commas, in place; the number of fields, or
+ * T_MAX_FIELDS + 1 for too many. */
 static size_t split_row(char *line, char **field)
 {
 	size_t nf = 0;
 	for (char *c = line;; c++) {
-		if (nf == T_COLS)
-			return T_COLS + 1;
+		if (nf == T_MAX_FIELDS)
+			return T_MAX_FIELDS + 1;
 		field[nf++] = c;
 		c += strcspn(c, ",");
 		if (*c == '\0')
@@ -259,11 +262,12 @@ static int read_trace(const char *run_dir, enum curve curve, double **out, size_
 	size_t cap = 1024, len = 0, lineno = 0;
 	double *v = malloc(cap * sizeof *v), cur = NAN;
 	char line[512];
+	int has_grad = 0;   /* the header names the gradient checks' columns */
 	int rc = v ? BBT_OK : bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
 	while (rc == BBT_OK && fgets(line, sizeof line, f) != NULL) {
 		lineno++;
 		size_t ll = strlen(line), nf = 0;
-		char *field[T_COLS];
+		char *field[T_MAX_FIELDS];
 		if (ll > 0 && line[ll - 1] == '\n') {
 			line[--ll] = '\0';
 		} else if (!feof(f)) {
@@ -274,15 +278,17 @@ static int read_trace(const char *run_dir, enum curve curve, double **out, size_
 		}
 		if (ll > 0 && line[ll - 1] == '\r')
 			line[--ll] = '\0';
-		if (lineno == 1)
-			continue;  /* the header */
+		if (lineno == 1) {  /* the header */
+			has_grad = strstr(line, ",grad_cos,grad_norm_ratio") != NULL;
+			continue;
+		}
 		if (ll > 0)
 			nf = split_row(line, field);
-		if (nf < T_WALL + 1 || nf > T_COLS) {
+		if (nf < T_WALL + 1 || nf > T_MAX_FIELDS) {
 			bbt_log(BBT_LOG_WARNING, NULL,
 			        "%s:%zu: expected %d to %d comma-separated fields (call, batch, loss, "
 			        "best_loss, dev_metric, wall_s, ...); left out", path, lineno,
-			        T_WALL + 1, T_COLS);
+			        T_WALL + 1, T_MAX_FIELDS);
 			nf = 0;  /* no field: the row still takes its call's place */
 		}
 		size_t at = len;      /* where this row's value goes */
@@ -297,7 +303,7 @@ static int read_trace(const char *run_dir, enum curve curve, double **out, size_
 				x = NAN;
 		} else {
 			size_t col = curve == CURVE_GRAD_COS ? T_GRAD_COS : T_GRAD_RATIO;
-			if (nf <= col || field[col][0] == '\0')
+			if (!has_grad || nf <= col || field[col][0] == '\0')
 				continue;
 			long step;
 			/* A step takes at least one call, so one row: a larger one

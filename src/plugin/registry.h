@@ -128,5 +128,7 @@ bbt_gradient_estimate_fn bbt_plugin_gradient_estimate(const struct bbt_plugin *d
 typedef int (*bbt_backend_hidden_fn)(void *, const struct bbt_batch *, size_t, float *, char *,
                                      size_t);
 bbt_backend_hidden_fn bbt_plugin_backend_hidden_states(const struct bbt_plugin *desc);
+typedef int (*bbt_backend_transport_fn)(void *, struct bbt_backend_transport *);
+bbt_backend_transport_fn bbt_plugin_backend_transport(const struct bbt_plugin *desc);
 
 #endif /* BBT_REGISTRY_H */

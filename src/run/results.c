@@ -20,6 +20,7 @@ struct bbt_rundir {
 	FILE *trace;
 	int grad_columns;   /* the --grad-check columns */
 	int layer_column;   /* deep prompts: the layer each call tuned */
+	int transport_columns;   /* a networked backend: bytes_sent, bytes_received, latency_ms */
 	int lock_fd;        /* .lock, flock'ed while this process writes the folder */
 };
 
@@ -113,9 +114,11 @@ int bbt_rundir_open(const char *path, int columns, bbt_rundir_t **out, char *err
 	}
 	rd->grad_columns = (columns & BBT_TRACE_GRAD) != 0;
 	rd->layer_column = (columns & BBT_TRACE_LAYER) != 0;
-	fprintf(rd->trace, "call,batch,loss,best_loss,dev_metric,wall_s%s%s\n",
+	rd->transport_columns = (columns & BBT_TRACE_TRANSPORT) != 0;
+	fprintf(rd->trace, "call,batch,loss,best_loss,dev_metric,wall_s%s%s%s\n",
 	        rd->grad_columns ? ",grad_cos,grad_norm_ratio" : "",
-	        rd->layer_column ? ",layer" : "");
+	        rd->layer_column ? ",layer" : "",
+	        rd->transport_columns ? ",bytes_sent,bytes_received,latency_ms" : "");
 	*out = rd;
 	return BBT_OK;
 }
@@ -155,6 +158,9 @@ int bbt_rundir_trace(bbt_rundir_t *rd, const struct bbt_trace_row *r)
 	}
 	if (rd->layer_column)
 		fprintf(rd->trace, ",%zu", r->layer);
+	if (rd->transport_columns)   /* last, so that readers by position keep working */
+		fprintf(rd->trace, ",%llu,%llu,%.3f", r->bytes_sent, r->bytes_received,
+		        1e3 * r->latency);
 	fputc('\n', rd->trace);
 	return ferror(rd->trace) ? BBT_EIO : BBT_OK;
 }

@@ -478,7 +478,9 @@ int bbt_run(const struct bbt_config *cfg, bbt_registry_t *reg, const struct bbt_
 	/* From here on the run folder is written. */
 	rc = bbt_rundir_open(r.plan.run_dir,
 	                     (r.plan.grad_check ? BBT_TRACE_GRAD : 0) |
-	                             (r.plan.deep ? BBT_TRACE_LAYER : 0),
+	                             (r.plan.deep ? BBT_TRACE_LAYER : 0) |
+	                             (bbt_plugin_backend_transport(r.setup.be.entry->desc)
+	                                      ? BBT_TRACE_TRANSPORT : 0),
 	                     &r.rd, err, errlen);
 	if (rc != BBT_OK) {   /* BBT_RUNDIR_LOCKED too: another process runs it */
 		run_release(&r);
