@@ -301,11 +301,13 @@ static int score_batch(bbt_tuner_t *t, size_t m, char *err, size_t errlen)
 	if (t->p->white_box)
 		return bbt_score_gradient(t->sc, t->z, m, t->logits, t->grad_z, err, errlen);
 	struct bbt_prompt pr = { t->p->prompt, t->z };
+	/* the figures are the trace's, not the run's: a backend that cannot
+	 * give them leaves the columns 0 */
 	struct bbt_backend_transport before = { 0 }, after = { 0 };
-	int rc = t->transport ? t->transport(t->s->be.state, &before) : BBT_OK;
-	if (rc == BBT_OK)
-		rc = bbt_score_prompts(t->sc, train, 0, train->n_seq, &pr, m, t->logits, err, errlen);
-	if (rc == BBT_OK && t->transport && t->transport(t->s->be.state, &after) == BBT_OK) {
+	int measured = t->transport && t->transport(t->s->be.state, &before) == BBT_OK;
+	int rc = bbt_score_prompts(t->sc, train, 0, train->n_seq, &pr, m, t->logits, err, errlen);
+	memset(&t->wire, 0, sizeof t->wire);
+	if (rc == BBT_OK && measured && t->transport(t->s->be.state, &after) == BBT_OK) {
 		t->wire.bytes_sent = after.bytes_sent - before.bytes_sent;
 		t->wire.bytes_received = after.bytes_received - before.bytes_received;
 		t->wire.seconds = after.seconds - before.seconds;
