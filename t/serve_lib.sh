@@ -19,12 +19,14 @@ cd "$TMP" || exit 99
 "$top_builddir/t/tiny_gguf" tiny.gguf || exit 99
 pids=
 
-# start NAME ARGS...: a server on a free port; sets url, port, pid
+# start NAME ARGS...: a server on a free port; sets url, port, pid. Its
+# model is tiny.gguf, or $serve_model (empty: none, as synthetic takes)
 start() {
 	name=$1
 	shift
 	rm -f "$name.ready"
-	"$BBTBENCH" serve --model tiny.gguf --listen 127.0.0.1:0 --ready-file "$name.ready" "$@" \
+	"$BBTBENCH" serve ${serve_model---model tiny.gguf} --listen 127.0.0.1:0 \
+		--ready-file "$name.ready" "$@" \
 		>"$name.log" 2>&1 &
 	pid=$!
 	pids="$pids $pid"
@@ -75,11 +77,19 @@ score_body() {
 	return 0
 }
 
+# trace.csv without what varies or only a served model has (wall_s, and
+# the transport columns), through cksum
 trace_sum() {
-	awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "wall_s") w = i }
+	awk -F, 'NR == 1 { for (i = 1; i <= NF; i++)
+			if ($i ~ /^(wall_s|bytes_sent|bytes_received|latency_ms)$/) drop[i] = 1 }
 		{ line = ""; sep = ""
-		  for (i = 1; i <= NF; i++) if (i != w) { line = line sep $i; sep = "," }
+		  for (i = 1; i <= NF; i++) if (!(i in drop)) { line = line sep $i; sep = "," }
 		  print line }' "$1" | cksum
+}
+# transport KEY RESULT: backend.transport.KEY of a result.json
+transport() {
+	sed -n -e '/"transport": {/,/}/{' -e 's/^ *"'"$1"'": "\(.*\)",*$/\1/p' \
+		-e 's/^ *"'"$1"'": \([^",]*\),*$/\1/p' -e '}' "$2"
 }
 metrics() {
 	sed -n '/^  "metrics": {/,/^  }/p' "$1"

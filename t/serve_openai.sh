@@ -5,13 +5,14 @@
 # the in-process --backend native's accuracies exactly and its losses to
 # 1e-6 (log-probabilities are the logits less a per-position constant,
 # rounded once more in float: doc/protocol.md); bdpl runs through it;
-# continuous prompts (cmaes) are refused in one line that says what to use;
+# continuous prompts (cmaes) are refused in one line that says what the
+# backend takes, before the run folder exists (BBT_BACKEND_NO_CONTINUOUS);
 # the request shapes the backend does not send are 4xx with a reason.
 # Skips when serve, the openai or the native backend is not built.
 . "${top_srcdir:-.}/t/lib.sh"
 SERVE_BACKENDS="openai native"
 . "${top_srcdir:-.}/t/serve_lib.sh"
-plan 19
+plan 20
 
 start oa
 [ -n "$url" ]
@@ -65,8 +66,10 @@ is "$(metric 'bbt_requests_total{path="/v1/completions",code="200"}')" "$calls" 
 	"every completion answered was counted once"
 run "$BBTBENCH" --backend openai -O url="$url" $common --optimizer cmaes --prompt-len 5 \
 	--dim 10 --budget 20 --experiment cmaes
-like "$rc $err" "^[12] .*text API takes no continuous prompt.*bdpl.*--backend http" \
-	"cmaes through openai: refused, saying what to use"
+like "$rc $err" "^2 .*openai is a text API that takes no continuous prompt.*bdpl.*--backend http" \
+	"cmaes through openai: refused, saying what the backend takes"
+[ ! -e runs/cmaes ]
+ok $? "... before the run's folder exists"
 run "$BBTBENCH" --backend openai -O url="$url" -O logprobs=1 $common --method manual \
 	--experiment top1
 like "$rc $err" "^[12] .*label word .* not among the 1 likeliest.*-O logprobs" \

@@ -14,6 +14,9 @@
  *     hidden_states(state, &batch, layer, out, ...)
  *                                   deep-prompt runs, once per layer at
  *                                   start-up (optional, ABI 1.2)
+ *     transport(state, &totals)     what the calls cost on the wire, for
+ *                                   backends that reach a model elsewhere
+ *                                   (optional, ABI 1.3)
  *     close(state)
  *
  * Sequences are rendered by the host and carry their special tokens
@@ -52,6 +55,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <bbtbench/host.h>
 
 #ifdef __cplusplus
@@ -100,6 +104,21 @@ struct bbt_batch {
 typedef int (*bbt_logit_grad_fn)(void *ctx, const float *logits, size_t n_variants,
                                  size_t n_seq, size_t n_labels, float *dlogits);
 
+/* What a backend that reaches its model over a network has spent since
+ * open (ABI 1.3): the host reads it after each call, so a call's share is
+ * the difference. */
+struct bbt_backend_transport {
+	uint64_t requests;        /* requests made (a retried one counts once) */
+	uint64_t retries;         /* requests sent again */
+	uint64_t bytes_sent;      /* request lines, headers and bodies */
+	uint64_t bytes_received;  /* status lines, headers and bodies */
+	double seconds;           /* wall time of the backend's calls, retries and their
+	                           * pauses included */
+	char server[256];         /* where the model is (URLs), for result.json */
+	char model[128];          /* the server's model: its file name, or "" */
+	char model_sha256[65];    /* its SHA-256 in hex, or "" */
+};
+
 struct bbt_backend_ops {
 	/* Open the model. Fills info. On failure *state stays NULL. */
 	int (*open)(const bbt_host_t *host, const struct bbt_backend_params *params,
@@ -141,7 +160,45 @@ struct bbt_backend_ops {
 	 * n_seq * prompt_len) * hidden floats in all. */
 	int (*hidden_states)(void *state, const struct bbt_batch *batch, size_t layer,
 	                     float *out, char *err, size_t errlen);
+
+	/* ABI 1.3, optional (NULL: an in-process backend, nothing on a wire;
+	 * read only when abi_minor >= 3). Fill out with the totals since
+	 * open; 0, or a negative status. */
+	int (*transport)(void *state, struct bbt_backend_transport *out);
 };
+
+/* float32 little-endian <-> host floats, n values: the tensors of
+ * bbtbench serve's protocol (doc/protocol.md), for the server and the
+ * backends that speak it. */
+static inline void bbt_le_put_f32(void *dst, const float *src, size_t n)
+{
+	unsigned char *d = (unsigned char *)dst;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t u;
+		memcpy(&u, &src[i], 4);
+		d[4 * i] = (unsigned char)u;
+		d[4 * i + 1] = (unsigned char)(u >> 8);
+		d[4 * i + 2] = (unsigned char)(u >> 16);
+		d[4 * i + 3] = (unsigned char)(u >> 24);
+	}
+}
+
+static inline void bbt_le_get_f32(float *dst, const void *src, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)src;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t u = (uint32_t)s[4 * i] | (uint32_t)s[4 * i + 1] << 8 |
+		             (uint32_t)s[4 * i + 2] << 16 | (uint32_t)s[4 * i + 3] << 24;
+		memcpy(&dst[i], &u, 4);
+	}
+}
+
+/* Flags in the descriptor's `flags` field for backends. They name what a
+ * backend cannot do, so that 0 (every module built before them) keeps
+ * meaning "everything"; the host refuses a run that needs what a backend
+ * lacks before the run's folder exists. */
+#define BBT_BACKEND_NO_CONTINUOUS 0x1u  /* text only: no continuous prompt (discrete
+                                         * prompts and baselines only) */
 
 #ifdef __cplusplus
 }

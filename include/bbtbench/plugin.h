@@ -45,7 +45,8 @@ extern "C" {
  *   1.0  the first release
  *   1.1  bbt_backend_ops.gradient, bbt_optimizer_ops.gradient_estimate
  *   1.2  bbt_backend_ops.hidden_states (deep prompts' projection scale)
- *   1.3  bbt_optimizer_ops.save_state/load_state (--resume; bbtbench/state.h) */
+ *   1.3  bbt_optimizer_ops.save_state/load_state (--resume; bbtbench/state.h)
+ *        bbt_backend_ops.transport (bytes and latency of served models) */
 #define BBT_ABI_MAJOR 1
 #define BBT_ABI_MINOR 3
 
@@ -70,7 +71,7 @@ struct bbt_plugin {
 	const char *version;                   /* the plugin's own version */
 	const char *description;               /* one line */
 	const struct bbt_option_spec *options; /* ends in a zeroed entry; NULL: none */
-	uint32_t flags;                        /* BBT_OPTIMIZER_* capability flags */
+	uint32_t flags;                        /* BBT_OPTIMIZER_* or BBT_BACKEND_* flags */
 	const struct bbt_optimizer_ops *optimizer; /* kind == BBT_PLUGIN_OPTIMIZER */
 	const struct bbt_backend_ops *backend;     /* kind == BBT_PLUGIN_BACKEND */
 };

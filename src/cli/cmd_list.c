@@ -56,6 +56,8 @@ static const char *type_name(enum bbt_option_type t)
 /* What a plugin can do with gradients, for `list`; NULL: nothing to say. */
 static const char *capabilities(const struct bbt_plugin *d)
 {
+	if (d->kind == BBT_PLUGIN_BACKEND && (d->flags & BBT_BACKEND_NO_CONTINUOUS))
+		return "text only: discrete prompts and baselines, no continuous prompt";
 	if (d->kind == BBT_PLUGIN_BACKEND)
 		return bbt_plugin_backend_gradient(d)
 		               ? "gradients: yes (white-box optimizers such as adam, --grad-check)"

@@ -41,6 +41,9 @@ static void serve_usage(FILE *f)
 	        "      --max-prompt-len N   continuous prompt vectors [the model's positions - 1]\n"
 	        "      --idem-cache N       responses kept for Idempotency-Key retries [1024]\n"
 	        "      --timeout SECONDS    close connections idle this long [60]\n"
+	        "      --quota calls=N|tokens=N  a quota for each client (each token; the\n"
+	        "                           anonymous one without --token-file): score calls,\n"
+	        "                           or positions scored; spent: 429 (repeatable) [none]\n"
 	        "      --seed N             the run seed the backend is opened with [42]\n"
 	        "      --ready-file FILE    write the server's URL there once it listens\n"
 	        "      --plugin-dir DIR     look for plugins in DIR first (repeatable)\n"
@@ -77,7 +80,26 @@ enum {
 	OPT_TIMEOUT,
 	OPT_SEED,
 	OPT_READY_FILE,
+	OPT_QUOTA,
 };
+
+/* --quota calls=N or tokens=N. */
+static int quota_arg(const char *arg, struct bbt_serve_params *p)
+{
+	const char *eq = strchr(arg, '=');
+	long v;
+	size_t kl = eq ? (size_t)(eq - arg) : 0;
+	unsigned long long *q = kl == 5 && strncmp(arg, "calls", 5) == 0    ? &p->quota_calls
+	                        : kl == 6 && strncmp(arg, "tokens", 6) == 0 ? &p->quota_tokens
+	                                                                    : NULL;
+	if (q == NULL || bbt_parse_long(eq + 1, &v) < 0 || v < 1) {
+		bbt_log(BBT_LOG_ERROR, NULL, "serve: --quota %s: expected calls=N or tokens=N, N >= 1",
+		        arg);
+		return -1;
+	}
+	*q = (unsigned long long)v;
+	return 0;
+}
 
 /* A count option: a whole number in [lo, hi]. */
 static int count_arg(const char *name, const char *arg, long lo, long hi, size_t *out)
@@ -110,6 +132,7 @@ int bbt_cmd_serve(int argc, char **argv)
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "seed", required_argument, NULL, OPT_SEED },
 		{ "ready-file", required_argument, NULL, OPT_READY_FILE },
+		{ "quota", required_argument, NULL, OPT_QUOTA },
 		{ "plugin-dir", required_argument, NULL, BBT_CLI_OPT_PLUGIN_DIR },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -135,6 +158,7 @@ int bbt_cmd_serve(int argc, char **argv)
 		case 'l': p.listen = optarg; break;
 		case OPT_TOKEN_FILE: p.token_file = optarg; break;
 		case OPT_READY_FILE: p.ready_file = optarg; break;
+		case OPT_QUOTA: bad = quota_arg(optarg, &p); break;
 		case 'j': bad = count_arg("threads", optarg, 1, 256, &p.threads); break;
 		case OPT_QUEUE: bad = count_arg("queue", optarg, 0, 1 << 16, &p.queue); break;
 		case OPT_MAX_BODY:

@@ -616,6 +616,13 @@ bbt_backend_hidden_fn bbt_plugin_backend_hidden_states(const struct bbt_plugin *
 	return desc->backend->hidden_states;
 }
 
+bbt_backend_transport_fn bbt_plugin_backend_transport(const struct bbt_plugin *desc)
+{
+	if (desc->kind != BBT_PLUGIN_BACKEND || desc->abi_minor < 3)
+		return NULL;
+	return desc->backend->transport;
+}
+
 bbt_gradient_estimate_fn bbt_plugin_gradient_estimate(const struct bbt_plugin *desc)
 {
 	if (desc->kind != BBT_PLUGIN_OPTIMIZER || desc->abi_minor < 1)

@@ -130,5 +130,7 @@ typedef int (*bbt_backend_hidden_fn)(void *, const struct bbt_batch *, size_t, f
 bbt_backend_hidden_fn bbt_plugin_backend_hidden_states(const struct bbt_plugin *desc);
 /* 1 when the optimizer can save and load its state (ABI 1.3, both set). */
 int bbt_plugin_saves_state(const struct bbt_plugin *desc);
+typedef int (*bbt_backend_transport_fn)(void *, struct bbt_backend_transport *);
+bbt_backend_transport_fn bbt_plugin_backend_transport(const struct bbt_plugin *desc);
 
 #endif /* BBT_REGISTRY_H */

@@ -40,6 +40,8 @@ struct bbt_tuner {
 	float *logits;        /* batch x n_train x L */
 	double *loss;         /* batch */
 	struct bbt_trace_row *rows;   /* a step's trace rows, written after tell */
+	bbt_backend_transport_fn transport;   /* the backend's, or NULL (in-process) */
+	struct bbt_backend_transport wire;    /* its figures for the step's request */
 	double *grad_z;       /* batch x d: true gradients pulled back to z */
 	double *est_at, *est; /* d each: the optimizer's last estimate and its point */
 
@@ -161,6 +163,7 @@ int bbt_tuner_create(const struct bbt_plan *p, const struct bbt_setup *s, bbt_sc
 	*t = (struct bbt_tuner){ .p = p, .s = s, .sc = sc, .b = b, .desc = s->opt.entry->desc,
 		                 .last_dev = NAN, .layers = 1, .dz = s->layers * s->d };
 	t->sel = (struct bbt_selection){ .best_loss = NAN, .best_dev = NAN };
+	t->transport = bbt_plugin_backend_transport(s->be.entry->desc);
 	*out = t;   /* the caller frees it, also after an error */
 	int rc = bbt_plan_check_gradients(p, t->desc, s->be.entry->desc, err, errlen);
 	if (rc == BBT_OK && p->grad_check)
@@ -319,7 +322,29 @@ static int score_batch(bbt_tuner_t *t, size_t m, char *err, size_t errlen)
 		return rc;
 	}
 	struct bbt_prompt pr = { t->p->prompt, t->z };
-	return bbt_score_prompts(t->sc, train, 0, train->n_seq, &pr, m, t->logits, err, errlen);
+	/* the figures are the trace's, not the run's: a backend that cannot
+	 * give them leaves the columns 0 */
+	struct bbt_backend_transport before = { 0 }, after = { 0 };
+	int measured = t->transport && t->transport(t->s->be.state, &before) == BBT_OK;
+	int rc = bbt_score_prompts(t->sc, train, 0, train->n_seq, &pr, m, t->logits, err, errlen);
+	memset(&t->wire, 0, sizeof t->wire);
+	if (rc == BBT_OK && measured && t->transport(t->s->be.state, &after) == BBT_OK) {
+		t->wire.bytes_sent = after.bytes_sent - before.bytes_sent;
+		t->wire.bytes_received = after.bytes_received - before.bytes_received;
+		t->wire.seconds = after.seconds - before.seconds;
+	}
+	return rc;
+}
+
+/* Call v's (of m) share of the step's request: the bytes split evenly,
+ * the remainder to the first calls, so that the rows sum to the request;
+ * the latency whole. */
+static void wire_share(const bbt_tuner_t *t, size_t v, size_t m, struct bbt_trace_row *row)
+{
+	const struct bbt_backend_transport *w = &t->wire;
+	row->bytes_sent = w->bytes_sent / m + (v < w->bytes_sent % m);
+	row->bytes_received = w->bytes_received / m + (v < w->bytes_received % m);
+	row->latency = w->seconds;
 }
 
 /* Each scored candidate: its loss, one API call, the best so far, dev
@@ -355,7 +380,9 @@ static int account(bbt_tuner_t *t, size_t m, size_t *written, char *err, size_t 
 		}
 		t->rows[(*written)++] = (struct bbt_trace_row){ t->b->calls, t->b->batches,
 			                                        t->loss[v], t->sel.best_loss, devm,
-			                                        bbt_now() - t->t0, NAN, NAN, t->layer };
+			                                        bbt_now() - t->t0, NAN, NAN, t->layer,
+			                                        0, 0, 0 };
+		wire_share(t, v, m, &t->rows[*written - 1]);
 	}
 	return rc;
 }

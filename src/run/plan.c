@@ -128,6 +128,19 @@ int bbt_plan_check_gradients(const struct bbt_plan *p, const struct bbt_plugin *
 	return BBT_OK;
 }
 
+int bbt_plan_check_backend(const struct bbt_plan *p, const struct bbt_plugin *be, char *err,
+                           size_t errlen)
+{
+	if (p->prompt != BBT_PROMPT_CONTINUOUS || !(be->flags & BBT_BACKEND_NO_CONTINUOUS))
+		return BBT_OK;
+	return bbt_error(err, errlen, BBT_ENOTSUP,
+	                 "backend %s is a text API that takes no continuous prompt (optimizer %s "
+	                 "tunes one): it takes discrete prompts (--optimizer bdpl) and the "
+	                 "baselines (--method manual, calibrated, icl); for continuous prompts serve "
+	                 "the model with `bbtbench serve` and use --backend http",
+	                 be->name, p->cfg->optimizer);
+}
+
 int bbt_run_setting_matters(const char *method, const char *key)
 {
 	static const char *const tuning[] = { "optimizer", "dim", "prompt-len", "projection",

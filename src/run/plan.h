@@ -92,6 +92,11 @@ void bbt_plan_bind(struct bbt_plan *p, const struct bbt_plugin *opt);
 int bbt_plan_check_gradients(const struct bbt_plan *p, const struct bbt_plugin *opt,
                              const struct bbt_plugin *be, char *err, size_t errlen);
 
+/* A backend flagged BBT_BACKEND_NO_CONTINUOUS takes no continuous prompt:
+ * BBT_ENOTSUP, in one line naming what it takes, for a continuous run. */
+int bbt_plan_check_backend(const struct bbt_plan *p, const struct bbt_plugin *be, char *err,
+                           size_t errlen);
+
 /* The run id from every setting that matters and the plugins' resolved
  * options (opt and its options NULL for a baseline), and the run's folder.
  * Re-running the same settings finds the same folder. */

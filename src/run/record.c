@@ -111,6 +111,24 @@ static json_t *backend_json(const struct bbt_plan *p, const struct bbt_setup *s)
 	json_object_set_new(mi, "embed_std", json_real(s->info.embed_std));
 	json_object_set_new(mi, "sha256", model_sha256_json(p->cfg->model));
 	json_object_set_new(be, "model", mi);
+	/* a served model: what the run cost on the wire, and whose model it was */
+	bbt_backend_transport_fn transport = bbt_plugin_backend_transport(s->be.entry->desc);
+	struct bbt_backend_transport tr = { 0 };
+	if (transport != NULL && s->be.state != NULL && transport(s->be.state, &tr) == BBT_OK) {
+		tr.server[sizeof tr.server - 1] = tr.model[sizeof tr.model - 1] = '\0';
+		tr.model_sha256[sizeof tr.model_sha256 - 1] = '\0';
+		json_t *t = json_object();
+		json_object_set_new(t, "server", json_string(tr.server));
+		json_object_set_new(t, "model", tr.model[0] ? json_string(tr.model) : json_null());
+		json_object_set_new(t, "model_sha256",
+		                    tr.model_sha256[0] ? json_string(tr.model_sha256) : json_null());
+		json_object_set_new(t, "requests", json_integer((json_int_t)tr.requests));
+		json_object_set_new(t, "retries", json_integer((json_int_t)tr.retries));
+		json_object_set_new(t, "bytes_sent", json_integer((json_int_t)tr.bytes_sent));
+		json_object_set_new(t, "bytes_received", json_integer((json_int_t)tr.bytes_received));
+		json_object_set_new(t, "seconds", json_real(tr.seconds));
+		json_object_set_new(be, "transport", t);
+	}
 	return be;
 }
 

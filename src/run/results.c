@@ -20,6 +20,7 @@ struct bbt_rundir {
 	FILE *trace;
 	int grad_columns;   /* the --grad-check columns */
 	int layer_column;   /* deep prompts: the layer each call tuned */
+	int transport_columns;   /* a networked backend: bytes_sent, bytes_received, latency_ms */
 	int lock_fd;        /* .lock, flock'ed while this process writes the folder */
 };
 
@@ -86,9 +87,10 @@ static int lock_folder(bbt_rundir_t *rd, char *err, size_t errlen)
 /* The trace's first line for these columns. */
 static void trace_header(const bbt_rundir_t *rd, char *buf, size_t len)
 {
-	snprintf(buf, len, "call,batch,loss,best_loss,dev_metric,wall_s%s%s\n",
+	snprintf(buf, len, "call,batch,loss,best_loss,dev_metric,wall_s%s%s%s\n",
 	         rd->grad_columns ? ",grad_cos,grad_norm_ratio" : "",
-	         rd->layer_column ? ",layer" : "");
+	         rd->layer_column ? ",layer" : "",
+	         rd->transport_columns ? ",bytes_sent,bytes_received,latency_ms" : "");
 }
 
 /* A resumed run's trace so far: the first `rows` rows of the trace an
@@ -153,7 +155,8 @@ int bbt_rundir_reopen(const char *path, int columns, size_t rows, bbt_rundir_t *
 	}
 	rd->grad_columns = (columns & BBT_TRACE_GRAD) != 0;
 	rd->layer_column = (columns & BBT_TRACE_LAYER) != 0;
-	char header[128], *prefix = NULL;
+	rd->transport_columns = (columns & BBT_TRACE_TRANSPORT) != 0;
+	char header[160], *prefix = NULL;
 	size_t prefix_len = 0;
 	trace_header(rd, header, sizeof header);
 	if (rows > 0 && (rc = trace_prefix(rd, header, rows, &prefix, &prefix_len, err, errlen)) < 0) {
@@ -220,6 +223,9 @@ int bbt_rundir_trace(bbt_rundir_t *rd, const struct bbt_trace_row *r)
 	}
 	if (rd->layer_column)
 		fprintf(rd->trace, ",%zu", r->layer);
+	if (rd->transport_columns)   /* last, so that readers by position keep working */
+		fprintf(rd->trace, ",%llu,%llu,%.3f", r->bytes_sent, r->bytes_received,
+		        1e3 * r->latency);
 	fputc('\n', rd->trace);
 	return ferror(rd->trace) ? BBT_EIO : BBT_OK;
 }

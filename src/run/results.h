@@ -5,7 +5,13 @@
  *     trace.csv     one row per API call: call, batch, loss, best_loss,
  *                   dev_metric (when evaluated), wall_s; with --grad-check
  *                   also grad_cos, grad_norm_ratio on the last call of each
- *                   step (the estimate against the true gradient)
+ *                   step (the estimate against the true gradient); with a
+ *                   backend that reaches its model over a network (http,
+ *                   openai), last bytes_sent, bytes_received, latency_ms:
+ *                   the request that scored the call's generation, its
+ *                   bytes split evenly over the generation's calls (so they
+ *                   sum to the training traffic), its latency whole;
+ *                   in-process backends have no such columns
  *     result.json   settings, seeds, final train/dev/test metrics, API calls,
  *                   wall time, versions; written last, so its presence with
  *                   "status": "finished" marks a finished run
@@ -47,6 +53,8 @@ typedef struct bbt_rundir bbt_rundir_t;
 /* Optional trace columns. */
 #define BBT_TRACE_GRAD 1     /* --grad-check: grad_cos, grad_norm_ratio */
 #define BBT_TRACE_LAYER 2    /* deep prompts: layer, last */
+#define BBT_TRACE_TRANSPORT 4 /* a backend with transport (http, openai): bytes_sent,
+                               * bytes_received, latency_ms, always the last three */
 
 /* Create (or reuse) the folder, lock it (BBT_RUNDIR_LOCKED and "PATH: run
  * in progress (pid N)" when another process has it), and start
@@ -75,6 +83,9 @@ struct bbt_trace_row {
 	double grad_cos;     /* --grad-check: cosine(estimate, true gradient), or NaN */
 	double grad_ratio;   /* --grad-check: |estimate| / |true gradient|, or NaN */
 	size_t layer;        /* deep prompts: the layer this call tuned (0-based) */
+	unsigned long long bytes_sent, bytes_received;   /* transport: this call's share of
+	                                                    the request that scored it */
+	double latency;      /* transport: that request's wall time, seconds */
 };
 
 int bbt_rundir_trace(bbt_rundir_t *rd, const struct bbt_trace_row *row);

@@ -620,7 +620,9 @@ int bbt_run(const struct bbt_config *cfg, bbt_registry_t *reg, const struct bbt_
 	int layer_col = r.plan.deep && r.plan.schedule == BBT_SCHEDULE_LAYERWISE;
 	rc = bbt_rundir_reopen(r.plan.run_dir,
 	                       (r.plan.grad_check ? BBT_TRACE_GRAD : 0) |
-	                               (layer_col ? BBT_TRACE_LAYER : 0),
+	                               (layer_col ? BBT_TRACE_LAYER : 0) |
+	                               (bbt_plugin_backend_transport(r.setup.be.entry->desc)
+	                                        ? BBT_TRACE_TRANSPORT : 0),
 	                       r.resumed_calls, &r.rd, err, errlen);
 	if (rc != BBT_OK) {   /* BBT_RUNDIR_LOCKED too: another process runs it */
 		run_release(&r);

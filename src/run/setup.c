@@ -86,6 +86,7 @@ int bbt_setup_resolve(struct bbt_setup *s, struct bbt_plan *p, bbt_registry_t *r
 	if (rc == BBT_OK) {
 		bbt_plan_bind(p, s->opt.entry ? s->opt.entry->desc : NULL);
 		s->prompt_room = p->prompt_len;   /* discrete: set by build_vocab */
+		rc = bbt_plan_check_backend(p, s->be.entry->desc, err, errlen);
 	}
 	if (rc == BBT_OK && p->deep)
 		rc = bbt_deep_check(p, s->opt.entry->desc, s->be.entry->desc, err, errlen);

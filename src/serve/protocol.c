@@ -11,29 +11,6 @@
 #include "core/util.h"
 #include "serve/protocol.h"
 
-void bbt_le_put_f32(void *dst, const float *src, size_t n)
-{
-	unsigned char *d = dst;
-	for (size_t i = 0; i < n; i++) {
-		uint32_t u;
-		memcpy(&u, &src[i], 4);
-		d[4 * i] = (unsigned char)u;
-		d[4 * i + 1] = (unsigned char)(u >> 8);
-		d[4 * i + 2] = (unsigned char)(u >> 16);
-		d[4 * i + 3] = (unsigned char)(u >> 24);
-	}
-}
-
-void bbt_le_get_f32(float *dst, const void *src, size_t n)
-{
-	const unsigned char *s = src;
-	for (size_t i = 0; i < n; i++) {
-		uint32_t u = (uint32_t)s[4 * i] | (uint32_t)s[4 * i + 1] << 8 |
-		             (uint32_t)s[4 * i + 2] << 16 | (uint32_t)s[4 * i + 3] << 24;
-		memcpy(&dst[i], &u, 4);
-	}
-}
-
 void bbt_score_req_release(struct bbt_score_req *req)
 {
 	free(req->prompts);

@@ -66,10 +66,6 @@ int bbt_completion_req_parse(const void *body, size_t len, const char *model, si
                              size_t errlen);
 void bbt_completion_req_release(struct bbt_completion_req *req);
 
-/* float32 little-endian <-> host floats (n values). */
-void bbt_le_put_f32(void *dst, const float *src, size_t n);
-void bbt_le_get_f32(float *dst, const void *src, size_t n);
-
 /* /v1/info's JSON for a model (malloc'ed text; NULL on out of memory).
  * model_file/model_sha256 NULL: "model": null. */
 char *bbt_info_json(const struct bbt_model_info *info, const char *backend,

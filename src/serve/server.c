@@ -59,13 +59,15 @@ static const char *const route_path[N_ROUTES] = {
 };
 static const int route_post[N_ROUTES] = { 0, 0, 0, 0, 1, 1, 0, 1, 0 };
 
-static const int codes[] = { 200, 400, 401, 404, 405, 409, 413, 500, 503 };
+static const int codes[] = { 200, 400, 401, 404, 405, 409, 413, 429, 500, 503 };
 #define N_CODES (sizeof codes / sizeof codes[0])
 static const double buckets[] = { 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10 };
 #define N_BUCKETS (sizeof buckets / sizeof buckets[0])
 
 struct client_stats {
 	unsigned long long calls, tokens, bytes_in, bytes_out;
+	unsigned long long pending;   /* calls admitted under a quota, not finished */
+	unsigned long long refused;   /* 429s for a spent quota */
 };
 
 struct worker {
@@ -308,19 +310,26 @@ static enum MHD_Result do_metrics(struct server *s, struct MHD_Connection *c, st
 	           "# TYPE bbt_queue_capacity gauge\nbbt_queue_capacity %zu\n"
 	           "# TYPE bbt_backend_reopens_total counter\nbbt_backend_reopens_total %llu\n",
 	        s->waiting, s->in_flight, s->n_workers, s->p->queue, s->reopens);
-	static const char *const names[4] = { "calls", "tokens_scored", "bytes_in", "bytes_out" };
-	for (size_t k = 0; k < 4; k++) {
+	static const char *const names[5] = { "calls", "tokens_scored", "bytes_in", "bytes_out",
+		                              "quota_refused" };
+	for (size_t k = 0; k < 5; k++) {
 		fprintf(f, "# TYPE bbt_client_%s_total counter\n", names[k]);
 		for (size_t i = 0; i < s->n_clients; i++) {
 			const struct client_stats *cs = &s->clients[i];
 			unsigned long long v = k == 0 ? cs->calls : k == 1 ? cs->tokens
-			                       : k == 2 ? cs->bytes_in : cs->bytes_out;
+			                       : k == 2 ? cs->bytes_in : k == 3 ? cs->bytes_out
+			                       : cs->refused;
 			char who[32];
 			snprintf(who, sizeof who, i == 0 ? "anonymous" : "%zu", i);
 			if (i > 0 || s->auth == NULL)
 				fprintf(f, "bbt_client_%s_total{client=\"%s\"} %llu\n", names[k], who, v);
 		}
 	}
+	if (s->p->quota_calls)
+		fprintf(f, "# TYPE bbt_quota_calls gauge\nbbt_quota_calls %llu\n", s->p->quota_calls);
+	if (s->p->quota_tokens)
+		fprintf(f, "# TYPE bbt_quota_tokens gauge\nbbt_quota_tokens %llu\n",
+		        s->p->quota_tokens);
 	pthread_mutex_unlock(&s->mu);
 	fprintf(f, "# TYPE bbt_idempotent_replays_total counter\nbbt_idempotent_replays_total %llu\n",
 	        bbt_idem_replays(s->idem));
@@ -698,6 +707,35 @@ static int key_valid(const char *key)
 	return 1;
 }
 
+/* Admit one more call of client under the quotas (counted as pending
+ * until it finishes, so concurrent requests cannot overdraw the calls);
+ * 0 with the reason when a quota is spent. The tokens quota is checked
+ * against what was scored, so the last admitted call may pass it. */
+static int quota_admit(struct server *s, size_t client, char *msg, size_t msglen)
+{
+	const struct bbt_serve_params *p = s->p;
+	pthread_mutex_lock(&s->mu);
+	struct client_stats *cs = &s->clients[client];
+	char who[32];
+	snprintf(who, sizeof who, client ? "token %zu" : "the anonymous client", client);
+	int ok = 1;
+	if (p->quota_calls && cs->calls + cs->pending >= p->quota_calls) {
+		snprintf(msg, msglen, "quota spent: %s has made its %llu calls (--quota calls=%llu)",
+		         who, p->quota_calls, p->quota_calls);
+		ok = 0;
+	} else if (p->quota_tokens && cs->tokens >= p->quota_tokens) {
+		snprintf(msg, msglen, "quota spent: %s has had %llu positions scored (--quota "
+		         "tokens=%llu)", who, cs->tokens, p->quota_tokens);
+		ok = 0;
+	}
+	if (ok)
+		cs->pending++;
+	else
+		cs->refused++;
+	pthread_mutex_unlock(&s->mu);
+	return ok;
+}
+
 typedef int (*work_fn)(struct server *s, struct req *rq, struct bbt_idem_resp *r, char *msg,
                        size_t msglen);
 
@@ -727,8 +765,15 @@ static enum MHD_Result do_keyed(struct server *s, struct MHD_Connection *c, stru
 	}
 	}
 	char msg[BBT_ERRLEN] = "";
+	if (!quota_admit(s, rq->client, msg, sizeof msg)) {
+		bbt_idem_abandon(key ? s->idem : NULL, rq->client, key);
+		return send_error(s, c, rq, 429, "%s", msg);
+	}
 	memset(&r, 0, sizeof r);
 	int status = fn(s, rq, &r, msg, sizeof msg);
+	pthread_mutex_lock(&s->mu);
+	s->clients[rq->client].pending--;
+	pthread_mutex_unlock(&s->mu);
 	if (status != 200) {
 		bbt_idem_abandon(key ? s->idem : NULL, rq->client, key);
 		bbt_idem_resp_release(&r);

@@ -8,7 +8,9 @@
  * thread-safe) to tokenize or score; at most `queue` requests wait for
  * an instance, and one more is refused with 503 and Retry-After. SIGTERM
  * or SIGINT stops taking requests, lets those being worked on finish,
- * and returns.
+ * and returns. Quotas (--quota calls=N, tokens=N) hold for each client:
+ * once one is spent, its score and completion requests get 429 with a
+ * one-line reason (a replayed response costs nothing).
  *
  *     struct bbt_serve_params p = bbt_serve_default_params();
  *     p.listen = "127.0.0.1:8080";
@@ -34,6 +36,9 @@ struct bbt_serve_params {
 	size_t idem_entries;      /* idempotency cache: responses kept (0: none) */
 	size_t idem_bytes;        /* ... and their bytes at most */
 	unsigned timeout_s;       /* a connection idle this long is closed */
+	unsigned long long quota_calls;  /* score/completion calls per client (each token,
+	                                    or the anonymous one); 0: no quota */
+	unsigned long long quota_tokens; /* positions scored per client; 0: no quota */
 };
 
 struct bbt_serve_params bbt_serve_default_params(void);

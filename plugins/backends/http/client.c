@@ -90,9 +90,17 @@ static void pause_for(double seconds)
 		;
 }
 
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 int hc_request(struct hc *h, const char *path, const void *body, size_t len, const char *ctype,
                const char *key, struct hc_resp *r, char *err, size_t errlen)
 {
+	double t0 = now();
 	char url[1024], hdr[256];
 	snprintf(url, sizeof url, "%s%s", h->url, path);
 	struct curl_slist *hl = NULL, *t;
@@ -131,16 +139,14 @@ int hc_request(struct hc *h, const char *path, const void *body, size_t len, con
 	for (long attempt = 0;; attempt++) {
 		resp_reset(r);
 		CURLcode cc = curl_easy_perform(c);
-		curl_off_t up = 0, down = 0, us = 0;
+		curl_off_t up = 0, down = 0;
 		long reqsize = 0, hdrsize = 0;
 		curl_easy_getinfo(c, CURLINFO_SIZE_UPLOAD_T, &up);
 		curl_easy_getinfo(c, CURLINFO_SIZE_DOWNLOAD_T, &down);
 		curl_easy_getinfo(c, CURLINFO_REQUEST_SIZE, &reqsize);
 		curl_easy_getinfo(c, CURLINFO_HEADER_SIZE, &hdrsize);
-		curl_easy_getinfo(c, CURLINFO_TOTAL_TIME_T, &us);
 		h->sent += (unsigned long long)up + (unsigned long long)reqsize;
 		h->received += (unsigned long long)down + (unsigned long long)hdrsize;
-		h->seconds += (double)us / 1e6;
 		int retry;
 		if (cc != CURLE_OK) {
 			snprintf(why, sizeof why, "%s", curl_easy_strerror(cc));
@@ -157,8 +163,11 @@ int hc_request(struct hc *h, const char *path, const void *body, size_t len, con
 			snprintf(why, sizeof why, "%ld %s", r->status, reason);
 			retry = r->status == 500 || r->status == 502 || r->status == 503 ||
 			        r->status == 504;
+			/* 429: a spent quota stays spent; retrying cannot help */
+			if (r->status == 429)
+				snprintf(why, sizeof why, "%ld %s (not retried)", r->status, reason);
 			if (!retry)
-				rc = r->status == 404 ? BBT_ENOTSUP : BBT_EINVAL;
+				rc = r->status == 404 ? BBT_ENOTSUP : r->status == 429 ? BBT_EIO : BBT_EINVAL;
 		}
 		if (!retry || attempt >= h->retries)
 			break;
@@ -175,10 +184,19 @@ int hc_request(struct hc *h, const char *path, const void *body, size_t len, con
 	}
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
 	curl_slist_free_all(hl);
+	h->seconds += now() - t0;
 	if (rc < 0)
 		return bbt_error(err, errlen, rc, "%s: %s %s%s: %s", h->who, body ? "POST" : "GET", h->url,
 		                 path, why);
 	return BBT_OK;
+}
+
+void hc_totals(const struct hc *h, struct bbt_backend_transport *t)
+{
+	t->requests += h->calls;
+	t->retries += h->retried;
+	t->bytes_sent += h->sent;
+	t->bytes_received += h->received;
 }
 
 static int read_token(struct hc *h, const char *path, char *err, size_t errlen)

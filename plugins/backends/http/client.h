@@ -46,7 +46,7 @@ struct hc {
 	unsigned long long seq;    /* keys handed out */
 	/* accounting */
 	unsigned long long calls, retried, sent, received;
-	double seconds;
+	double seconds;            /* wall time in hc_request, retries' pauses included */
 };
 
 /* One response: the body (NUL-terminated), the status, Retry-After, and
@@ -68,10 +68,14 @@ int hc_open(struct hc *c, const bbt_host_t *host, const char *who, const char *u
 /* GET (body NULL) or POST path, retried on transport errors, timeouts,
  * 500, 502, 503 and 504 after a growing pause (Retry-After wins), with
  * the same key. BBT_OK on 200 (r filled; free r->body); otherwise
- * BBT_EIO (unreachable, 5xx after the retries), BBT_ENOTSUP (404) or
- * BBT_EINVAL (another 4xx), with the server's one-line reason. */
+ * BBT_EIO (unreachable, 5xx after the retries, 429: a spent quota, not
+ * retried), BBT_ENOTSUP (404) or BBT_EINVAL (another 4xx), with the
+ * server's one-line reason. */
 int hc_request(struct hc *c, const char *path, const void *body, size_t len, const char *ctype,
                const char *key, struct hc_resp *r, char *err, size_t errlen);
+
+/* Add c's requests, retries and bytes to t's (the plugin's transport). */
+void hc_totals(const struct hc *c, struct bbt_backend_transport *t);
 
 /* The next Idempotency-Key: the process's prefix and a counter. */
 void hc_next_key(struct hc *c, char *key, size_t n);

@@ -11,16 +11,26 @@
  * after a growing pause (-O retries, -O backoff; a Retry-After wins), with
  * the same Idempotency-Key, so the server scores and counts it once.
  * Counting: the plugin's closing log line gives the calls, retries, bytes
- * sent and received and the mean latency.
+ * sent and received and the mean latency, and `transport` (ABI 1.3) gives
+ * them to the host for trace.csv and result.json.
+ *
+ * Replicas: -O url=A,B,C names servers that hold the same model (their
+ * /v1/info must give the same SHA-256). Each score call's V prompt
+ * variants are split into contiguous runs, the j-th of k = min(V, servers)
+ * going to server j, all at once (one thread each); the logits land in
+ * their places, so the result is the one server's, bit for bit. Calls of
+ * one variant (evaluations), tokenize and the vocabulary go to A.
  *
  * A plugin sees only the public headers: this file includes nothing of the
  * host's. The requests themselves (retries, keys, token, accounting) are
  * client.c's, shared with the openai backend.
  */
 #include <jansson.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <bbtbench/plugin.h>
 
@@ -28,17 +38,24 @@
 
 static const struct bbt_option_spec options[] = {
 	{ "url", BBT_OPT_STRING, NULL, NULL, 0, 0,
-	  "the server (bbtbench serve): http://HOST:PORT" },
+	  "the server (bbtbench serve): http://HOST:PORT; several, comma-separated: replicas "
+	  "that share each generation's candidates" },
 	HC_OPTIONS,
 	{ 0 },
 };
 
+#define MAX_SERVERS 64
+
 struct http {
-	struct hc c;               /* the server, its url, the accounting */
+	struct hc *c;              /* the servers (replicas), each its url, its accounting */
+	size_t n_c;
 	const bbt_host_t *host;
-	const char *url;           /* c.url */
+	const char *url;           /* c[0].url: tokenize, the vocabulary, messages */
 	struct bbt_model_info info;
 	char model[512];           /* the server's model: file and sha256, for the log */
+	char file[128], sha[65];   /* the same, for transport */
+	char servers[256];         /* the urls, comma-separated */
+	double seconds;            /* wall time of the calls (replicas at once count once) */
 	char **tok;                /* token texts, into vocab */
 	char *vocab;
 	size_t n_tok;
@@ -46,6 +63,13 @@ struct http {
 	int32_t *last_ids;
 	size_t last_n;
 };
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
 
 /* ---------------------------------------------------------------- */
 /* open / close */
@@ -55,7 +79,9 @@ static void http_close(void *state)
 	struct http *h = state;
 	if (h == NULL)
 		return;
-	hc_close(&h->c);
+	for (size_t i = 0; i < h->n_c; i++)
+		hc_close(&h->c[i]);
+	free(h->c);
 	free(h->tok);
 	free(h->vocab);
 	free(h->last_text);
@@ -69,28 +95,31 @@ static long long jint(json_t *j, const char *key, long long def)
 	return json_is_integer(v) ? (long long)json_integer_value(v) : def;
 }
 
-static int read_info(struct http *h, const struct bbt_backend_params *params, char *err,
-                     size_t errlen)
+/* /v1/info of server i: the model's facts from the first; a replica must
+ * hold the same model (the same SHA-256, the same shape). */
+static int read_info(struct http *h, size_t i, const struct bbt_backend_params *params,
+                     char *err, size_t errlen)
 {
 	struct hc_resp r = { 0 };
-	int rc = hc_request(&h->c, "/v1/info", NULL, 0, NULL, NULL, &r, err, errlen);
+	const char *url = h->c[i].url;
+	int rc = hc_request(&h->c[i], "/v1/info", NULL, 0, NULL, NULL, &r, err, errlen);
 	json_error_t jerr;
 	json_t *j = rc == BBT_OK ? json_loadb(r.body ? r.body : "", r.len, 0, &jerr) : NULL;
 	free(r.body);
 	if (rc < 0)
 		return rc;
 	if (j == NULL)
-		return bbt_error(err, errlen, BBT_EFORMAT, "http: %s/v1/info: %s", h->url, jerr.text);
-	struct bbt_model_info *in = &h->info;
+		return bbt_error(err, errlen, BBT_EFORMAT, "http: %s/v1/info: %s", url, jerr.text);
+	struct bbt_model_info mine = { 0 }, *in = i == 0 ? &h->info : &mine;
 	long long proto = jint(j, "protocol", -1);
 	json_t *mean = json_object_get(j, "embed_mean"), *sd = json_object_get(j, "embed_std");
 	const char *arch = json_string_value(json_object_get(j, "arch"));
 	if (proto != 1)
 		rc = bbt_error(err, errlen, BBT_EABI,
-		               "http: %s speaks protocol %lld; this backend speaks 1", h->url, proto);
+		               "http: %s speaks protocol %lld; this backend speaks 1", url, proto);
 	else if (arch == NULL || jint(j, "hidden", 0) <= 0 || jint(j, "max_len", 0) <= 0 ||
 	         !json_is_number(mean) || !json_is_number(sd))
-		rc = bbt_error(err, errlen, BBT_EFORMAT, "http: %s/v1/info lacks the model's facts", h->url);
+		rc = bbt_error(err, errlen, BBT_EFORMAT, "http: %s/v1/info lacks the model's facts", url);
 	const char *backend = json_string_value(json_object_get(j, "backend"));
 	if (rc == BBT_OK) {
 		snprintf(in->arch, sizeof in->arch, "%s", arch);
@@ -108,16 +137,29 @@ static int read_info(struct http *h, const struct bbt_backend_params *params, ch
 		json_t *m = json_object_get(j, "model");
 		const char *file = json_string_value(json_object_get(m, "file"));
 		const char *sha = json_string_value(json_object_get(m, "sha256"));
-		snprintf(h->model, sizeof h->model, "%s%s%.16s%s", file ? file : "(no model file)",
-		         sha ? " (sha256 " : "", sha ? sha : "", sha ? "...)" : "");
+		if (i == 0) {
+			snprintf(h->model, sizeof h->model, "%s%s%.16s%s",
+			         file ? file : "(no model file)", sha ? " (sha256 " : "", sha ? sha : "",
+			         sha ? "...)" : "");
+			snprintf(h->file, sizeof h->file, "%s", file ? file : "");
+			snprintf(h->sha, sizeof h->sha, "%s", sha ? sha : "");
+		} else if (strcmp(sha ? sha : "", h->sha) != 0 || in->hidden != h->info.hidden ||
+		           in->vocab_size != h->info.vocab_size || in->max_len != h->info.max_len) {
+			rc = bbt_error(err, errlen, BBT_EINVAL,
+			               "http: replica %s serves %s (sha256 %.16s); %s serves %s (sha256 "
+			               "%.16s): replicas must hold the same model", url,
+			               file ? file : "(no model file)", sha ? sha : "none", h->url,
+			               h->file[0] ? h->file : "(no model file)",
+			               h->sha[0] ? h->sha : "none");
+		}
 		long long maxp = jint(json_object_get(j, "limits"), "max_prompt_len", -1);
-		if (maxp >= 0 && params->prompt_len > (size_t)maxp)
+		if (rc == BBT_OK && maxp >= 0 && params->prompt_len > (size_t)maxp)
 			rc = bbt_error(err, errlen, BBT_EINVAL,
 			               "http: --prompt-len %zu; %s takes at most %lld", params->prompt_len,
-			               h->url, maxp);
-		if (h->host && h->host->log)
+			               url, maxp);
+		if (rc == BBT_OK && h->host && h->host->log)
 			h->host->log(h->host->ctx, BBT_LOG_INFO, "%s: backend %s, %s: %s, hidden %zu, "
-			             "vocabulary %zu", h->url,
+			             "vocabulary %zu", url,
 			             backend ? backend : "?", h->model,
 			             in->arch, in->hidden, in->vocab_size);
 	}
@@ -128,7 +170,7 @@ static int read_info(struct http *h, const struct bbt_backend_params *params, ch
 static int read_vocab(struct http *h, char *err, size_t errlen)
 {
 	struct hc_resp r = { 0 };
-	int rc = hc_request(&h->c, "/v1/vocab", NULL, 0, NULL, NULL, &r, err, errlen);
+	int rc = hc_request(&h->c[0], "/v1/vocab", NULL, 0, NULL, NULL, &r, err, errlen);
 	if (rc < 0) {
 		free(r.body);
 		return rc;
@@ -163,18 +205,37 @@ static int http_open(const bbt_host_t *host, const struct bbt_backend_params *pa
 		return bbt_error(err, errlen, BBT_EINVAL,
 		                 "http backend needs its server: -O url=http://HOST:PORT (bbtbench serve)");
 	struct http *h = calloc(1, sizeof *h);
-	if (h == NULL)
-		return bbt_error(err, errlen, BBT_ENOMEM, "http: out of memory");
-	h->host = host;
-	int rc = hc_open(&h->c, host, "http", url, err, errlen);
-	if (rc < 0) {
+	size_t n = 1;
+	for (const char *p = url; *p; p++)
+		n += *p == ',';
+	if (h == NULL || (h->c = calloc(n, sizeof *h->c)) == NULL) {
 		free(h);
-		return rc;
+		return bbt_error(err, errlen, BBT_ENOMEM, "http: out of memory");
 	}
-	h->url = h->c.url;
-	rc = read_info(h, params, err, errlen);
+	h->host = host;
+	double t0 = now();
+	int rc = n <= MAX_SERVERS ? BBT_OK
+	                          : bbt_error(err, errlen, BBT_EINVAL,
+	                                      "http: -O url names %zu servers; at most %d", n,
+	                                      MAX_SERVERS);
+	for (const char *p = url; rc == BBT_OK && h->n_c < n; p += strcspn(p, ",") + 1) {
+		char one[1024];
+		snprintf(one, sizeof one, "%.*s", (int)strcspn(p, ","), p);
+		rc = hc_open(&h->c[h->n_c], host, "http", one, err, errlen);
+		if (rc == BBT_OK)
+			h->n_c++;
+		size_t used = strlen(h->servers);
+		if (rc == BBT_OK && used < sizeof h->servers)
+			snprintf(h->servers + used, sizeof h->servers - used, "%s%s", used ? "," : "",
+			         h->c[h->n_c - 1].url);
+	}
+	if (rc == BBT_OK)
+		h->url = h->c[0].url;
+	for (size_t i = 0; rc == BBT_OK && i < h->n_c; i++)
+		rc = read_info(h, i, params, err, errlen);
 	if (rc == BBT_OK)
 		rc = read_vocab(h, err, errlen);
+	h->seconds += now() - t0;
 	if (rc < 0) {
 		http_close(h);
 		return rc;
@@ -200,8 +261,10 @@ static int http_tokenize(void *state, const char *text, int32_t *ids, size_t cap
 		if (body == NULL)
 			return bbt_error(err, errlen, BBT_EINVAL, "http: tokenize: the text is not UTF-8");
 		struct hc_resp r = { 0 };
-		int rc = hc_request(&h->c, "/v1/tokenize", body, strlen(body), "application/json", NULL, &r,
-		                 err, errlen);
+		double t0 = now();
+		int rc = hc_request(&h->c[0], "/v1/tokenize", body, strlen(body), "application/json",
+		                    NULL, &r, err, errlen);
+		h->seconds += now() - t0;
 		free(body);
 		json_t *j = rc == BBT_OK ? json_loadb(r.body ? r.body : "", r.len, 0, NULL) : NULL;
 		free(r.body);
@@ -256,31 +319,30 @@ static json_t *ints(const void *v, size_t n, int is_size, size_t base)
 	return a;
 }
 
-static void put_le_f32(unsigned char *d, const float *src, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		uint32_t u;
-		memcpy(&u, &src[i], 4);
-		d[4 * i] = (unsigned char)u;
-		d[4 * i + 1] = (unsigned char)(u >> 8);
-		d[4 * i + 2] = (unsigned char)(u >> 16);
-		d[4 * i + 3] = (unsigned char)(u >> 24);
-	}
-}
+/* One request: variants [v0, v1) of a score call, to one server. */
+struct part {
+	struct http *h;
+	struct hc *c;
+	const struct bbt_batch *b;
+	const float *prompts;      /* the call's, all variants; NULL: none */
+	size_t v0, v1;
+	float *logits;             /* the call's, all variants */
+	int rc;
+	char err[1024];
+};
 
-static int http_score(void *state, const struct bbt_batch *b, const float *prompts,
-                      size_t n_variants, float *logits, char *err, size_t errlen)
+static int score_part(struct part *pt)
 {
-	struct http *h = state;
-	if (h == NULL || b == NULL || logits == NULL || n_variants == 0 ||
-	    (b->n_seq > 0 && (b->ids == NULL || b->offset == NULL)))
-		return bbt_error(err, errlen, BBT_EINVAL, "http: score called with a NULL argument");
-	int with_prompts = prompts != NULL && b->prompt_len > 0;
+	struct http *h = pt->h;
+	const struct bbt_batch *b = pt->b;
+	char *err = pt->err;
+	size_t errlen = sizeof pt->err, nv = pt->v1 - pt->v0;
+	int with_prompts = pt->prompts != NULL && b->prompt_len > 0;
 	/* the batch's offsets index b->ids and need not start at 0; the
 	 * protocol's do: send ids[offset[0] .. offset[n_seq]) */
 	size_t first = b->offset[0], n_ids = b->offset[b->n_seq] - first;
 	json_t *meta = json_pack("{s:I, s:I, s:I, s:b, s:I, s:o, s:o, s:o, s:o, s:o}",
-	                         "n_variants", (json_int_t)n_variants,
+	                         "n_variants", (json_int_t)nv,
 	                         "prompt_len", (json_int_t)b->prompt_len,
 	                         "prompt_layers", (json_int_t)b->prompt_layers,
 	                         "prompts", with_prompts,
@@ -295,7 +357,8 @@ static int http_score(void *state, const struct bbt_batch *b, const float *promp
 	if (js == NULL)
 		return bbt_error(err, errlen, BBT_ENOMEM, "http: out of memory");
 	size_t J = strlen(js);
-	size_t nf = with_prompts ? n_variants * b->prompt_layers * b->prompt_len * h->info.hidden : 0;
+	size_t per = b->prompt_layers * b->prompt_len * h->info.hidden;   /* floats a variant */
+	size_t nf = with_prompts ? nv * per : 0;
 	size_t len = 4 + J + 4 * nf;
 	unsigned char *body = malloc(len);
 	if (body == NULL) {
@@ -307,31 +370,80 @@ static int http_score(void *state, const struct bbt_batch *b, const float *promp
 	memcpy(body + 4, js, J);
 	free(js);
 	if (nf > 0)
-		put_le_f32(body + 4 + J, prompts, nf);
+		bbt_le_put_f32(body + 4 + J, pt->prompts + pt->v0 * per, nf);
 
 	char key[64];
-	hc_next_key(&h->c, key, sizeof key);
+	hc_next_key(pt->c, key, sizeof key);
 	struct hc_resp r = { 0 };
-	int rc = hc_request(&h->c, "/v1/score", body, len, "application/octet-stream", key, &r, err,
-	                 errlen);
+	int rc = hc_request(pt->c, "/v1/score", body, len, "application/octet-stream", key, &r, err,
+	                    errlen);
 	free(body);
-	size_t want = n_variants * b->n_seq * b->n_labels;
-	if (rc == BBT_OK && (r.len != 4 * want || r.counts[0] != (long long)n_variants ||
+	size_t want = nv * b->n_seq * b->n_labels;
+	if (rc == BBT_OK && (r.len != 4 * want || r.counts[0] != (long long)nv ||
 	                     r.counts[1] != (long long)b->n_seq || r.counts[2] != (long long)b->n_labels))
 		rc = bbt_error(err, errlen, BBT_EFORMAT,
 		               "http: %s/v1/score answered %zu bytes for %lld x %lld x %lld logits; "
-		               "expected %zu x %zu x %zu", h->url, r.len, r.counts[0], r.counts[1],
-		               r.counts[2], n_variants, b->n_seq, b->n_labels);
-	if (rc == BBT_OK) {
-		const unsigned char *s = (const unsigned char *)r.body;
-		for (size_t i = 0; i < want; i++) {
-			uint32_t u = (uint32_t)s[4 * i] | (uint32_t)s[4 * i + 1] << 8 |
-			             (uint32_t)s[4 * i + 2] << 16 | (uint32_t)s[4 * i + 3] << 24;
-			memcpy(&logits[i], &u, 4);
-		}
-	}
+		               "expected %zu x %zu x %zu", pt->c->url, r.len, r.counts[0], r.counts[1],
+		               r.counts[2], nv, b->n_seq, b->n_labels);
+	if (rc == BBT_OK)
+		bbt_le_get_f32(pt->logits + pt->v0 * b->n_seq * b->n_labels, r.body, want);
 	free(r.body);
 	return rc;
+}
+
+static void *part_thread(void *arg)
+{
+	struct part *pt = arg;
+	pt->rc = score_part(pt);
+	return NULL;
+}
+
+static int http_score(void *state, const struct bbt_batch *b, const float *prompts,
+                      size_t n_variants, float *logits, char *err, size_t errlen)
+{
+	struct http *h = state;
+	if (h == NULL || b == NULL || logits == NULL || n_variants == 0 ||
+	    (b->n_seq > 0 && (b->ids == NULL || b->offset == NULL)))
+		return bbt_error(err, errlen, BBT_EINVAL, "http: score called with a NULL argument");
+	/* k contiguous runs of variants, the j-th to server j: the same split
+	 * for the same call, whatever the servers' speeds */
+	size_t k = h->n_c < n_variants ? h->n_c : n_variants;
+	struct part pts[MAX_SERVERS];
+	pthread_t tid[MAX_SERVERS];
+	int started[MAX_SERVERS] = { 0 };
+	for (size_t j = 0; j < k; j++)
+		pts[j] = (struct part){ .h = h, .c = &h->c[j], .b = b, .prompts = prompts,
+			                .v0 = j * n_variants / k, .v1 = (j + 1) * n_variants / k,
+			                .logits = logits };
+	double t0 = now();
+	for (size_t j = 1; j < k; j++)   /* the others at once; the first in this thread */
+		started[j] = pthread_create(&tid[j], NULL, part_thread, &pts[j]) == 0;
+	for (size_t j = 0; j < k; j++)
+		if (!started[j])
+			part_thread(&pts[j]);
+	for (size_t j = 1; j < k; j++)
+		if (started[j])
+			pthread_join(tid[j], NULL);
+	h->seconds += now() - t0;
+	for (size_t j = 0; j < k; j++)
+		if (pts[j].rc < 0)
+			return bbt_error(err, errlen, pts[j].rc, "%s", pts[j].err);
+	return BBT_OK;
+}
+
+static int http_transport(void *state, struct bbt_backend_transport *t)
+{
+	const struct http *h = state;
+	if (h == NULL || t == NULL)
+		return BBT_EINVAL;
+	memset(t, 0, sizeof *t);
+	for (size_t i = 0; i < h->n_c; i++)
+		hc_totals(&h->c[i], t);
+	t->seconds = h->seconds;
+	snprintf(t->server, sizeof t->server, "%s", h->servers);
+	snprintf(t->model, sizeof t->model, "%s", h->file);
+	snprintf(t->model_sha256, sizeof t->model_sha256, "%s", h->sha);
+	return BBT_OK;
 }
 
 static const struct bbt_backend_ops ops = {
@@ -341,6 +453,7 @@ static const struct bbt_backend_ops ops = {
 	.score = http_score,
 	.close = http_close,
 	.gradient = NULL,   /* black box: the server gives no gradients */
+	.transport = http_transport,
 };
 
 BBT_PLUGIN_EXPORT const struct bbt_plugin bbt_plugin = {

@@ -194,7 +194,7 @@ static int native_hidden_states(void *state, const struct bbt_batch *batch, size
 
 static const struct bbt_backend_ops ops = {
 	native_open, native_tokenize, native_token_text, native_score, native_close, native_gradient,
-	native_hidden_states,
+	native_hidden_states, NULL,   /* in-process: no transport */
 };
 
 /* A program that links this backend beside another (t/ggml, bench/ggml)

@@ -476,6 +476,19 @@ static int openai_score(void *state, const struct bbt_batch *b, const float *pro
 	return rc;
 }
 
+static int openai_transport(void *state, struct bbt_backend_transport *t)
+{
+	const struct openai *o = state;
+	if (o == NULL || t == NULL)
+		return BBT_EINVAL;
+	memset(t, 0, sizeof *t);
+	hc_totals(&o->c, t);
+	t->seconds = o->c.seconds;
+	snprintf(t->server, sizeof t->server, "%s", o->c.url);
+	snprintf(t->model, sizeof t->model, "%.127s", o->model);   /* an API's model name; no hash */
+	return BBT_OK;
+}
+
 static const struct bbt_backend_ops ops = {
 	.open = openai_open,
 	.tokenize = openai_tokenize,
@@ -483,6 +496,7 @@ static const struct bbt_backend_ops ops = {
 	.score = openai_score,
 	.close = openai_close,
 	.gradient = NULL,   /* a text API gives no gradients */
+	.transport = openai_transport,
 };
 
 BBT_PLUGIN_EXPORT const struct bbt_plugin bbt_plugin = {
@@ -493,5 +507,6 @@ BBT_PLUGIN_EXPORT const struct bbt_plugin bbt_plugin = {
 	.version = "0.1",
 	.description = "label words through an OpenAI-compatible /v1/completions (text prompts only)",
 	.options = options,
+	.flags = BBT_BACKEND_NO_CONTINUOUS,   /* the host refuses continuous runs up front */
 	.backend = &ops,
 };
