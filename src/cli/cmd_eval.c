@@ -168,10 +168,7 @@ int bbt_cmd_eval(int argc, char **argv)
 		{ "backend", required_argument, NULL, OPT_BACKEND },
 		{ "model", required_argument, NULL, OPT_MODEL },
 		{ "json", no_argument, NULL, OPT_JSON },
-		{ "plugin-dir", required_argument, NULL, BBT_CLI_OPT_PLUGIN_DIR },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
+		BBT_CLI_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct bbt_cli_common common = { 0 };
@@ -194,13 +191,8 @@ int bbt_cmd_eval(int argc, char **argv)
 		case OPT_MODEL: sp.model = optarg; break;
 		case OPT_JSON: json_out = 1; break;
 		case 'h': usage(stdout); return BBT_EXIT_OK;
-		case ':':
-			bbt_log(BBT_LOG_ERROR, NULL, "eval: %s needs a value; see bbtbench eval --help",
-			        argv[optind - 1]);
-			return BBT_EXIT_USAGE;
-		default:
-			bbt_log_unknown_option("eval", argv[optind - 1], longopts);
-			return BBT_EXIT_USAGE;
+		default:   /* ':' a value missing, '?' an unknown option */
+			return bbt_cli_option_error("eval", opt, argv[optind - 1], longopts);
 		}
 	}
 	if (optind != argc - 1) {

@@ -125,13 +125,8 @@ int bbt_cmd_grid(int argc, char **argv)
 		case 'q': bbt_log_set_level(BBT_LOG_WARNING); break;
 		case 'v': bbt_log_set_level(BBT_LOG_DEBUG); break;
 		case 'h': grid_usage(stdout); return BBT_EXIT_OK;
-		case ':':
-			bbt_log(BBT_LOG_ERROR, NULL, "grid: %s needs a value; see bbtbench grid --help",
-			        argv[optind - 1]);
-			return BBT_EXIT_USAGE;
-		default:
-			bbt_log_unknown_option("grid", argv[optind - 1], longopts);
-			return BBT_EXIT_USAGE;
+		default:   /* ':' a value missing, '?' an unknown option */
+			return bbt_cli_option_error("grid", opt, argv[optind - 1], longopts);
 		}
 	}
 	if (argc - optind != 1) {

@@ -141,10 +141,7 @@ int bbt_cmd_list(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "options", no_argument, NULL, OPT_OPTIONS },
-		{ "plugin-dir", required_argument, NULL, BBT_CLI_OPT_PLUGIN_DIR },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
+		BBT_CLI_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct bbt_cli_common common = { 0 };

@@ -100,13 +100,8 @@ int bbt_cmd_plot(int argc, char **argv)
 		case OPT_STRICT: strict = 1; break;
 		case OPT_BEST_ON_DEV: best_on_dev = optarg; break;
 		case 'h': plot_usage(stdout); return BBT_EXIT_OK;
-		case ':':
-			bbt_log(BBT_LOG_ERROR, NULL, "plot: %s needs a value; see bbtbench plot --help",
-			        argv[optind - 1]);
-			return BBT_EXIT_USAGE;
-		default:
-			bbt_log_unknown_option("plot", argv[optind - 1], longopts);
-			return BBT_EXIT_USAGE;
+		default:   /* ':' a value missing, '?' an unknown option */
+			return bbt_cli_option_error("plot", opt, argv[optind - 1], longopts);
 		}
 	}
 	if (argc - optind != 1) {

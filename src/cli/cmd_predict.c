@@ -198,10 +198,7 @@ int bbt_cmd_predict(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "format", required_argument, NULL, OPT_FORMAT },
-		{ "plugin-dir", required_argument, NULL, BBT_CLI_OPT_PLUGIN_DIR },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
+		BBT_CLI_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct bbt_cli_common common = { 0 };
@@ -224,13 +221,8 @@ int bbt_cmd_predict(int argc, char **argv)
 			jsonl = strcmp(optarg, "jsonl") == 0;
 			break;
 		case 'h': usage(stdout); return BBT_EXIT_OK;
-		case ':':
-			bbt_log(BBT_LOG_ERROR, NULL, "predict: %s needs a value; see bbtbench predict "
-			        "--help", argv[optind - 1]);
-			return BBT_EXIT_USAGE;
-		default:
-			bbt_log_unknown_option("predict", argv[optind - 1], longopts);
-			return BBT_EXIT_USAGE;
+		default:   /* ':' a value missing, '?' an unknown option */
+			return bbt_cli_option_error("predict", opt, argv[optind - 1], longopts);
 		}
 	}
 	if (optind >= argc || argc - optind > 2) {

@@ -131,10 +131,7 @@ int bbt_cmd_report(int argc, char **argv)
 		{ "no-run", no_argument, NULL, OPT_NO_RUN },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "runs-csv", required_argument, NULL, OPT_RUNS_CSV },
-		{ "plugin-dir", required_argument, NULL, BBT_CLI_OPT_PLUGIN_DIR },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
+		BBT_CLI_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct bbt_cli_common common = { 0 };
@@ -163,13 +160,8 @@ int bbt_cmd_report(int argc, char **argv)
 			}
 			break;
 		case 'h': report_usage(stdout); return BBT_EXIT_OK;
-		case ':':
-			bbt_log(BBT_LOG_ERROR, NULL, "report: %s needs a value; see bbtbench report --help",
-			        argv[optind - 1]);
-			return BBT_EXIT_USAGE;
-		default:
-			bbt_log_unknown_option("report", argv[optind - 1], longopts);
-			return BBT_EXIT_USAGE;
+		default:   /* ':' a value missing, '?' an unknown option */
+			return bbt_cli_option_error("report", opt, argv[optind - 1], longopts);
 		}
 	}
 	if (csv_dir != NULL) {

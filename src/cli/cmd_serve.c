@@ -133,10 +133,7 @@ int bbt_cmd_serve(int argc, char **argv)
 		{ "seed", required_argument, NULL, OPT_SEED },
 		{ "ready-file", required_argument, NULL, OPT_READY_FILE },
 		{ "quota", required_argument, NULL, OPT_QUOTA },
-		{ "plugin-dir", required_argument, NULL, BBT_CLI_OPT_PLUGIN_DIR },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
+		BBT_CLI_COMMON_LONGOPTS,
 		{ 0 },
 	};
 	struct bbt_serve_params p = bbt_serve_default_params();
@@ -146,7 +143,8 @@ int bbt_cmd_serve(int argc, char **argv)
 	size_t n = 0, seed = 42;
 	int opt, bad = 0;
 	optind = 1;
-	while (!bad && (opt = getopt_long(argc, argv, "m:b:l:j:O:qvh", longopts, NULL)) != -1) {
+	opterr = 0;
+	while (!bad && (opt = getopt_long(argc, argv, ":m:b:l:j:O:qvh", longopts, NULL)) != -1) {
 		int shared = bbt_cli_common_option(&common, opt, optarg);
 		if (shared != 0) {
 			bad = shared < 0;
@@ -198,9 +196,8 @@ int bbt_cmd_serve(int argc, char **argv)
 			serve_usage(stdout);
 			bbt_kvlist_clear(&given);
 			return BBT_EXIT_OK;
-		default:
-			if (optind > 0 && optind <= argc)
-				bbt_log_unknown_option("serve", argv[optind - 1], longopts);
+		default:   /* ':' a value missing, '?' an unknown option */
+			bbt_cli_option_error("serve", opt, argv[optind - 1], longopts);
 			bad = 1;
 		}
 	}

@@ -96,13 +96,8 @@ int bbt_cmd_table(int argc, char **argv)
 			p.ci_bootstrap = 1;
 			break;
 		case 'h': table_usage(stdout); return BBT_EXIT_OK;
-		case ':':
-			bbt_log(BBT_LOG_ERROR, NULL, "table: %s needs a value; see bbtbench table --help",
-			        argv[optind - 1]);
-			return BBT_EXIT_USAGE;
-		default:
-			bbt_log_unknown_option("table", argv[optind - 1], longopts);
-			return BBT_EXIT_USAGE;
+		default:   /* ':' a value missing, '?' an unknown option */
+			return bbt_cli_option_error("table", opt, argv[optind - 1], longopts);
 		}
 	}
 	if (argc - optind != 1) {

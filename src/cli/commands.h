@@ -43,6 +43,11 @@ struct option;
  * unknown option '--jbos'; did you mean '--jobs'? see bbtbench grid --help". */
 void bbt_log_unknown_option(const char *command, const char *arg, const struct option *longopts);
 
+/* What getopt_long's ':' (arg lacks its value) or '?' (arg is unknown)
+ * means, logged as bbt_log_unknown_option does; returns BBT_EXIT_USAGE. */
+int bbt_cli_option_error(const char *command, int opt, const char *arg,
+                         const struct option *longopts);
+
 /* Exit status for a bbtbench status code. */
 int bbt_exit_code(int status);
 /* The same for loading a file the user named on the command line: one that
@@ -58,6 +63,14 @@ struct bbt_cli_common {
 	const char *plugin_dirs[16];   /* --plugin-dir values, in order (borrowed from argv) */
 	size_t n_plugin_dirs;
 };
+
+/* The shared options' entries, last in a command's getopt_long table
+ * (before its terminator), so every command spells them the same. */
+#define BBT_CLI_COMMON_LONGOPTS                                               \
+	{ "plugin-dir", required_argument, NULL, BBT_CLI_OPT_PLUGIN_DIR },    \
+	{ "quiet", no_argument, NULL, 'q' },                                  \
+	{ "verbose", no_argument, NULL, 'v' },                                \
+	{ "help", no_argument, NULL, 'h' }
 
 /* Take getopt's opt if it is a shared option: 1 taken, 0 not shared,
  * -1 a usage error (logged). */

@@ -58,6 +58,19 @@ void bbt_log_unknown_option(const char *command, const char *arg, const struct o
 		        prefix, colon, arg, prefix, space);
 }
 
+int bbt_cli_option_error(const char *command, int opt, const char *arg,
+                         const struct option *longopts)
+{
+	if (opt == ':') {
+		const char *prefix = command ? command : "", *colon = command ? ": " : "";
+		bbt_log(BBT_LOG_ERROR, NULL, "%s%s%s needs a value; see bbtbench %s%s--help", prefix,
+		        colon, arg, prefix, command ? " " : "");
+	} else {
+		bbt_log_unknown_option(command, arg, longopts);
+	}
+	return BBT_EXIT_USAGE;
+}
+
 int bbt_cli_common_option(struct bbt_cli_common *c, int opt, const char *arg)
 {
 	switch (opt) {
