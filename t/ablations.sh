@@ -8,7 +8,7 @@
 . "${top_srcdir:-.}/t/lib.sh"
 A="$top_srcdir/ablations"
 presets="adam-grad bbtv2 budget cmaes-vs-adam loss optimizers projection prompt-length"
-plan 50
+plan 54
 
 # name  runs of the paper preset  runs of the synthetic variant
 sizes="adam-grad 100 60
@@ -29,10 +29,16 @@ while read -r name paper small; do
 done <"$TMP/sizes"
 
 # The real-model presets (run by hand, not here): valid grids of the stated size.
-is "$("$BBTBENCH" grid --list "$A/real/bbt-vs-bbtv2.ini" | wc -l)" 40 \
-	"real/bbt-vs-bbtv2.ini: 40 runs (baselines once, BBT and BBTv2 x 2 tasks x 5 splits)"
-grep -q '^; Needs: ' "$A/real/bbt-vs-bbtv2.ini"
-ok $? "real/bbt-vs-bbtv2.ini says what it needs"
+while read -r name size what; do
+	is "$("$BBTBENCH" grid --list "$A/real/$name.ini" | wc -l)" "$size" \
+		"real/$name.ini: $size runs ($what)"
+	grep -q '^; Needs: ' "$A/real/$name.ini"
+	ok $? "real/$name.ini says what it needs"
+done <<'EOF_REAL'
+bbt-vs-bbtv2 40 baselines once, BBT and BBTv2 x 2 tasks x 5 splits
+cmaes-vs-adam 700 4 optimizers and adam x 3 lr, x 5 d x 2 tasks x 10
+baselines 175 3 baselines and 4 tuned x 5 tasks x 5 splits
+EOF_REAL
 
 built=$("$BBTBENCH" list | awk '$1 == "optimizer" { print $2 }')
 is_built() { printf '%s\n' "$built" | grep -qx "$1"; }
