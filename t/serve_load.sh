@@ -48,8 +48,13 @@ is $(($(metric 'bbt_requests_total{path="/v1/score",code="200"}') - ${ok200:-0})
 is $(($(metric 'bbt_requests_total{path="/v1/score",code="503"}') - ${no503:-0})) "$refused" \
 	"its 503s are the clients' refusals ($refused)"
 echo "# VmRSS ${before} kB before, ${after} kB after"
-[ $((after - before)) -lt 16384 ]
-ok $? "server memory flat: grew $((after - before)) kB (< 16 MB)"
+case "${BBT_BUILD_CFLAGS-}" in
+*-fsanitize=*)   # AddressSanitizer's quarantine holds freed memory: RSS grows by design
+	skip "server memory flat: not measurable under sanitizers (grew $((after - before)) kB)" ;;
+*)
+	[ $((after - before)) -lt 16384 ]
+	ok $? "server memory flat: grew $((after - before)) kB (< 16 MB)" ;;
+esac
 
 # clients killed mid-request: no wedged worker, nothing leaked
 "$LOAD" "$port" 16 20 ok.bin abort >abort.out
