@@ -130,8 +130,8 @@ int bbt_file_read(const char *path, char **data, size_t *len, char *err, size_t 
 	return BBT_OK;
 }
 
-int bbt_file_write_atomic(const char *path, const void *data, size_t len,
-                          char *err, size_t errlen)
+static int write_atomic(const char *path, const void *data, size_t len, int durable,
+                        char *err, size_t errlen)
 {
 	char *tmp = bbt_asprintf("%s.tmp.%ld", path, (long)getpid());
 	if (tmp == NULL)
@@ -144,7 +144,7 @@ int bbt_file_write_atomic(const char *path, const void *data, size_t len,
 	}
 	int ok = fwrite(data, 1, len, f) == len;
 	ok = (fflush(f) == 0) && ok;
-	ok = (fsync(fileno(f)) == 0) && ok;
+	ok = (!durable || fsync(fileno(f)) == 0) && ok;
 	ok = (fclose(f) == 0) && ok;
 	if (!ok || rename(tmp, path) != 0) {
 		int rc = bbt_error(err, errlen, BBT_EIO, "%s: write failed: %s", path, strerror(errno));
@@ -154,6 +154,18 @@ int bbt_file_write_atomic(const char *path, const void *data, size_t len,
 	}
 	free(tmp);
 	return BBT_OK;
+}
+
+int bbt_file_write_atomic(const char *path, const void *data, size_t len,
+                          char *err, size_t errlen)
+{
+	return write_atomic(path, data, len, 1, err, errlen);
+}
+
+int bbt_file_write_atomic_nosync(const char *path, const void *data, size_t len,
+                                 char *err, size_t errlen)
+{
+	return write_atomic(path, data, len, 0, err, errlen);
 }
 
 int bbt_mkdir_p(const char *path, char *err, size_t errlen)

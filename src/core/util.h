@@ -42,6 +42,11 @@ int bbt_file_read(const char *path, char **data, size_t *len, char *err, size_t 
  * (or a crash) never sees half a file. */
 int bbt_file_write_atomic(const char *path, const void *data, size_t len,
                           char *err, size_t errlen);
+/* The same without fsync(2): a killed process still leaves the old file or
+ * the new one, but a machine crash may leave the new one short, so only for
+ * files that are rewritten often and check themselves (a checkpoint). */
+int bbt_file_write_atomic_nosync(const char *path, const void *data, size_t len,
+                                 char *err, size_t errlen);
 
 /* mkdir -p. */
 int bbt_mkdir_p(const char *path, char *err, size_t errlen);

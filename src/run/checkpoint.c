@@ -77,32 +77,13 @@ struct bbt_state_writer *bbt_checkpoint_begin(struct bbt_checkpoint *ck,
 }
 
 /* Write without fsync: see checkpoint.h. */
-static int write_atomic(const char *path, const void *data, size_t len, char *err,
-                        size_t errlen)
-{
-	char *tmp = bbt_asprintf("%s.tmp", path);
-	if (tmp == NULL)
-		return bbt_error(err, errlen, BBT_ENOMEM, "%s: out of memory", path);
-	FILE *f = fopen(tmp, "wb");
-	int ok = f != NULL && fwrite(data, 1, len, f) == len;
-	if (f != NULL)
-		ok = fclose(f) == 0 && ok;
-	int rc = BBT_OK;
-	if (!ok || rename(tmp, path) != 0) {
-		rc = bbt_error(err, errlen, BBT_EIO, "%s: write failed: %s", path, strerror(errno));
-		unlink(tmp);
-	}
-	free(tmp);
-	return rc;
-}
-
 int bbt_checkpoint_commit(struct bbt_checkpoint *ck, const char *path, char *err,
                           size_t errlen)
 {
 	uint64_t sum = checksum(ck->data, ck->len);
 	bbt_state_put_u64(&ck->w, "checksum", &sum, 1);
 	int rc = bbt_state_end(&ck->w, path, err, errlen);
-	return rc < 0 ? rc : write_atomic(path, ck->data, ck->len, err, errlen);
+	return rc < 0 ? rc : bbt_file_write_atomic_nosync(path, ck->data, ck->len, err, errlen);
 }
 
 void bbt_checkpoint_release(struct bbt_checkpoint *ck)
@@ -111,23 +92,16 @@ void bbt_checkpoint_release(struct bbt_checkpoint *ck)
 	*ck = (struct bbt_checkpoint){ 0 };
 }
 
+/* The whole file; BBT_ENOTFOUND when there is none (a run that has not
+ * written one yet), which bbt_file_read reports as any other failure. */
 static int read_whole(struct bbt_checkpoint_file *f, const char *path, char *err,
                       size_t errlen)
 {
-	FILE *in = fopen(path, "rb");
-	if (in == NULL)
-		return bbt_error(err, errlen, errno == ENOENT ? BBT_ENOTFOUND : BBT_EIO, "%s: %s",
-		                 path, strerror(errno));
-	int rc = BBT_OK;
-	long size = fseek(in, 0, SEEK_END) == 0 ? ftell(in) : -1;
-	if (size < 0 || fseek(in, 0, SEEK_SET) != 0)
-		rc = bbt_error(err, errlen, BBT_EIO, "%s: %s", path, strerror(errno));
-	else if ((f->data = malloc(size ? (size_t)size : 1)) == NULL)
-		rc = bbt_error(err, errlen, BBT_ENOMEM, "%s: out of memory", path);
-	else if (fread(f->data, 1, (size_t)size, in) != (size_t)size)
-		rc = bbt_error(err, errlen, BBT_EIO, "%s: read failed", path);
-	f->len = (size_t)size;
-	fclose(in);
+	if (access(path, F_OK) != 0 && errno == ENOENT)
+		return bbt_error(err, errlen, BBT_ENOTFOUND, "%s: %s", path, strerror(ENOENT));
+	char *data;
+	int rc = bbt_file_read(path, &data, &f->len, err, errlen);
+	f->data = (unsigned char *)data;
 	return rc;
 }
 
