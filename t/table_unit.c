@@ -258,6 +258,33 @@ static void test_footnotes(void)
 	ok(md != NULL && strstr(md, "smallest possible") == NULL, "and no such sentence");
 	free(md);
 
+	/* Five splits x two run seeds: the default pairs by both seeds, so B,
+	 * worse on every one of the ten (split, seed) pairs, is marked (p =
+	 * 2/1024); paired by the run seed alone it would be two pairs. */
+	for (int d = 1; d <= 5; d++)
+		for (int s = 1; s <= 2; s++) {
+			char r[64], set[128];
+			snprintf(r, sizeof r, "splits/A%d-%d", d, s);
+			snprintf(set, sizeof set,
+			         "\"optimizer\": \"A\", \"seed\": %d, \"data-seed\": %d", s, d);
+			res(r, set, "", 0.7 + 0.01 * d + 0.002 * s, 10);
+			snprintf(r, sizeof r, "splits/B%d-%d", d, s);
+			snprintf(set, sizeof set,
+			         "\"optimizer\": \"B\", \"seed\": %d, \"data-seed\": %d", s, d);
+			res(r, set, "", 0.69 + 0.01 * d + 0.001 * s * d, 10);
+		}
+	p.alpha = 0.05;
+	md = table("splits", &p, &rc, err, sizeof err);
+	like(md, "| B | 72.45 ± 1.72 † |", "splits x run seeds: ten pairs, B marked");
+	like(md, "test paired by seed and data-seed, exact", "the footnote names both seed keys");
+	free(md);
+	p.pair_by = "seed";
+	md = table("splits", &p, &rc, err, sizeof err);
+	like(md, " With 2 pairs the smallest possible p is 0.5",
+	     "--pair-by seed: the splits averaged into two pairs");
+	free(md);
+	p.pair_by = NULL;
+
 	/* 30 seeds, beyond the exact test: the normal approximation. */
 	char rel[64], set[128];
 	for (int s = 1; s <= 30; s++) {
@@ -355,7 +382,7 @@ static void test_errors(void)
 
 int main(void)
 {
-	plan(55);
+	plan(58);
 	tree_init("bbt-table");
 	make_grid();
 	test_markdown();

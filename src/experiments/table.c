@@ -19,6 +19,7 @@
 #include "run/result_json.h"
 
 #define MAX_ROW_KEYS 4
+#define MAX_PAIR_KEYS 4
 
 /* --ci bootstrap: the interval's level, its resamples, and the seed of
  * every cell's resampling (a cell's interval depends on its runs only). */
@@ -30,7 +31,7 @@ struct bbt_table_params bbt_table_default_params(void)
 {
 	return (struct bbt_table_params){ .rows = "optimizer", .cols = NULL, .metric = "test_metric",
 		                              .format = "md", .wilcoxon = 0, .alpha = 0.05,
-		                              .pair_by = "seed" };
+		                              .pair_by = NULL };
 }
 
 struct row {
@@ -40,7 +41,7 @@ struct row {
 
 struct cell {
 	double *x;            /* metric of each run */
-	const char **pair;    /* its pairing key value (seed) */
+	char **pair;          /* its pairing keys' values, joined */
 	size_t n;
 	double mean, std, p;  /* p: NaN when not tested */
 	double ci_lo, ci_hi;  /* bootstrap interval of the mean; NaN when not asked */
@@ -53,6 +54,9 @@ struct tab {
 	char *keybuf;                  /* the row keys, split in place */
 	const char *rk[MAX_ROW_KEYS];
 	size_t nrk;
+	char *pairbuf;                 /* the pairing keys, split in place */
+	const char *pk[MAX_PAIR_KEYS]; /* the keys that pair runs across cells */
+	size_t npk;
 	struct row *rows;
 	size_t nrows;
 	const char **cols;
@@ -118,12 +122,15 @@ static void tab_release(struct tab *t)
 {
 	for (size_t i = 0; t->cells != NULL && i < t->nrows * t->ncols; i++) {
 		free(t->cells[i].x);
+		for (size_t r = 0; r < t->cells[i].n; r++)
+			free(t->cells[i].pair[r]);
 		free(t->cells[i].pair);
 	}
 	free(t->cells);
 	free(t->rows);
 	free(t->cols);
 	free(t->keybuf);
+	free(t->pairbuf);
 }
 
 static int any_has(const bbt_resultset_t *rs, const char *key)
@@ -207,7 +214,10 @@ static int is_seed_or_place(const struct tab *t, const char *key)
 	for (size_t i = 0; i < sizeof places / sizeof places[0]; i++)
 		if (strcmp(key, places[i]) == 0)
 			return 1;
-	return strcmp(key, t->p->pair_by) == 0;
+	for (size_t k = 0; k < t->npk; k++)
+		if (strcmp(key, t->pk[k]) == 0)
+			return 1;
+	return 0;
 }
 
 static int same_cell(const struct tab *t, const bbt_resultset_t *rs, size_t i, size_t j)
@@ -248,7 +258,64 @@ static int same_seeds(const struct tab *t, const bbt_resultset_t *rs, size_t i, 
 	for (size_t k = 0; k < N_SEED_KEYS; k++)
 		if (strcmp(value_or_dash(rs, i, seed_keys[k]), value_or_dash(rs, j, seed_keys[k])) != 0)
 			return 0;
-	return strcmp(value_or_dash(rs, i, t->p->pair_by), value_or_dash(rs, j, t->p->pair_by)) == 0;
+	for (size_t k = 0; k < t->npk; k++)
+		if (strcmp(value_or_dash(rs, i, t->pk[k]), value_or_dash(rs, j, t->pk[k])) != 0)
+			return 0;
+	return 1;
+}
+
+static int varies(const bbt_resultset_t *rs, const char *key)
+{
+	for (size_t i = 1; i < bbt_resultset_count(rs); i++)
+		if (strcmp(value_or_dash(rs, i, key), value_or_dash(rs, 0, key)) != 0)
+			return 1;
+	return 0;
+}
+
+/* The keys that pair runs across cells: --pair-by's list, or else every
+ * seed key that varies (split and run seed together: paired by the run
+ * seed alone, a grid over five splits would average them into one pair
+ * per run seed), or "seed" when none does. */
+static int pair_keys(struct tab *t, const bbt_resultset_t *rs, char *err, size_t errlen)
+{
+	if (t->p->pair_by == NULL) {
+		for (size_t k = 0; k < N_SEED_KEYS; k++)
+			if (varies(rs, seed_keys[k]))
+				t->pk[t->npk++] = seed_keys[k];
+		if (t->npk == 0)
+			t->pk[t->npk++] = "seed";
+		return BBT_OK;
+	}
+	if ((t->pairbuf = bbt_strdup(t->p->pair_by)) == NULL)
+		return bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
+	for (char *save = NULL, *k = strtok_r(t->pairbuf, ",", &save); k != NULL;
+	     k = strtok_r(NULL, ",", &save)) {
+		if (t->npk == MAX_PAIR_KEYS)
+			return bbt_error(err, errlen, BBT_EINVAL, "--pair-by: at most %d keys",
+			                 MAX_PAIR_KEYS);
+		t->pk[t->npk++] = k;
+	}
+	if (t->npk == 0)
+		return bbt_error(err, errlen, BBT_EINVAL, "--pair-by: expected KEY[,KEY...]");
+	return BBT_OK;
+}
+
+/* Run i's pairing: its pairing keys' values, joined by '/'. */
+static char *pair_of(const struct tab *t, const bbt_resultset_t *rs, size_t i)
+{
+	size_t len = 1;
+	for (size_t k = 0; k < t->npk; k++)
+		len += strlen(value_or_dash(rs, i, t->pk[k])) + 1;
+	char *s = malloc(len);
+	if (s == NULL)
+		return NULL;
+	s[0] = '\0';
+	for (size_t k = 0; k < t->npk; k++) {
+		if (k > 0)
+			strcat(s, "/");
+		strcat(s, value_or_dash(rs, i, t->pk[k]));
+	}
+	return s;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -331,7 +398,9 @@ static int build(struct tab *t, const bbt_resultset_t *rs, char *err, size_t err
 	if (p->cols != NULL && !any_has(rs, p->cols))
 		return bbt_error(err, errlen, BBT_EINVAL,
 		                 "--cols: no run has a setting or option '%s'", p->cols);
-	int rc = split_cells(t, rs, err, errlen);
+	int rc = pair_keys(t, rs, err, errlen);
+	if (rc == BBT_OK)
+		rc = split_cells(t, rs, err, errlen);
 	if (rc < 0)
 		return rc;
 
@@ -366,13 +435,14 @@ static int build(struct tab *t, const bbt_resultset_t *rs, char *err, size_t err
 		double *nx = realloc(c->x, (c->n + 1) * sizeof *nx);
 		if (nx != NULL)
 			c->x = nx;
-		const char **np = realloc(c->pair, (c->n + 1) * sizeof *np);
+		char **np = realloc(c->pair, (c->n + 1) * sizeof *np);
 		if (np != NULL)
 			c->pair = np;
-		if (nx == NULL || np == NULL)
+		char *pair = nx && np ? pair_of(t, rs, i) : NULL;
+		if (pair == NULL)
 			return bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
 		c->x[c->n] = x;
-		c->pair[c->n] = value_or_dash(rs, i, p->pair_by);
+		c->pair[c->n] = pair;
 		c->n++;
 	}
 
@@ -501,10 +571,13 @@ static void footnote(const struct tab *t, int latex, char *buf, size_t n)
 		       100 * CI_LEVEL, CI_RESAMPLES);
 	if (!p->wilcoxon)
 		return;
+	char by[256] = "";
+	for (size_t k = 0; k < t->npk; k++)
+		append(by, sizeof by, "%s%s", k == 0 ? "" : k + 1 < t->npk ? ", " : " and ", t->pk[k]);
 	append(buf, n,
 	       " %s: differs from the column's best at %sp < %g%s (two-sided Wilcoxon signed-rank "
 	       "test paired by %s, exact for n %s %d, zero differences dropped).",
-	       latex ? "$^\\dagger$" : "†", math, p->alpha, math, p->pair_by,
+	       latex ? "$^\\dagger$" : "†", math, p->alpha, math, by,
 	       latex ? "$\\le$" : "≤", BBT_WILCOXON_EXACT_MAX);
 	/* A mark that cannot fire (two seeds: p >= 0.5) would read as "no
 	 * difference found"; say that the test could not find one. */

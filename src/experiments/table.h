@@ -39,7 +39,8 @@ struct bbt_table_params {
 	const char *format;   /* md | latex | csv | json */
 	int wilcoxon;         /* mark cells significantly different from the column's best */
 	double alpha;         /* significance threshold of that test */
-	const char *pair_by;  /* the key that pairs runs across cells ("seed") */
+	const char *pair_by;  /* the keys that pair runs across cells, comma-separated;
+	                       * NULL: the seed keys that vary (seed, data-seed) */
 	int ci_bootstrap;     /* add each mean's 95% percentile bootstrap interval */
 };
 
