@@ -8,7 +8,7 @@
 # file, another model, a baseline or discrete run for --trail) is one line
 # and exit 2.
 . "${top_srcdir:-.}/t/lib.sh"
-plan 43
+plan 44
 
 # A small task with published k-shot files, so that the dev texts are known.
 mkdir -p "$TMP/data/k-shot/mini/4-42"
@@ -106,6 +106,13 @@ is "$(tail -1 "$T" | awk -F'\t' '{ printf "%.10g", $3 }')" "$(val test_metric "$
 	"the last row's test metric is the run's, exactly"
 is "$(tail -1 "$T" | cut -f3)" "$(sed -n 's/^ *"value": \([^,]*\),*$/\1/p' "$R/eval-test.json")" \
 	"and eval's on prompt.safetensors, to 17 digits"
+# a tie on dev keeps the earlier prompt: a copy of the first row one call
+# later changes nothing
+cp -r "$R" "$TMP/tie"
+awk -F'\t' 'NR == 2 { print; $1 = $1 + 1; print; next } { print }' OFS='\t' "$R/prompts.tsv" \
+	>"$TMP/tie/prompts.tsv"
+run "$BBTBENCH" eval "$TMP/tie" --trail -q
+is "$(cut -f1-3 "$TMP/tie/eval-trail-test.tsv")" "$(cut -f1-3 "$T")" "a tie on dev is no change (the run's rule)"
 run "$BBTBENCH" eval "$R" --trail --split dev -q
 awk -F'\t' 'NR > 1 && $2 != $3 { exit 1 }' "$R/eval-trail-dev.tsv"
 ok $? "--split dev: each row scores the dev metric the run recorded for it"
@@ -153,7 +160,7 @@ run "$BBTBENCH" eval "$(ls -d "$TMP"/res/toy/bdpl-*)" --trail
 like "$rc: $err" "^2: .*: a discrete \(BDPL\) prompt: --trail scores the continuous prompts" \
 	"eval --trail on a discrete run: refused, exit 2"
 cp -r "$R" "$TMP/notrail"
-rm "$TMP/notrail/prompts.tsv" "$TMP/notrail/eval-trail-test.tsv"
+rm "$TMP/notrail/prompts.tsv" "$TMP/notrail/eval-trail-test.tsv" "$TMP/notrail/eval-trail-dev.tsv"
 run "$BBTBENCH" eval "$TMP/notrail" --trail
 like "$rc: $err" "^2: .*notrail: no prompts.tsv" "eval --trail without prompts.tsv: refused, exit 2"
 [ ! -e "$TMP/notrail/eval-trail-test.tsv" ]

@@ -213,8 +213,8 @@ static int parse_trail(const char *path, char *text, struct bbt_trail *tr, char 
 	if (next != NULL)
 		*next++ = '\0';
 	if (strcmp(line, trail_header) != 0)
-		return bbt_error(err, errlen, BBT_EFORMAT, "%s:1: expected the header %s", path,
-		                 trail_header);
+		return bbt_error(err, errlen, BBT_EFORMAT, "%s:1: expected the header call, "
+		                 "dev_metric, metric, acc, f1 (tab-separated)", path);
 	while ((line = next) != NULL && *line != '\0') {
 		lineno++;
 		if ((next = strchr(line, '\n')) != NULL)
@@ -250,12 +250,16 @@ int bbt_trail_load(const char *run_dir, struct bbt_trail *tr, char *err, size_t 
 	 * its last change is no longer the run's choice. */
 	json_t *res = rc == BBT_OK ? json_load_file(res_path, 0, NULL) : NULL;
 	json_t *call = json_object_get(json_object_get(res, "metrics"), "best_dev_call");
-	if (rc == BBT_OK && (tr->n == 0 || !json_is_integer(call) ||
-	                     (json_int_t)tr->call[tr->n - 1] != json_integer_value(call)))
+	if (rc == BBT_OK && tr->n == 0)
+		rc = bbt_error(err, errlen, BBT_EFORMAT,
+		               "%s: no row: make it again with `bbtbench eval %s --trail`", path,
+		               run_dir);
+	else if (rc == BBT_OK && (!json_is_integer(call) ||
+	                          (json_int_t)tr->call[tr->n - 1] != json_integer_value(call)))
 		rc = bbt_error(err, errlen, BBT_EFORMAT,
 		               "%s: ends at call %zu, but result.json's best_dev_call is %lld: make it "
 		               "again with `bbtbench eval %s --trail`", path,
-		               tr->n ? tr->call[tr->n - 1] : 0, (long long)json_integer_value(call),
+		               tr->call[tr->n - 1], (long long)json_integer_value(call),
 		               run_dir);
 	else if (rc == BBT_EFORMAT) {
 		size_t l = strlen(err);
