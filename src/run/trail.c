@@ -29,10 +29,10 @@ static int exists(const char *path, int *rc, char *err, size_t errlen)
 }
 
 /* What --trail cannot score, said before the model is loaded: a baseline
- * (no prompt was tuned) and a discrete prompt (BDPL keeps no trail of
- * continuous points). A folder whose result.json cannot be read is left
- * to bbt_saved_open, which says so. */
-static int refuse(const char *run_dir, char *err, size_t errlen)
+ * (no prompt was tuned), a discrete prompt (BDPL keeps no trail of
+ * continuous points), a run without prompts.tsv. A folder whose
+ * result.json cannot be read is left to bbt_saved_open, which says so. */
+static int refuse(const char *run_dir, const char *tsv_path, char *err, size_t errlen)
 {
 	char *path = bbt_path_join(run_dir, "result.json");
 	if (path == NULL)
@@ -52,6 +52,11 @@ static int refuse(const char *run_dir, char *err, size_t errlen)
 		rc = bbt_error(err, errlen, BBT_EINVAL,
 		               "%s: a discrete (BDPL) prompt: --trail scores the continuous prompts "
 		               "of prompts.tsv, which only BBT and BBTv2 runs keep", run_dir);
+	else if (res != NULL && !exists(tsv_path, &rc, err, errlen) && rc == BBT_OK)
+		rc = bbt_error(err, errlen, BBT_ENOTFOUND,
+		               "%s: no %s (the best-so-far prompts a tuned continuous run keeps; a "
+		               "run made before bbtbench kept them has none)", run_dir,
+		               BBT_PROMPT_TRAIL_NAME);
 	json_decref(res);
 	return rc;
 }
@@ -124,10 +129,11 @@ static int replay(struct bbt_saved *sv, const char *tsv_path, char *text,
 		struct bbt_prompt pr = { sv->kind, z };
 		struct bbt_eval ev;
 		rc = bbt_score_eval_set(sv->sc, enc, &pr, &ev, err, errlen);
-		if (rc == BBT_OK)
+		if (rc == BBT_OK) {
 			fprintf(out, "%zu\t%.17g\t%.17g\t%.17g\t%.17g\n", call, dev, ev.metric, ev.acc,
 			        ev.f1);
-		++*rows;
+			++*rows;
+		}
 	}
 	free(z);
 	return rc;
@@ -142,23 +148,18 @@ int bbt_trail_eval(const char *run_dir, const char *split, const struct bbt_save
 	char *tsv_path = bbt_path_join(run_dir, BBT_PROMPT_TRAIL_NAME);
 	if (tsv_path == NULL)
 		return bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
-	int rc = refuse(run_dir, err, errlen);
-	if (rc == BBT_OK && !exists(tsv_path, &rc, err, errlen) && rc == BBT_OK)
-		rc = bbt_error(err, errlen, BBT_ENOTFOUND,
-		               "%s: no %s (the best-so-far prompts a tuned continuous run keeps; a "
-		               "run made before bbtbench kept them has none)", run_dir,
-		               BBT_PROMPT_TRAIL_NAME);
+	int rc = refuse(run_dir, tsv_path, err, errlen);
 	struct bbt_saved sv;
 	memset(&sv, 0, sizeof sv);
 	if (rc == BBT_OK)
 		rc = bbt_saved_open(&sv, run_dir, sp, reg, err, errlen);
 	char *text = NULL, *name = NULL, *out_path = NULL, *buf = NULL;
-	size_t len = 0;
+	size_t len = 0;  /* buf's */
 	bbt_encoded_t *own = NULL;
 	const bbt_encoded_t *enc = NULL;
 	const char *data;
 	if (rc == BBT_OK)
-		rc = bbt_file_read(tsv_path, &text, &len, err, errlen);
+		rc = bbt_file_read(tsv_path, &text, &(size_t){ 0 }, err, errlen);
 	if (rc == BBT_OK)
 		rc = bbt_saved_split(&sv, split, &enc, &own, &data, err, errlen);
 	FILE *out = NULL;
@@ -222,10 +223,10 @@ static int parse_trail(const char *path, char *text, struct bbt_trail *tr, char 
 		size_t call;
 		double dev, rest[3];
 		if (trail_row(line, 3, &call, &dev, rest) != 0 ||
-		    (tr->n > 0 && call <= tr->call[tr->n - 1]))
+		    (tr->n > 0 && call < tr->call[tr->n - 1]))
 			return bbt_error(err, errlen, BBT_EFORMAT,
-			                 "%s:%zu: expected a call (after the row above's), dev_metric, "
-			                 "metric, acc and f1, tab-separated", path, lineno);
+			                 "%s:%zu: expected a call (not before the row above's), "
+			                 "dev_metric, metric, acc and f1, tab-separated", path, lineno);
 		tr->call[tr->n] = call;
 		tr->metric[tr->n++] = rest[0];
 	}

@@ -13,7 +13,7 @@
  *
  * RUN/eval-trail-SPLIT.tsv (eval-trail-TASK-SPLIT.tsv for another task,
  * eval-trail-file-NAME.tsv for a data file; bbt_saved_output_name), written
- * atomically, one row per change, calls increasing:
+ * atomically, one row per change, in call order:
  *
  *     call  dev_metric  metric  acc  f1
  *
@@ -51,7 +51,7 @@ int bbt_trail_eval(const char *run_dir, const char *split, const struct bbt_save
 /* A run's test trail, read back. */
 struct bbt_trail {
 	size_t n;
-	size_t *call;      /* increasing */
+	size_t *call;      /* in order; at a call given twice the later row counts */
 	double *metric;    /* the task's metric on test of the prompt chosen at call[k] */
 };
 
