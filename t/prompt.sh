@@ -2,11 +2,13 @@
 # t/prompt.sh - the tuned prompt is the product (#17): a continuous run saves
 # prompt.safetensors (its sha256 in result.json) and prompts.tsv; numpy alone
 # reads the file; `bbtbench eval` reproduces the run's own dev and test
-# metrics exactly; `bbtbench predict` on the dev texts gives the run's dev
-# accuracy; bad input (no prompt, a changed file, another model) is one line
+# metrics exactly; `bbtbench eval --trail` scores the prompts the run chose on
+# dev along the way, the last being the run's own; `bbtbench predict` on the
+# dev texts gives the run's dev accuracy; bad input (no prompt, a changed
+# file, another model, a baseline or discrete run for --trail) is one line
 # and exit 2.
 . "${top_srcdir:-.}/t/lib.sh"
-plan 26
+plan 44
 
 # A small task with published k-shot files, so that the dev texts are known.
 mkdir -p "$TMP/data/k-shot/mini/4-42"
@@ -83,6 +85,44 @@ is "$(val value "$R/eval-dev.json")" "$(val dev_metric "$R/result.json")" \
 	"eval on dev reproduces the run's best dev metric"
 like "$out" "^dev  [0-9.]+ acc" "eval prints the metric"
 
+# eval --trail: a row at each call where the best-on-dev prompt changed (the
+# loop's rule: strictly higher dev metric), scored like prompt.safetensors
+run "$BBTBENCH" eval "$R" --trail -q
+ok $rc "eval --trail"
+T="$R/eval-trail-test.tsv"
+like "$out" "^test  [0-9]+ prompts chosen on dev, scored  .*/eval-trail-test.tsv$" \
+	"eval --trail names the file"
+is "$(head -1 "$T")" "$(printf 'call\tdev_metric\tmetric\tacc\tf1')" "the trail's header"
+changes=$(awk -F'\t' 'NR > 1 && (n++ == 0 || $2 > b) { b = $2; print $1, $2 }' "$R/prompts.tsv")
+is "$(awk -F'\t' 'NR > 1 { print $1, $2 }' "$T")" "$changes" \
+	"a row at each change of the best-on-dev prompt in prompts.tsv, and only there"
+[ "$(tail -n +2 "$R/prompts.tsv" | wc -l)" -gt "$(tail -n +2 "$T" | wc -l)" ]
+ok $? "a new best-so-far point that is worse on dev is no change (this run has one)"
+awk -F'\t' 'NR > 2 && $1 <= c { exit 1 } { c = $1 }' "$T"
+ok $? "calls increase"
+is "$(tail -1 "$T" | cut -f1)" "$(sed -n 's/^ *"best_dev_call": \([0-9]*\),*$/\1/p' "$R/result.json")" \
+	"the last row is the run's best-on-dev call"
+is "$(tail -1 "$T" | awk -F'\t' '{ printf "%.10g", $3 }')" "$(val test_metric "$R/result.json")" \
+	"the last row's test metric is the run's, exactly"
+is "$(tail -1 "$T" | cut -f3)" "$(sed -n 's/^ *"value": \([^,]*\),*$/\1/p' "$R/eval-test.json")" \
+	"and eval's on prompt.safetensors, to 17 digits"
+# a tie on dev keeps the earlier prompt: a copy of the first row one call
+# later changes nothing
+cp -r "$R" "$TMP/tie"
+awk -F'\t' 'NR == 2 { print; $1 = $1 + 1; print; next } { print }' OFS='\t' "$R/prompts.tsv" \
+	>"$TMP/tie/prompts.tsv"
+run "$BBTBENCH" eval "$TMP/tie" --trail -q
+is "$(cut -f1-3 "$TMP/tie/eval-trail-test.tsv")" "$(cut -f1-3 "$T")" "a tie on dev is no change (the run's rule)"
+run "$BBTBENCH" eval "$R" --trail --split dev -q
+awk -F'\t' 'NR > 1 && $2 != $3 { exit 1 }' "$R/eval-trail-dev.tsv"
+ok $? "--split dev: each row scores the dev metric the run recorded for it"
+run "$BBTBENCH" --backend synthetic --task toy --dim 10 --prompt-len 3 --budget 100 --eval-every 10 \
+	--prompt-layers all --experiment deep --out "$TMP/res" --quiet
+D=$(ls -d "$TMP"/res/deep/cmaes-*)
+run "$BBTBENCH" eval "$D" --trail -q
+is "$(tail -1 "$D/eval-trail-test.tsv" | awk -F'\t' '{ printf "%.10g", $3 }')" \
+	"$(val test_metric "$D/result.json")" "a deep (BBTv2) run: all layers' z in a row; the last is the run's"
+
 # predict on the dev texts of a k-shot task: the run's dev accuracy
 tune --task "$TMP/mini.yaml" --data-dir "$TMP/data" --k-shot 4 --split-source kshot
 ok $rc "a run on the k-shot task"
@@ -110,6 +150,25 @@ B=$(ls -d "$TMP"/res/toy/manual-*)
 run "$BBTBENCH" eval "$B"
 is "$rc" 2 "a run folder without a prompt: exit 2"
 like "$err" "result.json: no saved prompt" "says so, naming the file"
+run "$BBTBENCH" eval "$B" --trail
+like "$rc: $err" "^2: bbtbench: error: .*/manual-[^ ]*: a baseline run \(method manual\) tunes no prompt" \
+	"eval --trail on a baseline: refused, exit 2"
+is "$(printf '%s\n' "$err" | wc -l)" 1 "in one line"
+run "$BBTBENCH" --backend synthetic --task toy --optimizer bdpl --prompt-len 5 --budget 40 \
+	--out "$TMP/res" --quiet
+run "$BBTBENCH" eval "$(ls -d "$TMP"/res/toy/bdpl-*)" --trail
+like "$rc: $err" "^2: .*: a discrete \(BDPL\) prompt: --trail scores the continuous prompts" \
+	"eval --trail on a discrete run: refused, exit 2"
+cp -r "$R" "$TMP/notrail"
+rm "$TMP/notrail/prompts.tsv" "$TMP/notrail/eval-trail-test.tsv" "$TMP/notrail/eval-trail-dev.tsv"
+run "$BBTBENCH" eval "$TMP/notrail" --trail
+like "$rc: $err" "^2: .*notrail: no prompts.tsv" "eval --trail without prompts.tsv: refused, exit 2"
+[ ! -e "$TMP/notrail/eval-trail-test.tsv" ]
+ok $? "and writes nothing"
+printf 'call\tdev_metric\tz0\n' >"$TMP/notrail/prompts.tsv"
+run "$BBTBENCH" eval "$TMP/notrail" --trail
+like "$rc: $err" "^2: .*notrail/prompts.tsv:1: expected the header call, dev_metric and 20 coordinates" \
+	"a prompts.tsv that is not the run's: named, exit 2"
 cp -r "$R" "$TMP/cut"
 head -c 300 "$R/prompt.safetensors" >"$TMP/cut/prompt.safetensors"
 run "$BBTBENCH" eval "$TMP/cut"

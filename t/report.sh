@@ -4,9 +4,11 @@
 # [report] tables and figures and a README.md; the folder made again from
 # the same runs is the same, and from a clean results folder differs only
 # in wall times; a bad [report] stops before any run; the runs.csv rows
-# reproduce bit for bit (t/paper_repro.sh) and a changed number is caught.
+# reproduce bit for bit (t/paper_repro.sh) and a changed number is caught;
+# a y=test_metric figure makes each run's eval-trail-test.tsv (as `eval
+# --trail` does) and draws it as steps, and --no-run without one is an error.
 . "${top_srcdir:-.}/t/lib.sh"
-plan 41
+plan 55
 
 INI="$top_srcdir/ablations/synthetic/report.ini"
 D="$TMP/doc/synthetic-report"
@@ -116,6 +118,55 @@ like "$err" "bad.ini:25: table.test: where=task=nosuchtask: no finished run has 
 	"a where= that matches no run is named"
 run "$BBTBENCH" report --no-run --out "$TMP/nothing" --dest "$TMP/nodoc" "$INI"
 is "$rc" 2 "--no-run without results: exit 2"
+
+# --- test metric curves (eval --trail) ------------------------------------------
+TI="$TMP/trail/report.ini"
+mkdir -p "$TMP/trail"
+{ cat "$INI"; echo 'figure.test-budget = y=test_metric by=optimizer reference=manual'; } >"$TI"
+run "$BBTBENCH" report --no-run --out "$TMP/results" --dest "$TMP/tdoc" "$TI"
+like "$rc: $(printf '%s\n' "$err" | grep error)" "^2: bbtbench: error: report: .*report.ini:30: figure.test-budget: .*/(cmaes|random)-[^ ]*: no eval-trail-test.tsv: make it with \`bbtbench eval .* --trail\`\$" \
+	"--no-run without the runs' test trails: exit 2, naming a run and the command"
+is "$(printf '%s\n' "$err" | grep -c error)" 1 "in one line"
+run "$BBTBENCH" report --out "$TMP/results" --dest "$TMP/tdoc" "$TI"
+ok $rc "report makes the test trails, then the figure"
+is "$(ls "$TMP"/results/synthetic-report/*/eval-trail-test.tsv | wc -l)" 18 \
+	"a trail for every tuned run (none for the baselines)"
+like "$err" "cmaes-[^ ]*: eval-trail-test.tsv: [0-9]+ prompts? chosen on dev, scored on test" \
+	"progress on stderr says what it scored"
+TD="$TMP/tdoc/synthetic-report"
+like "$(cat "$TD/test-budget.gp")" "with steps .*title 'cmaes \(n=6\)'" "test-metric curves are steps"
+like "$(cat "$TD/test-budget.gp")" "set ylabel 'test metric of the best-on-dev prompt" \
+	"the axis says which prompt's test metric"
+like "$(cat "$TD/test-budget.dat")" "# reference line: method = manual, mean test_metric " \
+	"the manual prompt's test metric is a reference line"
+C=$(ls -d "$TMP"/results/synthetic-report/cmaes-synthetic-toy-d20-s1-*)
+cp "$C/eval-trail-test.tsv" "$TMP/trail/by-report.tsv"
+run "$BBTBENCH" eval "$C" --trail -q
+cmp -s "$C/eval-trail-test.tsv" "$TMP/trail/by-report.tsv"
+ok $? "report's trail is eval --trail's, byte for byte"
+cp -r "$TMP/tdoc" "$TMP/tdoc1"
+run "$BBTBENCH" report --no-run --out "$TMP/results" --dest "$TMP/tdoc" "$TI"
+diff -r "$TMP/tdoc1" "$TMP/tdoc" >/dev/null
+ok $? "made again: the same files, byte for byte"
+# A trail that is not the finished run's (its last change cut off)
+head -n -1 "$TMP/trail/by-report.tsv" >"$C/eval-trail-test.tsv"
+run "$BBTBENCH" report --no-run --out "$TMP/results" --dest "$TMP/tdoc" "$TI"
+like "$rc: $(printf '%s\n' "$err" | grep error)" "^2: .*eval-trail-test.tsv: ends at call [0-9]+, but result.json's best_dev_call is [0-9]+: make it again" \
+	"--no-run with a trail that is not the run's: exit 2, saying why"
+run "$BBTBENCH" report -q --out "$TMP/results" --dest "$TMP/tdoc" "$TI"
+cmp -s "$C/eval-trail-test.tsv" "$TMP/trail/by-report.tsv"
+ok $? "report makes it again"
+# One run alone: every call a point, the test metric of the last change by then
+mkdir -p "$TMP/one"
+cp -r "$C" "$TMP/one/"
+run "$BBTBENCH" plot "$TMP/one" --y test_metric --points 1000 -o "$TMP/oneplot"
+ok $rc "plot --y test_metric"
+is "$(awk 'FNR == NR { if (FNR > 1) { c[++n] = $1; m[n] = 100 * $3 } next }
+	/^[0-9]/ { k = 0; for (i = 1; i <= n; i++) if (c[i] <= $1) k = i
+		if (k == 0 || ($2 - m[k]) ^ 2 > 1e-16) bad++; pts++ }
+	END { print pts, bad + 0 }' FS='\t' "$C/eval-trail-test.tsv" FS=' ' "$TMP/oneplot/convergence.dat")" \
+	"$(( $(tail -1 "$C/trace.csv" | cut -d, -f1) - $(sed -n 2p "$C/eval-trail-test.tsv" | cut -f1) + 1 )) 0" \
+	"its .dat: a point per call from the first change to the last call, each the last change's test metric"
 
 # --- runs.csv reproduces ----------------------------------------------------------
 run env BBTBENCH_PAPER_RESULTS="$TMP/doc" sh "$top_srcdir/t/paper_repro.sh"

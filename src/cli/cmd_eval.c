@@ -2,11 +2,11 @@
  * cmd_eval.c - `bbtbench eval RUN_DIR`: a run's saved prompt scored again,
  * on its dev or test split, another task's, or a file, with the same
  * template, label words, projection and metrics; the result beside the run
- * as eval-NAME.json.
+ * as eval-NAME.json; with --trail, each prompt the run would have returned
+ * had it stopped earlier (trail.h), as eval-trail-NAME.tsv.
  */
 #include "config.h"
 
-#include <ctype.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,8 +15,8 @@
 #include "cli/commands.h"
 #include "core/log.h"
 #include "core/util.h"
-#include "data/dataset.h"
 #include "run/saved.h"
+#include "run/trail.h"
 
 enum {
 	OPT_SPLIT = BBT_CLI_OPT_PLUGIN_DIR + 1,
@@ -25,6 +25,7 @@ enum {
 	OPT_BACKEND,
 	OPT_MODEL,
 	OPT_JSON,
+	OPT_TRAIL,
 };
 
 static void usage(FILE *f)
@@ -33,7 +34,11 @@ static void usage(FILE *f)
 	        "Usage: bbtbench eval RUN_DIR [OPTIONS]\n"
 	        "Score a run's saved prompt (prompt.safetensors, or a discrete prompt in\n"
 	        "result.json) again with the run's template, label words and metrics, and\n"
-	        "write RUN_DIR/eval-NAME.json beside the run (its own files are never touched).\n\n"
+	        "write RUN_DIR/eval-NAME.json beside the run (its own files are never touched).\n"
+	        "With --trail, score instead each prompt the run would have returned had it\n"
+	        "stopped earlier: the best on dev of prompts.tsv's rows, by the run's own rule,\n"
+	        "at each call where it changed; one row each in RUN_DIR/eval-trail-NAME.tsv\n"
+	        "(call, dev_metric, metric, acc, f1). The last row is the run's own result.\n\n"
 	        "  --split dev|test|FILE  the run's dev or test split, or a data file in the\n"
 	        "                         task's test format [test]\n"
 	        "  --task NAME|FILE       another task: its splits, template and label words\n"
@@ -42,26 +47,15 @@ static void usage(FILE *f)
 	        "  --model FILE           another model: its hidden size and vocabulary must\n"
 	        "                         be the run's [the run's]\n"
 	        "      --json             print the eval JSON instead of one line\n"
+	        "      --trail            the prompts of prompts.tsv the run chose on dev, not\n"
+	        "                         only the last (continuous BBT and BBTv2 runs)\n"
 	        "      --plugin-dir DIR   look for plugins in DIR first (repeatable)\n"
 	        "  -q, --quiet            warnings and errors only\n"
 	        "  -v, --verbose          debug messages\n"
 	        "  -h, --help             this help\n\n"
-	        "Example: bbtbench eval results/sst2/cmaes-ggml-sst2-d500-s42-0123456789ab --split dev\n"
+	        "Examples: bbtbench eval results/sst2/cmaes-ggml-sst2-d500-s42-0123456789ab --split dev\n"
+	        "          bbtbench eval results/sst2/cmaes-ggml-sst2-d500-s42-0123456789ab --trail\n"
 	        "Exit status: 0 scored, 1 the scoring failed, 2 a bad run folder, file or model.\n");
-}
-
-/* eval-NAME.json: the split, prefixed by another task's name; a file's
- * base name with anything but letters, digits, '.', '_', '-' as '_'. */
-static char *eval_name(const char *split, int is_file, const char *task, int other_task)
-{
-	const char *base = strrchr(split, '/');
-	base = is_file && base ? base + 1 : split;
-	char *name = bbt_asprintf("eval-%s%s%s%s.json", other_task ? task : "",
-	                          other_task ? "-" : "", is_file ? "file-" : "", base);
-	for (char *c = name ? name + 5 : NULL; c && *c; c++)
-		if (!isalnum((unsigned char)*c) && *c != '.' && *c != '_' && *c != '-')
-			*c = '_';
-	return name;
 }
 
 static json_t *eval_json(const struct bbt_saved *sv, const char *split, const char *data,
@@ -94,38 +88,16 @@ static json_t *eval_json(const struct bbt_saved *sv, const char *split, const ch
 	return j;
 }
 
-/* A data file in the task's test (else dev, else train) format. */
-static int encode_file(const struct bbt_saved *sv, const char *path, bbt_encoded_t **enc,
-                       char *err, size_t errlen)
-{
-	const bbt_task_t *t = sv->setup.task;
-	const struct bbt_source *src = t->test ? t->test : t->dev ? t->dev : t->train;
-	if (src == NULL)
-		return bbt_error(err, errlen, BBT_EINVAL,
-		                 "%s: task %s declares no data file format to read it with", path,
-		                 t->name);
-	bbt_dataset_t *ds = NULL;
-	int rc = bbt_dataset_read(t, src, path, &ds, err, errlen);
-	if (rc == BBT_OK)
-		rc = bbt_setup_encode(&sv->setup, &sv->plan, ds, enc, err, errlen);
-	bbt_dataset_free(ds);
-	return rc;
-}
-
 static int evaluate(const char *run_dir, const char *split, const struct bbt_saved_params *sp,
                     bbt_registry_t *reg, int json_out, char *err, size_t errlen)
 {
 	struct bbt_saved sv;
 	int rc = bbt_saved_open(&sv, run_dir, sp, reg, err, errlen);
-	int is_dev = strcmp(split, "dev") == 0, is_test = strcmp(split, "test") == 0;
 	bbt_encoded_t *own = NULL;
 	const bbt_encoded_t *enc = NULL;
-	const char *data = split;
-	if (rc == BBT_OK && (is_dev || is_test)) {
-		enc = sv.setup.enc[is_dev ? BBT_RUN_DEV : BBT_RUN_TEST];
-		data = is_dev ? sv.setup.splits.train_from : sv.setup.splits.test_from;
-	} else if (rc == BBT_OK && (rc = encode_file(&sv, split, &own, err, errlen)) == BBT_OK)
-		enc = own;
+	const char *data = NULL;
+	if (rc == BBT_OK)
+		rc = bbt_saved_split(&sv, split, &enc, &own, &data, err, errlen);
 	struct bbt_eval ev;
 	struct bbt_prompt pr = bbt_saved_prompt(&sv);
 	if (rc == BBT_OK)
@@ -133,11 +105,8 @@ static int evaluate(const char *run_dir, const char *split, const struct bbt_sav
 	json_t *j = NULL;
 	char *name = NULL, *path = NULL, *text = NULL;
 	if (rc == BBT_OK) {
-		int other = strcmp(sv.setup.task->name,
-		                   json_string_value(json_object_get(
-		                           json_object_get(sv.result, "task"), "name")) ?: "") != 0;
-		j = eval_json(&sv, split, data ? data : "", enc->n_seq, &ev);
-		name = eval_name(split, !is_dev && !is_test, sv.setup.task->name, other);
+		j = eval_json(&sv, split, data, enc->n_seq, &ev);
+		name = bbt_saved_output_name(&sv, split, "eval-", ".json");
 		path = name ? bbt_path_join(run_dir, name) : NULL;
 		text = j ? json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17))
 		         : NULL;
@@ -159,6 +128,20 @@ static int evaluate(const char *run_dir, const char *split, const struct bbt_sav
 	return rc;
 }
 
+static int evaluate_trail(const char *run_dir, const char *split,
+                          const struct bbt_saved_params *sp, bbt_registry_t *reg, char *err,
+                          size_t errlen)
+{
+	char *path = NULL;
+	size_t rows = 0;
+	int rc = bbt_trail_eval(run_dir, split, sp, reg, &path, &rows, err, errlen);
+	if (rc == BBT_OK)
+		printf("%s  %zu prompt%s chosen on dev, scored  %s\n", split, rows, rows == 1 ? "" : "s",
+		       path);
+	free(path);
+	return rc;
+}
+
 int bbt_cmd_eval(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -168,13 +151,14 @@ int bbt_cmd_eval(int argc, char **argv)
 		{ "backend", required_argument, NULL, OPT_BACKEND },
 		{ "model", required_argument, NULL, OPT_MODEL },
 		{ "json", no_argument, NULL, OPT_JSON },
+		{ "trail", no_argument, NULL, OPT_TRAIL },
 		BBT_CLI_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct bbt_cli_common common = { 0 };
 	struct bbt_saved_params sp = bbt_saved_default_params();
 	const char *split = "test";
-	int json_out = 0, opt;
+	int json_out = 0, trail = 0, opt;
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":qvh", longopts, NULL)) != -1) {
@@ -190,6 +174,7 @@ int bbt_cmd_eval(int argc, char **argv)
 		case OPT_BACKEND: sp.backend = optarg; break;
 		case OPT_MODEL: sp.model = optarg; break;
 		case OPT_JSON: json_out = 1; break;
+		case OPT_TRAIL: trail = 1; break;
 		case 'h': usage(stdout); return BBT_EXIT_OK;
 		default:   /* ':' a value missing, '?' an unknown option */
 			return bbt_cli_option_error("eval", opt, argv[optind - 1], longopts);
@@ -199,11 +184,16 @@ int bbt_cmd_eval(int argc, char **argv)
 		bbt_log(BBT_LOG_ERROR, NULL, "eval: expected one run folder; see bbtbench eval --help");
 		return BBT_EXIT_USAGE;
 	}
+	if (trail && json_out) {
+		bbt_log(BBT_LOG_ERROR, NULL, "eval: --json is not for --trail (it writes a TSV file)");
+		return BBT_EXIT_USAGE;
+	}
 	char err[BBT_ERRLEN];
 	bbt_registry_t *reg = bbt_cli_open_registry(&common);
 	if (reg == NULL)
 		return BBT_EXIT_FAILED;
-	int rc = evaluate(argv[optind], split, &sp, reg, json_out, err, sizeof err);
+	int rc = trail ? evaluate_trail(argv[optind], split, &sp, reg, err, sizeof err)
+	               : evaluate(argv[optind], split, &sp, reg, json_out, err, sizeof err);
 	if (rc != BBT_OK)
 		bbt_log(BBT_LOG_ERROR, NULL, "%s", err);
 	bbt_registry_free(reg);

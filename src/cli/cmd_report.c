@@ -28,14 +28,17 @@ static void report_usage(FILE *f)
 	        "metrics, API calls, tokens scored, wall time, BLAS core and threads, bbtbench\n"
 	        "version, model file's SHA-256), the tables and figures its [report] section\n"
 	        "names (NAME.md and NAME.tex; NAME.png and NAME.svg), and a README.md showing\n"
-	        "them. The same runs make the same files, but for wall times.\n\n"
+	        "them. The same runs make the same files, but for wall times. A y=test_metric\n"
+	        "figure draws each run's eval-trail-test.tsv (the test metric of the prompt\n"
+	        "chosen on dev by each call), made as `bbtbench eval RUN --trail` does where\n"
+	        "it is missing (with --no-run, an error).\n\n"
 	        "  [report]\n"
 	        "  table.NAME  = rows=KEY[,KEY] cols=KEY metric=M wilcoxon=yes alpha=P pair-by=KEY\n"
 	        "                ci=bootstrap\n"
 	        "  figure.NAME = x=KEY by=KEY metric=M title=\"...\" reference=METHOD[,METHOD]\n"
 	        "                                                     (M against KEY)\n"
-	        "  figure.NAME = y=train_loss|dev_metric by=KEY x-axis=calls|wall points=N\n"
-	        "                                                     (convergence)\n"
+	        "  figure.NAME = y=train_loss|dev_metric|test_metric by=KEY x-axis=calls|wall\n"
+	        "                points=N                             (convergence)\n"
 	        "  both: where=KEY=VALUE (only those runs), best-on-dev=KEY (KEY chosen on dev)\n\n"
 	        "      --dest DIR         where EXPERIMENT/ folders go [doc/results]\n"
 	        "      --out DIR          results root (instead of each file's [run] out)\n"
@@ -57,6 +60,7 @@ static int report_one(const char *path, const char *out, const char *dest, int r
 {
 	bbt_grid_t *g = NULL;
 	bbt_report_t *r = NULL;
+	bbt_registry_t *reg = NULL;  /* running: the grid's, then the test trails' */
 	struct bbt_config cfg;
 	int have_cfg = 0;
 	int rc = bbt_grid_load(path, &g, err, errlen);
@@ -67,7 +71,7 @@ static int report_one(const char *path, const char *out, const char *dest, int r
 		have_cfg = 1;
 	}
 	if (rc == BBT_OK && run) {
-		bbt_registry_t *reg = bbt_cli_open_registry(common);
+		reg = bbt_cli_open_registry(common);
 		struct bbt_grid_params p = bbt_grid_default_params();
 		struct bbt_grid_summary s;
 		p.jobs = jobs;
@@ -78,7 +82,6 @@ static int report_one(const char *path, const char *out, const char *dest, int r
 			printf("grid %s: %zu runs: %zu finished, %zu skipped (already finished), "
 			       "%zu failed, %zu interrupted, %.1f s\n",
 			       path, s.total, s.finished, s.skipped, s.failed, s.interrupted, s.wall);
-		bbt_registry_free(reg);
 		/* Failed runs are left out of the tables, which still say what
 		 * the others found; the exit status says it was not all. */
 		if (rc == BBT_EIO) {
@@ -91,13 +94,14 @@ static int report_one(const char *path, const char *out, const char *dest, int r
 	if (rc == BBT_OK) {
 		results = bbt_asprintf("%s/%s", out ? out : cfg.out, bbt_grid_experiment(g));
 		folder = bbt_path_join(dest, bbt_grid_experiment(g));
-		rc = results && folder ? bbt_report_write(r, results, folder, err, errlen)
+		rc = results && folder ? bbt_report_write(r, results, folder, reg, err, errlen)
 		                       : bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
 	}
 	if (rc == BBT_OK)
 		printf("report %s: %s/\n", path, folder);
 	free(results);
 	free(folder);
+	bbt_registry_free(reg);
 	if (have_cfg)
 		bbt_config_release(&cfg);
 	bbt_report_free(r);

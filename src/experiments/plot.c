@@ -21,6 +21,7 @@
 #include "experiments/stats.h"
 #include "core/util.h"
 #include "run/result_json.h"
+#include "run/trail.h"
 
 /* Okabe & Ito's colour-blind-safe palette. */
 static const char *const colours[] = {
@@ -164,10 +165,12 @@ enum curve {
 	CURVE_DEV,        /* best dev metric after each API call */
 	CURVE_GRAD_COS,   /* --grad-check: cosine(estimate, true gradient) per step */
 	CURVE_GRAD_RATIO, /* --grad-check: |estimate| / |true gradient| per step */
+	CURVE_TEST,       /* the test metric of the prompt the run would have
+	                   * returned after each API call (eval-trail-test.tsv) */
 };
 
 static const char *const curve_names[] = { "train_loss", "dev_metric", "grad_cos",
-	                                   "grad_norm_ratio" };
+	                                   "grad_norm_ratio", "test_metric" };
 
 static int curve_parse(const char *y)
 {
@@ -229,10 +232,13 @@ struct trace {
 	size_t n;
 };
 
+/* Leaves t empty: read_trace frees what it read on an error, and its
+ * caller frees every trace after. */
 static void trace_free(struct trace *t)
 {
 	free(t->v);
 	free(t->wall);
+	memset(t, 0, sizeof *t);
 }
 
 /* Make room for index at in t (NaN-filled up to it). */
@@ -265,6 +271,22 @@ static void trace_header(char *line, size_t *col)
 			if (strcmp(field[f], trace_cols[c]) == 0)
 				col[c] = f;
 	}
+}
+
+/* The test curve: after call k + 1, the test metric of the last prompt
+ * the trail says the run chose by then (NaN before the first). The trace
+ * gave the calls and their wall times. */
+static int trail_values(const char *run_dir, struct trace *t, char *err, size_t errlen)
+{
+	struct bbt_trail tr;
+	int rc = bbt_trail_load(run_dir, &tr, err, errlen);
+	for (size_t k = 0, r = 0; rc == BBT_OK && k < t->n; k++) {
+		while (r < tr.n && tr.call[r] <= k + 1)
+			r++;
+		t->v[k] = r > 0 ? tr.metric[r - 1] : NAN;
+	}
+	bbt_trail_release(&tr);
+	return rc;
 }
 
 /* Row k of the file is call k, so a row that cannot be read still takes
@@ -326,6 +348,9 @@ static int read_trace(const char *run_dir, enum curve curve, struct trace *t, ch
 			    trace_number(path, lineno, field, nf, col[T_DEV], "dev_metric", &x) == 0)
 				cur = isnan(cur) || x > cur ? x : cur;
 			x = cur;
+		} else if (curve == CURVE_TEST) {
+			/* the row is the call's place and wall time; trail_values
+			 * gives its value */
 		} else if (curve == CURVE_LOSS) {
 			if (nf > 0 &&
 			    trace_number(path, lineno, field, nf, col[T_BEST_LOSS], "best_loss", &x) < 0)
@@ -360,6 +385,8 @@ static int read_trace(const char *run_dir, enum curve curve, struct trace *t, ch
 	}
 	fclose(f);
 	free(path);
+	if (rc == BBT_OK && curve == CURVE_TEST)
+		rc = trail_values(run_dir, t, err, errlen);
 	if (rc < 0)
 		trace_free(t);
 	return rc;
@@ -742,7 +769,8 @@ static int convergence(const struct plot_ctx *c, char **written, size_t cap, siz
 	const struct bbt_plot_params *p = c->p;
 	size_t nr = bbt_resultset_count(rs);
 	enum curve curve = (enum curve)curve_parse(p->y);
-	int dev = curve == CURVE_DEV, per_step = curve_per_step(curve);
+	/* a metric chosen on dev: steps, in percent, with the baselines' */
+	int dev = curve == CURVE_DEV || curve == CURVE_TEST, per_step = curve_per_step(curve);
 	struct xaxis ax = { .wall = strcmp(p->x_axis, "wall") == 0 };
 	const char *name = p->name ? p->name : per_step ? p->y : "convergence";
 	struct trace *tr = calloc(nr, sizeof *tr);
@@ -818,14 +846,16 @@ static int convergence(const struct plot_ctx *c, char **written, size_t cap, siz
 	/* A baseline has a dev metric to compare with, but no training loss
 	 * that a tuned prompt's is comparable to (calibration leaves it). */
 	if (rc == BBT_OK && dev)
-		reference_lines(c, &fg, "dev_metric", scale);
+		reference_lines(c, &fg, curve_names[curve], scale);
 	rc = figure_close(&fg, rc, err, errlen);
 	static const char *const what[] = { "API call", "dev evaluation",
 		                            "gradient check (run with --grad-check)",
-		                            "gradient check (run with --grad-check)" };
+		                            "gradient check (run with --grad-check)",
+		                            "dev evaluation" };
 	static const char *const ylabel[] = { "best training loss", "best dev metric (%)",
 		                              "cosine(ZO estimate, true gradient)",
-		                              "|ZO estimate| / |true gradient|" };
+		                              "|ZO estimate| / |true gradient|",
+		                              "test metric of the best-on-dev prompt (%)" };
 	if (rc == BBT_OK && drawn == 0)
 		rc = bbt_error(err, errlen, BBT_ENOTFOUND, "no %s in the runs' traces to plot",
 		               what[curve]);
@@ -997,8 +1027,8 @@ int bbt_plot_draw(const bbt_resultset_t *rs, const struct bbt_plot_params *p, ch
 	*n_written = 0;
 	if (curve_parse(p->y) < 0)
 		return bbt_error(err, errlen, BBT_EINVAL,
-		                 "--y '%s': expected train_loss, dev_metric, grad_cos or "
-		                 "grad_norm_ratio", p->y);
+		                 "--y '%s': expected train_loss, dev_metric, test_metric, grad_cos "
+		                 "or grad_norm_ratio", p->y);
 	if (strcmp(p->x_axis, "calls") != 0 && strcmp(p->x_axis, "wall") != 0)
 		return bbt_error(err, errlen, BBT_EINVAL, "--x-axis '%s': expected calls or wall",
 		                 p->x_axis);

@@ -9,6 +9,10 @@
  *                 calls or wall time: the median over the runs of each
  *                 group (one line per value of the --by key, e.g. per
  *                 optimizer) with the interquartile range as a band;
+ *                 or the test metric of the prompt each run would have
+ *                 returned by then (chosen on dev; its eval-trail-test.tsv,
+ *                 trail.h), also as steps, the baselines' test metric as
+ *                 reference lines;
  *   METRIC-vs-KEY a table's metric (mean ± std over seeds, error bars)
  *                 against a grid key, one line per group: accuracy vs d for
  *                 CMA-ES and ZO-Adam. Numeric keys spanning a factor of 20
@@ -39,7 +43,8 @@
 struct bbt_plot_params {
 	const char *out_dir;   /* where the files go (created) */
 	const char *by;        /* group key: one line per value ["optimizer"] */
-	const char *y;         /* convergence: train_loss | dev_metric ["train_loss"] */
+	const char *y;         /* convergence: train_loss | dev_metric | test_metric |
+	                        * grad_cos | grad_norm_ratio ["train_loss"] */
 	const char *x;         /* METRIC-vs-KEY: the key; NULL: no such figure */
 	const char *metric;    /* its metric ["test_metric": each task's own, as its paper] */
 	size_t points;         /* points per convergence curve [200] */

@@ -17,6 +17,7 @@
 #include "plugin/options.h"
 #include "run/result_json.h"
 #include "run/runconfig.h"
+#include "run/trail.h"
 
 enum spec_kind { SPEC_TABLE, SPEC_FIGURE };
 
@@ -94,9 +95,10 @@ static int check_word(const char *origin, const char *w, const char *v, char *er
 		                 origin, v);
 	if (strcmp(w, "ci") == 0 && strcmp(v, "bootstrap") != 0)
 		return bbt_error(err, errlen, BBT_EINVAL, "%s: ci=%s: expected bootstrap", origin, v);
-	if (strcmp(w, "y") == 0 && !bbt_choice_valid("train_loss|dev_metric|grad_cos|grad_norm_ratio", v))
+	if (strcmp(w, "y") == 0 &&
+	    !bbt_choice_valid("train_loss|dev_metric|test_metric|grad_cos|grad_norm_ratio", v))
 		return bbt_error(err, errlen, BBT_EINVAL,
-		                 "%s: y=%s: expected train_loss, dev_metric, grad_cos or "
+		                 "%s: y=%s: expected train_loss, dev_metric, test_metric, grad_cos or "
 		                 "grad_norm_ratio", origin, v);
 	if (strcmp(w, "x-axis") == 0 && !bbt_choice_valid("calls|wall", v))
 		return bbt_error(err, errlen, BBT_EINVAL, "%s: x-axis=%s: expected calls or wall",
@@ -481,8 +483,38 @@ static int write_table(const struct spec *s, const bbt_resultset_t *rs, const ch
 	return rc;
 }
 
+/* A test_metric figure draws each tuned run's eval-trail-test.tsv: made
+ * here, as `bbtbench eval RUN --trail` makes it, where it is missing or
+ * not the finished run's. Without a registry (--no-run) nothing is made,
+ * and the figure names the run that lacks it. */
+static int make_trails(const bbt_resultset_t *rs, bbt_registry_t *reg, char *err,
+                       size_t errlen)
+{
+	struct bbt_saved_params sp = bbt_saved_default_params();
+	for (size_t i = 0; reg != NULL && i < bbt_resultset_count(rs); i++) {
+		const char *method = bbt_resultset_value(rs, i, "method"),
+		           *dir = bbt_resultset_run_dir(rs, i);
+		if (method != NULL && strcmp(method, "tune") != 0)
+			continue;  /* a baseline is a reference line: its result.json's */
+		struct bbt_trail tr;
+		char why[BBT_ERRLEN];
+		int rc = bbt_trail_load(dir, &tr, why, sizeof why);
+		bbt_trail_release(&tr);
+		if (rc == BBT_ENOMEM || rc == BBT_EIO)
+			return bbt_error(err, errlen, rc, "%s", why);
+		if (rc == BBT_OK)
+			continue;
+		size_t rows;
+		if ((rc = bbt_trail_eval(dir, "test", &sp, reg, NULL, &rows, err, errlen)) < 0)
+			return rc;
+		bbt_log(BBT_LOG_INFO, NULL, "%s: %s: %zu prompt%s chosen on dev, scored on test",
+		        dir, BBT_TRAIL_TEST_NAME, rows, rows == 1 ? "" : "s");
+	}
+	return BBT_OK;
+}
+
 static int write_figure(const struct spec *s, bbt_resultset_t *rs, const char *dest,
-                        FILE *readme, char *err, size_t errlen)
+                        bbt_registry_t *reg, FILE *readme, char *err, size_t errlen)
 {
 	struct bbt_plot_params p = bbt_plot_default_params();
 	const char *v;
@@ -507,7 +539,10 @@ static int write_figure(const struct spec *s, bbt_resultset_t *rs, const char *d
 		return bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
 	char *written[4];
 	size_t nw = 0;
-	int rc = bbt_plot_draw(rs, &p, written, 4, &nw, err, errlen);
+	int rc = p.convergence && strcmp(p.y, "test_metric") == 0
+	                 ? make_trails(rs, reg, err, errlen) : BBT_OK;
+	if (rc == BBT_OK)
+		rc = bbt_plot_draw(rs, &p, written, 4, &nw, err, errlen);
 	for (size_t i = 0; i < nw; i++)
 		free(written[i]);
 	/* The README shows the figure even when gnuplot is missing here: the
@@ -519,7 +554,7 @@ static int write_figure(const struct spec *s, bbt_resultset_t *rs, const char *d
 }
 
 int bbt_report_write(const bbt_report_t *r, const char *results_dir, const char *dest,
-                     char *err, size_t errlen)
+                     bbt_registry_t *reg, char *err, size_t errlen)
 {
 	int rc = bbt_mkdir_p(dest, err, errlen);
 	if (rc < 0)
@@ -559,7 +594,7 @@ int bbt_report_write(const bbt_report_t *r, const char *results_dir, const char 
 			rc = spec_runs(r, s, results_dir, &rs, note.f, err, errlen);
 		if (rc == BBT_OK)
 			rc = s->kind == SPEC_TABLE ? write_table(s, rs, dest, readme.f, err, errlen)
-			                           : write_figure(s, rs, dest, readme.f, err, errlen);
+			                           : write_figure(s, rs, dest, reg, readme.f, err, errlen);
 		if (note.f != NULL && fflush(note.f) == 0 && note.len > 0)
 			fprintf(readme.f, "%s chosen on the dev metric (best-on-dev):\n\n%s\n",
 			        word(s, "best-on-dev"), note.s);

@@ -18,12 +18,15 @@
  *     table.accuracy = rows=optimizer cols=dim metric=test_metric wilcoxon=yes
  *     figure.accuracy-vs-d = x=dim by=optimizer where=task=sst2
  *     figure.convergence = y=dev_metric by=optimizer x-axis=calls
+ *     figure.test-budget = y=test_metric by=optimizer where=dim=200
  *
  *   table   rows, cols, metric, wilcoxon (yes|no), alpha, pair-by,
  *           ci (bootstrap): as `bbtbench table` takes them
  *   figure  x=KEY: the metric against KEY (METRIC-vs-KEY); without x, a
- *           convergence figure of y (train_loss | dev_metric) against
- *           x-axis (calls | wall); by, metric, points, title="...",
+ *           convergence figure of y (train_loss | dev_metric |
+ *           test_metric: of the prompt chosen on dev by each call, from
+ *           each run's eval-trail-test.tsv, trail.h) against x-axis
+ *           (calls | wall); by, metric, points, title="...",
  *           reference=METHOD[,METHOD] (the baselines drawn as reference
  *           lines; "none"; by default all there are)
  *   both    where=KEY=VALUE, repeatable: only the runs with that value;
@@ -39,7 +42,7 @@
  *     bbt_report_t *r;
  *     if (bbt_report_load("ablations/real/cmaes-vs-adam.ini", &r, err, sizeof err) < 0) ...
  *     rc = bbt_report_write(r, "results/cmaes-vs-adam", "doc/results/cmaes-vs-adam",
- *                           err, sizeof err);
+ *                           reg, err, sizeof err);
  *     bbt_report_free(r);
  */
 #ifndef BBT_REPORT_H
@@ -48,6 +51,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include "experiments/resultset.h"
+#include "plugin/registry.h"
 
 typedef struct bbt_report bbt_report_t;
 
@@ -59,9 +63,12 @@ void bbt_report_free(bbt_report_t *r);
 
 /* Make dest (created) from the finished runs under results_dir. A figure
  * that gnuplot cannot draw is BBT_ENOTFOUND after everything else was
- * written. */
+ * written. A test_metric figure's runs get their eval-trail-test.tsv
+ * made where it is missing (or not the finished run's) with reg's
+ * plugins; reg NULL (--no-run): that is an error naming the run. Nothing
+ * else is written outside dest. */
 int bbt_report_write(const bbt_report_t *r, const char *results_dir, const char *dest,
-                     char *err, size_t errlen);
+                     bbt_registry_t *reg, char *err, size_t errlen);
 
 /* One CSV row per run, sorted by its settings (numbers by value), after a
  * header: run_id; the settings (the names `bbtbench run` takes, where the

@@ -230,6 +230,11 @@ json_t *bbt_tuner_state_json(const bbt_tuner_t *t)
 	return st;
 }
 
+int bbt_selection_improves(double best_dev, double dev_metric)
+{
+	return isnan(best_dev) || dev_metric > best_dev;
+}
+
 /* Best-so-far on dev; keep it when it beats every earlier dev score. */
 static int dev_check(bbt_tuner_t *t, char *err, size_t errlen)
 {
@@ -244,7 +249,7 @@ static int dev_check(bbt_tuner_t *t, char *err, size_t errlen)
 		if (t->hooks != NULL && t->hooks->dev != NULL)
 			t->hooks->dev(t->hooks->ctx, t->b->calls, ev.metric, t->best_z, t->dz);
 	}
-	if (isnan(t->sel.best_dev) || t->last_dev > t->sel.best_dev) {
+	if (bbt_selection_improves(t->sel.best_dev, t->last_dev)) {
 		t->sel.best_dev = t->last_dev;
 		memcpy(t->best_dev_z, t->best_z, t->dz * sizeof *t->best_z);
 		t->sel.best_dev_call = t->b->calls;

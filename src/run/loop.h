@@ -47,6 +47,11 @@ struct bbt_selection {
 	double grad_cos_sum;       /* and their sum */
 };
 
+/* The rule by which a run keeps its best-on-dev point: a dev metric
+ * replaces the best when there is none yet or it is strictly higher, so a
+ * tie keeps the earlier point. bbt_trail_eval replays it on prompts.tsv. */
+int bbt_selection_improves(double best_dev, double dev_metric);
+
 /* Called after each batch (final 0) to report progress. */
 struct bbt_loop_hooks {
 	void (*progress)(void *ctx, int final);

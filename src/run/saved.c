@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,61 @@ void bbt_saved_release(struct bbt_saved *sv)
 struct bbt_prompt bbt_saved_prompt(const struct bbt_saved *sv)
 {
 	return (struct bbt_prompt){ sv->kind, sv->z };
+}
+
+/* A data file in the task's test (else dev, else train) format. */
+static int encode_file(const struct bbt_saved *sv, const char *path, bbt_encoded_t **enc,
+                       char *err, size_t errlen)
+{
+	const bbt_task_t *t = sv->setup.task;
+	const struct bbt_source *src = t->test ? t->test : t->dev ? t->dev : t->train;
+	if (src == NULL)
+		return bbt_error(err, errlen, BBT_EINVAL,
+		                 "%s: task %s declares no data file format to read it with", path,
+		                 t->name);
+	bbt_dataset_t *ds = NULL;
+	int rc = bbt_dataset_read(t, src, path, &ds, err, errlen);
+	if (rc == BBT_OK)
+		rc = bbt_setup_encode(&sv->setup, &sv->plan, ds, enc, err, errlen);
+	bbt_dataset_free(ds);
+	return rc;
+}
+
+int bbt_saved_split(const struct bbt_saved *sv, const char *split, const bbt_encoded_t **enc,
+                    bbt_encoded_t **own, const char **data, char *err, size_t errlen)
+{
+	int is_dev = strcmp(split, "dev") == 0, is_test = strcmp(split, "test") == 0;
+	*own = NULL;
+	if (is_dev || is_test) {
+		*enc = sv->setup.enc[is_dev ? BBT_RUN_DEV : BBT_RUN_TEST];
+		*data = is_dev ? sv->setup.splits.train_from : sv->setup.splits.test_from;
+		if (*data == NULL)
+			*data = "";
+		return BBT_OK;
+	}
+	int rc = encode_file(sv, split, own, err, errlen);
+	*enc = *own;
+	*data = split;
+	return rc;
+}
+
+/* Needs the setup opened (the task). */
+char *bbt_saved_output_name(const struct bbt_saved *sv, const char *split, const char *prefix,
+                            const char *ext)
+{
+	int is_file = strcmp(split, "dev") != 0 && strcmp(split, "test") != 0;
+	const char *task = sv->setup.task->name;
+	const char *run_task = json_string_value(
+	        json_object_get(json_object_get(sv->result, "task"), "name"));
+	int other = strcmp(task, run_task ? run_task : "") != 0;
+	const char *base = strrchr(split, '/');
+	base = is_file && base ? base + 1 : split;
+	char *name = bbt_asprintf("%s%s%s%s%s%s", prefix, other ? task : "", other ? "-" : "",
+	                          is_file ? "file-" : "", base, ext);
+	for (char *c = name ? name + strlen(prefix) : NULL; c && *c; c++)
+		if (!isalnum((unsigned char)*c) && *c != '.' && *c != '_' && *c != '-')
+			*c = '_';
+	return name;
 }
 
 /* "RUN/name", or NULL (out of memory). */

@@ -66,4 +66,19 @@ void bbt_saved_release(struct bbt_saved *sv);
 /* The saved prompt, for the scorers. */
 struct bbt_prompt bbt_saved_prompt(const struct bbt_saved *sv);
 
+/* The examples `bbtbench eval --split` scores: "dev" or "test", the run's
+ * own (borrowed from the setup), or a data file in the task's test (else
+ * dev, else train) format (*own, to bbt_encoded_free); *data says where
+ * they came from (a path, or the split's source). */
+int bbt_saved_split(const struct bbt_saved *sv, const char *split, const bbt_encoded_t **enc,
+                    bbt_encoded_t **own, const char **data, char *err, size_t errlen);
+
+/* The name of what eval writes beside the run for split: PREFIX, another
+ * task's name and '-' when the task is not the run's, "file-" and the
+ * file's base name for a data file, else the split; then EXT (".json").
+ * Anything but letters, digits, '.', '_', '-' after PREFIX becomes '_'.
+ * malloc'ed; NULL when out of memory. */
+char *bbt_saved_output_name(const struct bbt_saved *sv, const char *split, const char *prefix,
+                            const char *ext);
+
 #endif /* BBT_SAVED_H */
