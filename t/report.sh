@@ -8,7 +8,7 @@
 # a y=test_metric figure makes each run's eval-trail-test.tsv (as `eval
 # --trail` does) and draws it as steps, and --no-run without one is an error.
 . "${top_srcdir:-.}/t/lib.sh"
-plan 55
+plan 56
 
 INI="$top_srcdir/ablations/synthetic/report.ini"
 D="$TMP/doc/synthetic-report"
@@ -118,6 +118,12 @@ like "$err" "bad.ini:25: table.test: where=task=nosuchtask: no finished run has 
 	"a where= that matches no run is named"
 run "$BBTBENCH" report --no-run --out "$TMP/nothing" --dest "$TMP/nodoc" "$INI"
 is "$rc" 2 "--no-run without results: exit 2"
+# ... and one such file does not keep the next from its folder
+sed 's/^experiment = .*/experiment = never-ran/' "$INI" >"$TMP/never-ran.ini"
+run "$BBTBENCH" report --no-run --out "$TMP/results" --dest "$TMP/twodoc" "$TMP/never-ran.ini" "$INI"
+ok $([ "$rc" = 2 ] && [ -f "$TMP/twodoc/synthetic-report/runs.csv" ] &&
+	[ ! -e "$TMP/twodoc/never-ran" ]; echo $?) \
+	"--no-run, a file without results first: exit 2, the next file's folder still made"
 
 # --- test metric curves (eval --trail) ------------------------------------------
 TI="$TMP/trail/report.ini"

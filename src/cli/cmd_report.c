@@ -31,9 +31,10 @@ static void report_usage(FILE *f)
 	        "them. The same runs make the same files, but for wall times. A y=test_metric\n"
 	        "figure draws each run's eval-trail-test.tsv (the test metric of the prompt\n"
 	        "chosen on dev by each call), made as `bbtbench eval RUN --trail` does where\n"
-	        "it is missing (with --no-run, an error).\n\n"
+	        "it is missing (with --no-run, an error). A file that fails does not stop\n"
+	        "the next ones; the exit status says it failed.\n\n"
 	        "  [report]\n"
-	        "  table.NAME  = rows=KEY[,KEY] cols=KEY metric=M wilcoxon=yes alpha=P pair-by=KEY\n"
+	        "  table.NAME  = rows=KEY[,KEY] cols=KEY metric=M wilcoxon=yes alpha=P pair-by=KEY[,KEY]\n"
 	        "                ci=bootstrap\n"
 	        "  figure.NAME = x=KEY by=KEY metric=M title=\"...\" reference=METHOD[,METHOD]\n"
 	        "                                                     (M against KEY)\n"
@@ -186,12 +187,17 @@ int bbt_cmd_report(int argc, char **argv)
 		bbt_blas_query(&blas);
 		bbt_blas_warn_fallback(&blas);
 	}
+	/* A file that fails (a grid without results under --no-run, a run
+	 * that failed) does not keep the next ones from their folders; the
+	 * exit status is the first failure's. An interrupt stops here. */
 	char err[BBT_ERRLEN];
 	int rc = BBT_OK;
-	for (int i = optind; i < argc && rc == BBT_OK; i++) {
-		rc = report_one(argv[i], out, dest, run, (size_t)jobs, &common, err, sizeof err);
-		if (rc < 0)
+	for (int i = optind; i < argc && rc != BBT_EINTR; i++) {
+		int one = report_one(argv[i], out, dest, run, (size_t)jobs, &common, err, sizeof err);
+		if (one < 0)
 			bbt_log(BBT_LOG_ERROR, NULL, "report: %s", err);
+		if (rc == BBT_OK || one == BBT_EINTR)
+			rc = one;
 	}
 	return bbt_exit_code(rc);
 }

@@ -556,12 +556,12 @@ static int write_figure(const struct spec *s, bbt_resultset_t *rs, const char *d
 int bbt_report_write(const bbt_report_t *r, const char *results_dir, const char *dest,
                      bbt_registry_t *reg, char *err, size_t errlen)
 {
-	int rc = bbt_mkdir_p(dest, err, errlen);
-	if (rc < 0)
-		return rc;
+	/* The runs first: no results, no folder. */
 	bbt_resultset_t *all = NULL;
 	struct memfile csv = { 0 }, readme = { 0 };
-	rc = bbt_resultset_load(results_dir, 0, &all, err, errlen);
+	int rc = bbt_resultset_load(results_dir, 0, &all, err, errlen);
+	if (rc == BBT_OK)
+		rc = bbt_mkdir_p(dest, err, errlen);
 	if (rc == BBT_OK)
 		rc = memfile_open(&csv, err, errlen);
 	if (rc == BBT_OK)
