@@ -8,7 +8,7 @@
 . "${top_srcdir:-.}/t/lib.sh"
 A="$top_srcdir/ablations"
 presets="adam-grad bbtv2 budget cmaes-vs-adam loss optimizers projection prompt-length"
-plan 54
+plan 56
 
 # name  runs of the paper preset  runs of the synthetic variant
 sizes="adam-grad 100 60
@@ -36,8 +36,9 @@ while read -r name size what; do
 	ok $? "real/$name.ini says what it needs"
 done <<'EOF_REAL'
 bbt-vs-bbtv2 40 baselines once, BBT and BBTv2 x 2 tasks x 5 splits
-cmaes-vs-adam 700 4 optimizers and adam x 3 lr, x 5 d x 2 tasks x 10
-baselines 175 3 baselines and 4 tuned x 5 tasks x 5 splits
+adam-lr 9 adam x 3 lr x 3 d on one split and seed
+cmaes-vs-adam 150 5 optimizers (adam at its chosen lr) x 3 d x 5 splits x 2 seeds
+baselines 150 3 baselines and 3 tuned x 5 tasks x 5 splits
 EOF_REAL
 
 built=$("$BBTBENCH" list | awk '$1 == "optimizer" { print $2 }')

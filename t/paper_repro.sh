@@ -13,6 +13,10 @@
 # the model file's SHA-256 where the row recorded one, differ from the
 # row's: other kernels change the last bits of every GEMM.
 #
+# A row whose run took longer than $slow_s seconds when it was published
+# (a white-box Adam grid has no quicker one) is skipped with the reason,
+# unless BBTBENCH_PAPER_SLOW=1: make check stays within minutes.
+#
 # BBTBENCH_PAPER_RESULTS=DIR checks DIR/*/runs.csv instead (t/report.sh
 # checks a synthetic experiment that way); ../shared is then not needed.
 . "${top_srcdir:-.}/t/lib.sh"
@@ -21,6 +25,7 @@ results=${BBTBENCH_PAPER_RESULTS:-$top_srcdir/doc/results}
 # configure's default, what the published results ran with (a
 # BBTBENCH_PAPER_RESULTS folder is this build's own: no such check)
 published_cflags="-g -O2"
+slow_s=120
 shared="${BBT_SHARED_DIR:-$top_srcdir/../shared}"
 if [ -z "${BBTBENCH_PAPER_RESULTS:-}" ] && [ ! -d "$shared" ]; then
 	echo "1..0 # SKIP $shared is absent: the published runs read its model and data"
@@ -98,9 +103,9 @@ row_files() {
 		for (i = 1; i <= nh; i++)
 			if (compared(h[i]))
 				printf "%s=%s\n", h[i], f[i] > (out ".want")
-		printf "model=\"%s\"\nsha=\"%s\"\ncore=\"%s\"\nthreads=\"%s\"\n",
+		printf "model=\"%s\"\nsha=\"%s\"\ncore=\"%s\"\nthreads=\"%s\"\nwall=\"%d\"\n",
 		       f[col["model"]], f[col["model.sha256"]], f[col["blas.core"]],
-		       f[col["blas.threads"]] > (out ".env")
+		       f[col["blas.threads"]], wall[chosen] + 0.5 > (out ".env")
 	}' "$1"
 }
 
@@ -128,6 +133,10 @@ for csv in "$@"; do
 		if [ -z "${BBTBENCH_PAPER_RESULTS:-}" ] &&
 			[ "${BBT_BUILD_CFLAGS-$published_cflags}" != "$published_cflags" ]; then
 			skip "$exp row $pick: published with CFLAGS '$published_cflags', this build has '$BBT_BUILD_CFLAGS'"
+			continue
+		fi
+		if [ "$wall" -gt "$slow_s" ] && [ "${BBTBENCH_PAPER_SLOW:-0}" != 1 ]; then
+			skip "$exp row $pick: its run took ${wall}s when published (over ${slow_s}s; BBTBENCH_PAPER_SLOW=1 runs it)"
 			continue
 		fi
 		# Where the run starts: the source tree, or, when the row's model
