@@ -8,7 +8,7 @@
 # a y=test_metric figure makes each run's eval-trail-test.tsv (as `eval
 # --trail` does) and draws it as steps, and --no-run without one is an error.
 . "${top_srcdir:-.}/t/lib.sh"
-plan 56
+plan 57
 
 INI="$top_srcdir/ablations/synthetic/report.ini"
 D="$TMP/doc/synthetic-report"
@@ -83,6 +83,9 @@ ok $? "and the manual prompt is not"
 like "$(cat "$D/loss-wall.gp")" "set title 'pooled over dim \(2 values\)" \
 	"a convergence figure that pools d says so"
 like "$(cat "$D/loss-wall.gp")" "set xlabel 'wall time \(s\)'" "x-axis=wall"
+# a run that has ended keeps its last value: every curve reaches the slowest run's end
+is "$(awk '/^#/ { if (x != "") print x; x = ""; next } NF { x = $1 } END { print x }' \
+	"$D/loss-wall.dat" | sort -u | wc -l)" 1 "x-axis=wall: every curve ends at the same time"
 
 # --- the same runs, the same folder ---------------------------------------------
 cp -r "$TMP/doc" "$TMP/doc1"

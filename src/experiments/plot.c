@@ -741,7 +741,10 @@ struct xaxis {
 };
 
 /* Run t's curve at x: after call x, or at the last call made by second x;
- * NaN when the run had not got there. */
+ * NaN when the run had not got there. On the wall axis a run that has
+ * ended keeps its last value: what it returned is what it holds by then
+ * (dropping it would make the median of the slower runs alone, a curve
+ * that falls when the quick runs end). */
 static double trace_at(const struct trace *t, const struct xaxis *ax, double x)
 {
 	if (!ax->wall) {
@@ -757,9 +760,7 @@ static double trace_at(const struct trace *t, const struct xaxis *ax, double x)
 		else
 			hi = mid;
 	}
-	if (lo == 0 || lo == t->n)   /* not started, or ended before x */
-		return lo == t->n && t->n > 0 && !(t->wall[t->n - 1] < x) ? t->v[t->n - 1] : NAN;
-	return t->v[lo - 1];
+	return lo == 0 ? NAN : t->v[lo - 1];   /* not started yet, or its last call by x */
 }
 
 static int convergence(const struct plot_ctx *c, char **written, size_t cap, size_t *nw,
@@ -866,7 +867,7 @@ static int convergence(const struct plot_ctx *c, char **written, size_t cap, siz
 		char *title = title_with_pooled(c, NULL);
 		char *setup = ylab && extra
 			? setup_lines(per_step ? "optimizer step" : ax.wall ? "wall time (s)" : "API calls",
-			              ylab, dev || curve == CURVE_GRAD_COS ? "bottom right" : "top right",
+			              ylab, "outside right top",
 			              key_label(p->by), extra, title)
 			: NULL;
 		free(ylab);
@@ -1000,7 +1001,7 @@ static int metric_vs_key(const struct plot_ctx *c, char **written, size_t cap, s
 	if (rc == BBT_OK) {
 		char *title = title_with_pooled(c, p->x);
 		char *setup = setup_lines(key_label(p->x), bbt_resultset_metric_label(rs, p->metric),
-		                          "bottom right opaque", key_label(p->by), extra.s, title);
+		                          "outside right top", key_label(p->by), extra.s, title);
 		free(title);
 		rc = setup ? render(p->out_dir, name, setup, fg.cmd.s, written, cap, nw, err, errlen)
 		           : bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
