@@ -3,7 +3,7 @@ set encoding utf8
 set xlabel 'API calls'
 set ylabel 'best dev metric (%) (median, IQR)'
 set grid lc rgb "#d0d0d0"
-set key bottom right noenhanced title 'prompt-layers'
+set key outside right top noenhanced title 'prompt-layers'
 set style fill transparent solid 0.2 noborder
 set xrange [0:800]
 set title 'AG''s News: best dev accuracy against API calls'
