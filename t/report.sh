@@ -8,7 +8,7 @@
 # a y=test_metric figure makes each run's eval-trail-test.tsv (as `eval
 # --trail` does) and draws it as steps, and --no-run without one is an error.
 . "${top_srcdir:-.}/t/lib.sh"
-plan 57
+plan 59
 
 INI="$top_srcdir/ablations/synthetic/report.ini"
 D="$TMP/doc/synthetic-report"
@@ -121,6 +121,16 @@ like "$err" "bad.ini:25: table.test: where=task=nosuchtask: no finished run has 
 	"a where= that matches no run is named"
 run "$BBTBENCH" report --no-run --out "$TMP/nothing" --dest "$TMP/nodoc" "$INI"
 is "$rc" 2 "--no-run without results: exit 2"
+# where=KEY!=VALUE keeps the runs with another value or none
+sed 's|^table.test = .*|table.test = rows=method metric=test_metric where=method!=tune|' \
+	"$INI" >"$TMP/neq.ini"
+run "$BBTBENCH" report --no-run --out "$TMP/results" --dest "$TMP/neqdoc" "$TMP/neq.ini"
+ok $([ "$rc" = 0 ] && grep -q '^| calibrated |' "$TMP/neqdoc/synthetic-report/test.md" &&
+	grep -q '^| manual |' "$TMP/neqdoc/synthetic-report/test.md" &&
+	! grep -q '^| tune |' "$TMP/neqdoc/synthetic-report/test.md"; echo $?) \
+	"where=method!=tune: the baselines' rows, not the tuned runs'"
+bad 'table.test = rows=optimizer where=!=tune'
+like "$err" "where=!=tune: expected where=KEY=VALUE or where=KEY!=VALUE" "where=!=VALUE: no key"
 # ... and one such file does not keep the next from its folder
 sed 's/^experiment = .*/experiment = never-ran/' "$INI" >"$TMP/never-ran.ini"
 run "$BBTBENCH" report --no-run --out "$TMP/results" --dest "$TMP/twodoc" "$TMP/never-ran.ini" "$INI"

@@ -139,7 +139,8 @@ int main(void)
 
 	/* The metric names, listed once. */
 	is_string(bbt_result_metric_list(),
-	          "test_acc, test_f1, test_metric, dev_metric, train_loss, api_calls or wall_time",
+	          "test_acc, test_f1, test_metric, test_metric_calibrated, dev_metric, train_loss, "
+	          "api_calls or wall_time",
 	          "the metrics a table or plot can show");
 	int ok_all = 1;
 	for (int m = 0; m < BBT_RESULT_N_METRICS; m++)

@@ -111,9 +111,10 @@ static int check_word(const char *origin, const char *w, const char *v, char *er
 		                 BBT_PLAIN_WORD);
 	if (strcmp(w, "where") == 0) {
 		const char *eq = strchr(v, '=');
-		if (eq == NULL || eq == v || eq[1] == '\0')
+		if (eq == NULL || eq == v || eq[1] == '\0' || (eq == v + 1 && v[0] == '!'))
 			return bbt_error(err, errlen, BBT_EINVAL,
-			                 "%s: where=%s: expected where=KEY=VALUE (e.g. where=task=sst2)",
+			                 "%s: where=%s: expected where=KEY=VALUE or where=KEY!=VALUE "
+			                 "(e.g. where=task=sst2)",
 			                 origin, v);
 	}
 	return BBT_OK;
@@ -429,12 +430,16 @@ static int spec_runs(const bbt_report_t *r, const struct spec *s, const char *re
 		if (key == NULL)
 			return bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
 		char *eq = strchr(key, '=');
+		int equal = key[eq - key - 1] != '!';   /* KEY!=VALUE: the runs without it */
 		*eq = '\0';
-		bbt_resultset_keep(*rs, key, eq + 1);
+		if (!equal)
+			eq[-1] = '\0';
+		bbt_resultset_keep(*rs, key, eq + 1, equal);
 		if (bbt_resultset_count(*rs) == 0)
 			rc = bbt_error(err, errlen, BBT_ENOTFOUND,
-			               "%s:%zu: %s.%s: where=%s: no finished run has %s = %s", r->path,
-			               s->line, spec_kind_name(s), s->name, s->where[w], key, eq + 1);
+			               "%s:%zu: %s.%s: where=%s: no finished run has %s %s %s", r->path,
+			               s->line, spec_kind_name(s), s->name, s->where[w], key,
+			               equal ? "=" : "other than", eq + 1);
 		free(key);
 	}
 	const char *choose = word(s, "best-on-dev");

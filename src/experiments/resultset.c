@@ -424,12 +424,12 @@ int bbt_resultset_value_cmp(const char *a0, const char *b0)
 	return c ? c : strcmp(a0, b0);  /* "1.5" and "1.50": still one order */
 }
 
-int bbt_resultset_keep(bbt_resultset_t *rs, const char *key, const char *value)
+int bbt_resultset_keep(bbt_resultset_t *rs, const char *key, const char *value, int equal)
 {
 	size_t kept = 0;
 	for (size_t i = 0; i < rs->n; i++) {
 		const char *v = bbt_resultset_value(rs, i, key);
-		if (v != NULL && strcmp(v, value) == 0) {
+		if ((v != NULL && strcmp(v, value) == 0) == (equal != 0)) {
 			rs->runs[kept++] = rs->runs[i];
 			continue;
 		}

@@ -43,8 +43,9 @@ size_t bbt_resultset_unreadable(const bbt_resultset_t *rs);
  * figure can stand for a combination (e.g. --by q,mu). BBT_ENOMEM or 0. */
 int bbt_resultset_combine_keys(bbt_resultset_t *rs, const char *keys);
 
-/* Keep only the runs whose key has this value (a figure of one task). */
-int bbt_resultset_keep(bbt_resultset_t *rs, const char *key, const char *value);
+/* Keep only the runs whose key has this value (a figure of one task), or
+ * with equal 0 those whose key has another value or none. */
+int bbt_resultset_keep(bbt_resultset_t *rs, const char *key, const char *value, int equal);
 
 /* Choose `key` on the dev metric, as a user would (Adam's learning rate
  * per d): among runs with the same settings but for key and their seeds,

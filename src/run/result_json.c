@@ -49,6 +49,10 @@ static const struct {
 	{ "test_acc", "test accuracy (%)", F(test_acc, NUM), 1 },
 	{ "test_f1", "test F1 (%)", F(test_f1, NUM), 1 },
 	{ "test_metric", "test metric (%): each task's own", F(test_metric, NUM), 1 },
+	/* a tuned run's with --calibrate (its best prompt calibrated as the
+	 * calibrated baseline is); none for other runs */
+	{ "test_metric_calibrated", "calibrated test metric (%): each task's own",
+	  F(test_metric_calibrated, NUM), 1 },
 	{ "dev_metric", "best dev metric (%)", F(dev_metric, NUM), 1 },
 	{ "train_loss", "best training loss", F(train_loss, NUM), 0 },
 	{ "api_calls", "API calls", F(api_calls, COUNT), 0 },
