@@ -100,8 +100,8 @@ row_files() {
 				if (index(h[i], kind ".") == 1 && split(h[i], parts, ".") == 2 && f[i] != "")
 					printf "%s = \"%s\"\n", parts[2], f[i] > ini
 		}
-		for (i = 1; i <= nh; i++)
-			if (compared(h[i]))
+		for (i = 1; i <= nh; i++)   # empty: a column other runs of the folder have
+			if (compared(h[i]) && f[i] != "")
 				printf "%s=%s\n", h[i], f[i] > (out ".want")
 		printf "model=\"%s\"\nsha=\"%s\"\ncore=\"%s\"\nthreads=\"%s\"\nwall=\"%d\"\n",
 		       f[col["model"]], f[col["model.sha256"]], f[col["blas.core"]],
@@ -113,7 +113,7 @@ row_files() {
 got() {
 	awk "$CSV_AWK"'
 	NR == 1 { nh = csv($0, h); next }
-	NR == 2 { csv($0, f); for (i = 1; i <= nh; i++) if (compared(h[i])) printf "%s=%s\n", h[i], f[i] }
+	NR == 2 { csv($0, f); for (i = 1; i <= nh; i++) if (compared(h[i]) && f[i] != "") printf "%s=%s\n", h[i], f[i] }
 	' "$1"
 }
 
