@@ -61,6 +61,20 @@ static int refuse(const char *run_dir, const char *tsv_path, char *err, size_t e
 	return rc;
 }
 
+/* The next line of *rest, cut off in place and *rest moved past it; NULL
+ * at the end of the text. */
+static char *cut_line(char **rest)
+{
+	char *line = *rest;
+	if (line == NULL || *line == '\0')
+		return NULL;
+	char *nl = strchr(line, '\n');
+	if (nl != NULL)
+		*nl++ = '\0';
+	*rest = nl;
+	return line;
+}
+
 /* The next tab-separated field of *s as a number, *s moved past it. */
 static int field_number(char **s, double *x)
 {
@@ -96,24 +110,20 @@ static int replay(struct bbt_saved *sv, const char *tsv_path, char *text,
 	double *z = malloc(nz * sizeof *z), best = NAN;
 	if (z == NULL)
 		return bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
-	char *line = text, *next = strchr(text, '\n');
-	if (next != NULL)
-		*next++ = '\0';
+	char *rest = text, *line = cut_line(&rest);
 	/* the header names the coordinates: a deep prompt's L x d in one row */
 	size_t fields = 1;
-	for (const char *c = line; *c; c++)
+	for (const char *c = line; c != NULL && *c; c++)
 		fields += *c == '\t';
-	int rc = strncmp(line, "call\tdev_metric\t", 16) == 0 && fields == 2 + nz
+	int rc = line != NULL && strncmp(line, "call\tdev_metric\t", 16) == 0 && fields == 2 + nz
 		? BBT_OK
 		: bbt_error(err, errlen, BBT_EFORMAT,
 		            "%s:1: expected the header call, dev_metric and %zu coordinates "
 		            "(the run's prompt)", tsv_path, nz);
 	fprintf(out, "%s\n", trail_header);
 	size_t last_call = 0;
-	while (rc == BBT_OK && (line = next) != NULL && *line != '\0') {
+	while (rc == BBT_OK && (line = cut_line(&rest)) != NULL) {
 		lineno++;
-		if ((next = strchr(line, '\n')) != NULL)
-			*next++ = '\0';
 		size_t call;
 		double dev;
 		if (trail_row(line, nz, &call, &dev, z) != 0 || call < last_call) {
@@ -210,25 +220,21 @@ static int parse_trail(const char *path, char *text, struct bbt_trail *tr, char 
 	tr->metric = malloc(cap * sizeof *tr->metric);
 	if (tr->call == NULL || tr->metric == NULL)
 		return bbt_error(err, errlen, BBT_ENOMEM, "out of memory");
-	char *line = text, *next = strchr(text, '\n');
-	if (next != NULL)
-		*next++ = '\0';
-	if (strcmp(line, trail_header) != 0)
+	char *rest = text, *line = cut_line(&rest);
+	if (line == NULL || strcmp(line, trail_header) != 0)
 		return bbt_error(err, errlen, BBT_EFORMAT, "%s:1: expected the header call, "
 		                 "dev_metric, metric, acc, f1 (tab-separated)", path);
-	while ((line = next) != NULL && *line != '\0') {
+	while ((line = cut_line(&rest)) != NULL) {
 		lineno++;
-		if ((next = strchr(line, '\n')) != NULL)
-			*next++ = '\0';
 		size_t call;
-		double dev, rest[3];
-		if (trail_row(line, 3, &call, &dev, rest) != 0 ||
+		double dev, cols[3];
+		if (trail_row(line, 3, &call, &dev, cols) != 0 ||
 		    (tr->n > 0 && call < tr->call[tr->n - 1]))
 			return bbt_error(err, errlen, BBT_EFORMAT,
 			                 "%s:%zu: expected a call (not before the row above's), "
 			                 "dev_metric, metric, acc and f1, tab-separated", path, lineno);
 		tr->call[tr->n] = call;
-		tr->metric[tr->n++] = rest[0];
+		tr->metric[tr->n++] = cols[0];
 	}
 	return BBT_OK;
 }
